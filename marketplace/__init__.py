@@ -1,0 +1,131 @@
+"""OCOP Marketplace: the application factory."""
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import sqlalchemy as sa
+from flask import Flask, session
+from flask_smorest import Api
+
+from .config import Config
+from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, select_locale
+
+
+class MarketplaceApi(Api):
+    """flask-smorest Api whose errors use the project's envelope (registered app-wide)."""
+
+    def _register_error_handlers(self):
+        pass
+
+
+api = MarketplaceApi()
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    config = Config(app.instance_path)
+    config.check()
+    app.config.from_object(config)
+    app.config.update(
+        API_TITLE="OCOP Marketplace API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_AS_ASCII=False,
+        WTF_CSRF_CHECK_DEFAULT=False,
+        CSRF_EXEMPT_BLUEPRINTS=set(),
+        BABEL_TRANSLATION_DIRECTORIES=";".join(_translation_dirs()),
+    )
+    if overrides:
+        app.config.update(overrides)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _translation_dirs() -> list[str]:
+    from .i18n import translation_directories
+
+    return translation_directories()
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+    from .accounts import auth  # noqa: F401  (login loaders)
+    from .errors import register_error_handlers
+    from .security import csrf_protect, security_headers
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+    register_error_handlers(app)
+    app.before_request(csrf_protect)
+    app.after_request(security_headers)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .accounts.views import bp as accounts_bp
+    from .api import register_api
+    from .catalog.views import bp as catalog_bp
+    from .health import bp as health_bp
+
+    for blueprint in (health_bp, catalog_bp, accounts_bp):
+        app.register_blueprint(blueprint)
+    register_api(api)
+
+
+def _register_cli(app: Flask) -> None:
+    from .cli import register
+
+    register(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from .money import format_vnd
+    from .timeutil import to_local
+
+    app.jinja_env.filters["vnd"] = format_vnd
+    app.jinja_env.filters["local"] = lambda value, fmt="%d/%m/%Y %H:%M": (
+        to_local(value).strftime(fmt) if value else ""
+    )
+
+    @app.context_processor
+    def _globals():
+        return {"current_locale": str(get_locale() or "vi")}
+
+    @app.before_request
+    def _remember_language():
+        from flask import request
+
+        lang = request.args.get("lang")
+        if lang in ("vi", "en"):
+            session["lang"] = lang

@@ -1,0 +1,96 @@
+"""Account rules: registration, authentication, roles and API tokens."""
+from __future__ import annotations
+
+import secrets
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..errors import Conflict, ValidationFailed
+from ..extensions import db
+from ..timeutil import utcnow
+from ..validators import normalise_phone
+from .models import ROLES, ApiToken, User
+
+MIN_PASSWORD_LENGTH = 8
+# A real hash to compare against when the email is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-ocop")
+
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email(str(email or "").strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationFailed("Email không hợp lệ / Invalid email", fields={"email": [str(exc)]}) from exc
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)  # scrypt
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == str(email or "").strip().lower()))
+
+
+def create_user(email: str, password: str, full_name: str, phone: str | None = None,
+                role: str = "shopper", producer_id: int | None = None, commit: bool = True) -> User:
+    errors: dict[str, list[str]] = {}
+    try:
+        email = normalise_email(email)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if not password or len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = [f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự / "
+                              f"Password needs at least {MIN_PASSWORD_LENGTH} characters"]
+    if not (full_name or "").strip():
+        errors["full_name"] = ["Vui lòng nhập họ tên / Full name is required"]
+    if phone:
+        try:
+            phone = normalise_phone(phone)
+        except ValueError as exc:
+            errors["phone"] = [str(exc)]
+    if role not in ROLES:
+        errors["role"] = [f"role must be one of {', '.join(ROLES)}"]
+    if role == "seller" and producer_id is None:
+        errors["producer_id"] = ["Người bán phải thuộc một cơ sở / A seller must belong to a producer"]
+    if role != "seller" and producer_id is not None:
+        errors["producer_id"] = ["Chỉ người bán mới gắn với cơ sở / Only sellers belong to a producer"]
+    if errors:
+        raise ValidationFailed("Dữ liệu không hợp lệ / Invalid input", fields=errors)
+    if find_user_by_email(email) is not None:
+        raise Conflict("Email đã được đăng ký / Email already registered", code="email_taken",
+                       fields={"email": ["Email đã được đăng ký / Email already registered"]})
+    user = User(email=email, password_hash=hash_password(password), full_name=full_name.strip(),
+                phone=phone or None, role=role, producer_id=producer_id)
+    db.session.add(user)
+    if commit:
+        db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = find_user_by_email(email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def issue_token(user: User, name: str = "api") -> str:
+    """Create a Bearer token; only its digest is stored. Returns the token (shown once)."""
+    token = "ocop_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, name=name[:80], token_hash=ApiToken.digest(token), prefix=token[:12]))
+    db.session.commit()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    record = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(token),
+                                                         ApiToken.revoked_at.is_(None)))
+    if record is None or not record.user.active:
+        return None
+    return record.user

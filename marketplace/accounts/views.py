@@ -1,0 +1,4 @@
+"""Web pages for accounts: register, log in, log out."""
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__)

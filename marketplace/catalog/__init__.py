@@ -1,0 +1,1 @@
+"""Producers, products, OCOP categories, certificates, images, localities."""

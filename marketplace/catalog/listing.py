@@ -1,0 +1,157 @@
+"""Browsing the public catalogue: filters, sorts, facets and pagination.
+
+Used by the shop pages and `GET /api/v1/products`. Free text (`q`) is answered by
+the search backend, which returns ranked product ids; everything else is SQL.
+The number of SQL queries does not depend on the page size.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
+
+from ..extensions import db
+from ..timeutil import local_today
+from .models import Category, Certificate, Locality, Producer, Product
+
+SORTS = ("relevance", "newest", "price_asc", "price_desc", "stars", "bestselling")
+MAX_PER_PAGE = 100
+
+
+@dataclass
+class BrowseParams:
+    q: str | None = None
+    stars: list[int] = field(default_factory=list)
+    category: str | None = None
+    locality: str | None = None
+    producer: int | None = None
+    price_min: int | None = None
+    price_max: int | None = None
+    in_stock: bool | None = None
+    sort: str | None = None
+    page: int = 1
+    per_page: int = 20
+
+    @property
+    def effective_sort(self) -> str:
+        if self.sort and self.sort in SORTS and not (self.sort == "relevance" and not self.q):
+            return self.sort
+        return "relevance" if self.q else "newest"
+
+
+@dataclass
+class BrowseResult:
+    items: list[Product]
+    total: int
+    page: int
+    per_page: int
+    facets: dict
+    suggestion: str | None = None  # "did you mean", from the search backend
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _category_ids(slug: str) -> sa.Select:
+    """Ids of the category with this slug and of its sub-groups."""
+    parent = sa.select(Category.id).where(Category.slug == slug).scalar_subquery()
+    return sa.select(Category.id).where(sa.or_(Category.id == parent, Category.parent_id == parent))
+
+
+def _filtered(params: BrowseParams, ranked_ids: list[int] | None, today):
+    """Conditions shared by the page query and the facet queries."""
+    stars_expr = Certificate.live_stars_expr(today)
+    conditions = [Product.public_clause()]
+    if ranked_ids is not None:
+        conditions.append(Product.id.in_(ranked_ids) if ranked_ids else sa.false())
+    if params.stars:
+        conditions.append(stars_expr.in_(params.stars))
+    if params.category:
+        conditions.append(Product.category_id.in_(_category_ids(params.category)))
+    if params.locality:
+        conditions.append(Producer.locality_id.in_(
+            sa.select(Locality.id).where(sa.or_(Locality.slug == params.locality,
+                                                Locality.region_slug == params.locality))))
+    if params.producer is not None:
+        conditions.append(Product.producer_id == params.producer)
+    if params.price_min is not None:
+        conditions.append(Product.price_vnd >= params.price_min)
+    if params.price_max is not None:
+        conditions.append(Product.price_vnd <= params.price_max)
+    if params.in_stock is True:
+        conditions.append(Product.stock > 0)
+    elif params.in_stock is False:
+        conditions.append(Product.stock <= 0)
+    return conditions, stars_expr
+
+
+def _base(select: sa.Select) -> sa.Select:
+    return (select.select_from(Product)
+            .join(Producer, Product.producer_id == Producer.id)
+            .outerjoin(Certificate, Certificate.product_id == Product.id))
+
+
+def facet_counts(conditions, stars_expr) -> dict:
+    stars_rows = db.session.execute(
+        _base(sa.select(stars_expr.label("s"), sa.func.count())).where(*conditions).group_by(stars_expr)
+    ).all()
+    cat_rows = db.session.execute(
+        _base(sa.select(Category.slug, Category.parent_id, sa.func.count()))
+        .join(Category, Category.id == Product.category_id).where(*conditions)
+        .group_by(Category.slug, Category.parent_id)
+    ).all()
+    loc_rows = db.session.execute(
+        _base(sa.select(Locality.slug, sa.func.count()))
+        .join(Locality, Locality.id == Producer.locality_id).where(*conditions).group_by(Locality.slug)
+    ).all()
+    stars = {"3": 0, "4": 0, "5": 0}
+    for value, count in stars_rows:
+        if value is not None:
+            stars[str(value)] = count
+    category: dict[str, int] = {}
+    parent_ids = {parent_id for _, parent_id, _ in cat_rows if parent_id is not None}
+    parent_slugs = dict(db.session.execute(
+        sa.select(Category.id, Category.slug).where(Category.id.in_(parent_ids))).all()) if parent_ids else {}
+    for slug, parent_id, count in cat_rows:
+        category[slug] = category.get(slug, 0) + count
+        if parent_id is not None:
+            group = parent_slugs[parent_id]
+            category[group] = category.get(group, 0) + count
+    return {"stars": stars, "category": category, "locality": {slug: n for slug, n in loc_rows}}
+
+
+def _order_by(sort: str, stars_expr):
+    if sort == "price_asc":
+        return [Product.price_vnd.asc(), Product.id.asc()]
+    if sort == "price_desc":
+        return [Product.price_vnd.desc(), Product.id.desc()]
+    if sort == "stars":
+        return [sa.func.coalesce(stars_expr, 0).desc(), Product.sold_count.desc(), Product.id.desc()]
+    if sort == "bestselling":
+        return [Product.sold_count.desc(), Product.id.desc()]
+    return [Product.created_at.desc(), Product.id.desc()]
+
+
+def browse(params: BrowseParams, ranked_ids: list[int] | None = None, suggestion: str | None = None,
+           with_facets: bool = True) -> BrowseResult:
+    """One page of public products. `ranked_ids` (best first) restricts and orders by relevance."""
+    today = local_today()
+    per_page = max(1, min(params.per_page, MAX_PER_PAGE))
+    page = max(1, params.page)
+    conditions, stars_expr = _filtered(params, ranked_ids, today)
+    total = db.session.scalar(_base(sa.select(sa.func.count(Product.id))).where(*conditions)) or 0
+
+    query = (_base(sa.select(Product)).where(*conditions)
+             .options(contains_eager(Product.producer), contains_eager(Product.certificate)))
+    sort = params.effective_sort
+    if sort == "relevance" and ranked_ids:
+        rank = sa.case({pid: pos for pos, pid in enumerate(ranked_ids)}, value=Product.id)
+        query = query.order_by(rank, Product.id)
+    else:
+        query = query.order_by(*_order_by(sort, stars_expr))
+    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
+    facets = facet_counts(conditions, stars_expr) if with_facets else {}
+    return BrowseResult(items=items, total=total, page=page, per_page=per_page, facets=facets,
+                        suggestion=suggestion)

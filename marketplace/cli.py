@@ -1,0 +1,23 @@
+"""Every `flask` CLI command, registered in one place."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from .i18n import compile_catalogs
+
+
+@click.group("i18n")
+def i18n_cli():
+    """Translations."""
+
+
+@i18n_cli.command("compile")
+@click.option("--force", is_flag=True)
+def i18n_compile(force: bool):
+    """Compile the .po catalogues into .mo files."""
+    click.echo(f"compiled {compile_catalogs(force=force)} catalogue(s)")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(i18n_cli)

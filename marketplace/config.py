@@ -1,0 +1,100 @@
+"""Settings from the environment, with safe defaults for a local run.
+
+Every setting a deployment may change is read here and nowhere else.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for every PostgreSQL URL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    def __init__(self, instance_path: str):
+        env = os.environ
+        self.ENV_NAME = env.get("APP_ENV", "development")
+        self.SECRET_KEY = env.get("SECRET_KEY") or DEV_SECRET_KEY
+        default_db = "sqlite:///" + os.path.join(instance_path, "marketplace.db")
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(env.get("DATABASE_URL") or default_db)
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_RECORD_QUERIES = False
+
+        self.SEARCH_BACKEND = env.get("SEARCH_BACKEND", "whoosh")
+        self.SEARCH_INDEX_DIR = env.get("SEARCH_INDEX_DIR") or os.path.join(instance_path, "search-index")
+        self.UPLOAD_DIR = env.get("UPLOAD_DIR") or os.path.join(instance_path, "uploads")
+        self.MAIL_OUTBOX_DIR = env.get("MAIL_OUTBOX_DIR") or os.path.join(instance_path, "outbox")
+
+        self.BABEL_DEFAULT_LOCALE = "vi"
+        self.BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+        self.LANGUAGES = ("vi", "en")
+        self.BOOTSTRAP_SERVE_LOCAL = True
+
+        self.WTF_CSRF_ENABLED = _bool("WTF_CSRF_ENABLED", True)
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", self.ENV_NAME == "production")
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
+
+        self.REDIS_URL = env.get("REDIS_URL", "")
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or self.REDIS_URL or "memory://"
+        self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
+
+        self.MAIL_SERVER = env.get("MAIL_SERVER", "")
+        self.MAIL_PORT = _int("MAIL_PORT", 25)
+        self.MAIL_USERNAME = env.get("MAIL_USERNAME", "")
+        self.MAIL_PASSWORD = env.get("MAIL_PASSWORD", "")
+        self.MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+        self.MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+        self.MAIL_DEFAULT_SENDER = env.get("MAIL_DEFAULT_SENDER", "OCOP Quảng Ninh <no-reply@ocop.quangninh.local>")
+        self.MAIL_TIMEOUT_S = _int("MAIL_TIMEOUT_S", 10)
+
+        self.STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY", "")
+        self.STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET", "")
+        self.STRIPE_API_BASE = env.get("STRIPE_API_BASE", "")
+        self.VIETQR_BANK_BIN = env.get("VIETQR_BANK_BIN", "970436")
+        self.VIETQR_ACCOUNT_NO = env.get("VIETQR_ACCOUNT_NO", "0011004123456")
+        self.VIETQR_ACCOUNT_NAME = env.get("VIETQR_ACCOUNT_NAME", "TRUNG TAM OCOP QUANG NINH")
+        self.SEPAY_API_KEY = env.get("SEPAY_API_KEY", "")
+        self.CASSO_CHECKSUM_KEY = env.get("CASSO_CHECKSUM_KEY", "")
+        self.BANK_WEBHOOK_MAX_AGE_S = _int("BANK_WEBHOOK_MAX_AGE_S", 300)
+        self.PAYMENT_WINDOW_STRIPE_MIN = _int("PAYMENT_WINDOW_STRIPE_MIN", 30)
+        self.PAYMENT_WINDOW_VIETQR_MIN = _int("PAYMENT_WINDOW_VIETQR_MIN", 24 * 60)
+
+        self.DEFAULT_SHIPPING_VND = _int("DEFAULT_SHIPPING_VND", 30000)
+        self.DEFAULT_FREE_SHIPPING_VND = _int("DEFAULT_FREE_SHIPPING_VND", 500000)
+        self.ECOMMERCE_TARGET_PERCENT = env.get("ECOMMERCE_TARGET_PERCENT", "10")
+        self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    def check(self) -> None:
+        """Refuse to start a production deployment with unsafe settings."""
+        if self.ENV_NAME == "production" and self.SECRET_KEY == DEV_SECRET_KEY:
+            raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production).")
+        if self.ENV_NAME == "production" and len(self.SECRET_KEY) < 32:
+            raise RuntimeError("SECRET_KEY must be at least 32 characters in production.")

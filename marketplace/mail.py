@@ -1,0 +1,60 @@
+"""Outgoing email. A failing mail server never fails the business transaction.
+
+With MAIL_SERVER set, messages go through SMTP; otherwise (development) each is
+written as an .eml file under MAIL_OUTBOX_DIR.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import uuid
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+def build_message(to: str | list[str], subject: str, text: str, html: str | None = None) -> EmailMessage:
+    cfg = current_app.config
+    msg = EmailMessage()
+    msg["From"] = cfg["MAIL_DEFAULT_SENDER"]
+    msg["To"] = ", ".join(to) if isinstance(to, (list, tuple)) else to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain="ocop.quangninh.local")
+    msg.set_content(text)
+    if html:
+        msg.add_alternative(html, subtype="html")
+    return msg
+
+
+def deliver(msg: EmailMessage) -> bool:
+    """Send one message. Returns False (and logs) on failure instead of raising."""
+    cfg = current_app.config
+    try:
+        if not cfg.get("MAIL_SERVER"):
+            folder = cfg["MAIL_OUTBOX_DIR"]
+            os.makedirs(folder, exist_ok=True)
+            with open(os.path.join(folder, f"{uuid.uuid4().hex}.eml"), "wb") as fh:
+                fh.write(bytes(msg))
+            return True
+        smtp_cls = smtplib.SMTP_SSL if cfg.get("MAIL_USE_SSL") else smtplib.SMTP
+        with smtp_cls(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT_S"]) as smtp:
+            if cfg.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if cfg.get("MAIL_USERNAME"):
+                smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
+            smtp.send_message(msg)
+        return True
+    except Exception as exc:  # noqa: BLE001 - mail must never break the caller
+        log.warning("mail to %s not sent: %s", msg.get("To", "?").split("@")[-1], exc.__class__.__name__)
+        return False
+
+
+def send_email(to, subject: str, text: str, html: str | None = None) -> bool:
+    if not to:
+        return False
+    return deliver(build_message(to, subject, text, html))

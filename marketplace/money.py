@@ -1,0 +1,23 @@
+"""Money is an integer number of Vietnamese dong, end to end."""
+from __future__ import annotations
+
+# Stripe's limit for one charge in a zero-decimal currency like VND.
+STRIPE_MAX_VND = 99_999_999
+
+
+def format_vnd(amount: int | None) -> str:
+    """125000 -> '125.000 ₫' (Vietnamese grouping with dots)."""
+    if amount is None:
+        return ""
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise TypeError("money must be an integer number of dong")
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{abs(amount):,}".replace(",", ".") + " ₫"
+
+
+def parse_vnd(text: str) -> int:
+    """Parse a human-entered amount ('125.000', '125,000 ₫', '125000') into dong."""
+    cleaned = "".join(ch for ch in str(text) if ch.isdigit() or ch == "-")
+    if not cleaned or cleaned == "-":
+        raise ValueError("not an amount")
+    return int(cleaned)

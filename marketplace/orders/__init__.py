@@ -1,0 +1,1 @@
+"""Orders, per-producer parts, status rules, history and tracking."""

@@ -1,0 +1,1 @@
+"""Payment gateways (stripe, vietqr), webhooks and the payment ledger."""

@@ -1,0 +1,41 @@
+"""Validation of Vietnamese identifiers shared by forms, API schemas and CSV imports."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_PHONE = re.compile(r"^0(3|5|7|8|9)\d{8}$")
+_LANDLINE = re.compile(r"^02\d{9}$")
+_TAX_CODE = re.compile(r"^\d{10}(-\d{3})?$")
+
+
+def normalise_phone(value: str) -> str:
+    """'+84 912 345 678' / '0912.345.678' -> '0912345678'. Raises ValueError if not Vietnamese."""
+    digits = re.sub(r"[\s.\-()]", "", str(value or ""))
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    if not (_PHONE.match(digits) or _LANDLINE.match(digits)):
+        raise ValueError("Số điện thoại Việt Nam không hợp lệ / Not a valid Vietnamese phone number")
+    return digits
+
+
+def validate_tax_code(value: str) -> str:
+    code = str(value or "").strip()
+    if not _TAX_CODE.match(code):
+        raise ValueError("Mã số thuế phải có 10 chữ số hoặc dạng 10-3 / Tax code must be 10 digits or 10-3 digits")
+    return code
+
+
+def fold_vietnamese(text: str) -> str:
+    """Lower-case and strip accents; đ/Đ (which do not decompose) become d."""
+    text = (text or "").replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn").lower()
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    folded = fold_vietnamese(text)
+    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+    return slug[:max_length].rstrip("-") or "item"

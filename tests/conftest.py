@@ -1,0 +1,141 @@
+"""Test harness: one schema per run built by the real migrations, clean tables per test.
+
+SQLite by default (a file in a temporary directory). With DATABASE_URL set the suite
+runs on that database instead; its name must start with "test" because the schema
+is dropped and rebuilt at the start of the run.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from marketplace import create_app
+from marketplace.config import normalise_database_url
+from marketplace.extensions import db as _db
+from marketplace.i18n import compile_catalogs
+
+
+def _database_url(tmp_root) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_root / 'test.db'}"
+    url = normalise_database_url(url)
+    name = make_url(url).database or ""
+    if not os.path.basename(name).startswith("test"):
+        raise pytest.UsageError(f"refusing to run tests against database {name!r}: its name must start with 'test'")
+    return url
+
+
+def _reset_schema(url: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+            else:
+                for (name,) in conn.execute(sa.text(
+                        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")).all():
+                    conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    root = tmp_path_factory.mktemp("marketplace")
+    url = _database_url(root)
+    _reset_schema(url)
+    compile_catalogs()
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SEARCH_INDEX_DIR": str(root / "search-index"),
+        "UPLOAD_DIR": str(root / "uploads"),
+        "MAIL_OUTBOX_DIR": str(root / "outbox"),
+        "SERVER_NAME": "localhost",
+    })
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request, app):
+    """Every test starts with empty tables (and leaves them empty for the next)."""
+    yield
+    with app.app_context():
+        _db.session.remove()
+        tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+        with _db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(sa.text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context with a request context, for calling services directly."""
+    with app.test_request_context():
+        yield app
+        _db.session.remove()
+
+
+@pytest.fixture
+def db(ctx):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def __len__(self):
+        return len(self.statements)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def count_queries(engine):
+    counter = QueryCounter()
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "PRAGMA")):
+            counter.statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield counter
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
+def query_counter(app):
+    """Usage: `with query_counter() as q: ...; assert q.count == N`."""
+    def make():
+        with app.app_context():
+            engine = _db.engine
+        return count_queries(engine)
+
+    return make
