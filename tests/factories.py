@@ -77,3 +77,10 @@ def user(role: str = "shopper", email: str | None = None, producer_id: int | Non
 def login(client, email: str, password: str = PASSWORD):
     """Sign a test client in through the API."""
     return client.post("/api/v1/auth/login", json={"email": email, "password": password})
+
+
+def login_as(client, user) -> None:
+    """Sign a test client in by writing the Flask-Login session directly."""
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
