@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import Flask, session
 from flask_smorest import Api
 
+from . import api as _api_package  # noqa: F401  (bound first, so `api` below stays the Api instance)
 from .config import Config
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, select_locale
 
@@ -95,9 +96,13 @@ def _register_blueprints(app: Flask) -> None:
     from .api import register_api
     from .catalog.views import bp as catalog_bp
     from .health import bp as health_bp
+    from .payments.views import bp as payments_bp
+    from .payments.webhooks import bp as payment_webhooks_bp
 
-    for blueprint in (health_bp, catalog_bp, accounts_bp):
+    for blueprint in (health_bp, catalog_bp, accounts_bp, payments_bp, payment_webhooks_bp):
         app.register_blueprint(blueprint)
+    # Providers call the webhooks with their own authentication, never with a CSRF token.
+    app.config["CSRF_EXEMPT_BLUEPRINTS"].add(payment_webhooks_bp.name)
     register_api(api)
 
 

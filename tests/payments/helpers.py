@@ -1,0 +1,109 @@
+"""Payments test helpers: orders built directly, provider credentials, signed notifications."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from datetime import timedelta
+
+from marketplace.extensions import db as _db
+from marketplace.orders.models import Order, OrderLine, OrderPart
+from marketplace.payments.services import new_payment_reference
+from marketplace.timeutil import utcnow
+from tests import factories
+
+SEPAY_KEY = "sepay-test-key-123"
+CASSO_KEY = "casso-checksum-key-456"
+STRIPE_WHSEC = "whsec_test_secret"
+ACCOUNT_NO = "0011004123456"
+
+_codes = itertools.count(1)
+
+
+def make_order(*, method: str = "vietqr", prices=(100_000,), quantity: int = 1, shipping_vnd: int = 30_000,
+               user=None, due_in=timedelta(hours=24), stock: int = 10) -> Order:
+    """An order waiting for payment, with one part per price (each its own producer)."""
+    n = next(_codes)
+    parts = []
+    for price in prices:
+        item = factories.product(price_vnd=price, stock=stock)
+        line = OrderLine(product_id=item.id, product_name=item.name, unit=item.unit, unit_price_vnd=price,
+                         quantity=quantity, line_total_vnd=price * quantity)
+        parts.append(OrderPart(producer_id=item.producer_id, subtotal_vnd=price * quantity, shipping_vnd=shipping_vnd,
+                               status="pending", lines=[line]))
+    subtotal = sum(p.subtotal_vnd for p in parts)
+    shipping = sum(p.shipping_vnd for p in parts)
+    order = Order(code=f"QN{n:06d}", user_id=user.id if user else None, status="pending_payment",
+                  contact_name="Nguyễn Văn An", contact_phone="0912345678", contact_email=f"an{n}@example.vn",
+                  ship_line1="Số 1 Hạ Long", ship_ward="Phường Hạ Long", ship_province="Quảng Ninh",
+                  subtotal_vnd=subtotal, shipping_vnd=shipping, total_vnd=subtotal + shipping,
+                  payment_method=method, payment_status="unpaid", payment_reference=new_payment_reference(),
+                  payment_due_at=utcnow() + due_in, parts=parts)
+    _db.session.add(order)
+    _db.session.commit()
+    return order
+
+
+def sepay_body(order_or_ref, amount: int, txn_id: int = 92704, *, transfer_type: str = "in",
+               account: str = ACCOUNT_NO, when: str = "2025-03-01 09:15:00", content: str | None = None) -> dict:
+    reference = getattr(order_or_ref, "payment_reference", order_or_ref)
+    text = content if content is not None else f"{reference} chuyen tien mua hang"
+    return {"id": txn_id, "gateway": "Vietcombank", "transactionDate": when, "accountNumber": account,
+            "code": None, "content": text, "transferType": transfer_type, "transferAmount": amount,
+            "accumulated": 19077000, "subAccount": None, "referenceCode": f"MBVCB.{txn_id}",
+            "description": f"BankAPINotify {text}"}
+
+
+def post_sepay(client, body: dict, key: str = SEPAY_KEY):
+    headers = {"Authorization": f"Apikey {key}"} if key is not None else {}
+    return client.post("/payments/sepay/webhook", data=json.dumps(body), headers=headers,
+                       content_type="application/json")
+
+
+def _sorted_recursively(value):
+    """Written independently of the code under test: rebuild every dict with its keys in order."""
+    if isinstance(value, dict):
+        return {k: _sorted_recursively(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_recursively(v) for v in value]
+    return value
+
+
+def casso_signature_header(body: dict, key: str = CASSO_KEY, t_ms: int | None = None) -> str:
+    t_ms = int(time.time() * 1000) if t_ms is None else t_ms
+    canonical = json.dumps(_sorted_recursively(body), separators=(",", ":"), ensure_ascii=False)
+    digest = hmac.new(key.encode(), f"{t_ms}.{canonical}".encode(), hashlib.sha512).hexdigest()
+    return f"t={t_ms},v1={digest}"
+
+
+def casso_body(order_or_ref, amount: int, txn_id: int = 4711, *, when: str = "2025-03-01 09:15:00",
+               account: str = ACCOUNT_NO, description: str | None = None) -> dict:
+    reference = getattr(order_or_ref, "payment_reference", order_or_ref)
+    return {"error": 0, "data": {
+        "id": txn_id, "reference": f"FT2506{txn_id}", "description": description if description is not None else
+        f"NGUYEN VAN AN chuyen tien {reference}", "amount": amount, "runningBalance": 25_000_000,
+        "transactionDateTime": when, "accountNumber": account, "bankName": "VietinBank",
+        "bankAbbreviation": "ICB", "virtualAccountNumber": "", "virtualAccountName": "",
+        "counterAccountName": "NGUYEN VAN AN", "counterAccountNumber": "0987654321",
+        "counterAccountBankId": "970415", "counterAccountBankName": "VietinBank"}}
+
+
+def post_casso(client, body: dict, header: str | None = None, raw: bytes | None = None):
+    data = raw if raw is not None else json.dumps(body, ensure_ascii=False).encode()
+    return client.post("/payments/casso/webhook", data=data, content_type="application/json",
+                       headers={"X-Casso-Signature": header if header is not None else casso_signature_header(body)})
+
+
+def stripe_signature_header(payload: str, secret: str = STRIPE_WHSEC, t: int | None = None) -> str:
+    """Stripe's documented scheme: t=<unix>,v1=hex(HMAC-SHA256(secret, "<t>.<payload>"))."""
+    t = int(time.time()) if t is None else t
+    digest = hmac.new(secret.encode(), f"{t}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={t},v1={digest}"
+
+
+def post_stripe_event(client, event: dict, secret: str = STRIPE_WHSEC):
+    payload = json.dumps(event)
+    return client.post("/payments/stripe/webhook", data=payload, content_type="application/json",
+                       headers={"Stripe-Signature": stripe_signature_header(payload, secret)})
