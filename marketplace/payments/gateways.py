@@ -156,10 +156,11 @@ class StripeGateway(Gateway):
         return ProviderRefund(provider_ref=refund.id, succeeded=refund.status == "succeeded",
                               refunded_at=datetime.fromtimestamp(refund.created, UTC) if refund.created else utcnow())
 
-    def refunds_of(self, payment_ref: str) -> list:
-        """Every refund Stripe holds for a PaymentIntent (to notice refunds made in the Stripe dashboard)."""
+    def refunds_of(self, payment_ref: str) -> list[dict]:
+        """Every refund Stripe holds for a PaymentIntent, as plain dicts (to notice dashboard refunds)."""
         try:
-            return list(stripe_client().v1.refunds.list(params={"payment_intent": payment_ref, "limit": 100}).data)
+            listing = stripe_client().v1.refunds.list(params={"payment_intent": payment_ref, "limit": 100})
+            return [refund.to_dict() for refund in listing.data]
         except stripe.StripeError as exc:
             raise PaymentProviderError(_("The card payment provider did not answer. Please try again.")) from exc
 

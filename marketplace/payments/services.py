@@ -579,22 +579,22 @@ def _on_charge_refunded(event: dict, recorded: ProviderEvent) -> str:
     recorded.order_id = order.id if order else None
     booked = 0
     for stripe_refund in GATEWAYS["stripe"].refunds_of(intent):
-        metadata = dict(stripe_refund.metadata or {})
-        known = db.session.execute(sa.select(Refund).where(Refund.provider_ref == stripe_refund.id)).scalar_one_or_none()
+        metadata = stripe_refund.get("metadata") or {}
+        succeeded = stripe_refund.get("status") == "succeeded"
+        known = db.session.execute(sa.select(Refund).where(Refund.provider_ref == stripe_refund["id"])
+                                   ).scalar_one_or_none()
         if known is not None:
-            if known.status == "due" and stripe_refund.status == "succeeded":
-                _refund_succeeded(known, _ts(stripe_refund.created))
+            if known.status == "due" and succeeded:
+                _refund_succeeded(known, _ts(stripe_refund["created"]))
                 booked += 1
             continue
-        if metadata.get("part_id") or metadata.get("unwanted_payment") or order is None:
-            continue  # made by the marketplace itself: booked by the code that made it
-        if stripe_refund.status != "succeeded":
-            continue
-        refund = Refund(order_id=order.id, part_id=None, amount_vnd=stripe_refund.amount, method="stripe",
-                        status="due", reason="refunded in the Stripe dashboard", provider_ref=stripe_refund.id)
+        if metadata.get("part_id") or metadata.get("unwanted_payment") or order is None or not succeeded:
+            continue  # made by the marketplace itself (booked by the code that made it), or not final
+        refund = Refund(order_id=order.id, part_id=None, amount_vnd=int(stripe_refund["amount"]), method="stripe",
+                        status="due", reason="refunded in the Stripe dashboard", provider_ref=stripe_refund["id"])
         db.session.add(refund)
         db.session.flush()
-        _refund_succeeded(refund, _ts(stripe_refund.created), note="refunded in the Stripe dashboard")
+        _refund_succeeded(refund, _ts(stripe_refund["created"]), note=refund.reason)
         booked += 1
     if order is not None:
         refresh_payment_status(order)

@@ -8,6 +8,8 @@ import json
 import time
 from datetime import timedelta
 
+import stripe
+
 from marketplace.extensions import db as _db
 from marketplace.orders.models import Order, OrderLine, OrderPart
 from marketplace.payments.services import new_payment_reference
@@ -107,3 +109,81 @@ def post_stripe_event(client, event: dict, secret: str = STRIPE_WHSEC):
     payload = json.dumps(event)
     return client.post("/payments/stripe/webhook", data=payload, content_type="application/json",
                        headers={"Stripe-Signature": stripe_signature_header(payload, secret)})
+
+
+class CheckoutTransport(stripe.RequestsClient):
+    """The stripe SDK's HTTP client, replaced at the transport layer.
+
+    localstripe has no Checkout Sessions, so POST /v1/checkout/sessions is answered here the
+    way Stripe documents it (same Idempotency-Key -> same session); every other call goes to
+    the localstripe server over HTTP as usual. Every request is recorded.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.calls: list[dict] = []
+        self._by_key: dict[str, dict] = {}
+
+    def request(self, method, url, headers, post_data=None):
+        from urllib.parse import parse_qsl, urlsplit
+
+        path = urlsplit(url).path
+        body = post_data.decode() if isinstance(post_data, bytes) else (post_data or "")
+        self.calls.append({"method": method, "path": path, "headers": dict(headers), "params": dict(parse_qsl(body))})
+        if method == "post" and path == "/v1/checkout/sessions":
+            key = headers.get("Idempotency-Key")
+            if key not in self._by_key:
+                self._by_key[key] = self._checkout_session(self.calls[-1]["params"])
+            return json.dumps(self._by_key[key]), 200, {"request-id": "req_local"}
+        return super().request(method, url, headers, post_data)
+
+    @staticmethod
+    def _checkout_session(params: dict) -> dict:
+        import secrets
+
+        sid = "cs_test_" + secrets.token_hex(12)
+        amount = int(params["line_items[0][price_data][unit_amount]"]) * int(params["line_items[0][quantity]"])
+        metadata = {k[len("metadata["):-1]: v for k, v in params.items() if k.startswith("metadata[")}
+        return {"id": sid, "object": "checkout.session", "mode": params["mode"], "status": "open",
+                "payment_status": "unpaid", "amount_total": amount,
+                "currency": params["line_items[0][price_data][currency]"], "metadata": metadata,
+                "client_reference_id": params.get("client_reference_id"), "expires_at": int(params["expires_at"]),
+                "url": f"https://checkout.stripe.com/c/pay/{sid}", "payment_intent": None}
+
+    def sessions_created(self) -> list[dict]:
+        return [c for c in self.calls if c["path"] == "/v1/checkout/sessions"]
+
+
+def paid_intent(amount_vnd: int, order_code: str) -> str:
+    """A real, succeeded PaymentIntent on localstripe (as Checkout would leave behind)."""
+    from marketplace.payments.gateways import stripe_client
+
+    client = stripe_client()
+    method = client.v1.payment_methods.create(params={"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}})
+    intent = client.v1.payment_intents.create(params={
+        "amount": amount_vnd, "currency": "vnd", "payment_method": method.id, "confirm": True,
+        "metadata": {"order_code": order_code}})
+    assert intent.status == "succeeded"
+    return intent.id
+
+
+_event_ids = itertools.count(1)
+
+
+def stripe_event(event_type: str, obj: dict, created: int | None = None, event_id: str | None = None) -> dict:
+    return {"id": event_id or f"evt_test_{next(_event_ids):06d}", "object": "event", "type": event_type,
+            "created": created if created is not None else int(time.time()), "livemode": False,
+            "api_version": "2025-01-27.acacia", "data": {"object": obj}}
+
+
+def session_event(event_type: str, order, attempt, *, intent: str | None, payment_status: str = "paid",
+                  amount: int | None = None, currency: str = "vnd", created: int | None = None,
+                  event_id: str | None = None) -> dict:
+    obj = {"id": attempt.provider_ref, "object": "checkout.session", "status": "complete",
+           "payment_status": payment_status, "amount_total": order.total_vnd if amount is None else amount,
+           "currency": currency, "metadata": {"order_code": order.code, "attempt_id": str(attempt.id)},
+           "client_reference_id": order.code, "payment_intent": intent}
+    if event_type == "checkout.session.expired":
+        obj.update(status="expired", payment_status="unpaid", payment_intent=None)
+    return stripe_event(event_type, obj, created=created, event_id=event_id)
