@@ -310,7 +310,7 @@ def _order_for_description(description: str) -> Order | None:
 def open_transfers(page: int = 1, per_page: int = 50) -> tuple[list[BankTransfer], int]:
     base = sa.select(BankTransfer).where(BankTransfer.status.in_(OPEN_TRANSFER_STATUSES + ("overpaid",)))
     total = db.session.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
-    items = db.session.execute(base.options(sa.orm.joinedload(BankTransfer.order))
+    items = db.session.execute(base.options(sa.orm.joinedload(BankTransfer.order).lazyload(Order.parts))
                                .order_by(BankTransfer.transacted_at.desc(), BankTransfer.id.desc())
                                .limit(per_page).offset((page - 1) * per_page)).scalars().all()
     return items, total
@@ -439,7 +439,8 @@ def _refund_succeeded(refund: Refund, refunded_at: datetime, note: str = "") -> 
 
 def due_refunds() -> list[Refund]:
     return db.session.execute(sa.select(Refund).where(Refund.status == "due")
-                              .options(sa.orm.joinedload(Refund.order)).order_by(Refund.id)).scalars().all()
+                              .options(sa.orm.joinedload(Refund.order).lazyload(Order.parts))
+                              .order_by(Refund.id)).scalars().all()
 
 
 def mark_refund_paid(refund_id: int, actor, note: str = "") -> Refund:

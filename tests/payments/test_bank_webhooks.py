@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
+from email import policy
+from email.parser import BytesParser
 
 from marketplace.extensions import db as _db
 from marketplace.orders.models import Order, OrderEvent
@@ -41,7 +43,7 @@ def nothing_recorded():
 
 def test_sepay_full_transfer_pays_the_order_at_the_banks_time(db, client, app):
     order = make_order(prices=(100_000,))  # 130.000 with shipping
-    mails_before = len(outbox(app))
+    mails_before = set(outbox(app))
 
     response = post_sepay(client, sepay_body(order, 130_000, when="2025-03-01 09:15:00"))
 
@@ -54,7 +56,12 @@ def test_sepay_full_transfer_pays_the_order_at_the_banks_time(db, client, app):
     entry = _db.session.execute(sa.select(LedgerEntry)).scalar_one()
     assert (entry.order_id, entry.kind, entry.method, entry.amount_vnd) == (order.id, "payment", "vietqr", 130_000)
     assert _db.session.execute(sa.select(BankTransfer.status)).scalar_one() == "matched"
-    assert len(outbox(app)) == mails_before + 1
+    (new_mail,) = set(outbox(app)) - mails_before
+    with open(new_mail, "rb") as fh:
+        mail = BytesParser(policy=policy.default).parse(fh)
+    assert mail["To"] == order.contact_email
+    assert mail["Subject"] == f"Đã nhận thanh toán cho đơn hàng {order.code}"
+    assert "130.000 ₫" in mail.get_content() and "01/03/2025 09:15" in mail.get_content()
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Apikey wrong"}, {"Authorization": "Bearer sepay-test-key-123"},
