@@ -19,6 +19,10 @@ class MarketplaceApi(Api):
         pass
 
 
+# Import the marketplace.api package before naming the Api instance `api`: importing a
+# submodule later would rebind this package attribute to the module.
+from . import api as _api_package  # noqa: E402,F401
+
 api = MarketplaceApi()
 
 
@@ -95,8 +99,10 @@ def _register_blueprints(app: Flask) -> None:
     from .api import register_api
     from .catalog.views import bp as catalog_bp
     from .health import bp as health_bp
+    from .seller.views import bp as seller_bp
+    from .storage import bp as media_bp
 
-    for blueprint in (health_bp, catalog_bp, accounts_bp):
+    for blueprint in (health_bp, catalog_bp, accounts_bp, media_bp, seller_bp):
         app.register_blueprint(blueprint)
     register_api(api)
 
