@@ -9,20 +9,19 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from ..accounts.auth import bearer_token, role_required
+from ..accounts.auth import bearer_token
 from ..accounts.models import ApiToken
 from ..catalog.models import PRODUCT_STATUSES
 from ..extensions import limiter
 from ..seller import services
 from ..storage import media_url
-from ..timeutil import isoformat_local
+from .common import ApiBlueprint, LocalDateTime, PaginationQuerySchema, Vnd, page_body, page_schema
 
 URL_PREFIX = "/seller"
 
-blp = Blueprint("seller_api", __name__, description="Seller portal: own listings and order parts (role seller)")
+blp = ApiBlueprint("seller_api", __name__, description="Seller portal: own listings and order parts (role seller)")
 
 
 def _rate_key() -> str:
@@ -37,18 +36,13 @@ def _rate_key() -> str:
 limiter.limit(lambda: current_app.config["SELLER_API_RATE_LIMIT"], key_func=_rate_key)(blp)
 
 
-@blp.before_request
-def _sellers_only():
-    return role_required("seller")(lambda: None)()
-
-
 def _pid() -> int:
     return current_user.producer_id
 
 
 # --------------------------------------------------------------------------- schemas
 
-class ImageSchema(Schema):
+class SellerImageSchema(Schema):
     id = fields.Integer()
     url = fields.Function(lambda img: media_url(img.path))
     thumb_url = fields.Function(lambda img: media_url(img.thumb_path or img.path))
@@ -57,7 +51,7 @@ class ImageSchema(Schema):
     position = fields.Integer()
 
 
-class CertificationSchema(Schema):
+class SellerCertificationSchema(Schema):
     stars = fields.Integer()
     certificate_no = fields.String()
     level = fields.String()
@@ -74,28 +68,19 @@ class SellerProductSchema(Schema):
     name = fields.String()
     description = fields.String()
     unit = fields.String()
-    price_vnd = fields.Integer()
+    price_vnd = Vnd()
     stock = fields.Integer()
     status = fields.String(metadata={"description": "draft, active or archived"})
     category = fields.Function(lambda p: p.category.slug)
     ocop_stars = fields.Integer(allow_none=True)
     public = fields.Function(lambda p: p.is_public, metadata={"description": "shown in the shop now"})
-    images = fields.List(fields.Nested(ImageSchema))
-    certification = fields.Nested(CertificationSchema, attribute="certificate", allow_none=True)
-    created_at = fields.Function(lambda p: isoformat_local(p.created_at))
-    updated_at = fields.Function(lambda p: isoformat_local(p.updated_at))
+    images = fields.List(fields.Nested(SellerImageSchema))
+    certification = fields.Nested(SellerCertificationSchema, attribute="certificate", allow_none=True)
+    created_at = LocalDateTime()
+    updated_at = LocalDateTime()
 
 
-class SellerProductPageSchema(Schema):
-    items = fields.List(fields.Nested(SellerProductSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
-
-
-class ProductListArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+class ProductListArgs(PaginationQuerySchema):
     status = fields.String(load_default=None, validate=validate.OneOf((*PRODUCT_STATUSES, "all")),
                            metadata={"description": "default: draft and active"})
     q = fields.String(load_default=None, validate=validate.Length(max=100))
@@ -134,16 +119,19 @@ class ProductPatchSchema(ProductWriteSchema):
 # --------------------------------------------------------------------------- products
 
 @blp.route("/products", methods=["GET"])
+@blp.auth_required("seller")
 @blp.arguments(ProductListArgs, location="query")
-@blp.response(200, SellerProductPageSchema)
+@blp.response(200, page_schema(SellerProductSchema))
 def list_products(args):
     """The producer's listings (drafts and active by default)."""
     items, total = services.list_products(_pid(), status=args["status"], q=args["q"], page=args["page"],
                                           per_page=args["per_page"])
-    return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
+    return page_body(items, total, args["page"], args["per_page"])
 
 
 @blp.route("/products", methods=["POST"])
+@blp.auth_required("seller")
+@blp.errors(422)
 @blp.arguments(ProductWriteSchema)
 @blp.response(201, SellerProductSchema)
 def create_product(data):
@@ -152,12 +140,16 @@ def create_product(data):
 
 
 @blp.route("/products/<int:product_id>", methods=["GET"])
+@blp.auth_required("seller")
+@blp.errors(404)
 @blp.response(200, SellerProductSchema)
 def get_product(product_id: int):
     return services.get_product(_pid(), product_id)
 
 
 @blp.route("/products/<int:product_id>", methods=["PATCH"])
+@blp.auth_required("seller")
+@blp.errors(404, 422)
 @blp.arguments(ProductPatchSchema)
 @blp.response(200, SellerProductSchema)
 def patch_product(data, product_id: int):
@@ -166,6 +158,8 @@ def patch_product(data, product_id: int):
 
 
 @blp.route("/products/<int:product_id>", methods=["DELETE"])
+@blp.auth_required("seller")
+@blp.errors(404)
 @blp.response(200, SellerProductSchema)
 def archive_product(product_id: int):
     """Archive the listing (listings are never deleted: orders refer to them)."""
@@ -173,6 +167,8 @@ def archive_product(product_id: int):
 
 
 @blp.route("/products/<int:product_id>/images", methods=["POST"])
+@blp.auth_required("seller")
+@blp.errors(404, 413, 422)
 @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
     "type": "object", "properties": {"images": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}})
 @blp.response(201, SellerProductSchema)
@@ -185,6 +181,8 @@ def upload_images(product_id: int):
 
 
 @blp.route("/products/<int:product_id>/images/<int:image_id>", methods=["DELETE"])
+@blp.auth_required("seller")
+@blp.errors(404)
 @blp.response(200, SellerProductSchema)
 def delete_image(product_id: int, image_id: int):
     product = services.get_product(_pid(), product_id)
