@@ -20,4 +20,7 @@ def i18n_compile(force: bool):
 
 
 def register(app: Flask) -> None:
+    from .seller.cli import seller_cli
+
     app.cli.add_command(i18n_cli)
+    app.cli.add_command(seller_cli)
