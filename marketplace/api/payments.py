@@ -8,7 +8,6 @@ from marshmallow import Schema, fields, validate
 
 from ..errors import NotFound
 from ..payments import services
-from ..payments.views import token_allows
 from .common import ApiBlueprint, LocalDateTime, PaginationQuerySchema, Vnd, page_body, page_schema
 
 URL_PREFIX = "/payments"
@@ -99,7 +98,7 @@ def order_payment(code):
     For the order's owner or an admin, or with `?t=` (the access token in the
     order's payment page link, for guest checkouts)."""
     order = services.order_by_code(code)
-    if order is None or not (services.can_view(order, current_user) or token_allows(order, request.args.get("t"))):
+    if order is None or not (services.can_view(order, current_user) or services.token_allows(order, request.args.get("t"))):
         raise NotFound("Không tìm thấy đơn hàng / Order not found")
     return services.payment_info(order)
 

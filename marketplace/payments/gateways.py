@@ -112,7 +112,10 @@ class StripeGateway(Gateway):
         self.check_amount(order.total_vnd)
         now = utcnow()
         expires_at = min(max(order.payment_due_at, now + _SESSION_MIN), now + _SESSION_MAX)
+        from .services import access_token
+
         base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+        token = access_token(order)
         params = {
             "mode": "payment",
             "client_reference_id": order.code,
@@ -127,8 +130,9 @@ class StripeGateway(Gateway):
             }],
             "metadata": {"order_code": order.code, "attempt_id": str(attempt.id)},
             "payment_intent_data": {"metadata": {"order_code": order.code}},
-            "success_url": f"{base}/payments/stripe/success?order={order.code}&session_id={{CHECKOUT_SESSION_ID}}",
-            "cancel_url": f"{base}/payments/stripe/cancel?order={order.code}",
+            "success_url": f"{base}/payments/stripe/success?order={order.code}&t={token}"
+                           "&session_id={CHECKOUT_SESSION_ID}",
+            "cancel_url": f"{base}/payments/stripe/cancel?order={order.code}&t={token}",
             "expires_at": int(expires_at.timestamp()),
             "locale": "vi",
         }

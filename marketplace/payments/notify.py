@@ -37,7 +37,9 @@ def _drop_after_rollback(session, previous_transaction):
 
 
 def _order_url(order) -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + f"/payments/orders/{order.code}"
+    from .services import payment_page_path
+
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + payment_page_path(order)
 
 
 def payment_received(order, paid_vnd: int) -> None:

@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
@@ -75,6 +76,31 @@ def _expire_order(order: Order) -> None:
         order.stock_released_at = utcnow()
 
 
+# ---- access for guests --------------------------------------------------------------------
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="order-payment")
+
+
+def access_token(order: Order) -> str:
+    """A token that lets whoever holds it (a guest shopper) see this order's payment page and status."""
+    return _serializer().dumps(order.code)
+
+
+def token_allows(order: Order, token: str | None) -> bool:
+    if not token:
+        return False
+    try:
+        return _serializer().loads(token) == order.code
+    except BadSignature:
+        return False
+
+
+def payment_page_path(order: Order) -> str:
+    """The order's payment page (QR, status, receipts), with the guest access token."""
+    return f"/payments/orders/{order.code}?t={access_token(order)}"
+
+
 # ---- references and starting a payment --------------------------------------------------------
 
 def new_payment_reference() -> str:
@@ -127,7 +153,8 @@ def _open_attempt(order: Order) -> PaymentAttempt | None:
 
 
 def _payment_object(order: Order, method: str, details: dict) -> dict:
-    base = {"method": method, "status": order.payment_status, "amount_vnd": order.total_vnd}
+    base = {"method": method, "status": order.payment_status, "amount_vnd": order.total_vnd,
+            "page_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + payment_page_path(order)}
     if method == "vietqr":
         return base | {"vietqr": details}
     return base | details

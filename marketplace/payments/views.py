@@ -5,41 +5,21 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..accounts.auth import role_required
 from ..errors import DomainError
 from ..extensions import db
 from ..orders.models import Order
 from . import services, vietqr
+from .services import access_token, token_allows
 from .gateways import GATEWAYS
 
 bp = Blueprint("payments", __name__)
 
 
-def _serializer() -> URLSafeSerializer:
-    from flask import current_app
-
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="order-payment")
-
-
-def access_token(order: Order) -> str:
-    """A token that lets whoever holds it (a guest shopper) see this order's payment page."""
-    return _serializer().dumps(order.code)
-
-
 def payment_page_url(order: Order, external: bool = False) -> str:
     """The order's payment page; carries the access token so guests can open it from an email."""
     return url_for("payments.order_payment", code=order.code, t=access_token(order), _external=external)
-
-
-def token_allows(order: Order, token: str | None) -> bool:
-    if not token:
-        return False
-    try:
-        return _serializer().loads(token) == order.code
-    except BadSignature:
-        return False
 
 
 def _viewable_order(code: str) -> Order:

@@ -65,6 +65,19 @@ def test_checkout_session_in_vnd_with_the_order_code_and_an_idempotency_key(db, 
     assert params["success_url"].startswith("http") and "session_id={CHECKOUT_SESSION_ID}" in params["success_url"]
     assert call["headers"]["Idempotency-Key"] == f"checkout-{order.code}-{attempt.id}"
     assert attempt.provider_ref == payment["checkout_url"].rsplit("/", 1)[1]
+    assert f"/payments/orders/{order.code}?t=" in payment["page_url"]
+
+
+def test_a_guest_returning_from_stripe_sees_the_order_waiting_for_confirmation(db, client, stripe_env):
+    order = make_order(method="stripe")
+    started(order)
+    success_url = stripe_env.sessions_created()[0]["params"]["success_url"].replace("{CHECKOUT_SESSION_ID}", "cs_x")
+    page = client.get(success_url.split("127.0.0.1:5000", 1)[1])
+    assert page.status_code == 200
+    assert "Chúng tôi đang chờ tổ chức thẻ xác nhận thanh toán" in page.get_data(as_text=True)
+    cancel_url = stripe_env.sessions_created()[0]["params"]["cancel_url"]
+    assert client.get(cancel_url.split("127.0.0.1:5000", 1)[1]).status_code == 200
+    assert client.get(f"/payments/stripe/success?order={order.code}").status_code == 404  # no token, no page
 
 
 def test_starting_again_while_a_session_is_open_reuses_it(db, stripe_env):
