@@ -67,7 +67,7 @@ class VietQRGateway(Gateway):
     method = "vietqr"
 
     def start(self, order, attempt) -> dict:
-        attempt.provider_ref = f"vietqr:{order.payment_reference}"
+        attempt.provider_ref = f"vietqr:{order.payment_reference}:{attempt.id}"
         attempt.expires_at = order.payment_due_at
         return self.describe(order, attempt)
 

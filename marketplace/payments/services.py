@@ -125,7 +125,7 @@ def start_payment(order: Order) -> dict:
     """
     gateway = get_gateway(order.payment_method)
     gateway.check_amount(order.total_vnd)
-    if order.status != "pending_payment":
+    if order.status != "pending_payment" or order.payment_due_at <= utcnow():
         raise Conflict(_("This order is not waiting for payment."), code="not_payable")
     attempt = _open_attempt(order)
     if attempt is None:

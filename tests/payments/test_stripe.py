@@ -88,6 +88,17 @@ def test_starting_again_while_a_session_is_open_reuses_it(db, stripe_env):
     assert len(stripe_env.sessions_created()) == 1
 
 
+def test_no_payment_starts_once_the_window_has_closed(db, stripe_env):
+    from datetime import timedelta
+
+    from marketplace.errors import Conflict
+
+    order = make_order(method="stripe", due_in=timedelta(minutes=-1))
+    with pytest.raises(Conflict):
+        services.start_payment(order)
+    assert stripe_env.sessions_created() == []
+
+
 def test_orders_above_stripes_limit_are_refused_for_card_with_a_clear_message(db, stripe_env):
     order = make_order(method="stripe", prices=(50_000_000, 49_999_990))  # 100.049.990 with shipping
     with pytest.raises(ValidationFailed) as info:
