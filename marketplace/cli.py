@@ -91,7 +91,7 @@ def _find_producer(ref: str):
     from .extensions import db
 
     clause = sa.or_(Producer.slug == ref, Producer.tax_code == ref)
-    if ref.isdigit():
+    if ref.isdigit() and int(ref) < 2**31:  # an id (a 10-digit tax code may look like one)
         clause = sa.or_(clause, Producer.id == int(ref))
     return db.session.scalars(sa.select(Producer).where(clause).order_by(Producer.id)).first()
 

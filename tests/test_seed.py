@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import empty_tables
+from tests.conftest import empty_tables
 
 from marketplace.catalog.models import PRODUCER_KINDS, Category, Certificate, Locality, Producer, Product
 from marketplace.catalog.seed import CATALOGUE_COLUMNS, CATALOGUE_CSV
