@@ -1,26 +1,30 @@
 #!/usr/bin/env python3
 """Regenerate seeds/ocop_products.csv, the illustrative OCOP catalogue of Quảng Ninh.
 
-    python seeds/generate_catalogue.py            # writes seeds/ocop_products.csv
-    python seeds/generate_catalogue.py -o x.csv   # elsewhere
+    .venv/bin/python seeds/generate_catalogue.py            # writes seeds/ocop_products.csv
+    .venv/bin/python seeds/generate_catalogue.py -o x.csv   # elsewhere
 
 The sample matches the province's published totals (432 certified products: 5 five-star,
 107 four-star, 320 three-star, from 186 producers); every name, tax code, phone and
 certificate number in it is invented. The output depends only on SEED and REFERENCE_DATE:
-running the script twice gives byte-identical files. Standard library only.
+running the script twice gives byte-identical files.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import random
-import re
-import unicodedata
+import sys
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from marketplace.timeutil import add_months  # noqa: E402  (the app's own rules, so slugs match)
+from marketplace.validators import slugify  # noqa: E402
+
 SEED = 20251123
 REFERENCE_DATE = date(2026, 11, 23)  # "today" for the expiry mix below
 VALIDITY_MONTHS = 36
@@ -265,20 +269,6 @@ GIVEN = ["Hùng", "Lan", "Hương", "Dũng", "Thắng", "Hà", "Phương", "Sơn
 MOBILE_PREFIXES = ["091", "094", "098", "097", "096", "086", "088", "083", "035", "036", "038", "039", "090",
                    "093", "070", "077", "079", "056", "058", "081", "084", "085"]
 KIND_LABEL = {"ward": "phường", "commune": "xã", "special_zone": "đặc khu"}
-
-
-def slugify(text: str, max_length: int = 80) -> str:
-    """Same rule as marketplace.validators.slugify (kept here so the script needs no app)."""
-    text = (text or "").replace("đ", "d").replace("Đ", "D")
-    folded = "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn").lower()
-    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:max_length].rstrip("-") or "item"
-
-
-def add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = index // 12, index % 12 + 1
-    next_first = date(year + (month == 12), month % 12 + 1, 1)
-    return date(year, month, min(day.day, (next_first - timedelta(days=1)).day))
 
 
 def tax_code(rng: random.Random, prefix: str, used: set[str]) -> str:

@@ -284,8 +284,8 @@ def read_localities(path: Path, errors: list[RowError]) -> list[LocalityRow]:
     out: dict[str, LocalityRow] = {}
     for line, values in rows.read(LOCALITY_COLUMNS, LOCALITY_COLUMNS):
         c = _Checker(rows, line, values)
-        item = LocalityRow(line, c.slug("slug", values["name"], 80), c.text("name", 120), c.choice("kind", LOCALITY_KINDS),
-                           c.text("region", 80))
+        item = LocalityRow(line, c.slug("slug", values["name"], 80), c.text("name", 120),
+                           c.choice("kind", LOCALITY_KINDS), c.text("region", 80))
         if item.slug in out:
             c.fail("slug", f"trùng dòng {out[item.slug].line} / duplicates line {out[item.slug].line}")
         if c.ok:
@@ -455,8 +455,9 @@ def load_seed(catalogue: Path | str | None = None, *, localities: Path | str | N
         session.commit()
     except SQLAlchemyError as exc:
         session.rollback()
+        reason = f"{exc.__class__.__name__}: {getattr(exc, 'orig', exc)}"
         raise SeedError([RowError(catalogue_name, 0, f"cơ sở dữ liệu từ chối / the database refused the data: "
-                                                     f"{exc.__class__.__name__}: {getattr(exc, 'orig', exc)}")]) from exc
+                                                     f"{reason}")]) from exc
     except BaseException:
         session.rollback()
         raise
