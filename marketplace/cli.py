@@ -97,6 +97,9 @@ def _find_producer(ref: str):
 
 
 def register(app: Flask) -> None:
+    from .seller.cli import seller_cli
+
     app.cli.add_command(i18n_cli)
     app.cli.add_command(seed_command)
     app.cli.add_command(users_cli)
+    app.cli.add_command(seller_cli)
