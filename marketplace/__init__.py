@@ -104,8 +104,10 @@ def _register_blueprints(app: Flask) -> None:
     from .api.docs import bp as api_docs_bp
     from .catalog.views import bp as catalog_bp
     from .health import bp as health_bp
+    from .seller.views import bp as seller_bp
+    from .storage import bp as media_bp
 
-    for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp):
+    for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp, media_bp, seller_bp):
         app.register_blueprint(blueprint)
     register_api(api)
 
