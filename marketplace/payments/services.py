@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -28,7 +28,7 @@ from . import notify
 from .bank import BankNotification
 from .gateways import GATEWAYS, get_gateway
 from .models import OPEN_TRANSFER_STATUSES, BankTransfer, LedgerEntry, PaymentAttempt, ProviderEvent, Refund
-from .vietqr import REFERENCE_LENGTH, new_reference, references_in
+from .vietqr import MIN_REFERENCE_LENGTH, compact, new_reference
 
 log = logging.getLogger(__name__)
 
@@ -319,17 +319,29 @@ def _close_partials(order: Order) -> None:
                        .values(status="matched", updated_at=utcnow()))
 
 
+# How far back a transfer may name an order that is no longer waiting (to flag late or double payments).
+LATE_MATCH_DAYS = 45
+
+
 def _order_for_description(description: str) -> Order | None:
-    candidates = references_in(description)
-    if not candidates:
+    """The order whose payment reference appears in a transfer description, compared as upper-case
+    letters and digits only (banks drop spaces and punctuation, change case). Orders waiting for
+    payment come first; otherwise a recent order is returned so a late or double payment is
+    flagged against it."""
+    text = compact(description)
+    if len(text) < MIN_REFERENCE_LENGTH:
         return None
-    orders = db.session.execute(
-        sa.select(Order).where(Order.payment_reference.in_(candidates)).order_by(Order.id)
-        .with_for_update().execution_options(populate_existing=True)).scalars().all()
-    if not orders:
-        return None
-    # Several references in one description is unusual; prefer an order still waiting for money.
-    return next((o for o in orders if o.status == "pending_payment"), orders[0])
+    named = sa.literal(text).contains(Order.payment_reference)
+    waiting = (sa.select(Order).where(Order.status == "pending_payment", named)
+               .order_by(Order.id).with_for_update().execution_options(populate_existing=True))
+    order = db.session.execute(waiting).scalars().first()
+    if order is not None:
+        return order
+    since = utcnow() - timedelta(days=LATE_MATCH_DAYS)
+    recent = (sa.select(Order).where(Order.status.in_(("paid", "completed", "refunded", "expired", "cancelled")),
+                                     Order.payment_due_at >= since, named)
+              .order_by(Order.id.desc()).with_for_update().execution_options(populate_existing=True))
+    return db.session.execute(recent).scalars().first()
 
 
 # ---- reconciliation (admin) -----------------------------------------------------------------
@@ -652,7 +664,7 @@ def can_view(order: Order, user) -> bool:
 
 def order_by_reference(reference: str) -> Order | None:
     reference = (reference or "").strip().upper()
-    if len(reference) != REFERENCE_LENGTH:
+    if len(reference) < MIN_REFERENCE_LENGTH:
         return None
     return db.session.execute(sa.select(Order).where(Order.payment_reference == reference)).scalar_one_or_none()
 

@@ -25,7 +25,7 @@ _codes = itertools.count(1)
 
 
 def make_order(*, method: str = "vietqr", prices=(100_000,), quantity: int = 1, shipping_vnd: int = 30_000,
-               user=None, due_in=timedelta(hours=24), stock: int = 10) -> Order:
+               user=None, due_in=timedelta(hours=24), stock: int = 10, reference: str | None = None) -> Order:
     """An order waiting for payment, with one part per price (each its own producer)."""
     n = next(_codes)
     parts = []
@@ -41,7 +41,7 @@ def make_order(*, method: str = "vietqr", prices=(100_000,), quantity: int = 1, 
                   contact_name="Nguyễn Văn An", contact_phone="0912345678", contact_email=f"an{n}@example.vn",
                   ship_line1="Số 1 Hạ Long", ship_ward="Phường Hạ Long", ship_province="Quảng Ninh",
                   subtotal_vnd=subtotal, shipping_vnd=shipping, total_vnd=subtotal + shipping,
-                  payment_method=method, payment_status="unpaid", payment_reference=new_payment_reference(),
+                  payment_method=method, payment_status="unpaid", payment_reference=reference or new_payment_reference(),
                   payment_due_at=utcnow() + due_in, parts=parts)
     _db.session.add(order)
     _db.session.commit()

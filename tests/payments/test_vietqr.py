@@ -80,13 +80,9 @@ def test_bad_payload_input_is_refused(args):
         vietqr.build_payload(*args)
 
 
-def test_references_are_short_upper_case_alphanumeric_and_found_whatever_the_bank_does():
-    ref = vietqr.new_reference()
-    assert len(ref) == 10 and ref.isalnum() and ref == ref.upper() and ref.startswith("QN")
-    # Candidates for a database lookup: the reference is among them however the text was mangled.
-    assert ref in vietqr.references_in(f"CK {ref[:4].lower()} {ref[4:]} thanh toan")
-    assert ref in vietqr.references_in(f"MBVCB.123.{ref}.CT tu 0987")
-    assert vietqr.references_in("chuyen tien an trua") == []
+def test_descriptions_are_compared_as_upper_case_letters_and_digits():
+    assert vietqr.compact("CK ocop-7km4p q9xda, thanh toán!") == "CKOCOP7KM4PQ9XDATHANHTOAN"
+    assert vietqr.compact(None) == ""
 
 
 def test_the_configuration_is_validated_at_start(monkeypatch, tmp_path):
