@@ -155,8 +155,6 @@ def _open_attempt(order: Order) -> PaymentAttempt | None:
 def _payment_object(order: Order, method: str, details: dict) -> dict:
     base = {"method": method, "status": order.payment_status, "amount_vnd": order.total_vnd,
             "page_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + payment_page_path(order)}
-    if method == "vietqr":
-        return base | {"vietqr": details}
     return base | details
 
 
@@ -164,7 +162,8 @@ def payment_info(order: Order) -> dict:
     """The Payment object for an order page or the API: how to pay (while unpaid), status, receipts."""
     info = {"method": order.payment_method, "status": order.payment_status, "order_status": order.status,
             "amount_vnd": order.total_vnd, "paid_vnd": 0, "refunded_vnd": 0,
-            "paid_at": isoformat_local(order.paid_at), "due_at": isoformat_local(order.payment_due_at)}
+            "paid_at": isoformat_local(order.paid_at), "due_at": isoformat_local(order.payment_due_at),
+            "page_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + payment_page_path(order)}
     entries = ledger_for(order)
     info["paid_vnd"] = sum(e.amount_vnd for e in entries if e.kind == "payment")
     info["refunded_vnd"] = sum(e.amount_vnd for e in entries if e.kind == "refund")
@@ -173,7 +172,7 @@ def payment_info(order: Order) -> dict:
     if order.status == "pending_payment":
         gateway = GATEWAYS.get(order.payment_method)
         if order.payment_method == "vietqr":
-            info["vietqr"] = gateway.describe(order, None)
+            info.update(gateway.describe(order, None))
         else:
             attempt = _open_attempt(order)
             if attempt is not None:

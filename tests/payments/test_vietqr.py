@@ -95,6 +95,22 @@ def test_the_configuration_is_validated_at_start(monkeypatch, tmp_path):
         Config(str(tmp_path)).check()
 
 
+def test_starting_a_vietqr_payment_returns_the_api_payment_object(db):
+    from marketplace.payments import services
+
+    order = make_order(prices=(100_000,))
+    payment = services.start_payment(order)
+    assert {k: payment[k] for k in ("method", "status", "amount_vnd", "bank_bin", "account_no", "account_name",
+                                    "reference")} == {
+        "method": "vietqr", "status": "unpaid", "amount_vnd": 130_000, "bank_bin": "970436",
+        "account_no": "0011004123456", "account_name": "TRUNG TAM OCOP QUANG NINH",
+        "reference": order.payment_reference}
+    assert payment["payload"] == vietqr.build_payload("970436", "0011004123456", 130_000, order.payment_reference)
+    assert payment["image_url"].endswith(f"/payments/qr/{order.payment_reference}.png")
+    assert payment["expires_at"].endswith("+07:00")
+    assert services.start_payment(order)["payload"] == payment["payload"]  # starting again: the same code
+
+
 def test_the_qr_image_is_served_for_an_order_waiting_for_a_transfer(db, client):
     order = make_order()
     response = client.get(f"/payments/qr/{order.payment_reference}.png")
