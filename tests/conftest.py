@@ -90,6 +90,25 @@ def _clean_tables(request, app):
     empty_tables(app)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_globals_per_request(app):
+    """The `db`/`ctx` fixtures keep an application context open and Flask reuses it for test-client
+    requests, so `g` (Flask-Login's cached user, Flask-Babel's locale, per-request caches) would
+    leak from one request to the next, even across clients. Start every request with an empty
+    `g`, as a fresh application context would in production."""
+    from flask import g, request_started
+    from flask_babel import refresh as refresh_locale
+
+    def forget(sender, **_extra):
+        for name in list(g):
+            g.pop(name, None)
+        refresh_locale()
+
+    request_started.connect(forget, app)
+    yield
+    request_started.disconnect(forget, app)
+
+
 @pytest.fixture
 def ctx(app):
     """An application context with a request context, for calling services directly."""
