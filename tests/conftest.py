@@ -17,6 +17,7 @@ from marketplace import create_app
 from marketplace.config import normalise_database_url
 from marketplace.extensions import db as _db
 from marketplace.i18n import compile_catalogs
+from tests.stripe_stub import UNREACHABLE_API_BASE, CheckoutTransport
 
 
 def _database_url(tmp_root) -> str:
@@ -60,6 +61,10 @@ def app(tmp_path_factory):
         "UPLOAD_DIR": str(root / "uploads"),
         "MAIL_OUTBOX_DIR": str(root / "outbox"),
         "SERVER_NAME": "localhost",
+        # Card payments work in every test without the network (see tests/stripe_stub.py).
+        "STRIPE_SECRET_KEY": "sk_test_stub",
+        "STRIPE_API_BASE": UNREACHABLE_API_BASE,
+        "STRIPE_HTTP_CLIENT": CheckoutTransport(),
     })
     with app.app_context():
         from flask_migrate import upgrade

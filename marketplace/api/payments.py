@@ -36,6 +36,7 @@ class PaymentInfoSchema(Schema):
     page_url = fields.String(metadata={"description": "the order's payment page (with the guest access token)"})
     checkout_url = fields.String(metadata={"description": "stripe, while unpaid: the hosted Checkout page"})
     expires_at = fields.String(metadata={"description": "while unpaid: when this way of paying closes"})
+    error = fields.String(metadata={"description": "the provider could not be reached; retry from page_url"})
     payload = fields.String(metadata={"description": "vietqr, while unpaid: the EMVCo/NAPAS string a banking app "
                                                      "scans"})
     image_url = fields.String(metadata={"description": "vietqr: the QR code as a PNG image"})

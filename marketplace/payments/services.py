@@ -26,7 +26,7 @@ from ..orders.models import Order, OrderPart
 from ..timeutil import UTC, isoformat_local, to_local, utcnow
 from . import notify
 from .bank import BankNotification
-from .gateways import GATEWAYS, get_gateway
+from .gateways import GATEWAYS, PaymentProviderError, get_gateway
 from .models import OPEN_TRANSFER_STATUSES, BankTransfer, LedgerEntry, PaymentAttempt, ProviderEvent, Refund
 from .vietqr import MIN_REFERENCE_LENGTH, compact, new_reference
 
@@ -113,18 +113,24 @@ def new_payment_reference() -> str:
 
 
 def check_payable(method: str, amount_vnd: int) -> None:
-    """Raise ValidationFailed when `method` cannot carry `amount_vnd` (call before creating the order)."""
-    get_gateway(method).check_amount(amount_vnd)
+    """Raise ValidationFailed when `method` is not offered here or cannot carry `amount_vnd`
+    (checkout calls this before creating the order)."""
+    gateway = get_gateway(method)
+    if not gateway.available():
+        message = _("Card payment is not available right now. Please pay by bank transfer.")
+        raise ValidationFailed(message, code="payment_method_unavailable", fields={"payment_method": [message]})
+    gateway.check_amount(amount_vnd)
 
 
 def start_payment(order: Order) -> dict:
-    """Begin paying `order` with its chosen method; returns API.md's Payment object.
+    """Begin paying `order` with its chosen method; returns API.md's Payment object; commits.
 
-    Runs inside the caller's transaction (checkout); the caller commits. Starting again
-    while an earlier attempt is still open returns that attempt.
+    Starting again while an earlier attempt is still open returns that attempt. When the
+    provider cannot be reached the order stays as it is: the Payment object then has no
+    `checkout_url` but an `error`, and the payment page (`page_url`) lets the shopper retry.
     """
     gateway = get_gateway(order.payment_method)
-    gateway.check_amount(order.total_vnd)
+    check_payable(order.payment_method, order.total_vnd)
     if order.status != "pending_payment" or order.payment_due_at <= utcnow():
         raise Conflict(_("This order is not waiting for payment."), code="not_payable")
     attempt = _open_attempt(order)
@@ -133,11 +139,18 @@ def start_payment(order: Order) -> dict:
                                  currency="VND", status="pending")
         db.session.add(attempt)
         db.session.flush()
-        details = gateway.start(order, attempt)
-        db.session.flush()
+        try:
+            details = gateway.start(order, attempt)
+        except PaymentProviderError as exc:
+            log.warning("could not start a %s payment for %s: %s", gateway.method, order.code, exc.__cause__)
+            attempt.status, attempt.note = "failed", exc.message
+            db.session.commit()
+            return _payment_object(order, gateway.method, {"error": exc.message})
     else:
         details = gateway.describe(order, attempt)
-    return _payment_object(order, gateway.method, details)
+    payment = _payment_object(order, gateway.method, details)
+    db.session.commit()
+    return payment
 
 
 def _open_attempt(order: Order) -> PaymentAttempt | None:

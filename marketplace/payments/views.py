@@ -69,11 +69,12 @@ def restart_card_payment(code: str):
     order = _viewable_order(code)
     try:
         payment = services.start_payment(order)
-        db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(payment_page_url(order))
+    if payment.get("error"):
+        flash(payment["error"], "error")
     return redirect(payment.get("checkout_url") or payment_page_url(order), code=303)
 
 
