@@ -24,6 +24,22 @@ class ReceiptSchema(Schema):
     reference = fields.String()
 
 
+class VietQRSchema(Schema):
+    payload = fields.String()
+    image_url = fields.String()
+    bank_bin = fields.String()
+    account_no = fields.String()
+    account_name = fields.String()
+    amount_vnd = Vnd()
+    reference = fields.String()
+    expires_at = fields.String()
+
+
+class PaymentErrorSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+
+
 class PaymentInfoSchema(Schema):
     method = fields.String()
     status = fields.String(metadata={"description": "unpaid | paid | partially_refunded | refunded"})
@@ -36,14 +52,10 @@ class PaymentInfoSchema(Schema):
     page_url = fields.String(metadata={"description": "the order's payment page (with the guest access token)"})
     checkout_url = fields.String(metadata={"description": "stripe, while unpaid: the hosted Checkout page"})
     expires_at = fields.String(metadata={"description": "while unpaid: when this way of paying closes"})
-    error = fields.String(metadata={"description": "the provider could not be reached; retry from page_url"})
-    payload = fields.String(metadata={"description": "vietqr, while unpaid: the EMVCo/NAPAS string a banking app "
-                                                     "scans"})
-    image_url = fields.String(metadata={"description": "vietqr: the QR code as a PNG image"})
-    bank_bin = fields.String()
-    account_no = fields.String()
-    account_name = fields.String()
-    reference = fields.String(metadata={"description": "vietqr: what the transfer description must contain"})
+    vietqr = fields.Nested(VietQRSchema, metadata={"description": "vietqr, while unpaid: QR payload, account, "
+                                                                  "amount and reference"})
+    error = fields.Nested(PaymentErrorSchema, metadata={"description": "the provider could not be reached; "
+                                                                       "retry from page_url"})
     receipts = fields.List(fields.Nested(ReceiptSchema))
 
 

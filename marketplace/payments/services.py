@@ -145,7 +145,7 @@ def start_payment(order: Order) -> dict:
             log.warning("could not start a %s payment for %s: %s", gateway.method, order.code, exc.__cause__)
             attempt.status, attempt.note = "failed", exc.message
             db.session.commit()
-            return _payment_object(order, gateway.method, {"error": exc.message})
+            return _payment_object(order, gateway.method, {"error": {"code": exc.code, "message": exc.message}})
     else:
         details = gateway.describe(order, attempt)
     payment = _payment_object(order, gateway.method, details)
@@ -168,6 +168,8 @@ def _open_attempt(order: Order) -> PaymentAttempt | None:
 def _payment_object(order: Order, method: str, details: dict) -> dict:
     base = {"method": method, "status": order.payment_status, "amount_vnd": order.total_vnd,
             "page_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + payment_page_path(order)}
+    if method == "vietqr" and "error" not in details:
+        return base | {"vietqr": details}
     return base | details
 
 
@@ -185,7 +187,7 @@ def payment_info(order: Order) -> dict:
     if order.status == "pending_payment":
         gateway = GATEWAYS.get(order.payment_method)
         if order.payment_method == "vietqr":
-            info.update(gateway.describe(order, None))
+            info["vietqr"] = gateway.describe(order, None)
         else:
             attempt = _open_attempt(order)
             if attempt is not None:

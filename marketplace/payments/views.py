@@ -74,7 +74,7 @@ def restart_card_payment(code: str):
         flash(exc.message, "error")
         return redirect(payment_page_url(order))
     if payment.get("error"):
-        flash(payment["error"], "error")
+        flash(payment["error"]["message"], "error")
     return redirect(payment.get("checkout_url") or payment_page_url(order), code=303)
 
 

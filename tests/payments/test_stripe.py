@@ -105,7 +105,8 @@ def test_when_stripe_cannot_be_reached_the_order_waits_and_the_shopper_can_retry
     app.config["STRIPE_HTTP_CLIENT"] = stripe.RequestsClient()  # straight to STRIPE_API_BASE …
     app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"  # … where nothing listens
     payment = services.start_payment(order)
-    assert payment["status"] == "unpaid" and "checkout_url" not in payment and payment["error"]
+    assert payment["status"] == "unpaid" and "checkout_url" not in payment
+    assert payment["error"]["code"] == "payment_provider_error" and payment["error"]["message"]
     assert f"/payments/orders/{order.code}?t=" in payment["page_url"]
     assert reload(order).status == "pending_payment"
     app.config["STRIPE_HTTP_CLIENT"] = stripe_env  # reachable again: a new Checkout opens

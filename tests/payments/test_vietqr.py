@@ -100,15 +100,16 @@ def test_starting_a_vietqr_payment_returns_the_api_payment_object(db):
 
     order = make_order(prices=(100_000,))
     payment = services.start_payment(order)
-    assert {k: payment[k] for k in ("method", "status", "amount_vnd", "bank_bin", "account_no", "account_name",
-                                    "reference")} == {
-        "method": "vietqr", "status": "unpaid", "amount_vnd": 130_000, "bank_bin": "970436",
-        "account_no": "0011004123456", "account_name": "TRUNG TAM OCOP QUANG NINH",
-        "reference": order.payment_reference}
-    assert payment["payload"] == vietqr.build_payload("970436", "0011004123456", 130_000, order.payment_reference)
-    assert payment["image_url"].endswith(f"/payments/qr/{order.payment_reference}.png")
-    assert payment["expires_at"].endswith("+07:00")
-    assert services.start_payment(order)["payload"] == payment["payload"]  # starting again: the same code
+    assert (payment["method"], payment["status"], payment["amount_vnd"]) == ("vietqr", "unpaid", 130_000)
+    qr = payment["vietqr"]
+    assert {k: qr[k] for k in ("bank_bin", "account_no", "account_name", "amount_vnd", "reference")} == {
+        "bank_bin": "970436", "account_no": "0011004123456", "account_name": "TRUNG TAM OCOP QUANG NINH",
+        "amount_vnd": 130_000, "reference": order.payment_reference}
+    assert qr["payload"] == vietqr.build_payload("970436", "0011004123456", 130_000, order.payment_reference)
+    assert qr["image_url"].endswith(f"/payments/qr/{order.payment_reference}.png")
+    assert qr["expires_at"].endswith("+07:00")
+    assert f"/payments/orders/{order.code}?t=" in payment["page_url"]
+    assert services.start_payment(order)["vietqr"]["payload"] == qr["payload"]  # starting again: the same code
 
 
 def test_the_qr_image_is_served_for_an_order_waiting_for_a_transfer(db, client):
