@@ -35,7 +35,7 @@ class VietQRSchema(Schema):
     expires_at = fields.String()
 
 
-class PaymentErrorSchema(Schema):
+class ProviderErrorSchema(Schema):
     code = fields.String()
     message = fields.String()
 
@@ -54,7 +54,7 @@ class PaymentInfoSchema(Schema):
     expires_at = fields.String(metadata={"description": "while unpaid: when this way of paying closes"})
     vietqr = fields.Nested(VietQRSchema, metadata={"description": "vietqr, while unpaid: QR payload, account, "
                                                                   "amount and reference"})
-    error = fields.Nested(PaymentErrorSchema, metadata={"description": "the provider could not be reached; "
+    error = fields.Nested(ProviderErrorSchema, metadata={"description": "the provider could not be reached; "
                                                                        "retry from page_url"})
     receipts = fields.List(fields.Nested(ReceiptSchema))
 

@@ -34,7 +34,7 @@ _PURPOSE_RE = re.compile(r"^[0-9A-Z]{1,25}$")
 
 def new_reference() -> str:
     """A fresh random payment reference (uniqueness is the orders table's constraint)."""
-    return REFERENCE_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
+    return REFERENCE_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
 def compact(text: str) -> str:
