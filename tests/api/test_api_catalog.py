@@ -262,6 +262,7 @@ def test_a_producer_with_its_public_products(client, world):
     response = client.get(f"/api/v1/producers/{world.coop.id}")
     assert response.status_code == 200
     body = response.get_json()
+    assert client.get(f"/api/v1/producers/{world.coop.slug}").get_json() == body
     assert body["name"] == "HTX Trà hoa vàng Ba Chẽ" and body["kind"] == "cooperative"
     assert body["product_count"] == 2
     assert "description" in body
@@ -271,7 +272,8 @@ def test_a_producer_with_its_public_products(client, world):
 
 def test_unknown_or_not_selling_producers_are_404(client, world):
     hidden_producers = {p.producer_id for p in world.hidden[2:]}
-    for ref in ("999999", "99999999999999999999", *map(str, hidden_producers)):
+    slugs = [p.producer.slug for p in world.hidden[2:]]
+    for ref in ("999999", "99999999999999999999", "khong-co", *map(str, hidden_producers), *slugs):
         assert error_of(client.get(f"/api/v1/producers/{ref}"), 404)["code"] == "not_found"
 
 
