@@ -64,7 +64,7 @@ def test_import_creates_and_updates_many_listings_after_a_preview(seller_client,
             ";Chè Đường Hoa;drinks;gói 500 g;260000;20;active;\n")
     preview = _import(seller_client, text)
     body = preview.get_data(as_text=True)
-    assert preview.status_code == 200 and "2" in body
+    assert preview.status_code == 200 and "Tất cả các dòng hợp lệ: 2 sản phẩm mới, 1 cập nhật." in body
     assert _listing(db) == [(old.id, "Rượu mơ", 200_000, 3, "active")]  # nothing written by the preview
 
     key = re.search(r'name="key" value="([^"]+)"', body).group(1)
@@ -91,10 +91,10 @@ def test_import_errors_are_reported_with_line_numbers_and_nothing_is_written(sel
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "No listing with id %d in your shop" % theirs.id in body
-    assert "line 4 · price_vnd:" in body and "line 4 · stock:" in body and "line 4 · status:" in body
-    assert "line 6 · category:" in body and "Unknown category “khong-co”" in body
-    assert "line 7 · id:" in body and "already appears on line 6" in body
-    assert "line 2 ·" not in body
+    assert "dòng 4 · price_vnd:" in body and "dòng 4 · stock:" in body and "dòng 4 · status:" in body
+    assert "dòng 6 · category:" in body and "Unknown category “khong-co”" in body
+    assert "dòng 7 · id:" in body and "already appears on line 6" in body
+    assert "dòng 2 ·" not in body
     assert 'name="key"' not in body  # no way to apply a file with errors
     assert db.session.scalar(sa.select(sa.func.count(Product.id))) == 2
     db.session.refresh(theirs)
@@ -113,7 +113,7 @@ def test_apply_is_all_or_nothing_when_listings_changed_since_the_preview(app, se
     db.session.commit()
     response = seller_client.post("/seller/products/import/apply", data={"key": key})
     assert response.status_code == 422
-    assert "line 3 · id:" in response.get_data(as_text=True)
+    assert "dòng 3 · id:" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Product.id))) == 1  # "Tôm he" was not created
 
 
