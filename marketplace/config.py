@@ -109,3 +109,11 @@ class Config:
             raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production).")
         if self.ENV_NAME == "production" and len(self.SECRET_KEY) < 32:
             raise RuntimeError("SECRET_KEY must be at least 32 characters in production.")
+        from .payments.vietqr import validate_account
+
+        try:
+            validate_account(self.VIETQR_BANK_BIN, self.VIETQR_ACCOUNT_NO)
+        except ValueError as exc:
+            raise RuntimeError(str(exc)) from None
+        if not self.VIETQR_ACCOUNT_NAME.strip():
+            raise RuntimeError("VIETQR_ACCOUNT_NAME must be set (the receiving account holder's name).")
