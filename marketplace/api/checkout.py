@@ -9,6 +9,7 @@ from ..checkout import services
 from ..checkout.schemas import CheckoutResultSchema, CheckoutSchema
 from ..orders.context import remember_guest_order
 from ..orders.presenters import order_dict
+from ..orders.services import get_order
 
 blp = Blueprint("checkout_api", __name__, description="Checkout (guests welcome)")
 
@@ -27,5 +28,6 @@ def checkout(data):
     items = services.cart_items(cart) if from_cart else data["items"]
     order = services.place_order(details, items, user=current_user, cart=cart if from_cart else None)
     remember_guest_order(order.code)
+    order = get_order(order.code)
     payment = services.start_payment(order)
     return {"order": order_dict(order), "payment": payment}

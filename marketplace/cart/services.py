@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, session
 from flask_login import user_logged_in
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import noload
+from sqlalchemy.orm import lazyload
 
 from ..catalog.models import Producer, Product
 from ..errors import Conflict, NotFound, ValidationFailed
@@ -149,7 +149,7 @@ def _sellable_product(product_id: int) -> Product:
     product = db.session.execute(
         sa.select(Product).join(Producer, Producer.id == Product.producer_id)
         .where(Product.id == product_id, Product.public_clause())
-        .options(noload(Product.images))
+        .options(lazyload(Product.images))
     ).unique().scalar_one_or_none()
     if product is None:
         raise NotFound("Không tìm thấy sản phẩm / Product not found")
@@ -329,7 +329,7 @@ def load_products(product_ids) -> dict[int, Product]:
     if not ids:
         return {}
     rows = db.session.scalars(sa.select(Product).where(Product.id.in_(ids)).order_by(Product.id)
-                              .options(noload(Product.images))).unique().all()
+                              .options(lazyload(Product.images))).unique().all()
     return {p.id: p for p in rows}
 
 

@@ -17,7 +17,7 @@ depends_on = None
 
 
 def upgrade():
-        op.create_table('carts',
+    op.create_table('carts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -48,7 +48,7 @@ def upgrade():
 
 
 def downgrade():
-        with op.batch_alter_table('order_parts', schema=None) as batch_op:
+    with op.batch_alter_table('order_parts', schema=None) as batch_op:
         batch_op.drop_column('stock_released_at')
 
     with op.batch_alter_table('cart_items', schema=None) as batch_op:
