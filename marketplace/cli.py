@@ -20,4 +20,7 @@ def i18n_compile(force: bool):
 
 
 def register(app: Flask) -> None:
+    from .orders.cli import orders_cli
+
     app.cli.add_command(i18n_cli)
+    app.cli.add_command(orders_cli)

@@ -301,7 +301,6 @@ def expire_unpaid(order_ids: Iterable[int], now: datetime | None = None) -> int:
         order = db.session.get(Order, order_id)
         if order is not None and expire_order(order, only_if_due=True, now=now):
             expired += 1
-        db.session.expunge_all()
     return expired
 
 

@@ -15,3 +15,29 @@ def checkout_body(items=None, method: str = "vietqr", **extra) -> dict:
 
 def checkout(client, items=None, method: str = "vietqr", **extra):
     return client.post("/api/v1/checkout", json=checkout_body(items, method, **extra))
+
+
+def place(items, method: str = "vietqr", user=None):
+    """Place an order through the checkout service (in the `db` fixture's context)."""
+    from marketplace.checkout.services import place_order, validate_details
+    from marketplace.orders.services import get_order
+
+    details = validate_details(CONTACT, ADDRESS, method)
+    order = place_order(details, {p.id: q for p, q in items}, user=user)
+    return get_order(order.code)
+
+
+def reload(order):
+    from marketplace.extensions import db
+    from marketplace.orders.services import get_order
+
+    db.session.expire_all()
+    return get_order(order.code)
+
+
+def stock_of(product) -> int:
+    from marketplace.catalog.models import Product
+    from marketplace.extensions import db
+
+    db.session.expire_all()
+    return db.session.get(Product, product.id).stock
