@@ -95,10 +95,13 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .api import register_api
     from .api.docs import bp as api_docs_bp
+    from .cart.views import bp as cart_bp
     from .catalog.views import bp as catalog_bp
+    from .checkout.views import bp as checkout_bp
     from .health import bp as health_bp
+    from .orders.views import bp as orders_bp
 
-    for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp):
+    for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp, cart_bp, checkout_bp, orders_bp):
         app.register_blueprint(blueprint)
     register_api(smorest_api)
 
