@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..cart import services
 from ..cart.context import current_cart
 from ..cart.schemas import AddItemSchema, CartSchema, SetQuantitySchema, cart_dict
+from .common import ApiBlueprint
 
-blp = Blueprint("cart_api", __name__, description="Cart: grouped by seller, with totals")
+blp = ApiBlueprint("cart_api", __name__, description="Cart: grouped by seller, with totals")
 
 
 def _cart():
@@ -27,6 +27,7 @@ class CartView(MethodView):
 class CartItems(MethodView):
     @blp.arguments(AddItemSchema)
     @blp.response(201, CartSchema)
+    @blp.errors(404, 409, 422)
     def post(self, data):
         """Add a product (adds to the quantity already in the cart); 409 beyond the stock"""
         services.add_item(current_cart(), data["product_id"], data["quantity"])
@@ -37,6 +38,7 @@ class CartItems(MethodView):
 class CartItem(MethodView):
     @blp.arguments(SetQuantitySchema)
     @blp.response(200, CartSchema)
+    @blp.errors(404, 409, 422)
     def patch(self, data, product_id):
         """Set a line's quantity (0 removes it)"""
         services.set_quantity(current_cart(), product_id, data["quantity"])

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from ..cart.context import current_cart
 from ..checkout import services
@@ -10,17 +9,21 @@ from ..checkout.schemas import CheckoutResultSchema, CheckoutSchema
 from ..orders.context import remember_guest_order
 from ..orders.presenters import order_dict
 from ..orders.services import get_order
+from .common import ApiBlueprint
 
-blp = Blueprint("checkout_api", __name__, description="Checkout (guests welcome)")
+blp = ApiBlueprint("checkout_api", __name__, description="Checkout (guests welcome)")
 
 
 @blp.route("/checkout", methods=["POST"])
 @blp.arguments(CheckoutSchema)
 @blp.response(201, CheckoutResultSchema)
-@blp.alt_response(409, description="not enough stock (names the product and the quantity available), "
-                                   "or a product no longer for sale; nothing is created")
+@blp.errors(404, 409, 422)
 def checkout(data):
-    """Place an order from the cart, or from `items` when given"""
+    """Place an order from the cart, or from `items` when given
+
+    409 when a product lacks stock (the error names the product and adds `product_id`,
+    `product_name`, `available`, `requested`) or is no longer for sale; nothing is created.
+    """
     details = services.validate_details(data["contact"], data["shipping_address"], data["payment_method"],
                                         data.get("note"))
     cart = current_cart()

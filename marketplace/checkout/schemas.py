@@ -5,7 +5,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..cart.services import MAX_LINE_QUANTITY
 from ..orders.models import PAYMENT_METHODS
-from ..orders.schemas import AddressSchema, ContactSchema, OrderSchema
+from ..orders.schemas import OrderContactSchema, OrderSchema, ShippingAddressSchema
 
 
 class CheckoutItemSchema(Schema):
@@ -20,8 +20,8 @@ class CheckoutSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    contact = fields.Nested(ContactSchema, required=True)
-    shipping_address = fields.Nested(AddressSchema, required=True)
+    contact = fields.Nested(OrderContactSchema, required=True)
+    shipping_address = fields.Nested(ShippingAddressSchema, required=True)
     payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
     note = fields.String(load_default="", validate=validate.Length(max=1000))
     items = fields.List(fields.Nested(CheckoutItemSchema), load_default=None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 
-class ProducerRefSchema(Schema):
+class OrderProducerSchema(Schema):
     id = fields.Integer()
     name = fields.String()
 
@@ -35,7 +35,7 @@ class HistorySchema(Schema):
 
 class PartSchema(Schema):
     id = fields.Integer()
-    producer = fields.Nested(ProducerRefSchema)
+    producer = fields.Nested(OrderProducerSchema)
     status = fields.String(metadata={"description": "pending, confirmed, shipped, delivered, cancelled, refunded"})
     items = fields.List(fields.Nested(OrderItemSchema))
     subtotal_vnd = fields.Integer()
@@ -45,7 +45,7 @@ class PartSchema(Schema):
     history = fields.List(fields.Nested(HistorySchema))
 
 
-class ContactSchema(Schema):
+class OrderContactSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
@@ -54,7 +54,7 @@ class ContactSchema(Schema):
     email = fields.String(required=True, validate=validate.Length(max=254))
 
 
-class AddressSchema(Schema):
+class ShippingAddressSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
@@ -77,8 +77,8 @@ class OrderSchema(Schema):
     code = fields.String()
     status = fields.String(metadata={"description": "pending_payment, paid, completed, cancelled, expired, refunded"})
     created_at = fields.String()
-    contact = fields.Nested(ContactSchema)
-    shipping_address = fields.Nested(AddressSchema)
+    contact = fields.Nested(OrderContactSchema)
+    shipping_address = fields.Nested(ShippingAddressSchema)
     note = fields.String()
     subtotal_vnd = fields.Integer()
     shipping_vnd = fields.Integer()
@@ -86,21 +86,6 @@ class OrderSchema(Schema):
     payment = fields.Nested(OrderPaymentSchema)
     parts = fields.List(fields.Nested(PartSchema))
     history = fields.List(fields.Nested(HistorySchema))
-
-
-class OrderPageSchema(Schema):
-    items = fields.List(fields.Nested(OrderSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
-
-
-class PageArgsSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class CancelArgsSchema(Schema):

@@ -141,3 +141,15 @@ def test_a_tampered_session_cart_is_ignored_not_a_500(db, client):
         sess[cart.SESSION_KEY] = {"abc": "x", "-1": 3, "5": 10_000}
     response = client.get("/api/v1/cart")
     assert response.status_code == 200 and response.json["groups"] == []
+
+
+def test_logging_in_through_the_api_brings_the_guest_cart_along(db, client):
+    shopper = f.user(email="khach@example.vn")
+    item = f.product(stock=10)
+    _add(client, item, 3)
+
+    assert f.login(client, "khach@example.vn").status_code == 200
+
+    body = client.get("/api/v1/cart").json
+    assert body["item_count"] == 3
+    assert cart.get_quantities(cart.CartRef(user_id=shopper.id)) == {item.id: 3}
