@@ -104,35 +104,36 @@ def _lock_order(order_id: int, statuses: Iterable[str], target: str, extra=None)
     return order
 
 
+def _claim_release(model, row_id: int) -> datetime | None:
+    """Stamp `stock_released_at` on one row if still unset; the time if this call won, else None."""
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(model).where(model.id == row_id, model.stock_released_at.is_(None))
+        .values(stock_released_at=now).execution_options(synchronize_session=False))
+    return now if result.rowcount == 1 else None
+
+
 def _release_part_stock(part: OrderPart) -> bool:
     """Put a part's quantities back on the shelf, once. True if this call did it."""
-    now = utcnow()
-    claimed = db.session.execute(
-        sa.update(OrderPart).where(OrderPart.id == part.id, OrderPart.stock_released_at.is_(None))
-        .values(stock_released_at=now).execution_options(synchronize_session=False)
-    ).rowcount == 1
-    if not claimed:
+    released_at = _claim_release(OrderPart, part.id)
+    if released_at is None:
         return False
     for line in sorted(part.lines, key=lambda l: l.product_id):
         db.session.execute(sa.update(Product).where(Product.id == line.product_id)
                            .values(stock=Product.stock + line.quantity)
                            .execution_options(synchronize_session=False))
-    part.stock_released_at = now
+    part.stock_released_at = released_at
     return True
 
 
 def _release_order_stock(order: Order) -> bool:
     """Release every part's stock, once for the whole order. True if this call did it."""
-    now = utcnow()
-    claimed = db.session.execute(
-        sa.update(Order).where(Order.id == order.id, Order.stock_released_at.is_(None))
-        .values(stock_released_at=now).execution_options(synchronize_session=False)
-    ).rowcount == 1
-    if not claimed:
+    released_at = _claim_release(Order, order.id)
+    if released_at is None:
         return False
     for part in order.parts:
         _release_part_stock(part)
-    order.stock_released_at = now
+    order.stock_released_at = released_at
     return True
 
 
