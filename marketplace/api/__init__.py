@@ -14,6 +14,7 @@ API_MODULES: tuple[str, ...] = (
     "tokens",
     "catalog",
     "health",
+    "seller",
     "cart",
     "checkout",
     "orders",
