@@ -1,7 +1,7 @@
 """carts and part stock release
 
 Revision ID: 0004orders
-Revises: 0001
+Revises: 0005pay
 Create Date: 2026-11-23 08:52:42.858633
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004orders'
-down_revision = '0001'
+down_revision = '0005pay'
 branch_labels = None
 depends_on = None
 
