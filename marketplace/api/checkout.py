@@ -31,6 +31,5 @@ def checkout(data):
     items = services.cart_items(cart) if from_cart else data["items"]
     order = services.place_order(details, items, user=current_user, cart=cart if from_cart else None)
     remember_guest_order(order.code)
-    order = get_order(order.code)
     payment = services.start_payment(order)
-    return {"order": order_dict(order), "payment": payment}
+    return {"order": order_dict(get_order(order.code)), "payment": payment}

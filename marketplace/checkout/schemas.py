@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from ..api.payments import VietQRSchema
 from ..cart.services import MAX_LINE_QUANTITY
 from ..orders.models import PAYMENT_METHODS
 from ..orders.schemas import OrderContactSchema, OrderSchema, ShippingAddressSchema
@@ -29,20 +30,22 @@ class CheckoutSchema(Schema):
                         metadata={"description": "buy these instead of the cart's contents"})
 
 
+class PaymentErrorSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+
+
 class PaymentSchema(Schema):
-    """The Payment object of API.md: what the shopper needs to pay."""
+    """The Payment object of API.md: what the shopper needs to pay (built by the payments domain)."""
 
     method = fields.String()
     status = fields.String()
     amount_vnd = fields.Integer()
+    page_url = fields.String(metadata={"description": "the order's payment page (works for guests too)"})
     checkout_url = fields.String(metadata={"description": "stripe: the hosted checkout page"})
-    payload = fields.String(metadata={"description": "vietqr: the EMVCo/NAPAS string a banking app scans"})
-    image_url = fields.String()
-    bank_bin = fields.String()
-    account_no = fields.String()
-    account_name = fields.String()
-    reference = fields.String()
-    expires_at = fields.String()
+    vietqr = fields.Nested(VietQRSchema, metadata={"description": "vietqr: the QR payload, account and reference"})
+    error = fields.Nested(PaymentErrorSchema, metadata={
+        "description": "set when the payment could not be started (the order stays; retry from page_url)"})
 
 
 class CheckoutResultSchema(Schema):

@@ -13,17 +13,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.services import normalise_email
 from ..cart.services import (MAX_LINE_QUANTITY, PROBLEM_UNAVAILABLE, CartRef, InsufficientStock,
                              ProductUnavailable, get_quantities, group_lines, load_products, remove_products)
 from ..catalog.models import Product
-from ..errors import NotFound, ValidationFailed
+from ..errors import DomainError, NotFound, ValidationFailed
 from ..extensions import db
 from ..orders import notifications
 from ..orders.models import PAYMENT_METHODS, Order, OrderLine, OrderPart
-from ..orders.services import new_order_code, payment_reference_for, payment_window
+from ..orders.services import new_order_code, payment_window
+from ..payments import services as payments
+from ..payments.vietqr import new_reference
 from ..orders.status import record_created
 from ..timeutil import utcnow
 from ..transactions import run_in_transaction
@@ -129,6 +132,7 @@ def _build_order(details: CheckoutDetails, quantities: dict[int, int], user_id: 
     for line in priced.lines:
         if line.problem == PROBLEM_UNAVAILABLE:
             raise ProductUnavailable(line.product.id, line.product.name)
+    payments.check_payable(details.payment_method, priced.total_vnd)
 
     now = utcnow()
     code = new_order_code()
@@ -137,7 +141,7 @@ def _build_order(details: CheckoutDetails, quantities: dict[int, int], user_id: 
                   ship_province=details.province, note=details.note,
                   subtotal_vnd=priced.subtotal_vnd, shipping_vnd=priced.shipping_vnd, total_vnd=priced.total_vnd,
                   payment_method=details.payment_method, payment_status="unpaid",
-                  payment_reference=payment_reference_for(code),
+                  payment_reference=new_reference(),
                   payment_due_at=now + payment_window(details.payment_method), created_at=now, updated_at=now)
     for group in priced.groups:
         part = OrderPart(producer_id=group.producer.id, producer=group.producer, subtotal_vnd=group.subtotal_vnd,
@@ -195,9 +199,19 @@ def cart_items(cart: CartRef) -> dict[int, int]:
 
 
 def start_payment(order: Order) -> dict:
-    """Ask the payments domain to open the payment (Stripe session, VietQR code)."""
+    """Open the payment (VietQR instructions, or a Stripe Checkout session) for a placed order.
+
+    Runs after the order has committed, in its own transaction: a payment provider that
+    is slow or down never holds stock locks nor loses the order. If it fails, the order
+    waits unpaid and the shopper retries from the payment page (`page_url`).
+    """
     try:
-        from ..payments.services import start_payment as start
-    except ImportError:  # payments domain not installed: the order waits, unpaid
-        return {"method": order.payment_method, "status": order.payment_status, "amount_vnd": order.total_vnd}
-    return start(order)
+        payment = payments.start_payment(order)
+        db.session.commit()
+        return payment
+    except DomainError as exc:
+        db.session.rollback()
+        log.warning("payment for order %s not started: %s", order.code, exc.code)
+        return {"method": order.payment_method, "status": order.payment_status, "amount_vnd": order.total_vnd,
+                "page_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + payments.payment_page_path(order),
+                "error": {"code": exc.code, "message": exc.message}}

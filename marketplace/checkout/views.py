@@ -9,7 +9,6 @@ from ..cart.context import current_cart
 from ..cart.services import InsufficientStock, ProductUnavailable, price_cart
 from ..errors import DomainError, ValidationFailed
 from ..orders.context import remember_guest_order
-from ..orders.services import get_order
 from . import services
 from .forms import CheckoutForm
 
@@ -48,7 +47,7 @@ def checkout():
             flash(exc.message, "error")
         else:
             remember_guest_order(order.code)
-            payment = services.start_payment(get_order(order.code))
+            payment = services.start_payment(order)
             if payment.get("checkout_url"):
                 return redirect(payment["checkout_url"])
             return redirect(url_for("orders.detail", code=order.code, placed=1))

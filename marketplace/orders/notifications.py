@@ -6,7 +6,7 @@ with `mail.send_after_commit`; a failing mail server is logged, never raised.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app
 
 from ..accounts.models import User
 from ..extensions import db
@@ -21,7 +21,9 @@ def _links(order: Order) -> dict:
 
 
 def _send(to, subject: str, template: str, **context) -> None:
-    text = render_template(f"orders/email/{template}.txt", **context)
+    # Rendered without the request's context processors: an email never depends on who
+    # happens to be signed in on the request that triggered it (a webhook, a seller, cron).
+    text = current_app.jinja_env.get_template(f"orders/email/{template}.txt").render(**context)
     send_after_commit(to, subject, text)
 
 

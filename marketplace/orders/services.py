@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 # Upper-case letters and digits without look-alikes (0/O, 1/I/L, U/V): easy to read out on the phone.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ23456789"
 CODE_LENGTH = 10  # 29**10 ≈ 4·10^14 codes: not guessable, and tracking also needs the phone number
-REFERENCE_PREFIX = "OCOP"
 _CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 LIVE_PART = ("pending", "confirmed", "shipped", "delivered")
 CANCELLABLE_PART = ("pending", "confirmed")
@@ -58,17 +57,9 @@ def new_order_code() -> str:
 def normalise_code(text: str | None) -> str | None:
     """Accept a code typed any way (`7km4p q9xda`, `7KM4PQ9XDA`); None if it cannot be one."""
     raw = re.sub(r"[^0-9A-Za-z]", "", str(text or "")).upper()
-    if raw.startswith(REFERENCE_PREFIX) and len(raw) == len(REFERENCE_PREFIX) + CODE_LENGTH:
-        raw = raw[len(REFERENCE_PREFIX):]
     if not _CODE_RE.match(raw):
         return None
     return f"{raw[:5]}-{raw[5:]}"
-
-
-def payment_reference_for(code: str) -> str:
-    """What the shopper writes in a bank transfer: letters and digits only, so it survives
-    banks that upper-case, strip spaces and punctuation, or truncate long descriptions."""
-    return REFERENCE_PREFIX + code.replace("-", "")
 
 
 def payment_window(method: str) -> timedelta:
@@ -140,12 +131,14 @@ def _release_order_stock(order: Order) -> bool:
 # --- payment -------------------------------------------------------------------------------------
 
 
-def mark_order_paid(order: Order, paid_at: datetime, actor="system", note: str = "", commit: bool = True) -> Order:
+def mark_order_paid(order: Order, paid_at: datetime, actor="system", note: str = "", commit: bool = True,
+                    notify_shopper: bool = True) -> Order:
     """pending_payment -> paid at the provider's time `paid_at`; counts the units sold and
     emails the shopper and each producer (after commit).
 
     With commit=False the caller's transaction (e.g. a webhook that also records the
-    provider's event id) commits it; the emails still wait for that commit.
+    provider's event id) commits it; the emails still wait for that commit. The payments
+    domain sends its own receipt to the shopper and passes notify_shopper=False.
     """
     if paid_at.tzinfo is None:
         raise ValueError("paid_at must be timezone-aware")
@@ -164,7 +157,8 @@ def mark_order_paid(order: Order, paid_at: datetime, actor="system", note: str =
             db.session.execute(sa.update(Product).where(Product.id == product_id)
                                .values(sold_count=Product.sold_count + sold[product_id])
                                .execution_options(synchronize_session=False))
-        notifications.order_paid(locked)
+        if notify_shopper:
+            notifications.order_paid(locked)
         for part in locked.parts:
             notifications.producer_new_part(part)
         return locked
@@ -172,15 +166,21 @@ def mark_order_paid(order: Order, paid_at: datetime, actor="system", note: str =
     return run_in_transaction(work) if commit else work()
 
 
-def _refund_cancelled_part(part: OrderPart, actor, reason: str):
-    """Give back what was paid for a cancelled part, through the payments domain."""
-    try:
-        from ..payments.services import refund_part
-    except ImportError:  # payments domain without refunds: an admin refunds by hand
-        log.warning("no refund_part available; part %s of order %s needs a manual refund",
-                    part.id, part.order_id)
-        return None
-    return refund_part(part, actor, reason)
+def _refund_cancelled_parts(part_ids: list[int], actor, reason: str) -> None:
+    """Give back what was paid for cancelled parts, each in its own transaction after the
+    cancellation has committed (a provider outage never undoes a cancellation; the
+    payments domain makes a repeated refund of the same part a no-op)."""
+    from ..payments.gateways import PaymentProviderError
+    from ..payments.services import refund_part
+
+    for part_id in part_ids:
+        part = db.session.get(OrderPart, part_id)
+        try:
+            refund_part(part, actor, reason)
+            db.session.commit()
+        except PaymentProviderError:
+            db.session.rollback()
+            log.warning("refund of part %s of order %s failed; an admin retries it", part_id, part.order_id)
 
 
 # --- cancellation and expiry ---------------------------------------------------------------------
@@ -209,11 +209,10 @@ def cancel_order(order: Order, actor, reason: str = "") -> Order:
         locked.cancelled_at = utcnow()
         _release_order_stock(locked)
         notifications.order_cancelled(locked, cancelled, reason)
-        return locked, (cancelled if was_paid else [])
+        return locked, ([p.id for p in cancelled] if was_paid else [])
 
     locked, to_refund = run_in_transaction(work)
-    for part in to_refund:
-        _refund_cancelled_part(part, actor, reason)
+    _refund_cancelled_parts(to_refund, actor, reason)
     return locked
 
 
@@ -247,18 +246,19 @@ def cancel_part(part: OrderPart, actor, reason: str = "") -> OrderPart:
             raise Conflict("Đơn chưa thanh toán: hãy huỷ cả đơn / The order is not paid yet: cancel the whole order",
                            code="order_not_paid") from exc
         raise
-    _refund_cancelled_part(cancelled, actor, reason)
+    _refund_cancelled_parts([cancelled.id], actor, reason)
     return cancelled
 
 
 def expire_order(order: Order, only_if_due: bool = False, now: datetime | None = None,
-                 note: str = "payment window ended") -> bool:
+                 note: str = "payment window ended", commit: bool = True) -> bool:
     """pending_payment -> expired, parts cancelled, stock released (once).
 
     Returns False when the order is no longer waiting for payment (paid meanwhile,
     already expired by another process, …). `only_if_due` also requires the payment
     window to have ended (what `flask orders expire-unpaid` uses; a provider telling
-    us its checkout session expired does not need it).
+    us its checkout session expired does not need it). With commit=False it runs in the
+    caller's transaction (the Stripe webhook's).
     """
     now = now or utcnow()
     order_id = order.id
@@ -278,7 +278,7 @@ def expire_order(order: Order, only_if_due: bool = False, now: datetime | None =
         notifications.order_cancelled(locked, list(locked.parts), note)
         return True
 
-    return run_in_transaction(work)
+    return run_in_transaction(work) if commit else work()
 
 
 def due_unpaid_order_ids(now: datetime | None = None, limit: int | None = None) -> list[int]:

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from ..errors import DomainError, NotFound
 from ..extensions import limiter, login_manager
+from ..payments.views import payment_page_url
 from . import services
 from .carriers import carrier_name, tracking_url
 from .context import guest_order_codes
@@ -34,7 +35,7 @@ def order_status_label(status: str) -> str:
 @bp.app_context_processor
 def _order_helpers():
     return {"carrier_name": carrier_name, "tracking_url": tracking_url, "payment_labels": PAYMENT_LABELS,
-            "method_labels": METHOD_LABELS}
+            "method_labels": METHOD_LABELS, "payment_page_url": payment_page_url}
 
 
 @bp.get("/orders")

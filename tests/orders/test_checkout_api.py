@@ -53,9 +53,12 @@ def test_multi_producer_checkout_makes_one_order_with_a_part_per_producer(db, cl
     assert order["history"][0]["status"] == "pending_payment"
     assert order["payment"]["method"] == "vietqr"
     assert order["payment"]["status"] == "unpaid"
-    assert order["payment"]["reference"] == "OCOP" + order["code"].replace("-", "")
+    assert re.fullmatch(r"QN[A-Z2-9]{8}", order["payment"]["reference"])
     payment = response.json["payment"]
-    assert payment["method"] == "vietqr" and payment["amount_vnd"] == 690_000
+    assert payment["method"] == "vietqr" and payment["amount_vnd"] == 690_000 and payment["status"] == "unpaid"
+    assert payment["vietqr"]["reference"] == order["payment"]["reference"]
+    assert payment["vietqr"]["amount_vnd"] == 690_000
+    assert payment["vietqr"]["payload"].startswith("000201")  # an EMVCo QR string
 
     assert (_stock(honey.id), _stock(wax.id), _stock(tea.id)) == (4, 3, 4)
     stored = db.session.scalar(sa.select(Order).where(Order.code == order["code"]))
@@ -170,7 +173,7 @@ def test_order_codes_and_references_are_unique_and_bank_safe(db, client):
     assert len(codes) == 10
     refs = db.session.scalars(sa.select(Order.payment_reference)).all()
     assert len(set(refs)) == 10
-    assert all(re.fullmatch(r"OCOP[A-Z2-9]{10}", r) for r in refs)
+    assert all(re.fullmatch(r"QN[A-Z2-9]{8}", r) for r in refs)
 
 
 def test_signed_in_checkout_from_the_cart_belongs_to_the_user_and_empties_the_cart(db, client):

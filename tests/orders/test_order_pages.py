@@ -37,7 +37,9 @@ def test_a_guest_shops_checks_out_and_sees_the_confirmation(db, client):
     code = match.group(1)
     confirmation = client.get(f"/orders/{code}?placed=1").get_data(as_text=True)
     assert code in confirmation
-    assert "OCOP" + code.replace("-", "") in confirmation  # the bank transfer reference
+    order = services.get_order(code)
+    assert order.payment_reference in confirmation  # what goes in the bank transfer description
+    assert f"/payments/qr/{order.payment_reference}.png" in confirmation
     assert "Mật ong rừng Ba Chẽ" in confirmation
     assert stock_of(honey) == 4
     assert "Mật ong rừng Ba Chẽ" not in client.get("/cart").get_data(as_text=True)

@@ -27,4 +27,4 @@ def test_every_order_route_is_documented_with_its_errors(client):
     assert {"code", "status", "created_at", "contact", "shipping_address", "subtotal_vnd", "shipping_vnd",
             "total_vnd", "payment", "parts"} <= set(order)
     payment = spec["components"]["schemas"]["Payment"]["properties"]
-    assert {"method", "status", "amount_vnd", "checkout_url", "payload", "reference", "expires_at"} <= set(payment)
+    assert {"method", "status", "amount_vnd", "checkout_url", "vietqr", "page_url"} <= set(payment)
