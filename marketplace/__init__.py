@@ -19,7 +19,8 @@ class MarketplaceApi(Api):
         pass
 
 
-api = MarketplaceApi()
+# Not named `api`: importing the subpackage marketplace.api would rebind that module attribute.
+smorest_api = MarketplaceApi()
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
@@ -84,7 +85,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
     bootstrap.init_app(app)
     limiter.init_app(app)
-    api.init_app(app)
+    smorest_api.init_app(app)
     register_error_handlers(app)
     app.before_request(csrf_protect)
     app.after_request(security_headers)
@@ -98,7 +99,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (health_bp, catalog_bp, accounts_bp):
         app.register_blueprint(blueprint)
-    register_api(api)
+    register_api(smorest_api)
 
 
 def _register_cli(app: Flask) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField, TelField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from ..validators import normalise_phone
 from .services import MIN_PASSWORD_LENGTH
@@ -21,7 +21,8 @@ class RegisterForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[
         DataRequired(_l("Please enter your full name.")), Length(max=120, message=_l("At most 120 characters."))])
     email = EmailField(_l("Email"), validators=[
-        DataRequired(_l("Please enter your email address.")), Length(max=254, message=_l("At most 254 characters."))])
+        DataRequired(_l("Please enter your email address.")), Length(max=254, message=_l("At most 254 characters.")),
+        Email(_l("Enter a valid email address, e.g. lan@example.vn."), check_deliverability=False)])
     phone = TelField(_l("Phone"), validators=[DataRequired(_l("Please enter your phone number.")), vietnamese_phone])
     password = PasswordField(_l("Password"), validators=[
         DataRequired(_l("Please choose a password.")),

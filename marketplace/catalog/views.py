@@ -6,6 +6,7 @@ notice, never a 500.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -17,7 +18,6 @@ from sqlalchemy.orm import contains_eager
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
-from ..money import parse_vnd
 from ..timeutil import local_today
 from .listing import MAX_PER_PAGE, SORTS, BrowseParams, browse
 from .models import OCOP_MIN_STARS, Category, Locality, Producer, Product
@@ -72,6 +72,37 @@ class ParsedArgs:
     ignored: list[str] = field(default_factory=list)
 
 
+_AMOUNT = re.compile(r"(\d+|\d{1,3}(?:[.,\s]\d{3})+)\s*(?:₫|đ|vnd)?", re.IGNORECASE)
+
+
+def _amount(text: str) -> int:
+    """'125000', '125.000', '125,000 ₫' -> 125000; anything else (1e9, -5, 12.5) is a ValueError."""
+    match = _AMOUNT.fullmatch(text.strip())
+    if not match:
+        raise ValueError(text)
+    value = int(re.sub(r"\D", "", match.group(1)))
+    if value > MAX_PRICE_VND:
+        raise ValueError(text)
+    return value
+
+
+def _one_of(allowed):
+    def convert(raw: str) -> str:
+        if raw not in allowed:
+            raise ValueError(raw)
+        return raw
+
+    return convert
+
+
+def _flag(raw: str) -> bool:
+    if raw.lower() in TRUE_WORDS:
+        return True
+    if raw.lower() in FALSE_WORDS:
+        return False
+    raise ValueError(raw)
+
+
 def _bounded_int(text: str, low: int, high: int) -> int:
     value = int(text.strip())
     if not low <= value <= high:
@@ -99,54 +130,26 @@ def parse_browse_args(args: MultiDict, *, category_slugs: set[str], locality_slu
                 ignored.append("stars")
     params.stars = sorted(stars)
 
-    category = (args.get("category") or "").strip()
-    if category:
-        if category in category_slugs:
-            params.category = category
-        else:
-            ignored.append("category")
-    locality = (args.get("locality") or "").strip()
-    if locality:
-        if locality in locality_slugs:
-            params.locality = locality
-        else:
-            ignored.append("locality")
-
-    for name, low, high in (("producer", 1, 2**31 - 1), ("page", 1, MAX_PAGE), ("per_page", 1, MAX_PER_PAGE)):
+    converters = {
+        "category": _one_of(category_slugs),
+        "locality": _one_of(locality_slugs),
+        "producer": lambda raw: _bounded_int(raw, 1, 2**31 - 1),
+        "page": lambda raw: _bounded_int(raw, 1, MAX_PAGE),
+        "per_page": lambda raw: _bounded_int(raw, 1, MAX_PER_PAGE),
+        "price_min": _amount,
+        "price_max": _amount,
+        "in_stock": _flag,
+        "sort": _one_of(SORTS),
+    }
+    for name, convert in converters.items():
         raw = (args.get(name) or "").strip()
         if raw:
             try:
-                setattr(params, name, _bounded_int(raw, low, high))
-            except ValueError:
-                ignored.append(name)
-
-    for name in ("price_min", "price_max"):
-        raw = (args.get(name) or "").strip()
-        if raw:
-            try:
-                value = parse_vnd(raw)
-                if not 0 <= value <= MAX_PRICE_VND:
-                    raise ValueError(raw)
-                setattr(params, name, value)
+                setattr(params, name, convert(raw))
             except ValueError:
                 ignored.append(name)
     if params.price_min is not None and params.price_max is not None and params.price_min > params.price_max:
         params.price_min, params.price_max = params.price_max, params.price_min
-
-    in_stock = (args.get("in_stock") or "").strip().lower()
-    if in_stock in TRUE_WORDS:
-        params.in_stock = True
-    elif in_stock in FALSE_WORDS:
-        params.in_stock = False
-    elif in_stock:
-        ignored.append("in_stock")
-
-    sort = (args.get("sort") or "").strip()
-    if sort:
-        if sort in SORTS:
-            params.sort = sort
-        else:
-            ignored.append("sort")
     return ParsedArgs(params, list(dict.fromkeys(ignored)))
 
 
