@@ -94,10 +94,11 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .api import register_api
+    from .api.docs import bp as api_docs_bp
     from .catalog.views import bp as catalog_bp
     from .health import bp as health_bp
 
-    for blueprint in (health_bp, catalog_bp, accounts_bp):
+    for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp):
         app.register_blueprint(blueprint)
     register_api(smorest_api)
 
