@@ -6,7 +6,6 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from marketplace import create_app
 from marketplace.accounts.models import User
 from marketplace.accounts.views import safe_next
 from marketplace.extensions import limiter
@@ -205,25 +204,16 @@ def test_register_works_with_the_form_token(web, db, csrf_on):
 
 # ---------------------------------------------------------------- rate limit
 @pytest.fixture
-def limited_app(app):
-    """A second app on the same database with rate limiting switched on."""
-    limited = create_app({**{k: app.config[k] for k in (
-        "TESTING", "SQLALCHEMY_DATABASE_URI", "WTF_CSRF_ENABLED", "SEARCH_INDEX_DIR", "UPLOAD_DIR",
-        "MAIL_OUTBOX_DIR", "SERVER_NAME")}, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
-        "LOGIN_RATE_LIMIT": "3 per minute"})
+def rate_limits_on(app):
+    app.config.update(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
     limiter.reset()
-    yield limited
-    # The limiter is one object shared by every app: switch it off again for the other tests.
+    yield
+    app.config.update(RATELIMIT_ENABLED=False, LOGIN_RATE_LIMIT="10 per minute")
     limiter.reset()
-    limiter.enabled = False
-    from marketplace.extensions import db as _db
-    with limited.app_context():
-        _db.engine.dispose()
 
 
-def test_login_attempts_are_rate_limited(limited_app, db):
+def test_login_attempts_are_rate_limited(web, db, rate_limits_on):
     f.user(email="an@example.vn")
-    web = limited_app.test_client()
     for _ in range(3):
         assert web.post("/login", data={"email": "an@example.vn", "password": "guess-1234"}).status_code == 422
     blocked = web.post("/login", data={"email": "an@example.vn", "password": f.PASSWORD})
