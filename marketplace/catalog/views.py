@@ -18,6 +18,7 @@ from sqlalchemy.orm import contains_eager
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
+from ..storage import media_url
 from ..timeutil import local_today
 from .listing import MAX_PER_PAGE, SORTS, BrowseParams, browse
 from .models import OCOP_MIN_STARS, Category, Locality, Producer, Product
@@ -53,9 +54,7 @@ CERTIFICATE_LEVEL_LABELS = {"province": _l("Provincial level"), "national": _l("
 
 def image_url(key: str | None) -> str:
     """Public URL of an uploaded image (served by the media route), or the placeholder."""
-    if not key:
-        return url_for("static", filename="img/placeholder.svg")
-    return "/media/" + key
+    return media_url(key) or url_for("static", filename="img/placeholder.svg")
 
 
 @bp.record_once
