@@ -125,6 +125,26 @@ def other_client(app):
     return IsolatedClient(app, app.response_class, use_cookies=True)
 
 
+class FreshContextClient(FlaskClient):
+    """A test client whose every request gets its own application context, as in production.
+
+    With the `ctx`/`db` fixture active, a plain test client's requests reuse the test's
+    application context, so `g` (the signed-in user of Flask-Login, the locale of
+    Flask-Babel) and the database session leak from one request into the next. Here each
+    request runs in an empty `contextvars` context; data the request wrote is read back
+    after `db.session.rollback()` (or `expire_all()`) in the test.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def web(app):
+    """A browser-like client for HTML pages: fresh request state on every request."""
+    return FreshContextClient(app, app.response_class, use_cookies=True)
+
+
 class QueryCounter:
     def __init__(self):
         self.statements: list[str] = []
