@@ -12,16 +12,16 @@ from itertools import groupby
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import contains_eager
 from werkzeug.datastructures import MultiDict
 
+from ..errors import NotFound
 from ..extensions import db
 from ..storage import media_url
 from ..timeutil import local_today
-from .listing import MAX_PER_PAGE, SORTS, BrowseParams, browse
-from .models import OCOP_MIN_STARS, Category, Locality, Producer, Product
+from .listing import (MAX_PER_PAGE, SORTS, BrowseParams, browse, category_tree, public_producer,
+                      public_product)
+from .models import OCOP_MIN_STARS, Category, Locality
 
 bp = Blueprint("catalog", __name__)
 
@@ -192,9 +192,9 @@ def _regions(localities: list[Locality]) -> list[tuple[tuple[str, str], list[Loc
 def home():
     five = browse(BrowseParams(stars=[5], sort="bestselling", per_page=FEATURED), with_facets=False)
     four = browse(BrowseParams(stars=[4], sort="bestselling", per_page=FEATURED), with_facets=False)
-    overview = browse(BrowseParams(per_page=1))
-    return render_template("shop/home.html", five=five, four=four, overview=overview,
-                           groups=_groups(_categories()))
+    groups = category_tree()
+    return render_template("shop/home.html", five=five, four=four, groups=groups,
+                           total=sum(group["product_count"] for group in groups))
 
 
 @bp.get("/products")
@@ -214,12 +214,9 @@ def products():
 
 @bp.get("/products/<slug>")
 def product(slug: str):
-    item = db.session.scalar(
-        sa.select(Product).join(Producer, Product.producer_id == Producer.id)
-        .where(Product.slug == slug, Product.public_clause())
-        .options(contains_eager(Product.producer))
-    )
-    if item is None:
+    try:
+        item = public_product(slug)
+    except NotFound:
         abort(404)
     certificate = item.certificate if item.ocop_stars else None
     days_left = (certificate.expires_on - local_today()).days if certificate else None
@@ -231,8 +228,9 @@ def product(slug: str):
 
 @bp.get("/producers/<slug>")
 def producer(slug: str):
-    maker = db.session.scalar(sa.select(Producer).where(Producer.slug == slug, Producer.selling_clause()))
-    if maker is None:
+    try:
+        maker = public_producer(slug)
+    except NotFound:
         abort(404)
     try:
         page = _bounded_int(request.args.get("page", "1"), 1, MAX_PAGE)
