@@ -130,9 +130,11 @@ def _register_cli(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from .i18n import switch_language_url
     from .money import format_vnd
     from .timeutil import to_local
 
+    app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.filters["vnd"] = format_vnd
     app.jinja_env.filters["local"] = lambda value, fmt="%d/%m/%Y %H:%M": (
         to_local(value).strftime(fmt) if value else ""
