@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi.py
 
-.PHONY: install run serve test migrate seed clean browser-deps
+.PHONY: install run serve test fuzz migrate seed clean browser-deps
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ browser-deps:
 
 test: install browser-deps
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# A longer fuzz of the whole API than the bounded run inside `make test`.
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest -q tests/hardening/test_fuzz_api.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

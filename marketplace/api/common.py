@@ -127,10 +127,14 @@ def int_param(name: str, minimum: int | None = None, maximum: int | None = None,
 
 # --- pagination -----------------------------------------------------------------------
 
+MAX_PAGE = 100_000
+
+
 class PaginationQuerySchema(ma.Schema):
     """`?page=1&per_page=20` (per_page at most 100). Subclass it for list filters."""
 
-    page = int_param("page", minimum=1, load_default=1)
+    # Bounded so a huge page number is a 422, not an OFFSET the database cannot hold.
+    page = int_param("page", minimum=1, maximum=MAX_PAGE, load_default=1)
     per_page = int_param("per_page", minimum=1, maximum=MAX_PER_PAGE, load_default=DEFAULT_PER_PAGE)
 
 

@@ -293,3 +293,11 @@ def test_producer_and_category_queries_do_not_grow_with_the_data(client, db, que
         groups = client.get("/api/v1/categories").get_json()["items"]
     assert len(groups[0]["children"]) == 12 and groups[0]["product_count"] == 12
     assert q.count == 2
+
+
+def test_a_page_number_past_any_real_offset_is_refused_not_a_crash(client):
+    """Found by the API fuzzer: a 30-digit page overflowed SQLite's INTEGER on /producers."""
+    for path in ("/api/v1/producers", "/api/v1/products"):
+        response = client.get(path, query_string={"page": "35220354845634278401828192256"})
+        assert response.status_code == 422
+        assert "page" in response.get_json()["error"]["fields"]
