@@ -20,4 +20,7 @@ def i18n_compile(force: bool):
 
 
 def register(app: Flask) -> None:
+    from .search.cli import search_cli
+
     app.cli.add_command(i18n_cli)
+    app.cli.add_command(search_cli)

@@ -7,6 +7,7 @@ is dropped and rebuilt at the start of the run.
 from __future__ import annotations
 
 import os
+import shutil
 from contextlib import contextmanager
 
 import pytest
@@ -72,8 +73,11 @@ def app(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _clean_tables(request, app):
-    """Every test starts with empty tables (and leaves them empty for the next)."""
+    """Every test starts with empty tables and no search index (and leaves them so for the next)."""
     yield
+    index_dir = app.config.get("SEARCH_INDEX_DIR")
+    if index_dir and os.path.isdir(index_dir):
+        shutil.rmtree(index_dir)
     with app.app_context():
         _db.session.remove()
         tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
