@@ -27,7 +27,7 @@ def reindex(if_missing: bool):
         click.echo(f"search index ({backend.name}) present: {backend.doc_count()} products, nothing to do")
         return
     total = count_public(db.session)
-    db.session.remove()
+    db.session.rollback()  # end this read transaction: the rebuild reads in its own
     with click.progressbar(length=total, label=f"Indexing {total} products ({backend.name})") as bar:
         count = backend.rebuild(progress=bar.update)
     click.echo(f"indexed {count} products")

@@ -86,7 +86,8 @@ def _do_orm_execute(state) -> None:
 
 
 def _before_commit(session: Session) -> None:
-    if not session.info.get(KEY) or not has_app_context():
+    # The commit has not flushed yet: pending edits are not in the queue until we do.
+    if not (session.info.get(KEY) or session.new or session.dirty or session.deleted) or not has_app_context():
         return
     from . import get_backend
 

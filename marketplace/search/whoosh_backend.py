@@ -158,13 +158,13 @@ class WhooshBackend(SearchBackend):
     def _searcher(self):
         """This thread's searcher on the latest committed version of the index (or None)."""
         local = self._local
-        try:
-            if local.searcher is not None:
+        if local.searcher is not None:
+            try:
                 if local.searcher.up_to_date():
                     return local.searcher
-                local.searcher = local.searcher.refresh()
-                return local.searcher
-        except Exception:  # noqa: BLE001 - index replaced or removed underneath: reopen
+            except Exception:  # noqa: BLE001 - index removed underneath: reopen below
+                pass
+            # Not Searcher.refresh(): it reuses segment readers whose deletions have changed.
             self._forget()
         ix = self._open()
         if ix is None:
@@ -236,6 +236,22 @@ class WhooshBackend(SearchBackend):
             keys = [sorting.ScoreFacet(), F("id")]
         return sorting.MultiFacet(keys)
 
+    def _catch_up(self) -> None:
+        """Apply changes a worker left in the journal when it could not get the lock in time."""
+        try:
+            pending = os.path.getsize(self.journal) > 0
+        except OSError:
+            return
+        if pending:
+            try:
+                self._drain(timeout=0)
+            except Exception:  # noqa: BLE001 - never fail a search over it; health reports it
+                log.exception("search index catch-up failed")
+
+    def search(self, params) -> SearchPage:
+        self._catch_up()
+        return super().search(params)
+
     def _search(self, query: Query, params) -> SearchPage:
         searcher = self._searcher()
         if searcher is None or not query:
@@ -303,8 +319,11 @@ class WhooshBackend(SearchBackend):
 
     def suggest(self, prefix: str, limit: int = 10) -> list[dict]:
         query = Query.parse(prefix)
+        if not query:
+            return []
+        self._catch_up()
         searcher = self._searcher()
-        if searcher is None or not query:
+        if searcher is None:
             return []
         *complete, last = query.tokens
         q = Q.And([Q.Term("name", t) for t in complete] + [Q.Prefix("name", last)])
