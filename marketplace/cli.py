@@ -21,6 +21,8 @@ def i18n_compile(force: bool):
 
 def register(app: Flask) -> None:
     from .search.cli import search_cli
+    from .seller.cli import seller_cli
 
     app.cli.add_command(i18n_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(seller_cli)

@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..search import get_backend
+from .common import ApiBlueprint
 
-blp = Blueprint("search", __name__, description="Product search: completions for the search box.")
+blp = ApiBlueprint("Search", __name__, description="Product search: completions for the search box.")
 
 MAX_SUGGESTIONS = 10
 
@@ -35,7 +35,8 @@ class Suggestions(Schema):
 @blp.route("/products/suggest")
 class Suggest(MethodView):
     @blp.arguments(SuggestArgs, location="query")
-    @blp.response(200, Suggestions, headers={"Cache-Control": {"schema": {"type": "string"}}})
+    @blp.response(200, Suggestions)
+    @blp.errors(422)
     def get(self, args):
         """Up to 10 product names completing the words typed (accent-insensitive word prefix).
 

@@ -1,0 +1,22 @@
+"""The API documentation is served from this server, with no inline script."""
+
+
+def test_swagger_ui_is_served_locally(client):
+    page = client.get("/api/v1/docs/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-spec-url="/api/v1/openapi.json"' in html
+    assert "http://" not in html and "https://" not in html  # no CDN
+    assert "<script>" not in html  # every script has a src: CSP forbids inline ones
+    assert client.get("/api/v1/docs/assets/swagger-ui-bundle.js").status_code == 200
+
+
+def test_only_the_bundle_assets_are_exposed(client):
+    assert client.get("/api/v1/docs/assets/index.j2").status_code == 404
+    assert client.get("/api/v1/docs/assets/../../../etc/passwd").status_code == 404
+
+
+def test_openapi_document_is_json(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["info"]["title"] == "OCOP Marketplace API"
+    assert doc["openapi"].startswith("3.")
