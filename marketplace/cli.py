@@ -1,8 +1,11 @@
 """Every `flask` CLI command, registered in one place."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
+from flask.cli import AppGroup, with_appcontext
 
 from .i18n import compile_catalogs
 
@@ -19,10 +22,86 @@ def i18n_compile(force: bool):
     click.echo(f"compiled {compile_catalogs(force=force)} catalogue(s)")
 
 
+@click.command("seed")
+@click.option("--file", "catalogue", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Catalogue CSV to load instead of seeds/ocop_products.csv.")
+@with_appcontext
+def seed_command(catalogue: Path | None):
+    """Load localities, OCOP groups and the seed catalogue (idempotent; all or nothing)."""
+    from .catalog.seed import CATALOGUE_CSV, SeedError, load_seed
+
+    def progress(items, label):
+        return click.progressbar(items, label=label, show_pos=True)
+
+    try:
+        report = load_seed(catalogue, progress=progress)
+    except SeedError as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        raise click.ClickException(exc.message) from exc
+    source = catalogue or CATALOGUE_CSV
+    parts = ", ".join(
+        f"{name} {report.created.get(name, 0)} new"
+        + (f"/{report.updated[name]} updated" if report.updated.get(name) else "")
+        + f"/{report.existing.get(name, 0)} present"
+        for name in ("localities", "categories", "producers", "products"))
+    verdict = "loaded" if report.changed else "already loaded, nothing to do"
+    click.echo(f"Seed {source.name}: {verdict} ({parts}).")
+
+
+users_cli = AppGroup("users", help="User accounts.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 8 characters; asked for when left out.")
+@click.option("--role", type=click.Choice(["admin", "seller", "shopper"]), default="shopper", show_default=True)
+@click.option("--producer", "producer_ref", default=None,
+              help="The seller's producer: id, slug or tax code (sellers only).")
+@click.option("--name", "full_name", default=None, help="Full name (default: the part of the email before @).")
+@click.option("--phone", default=None)
+def users_create(email: str, password: str, role: str, producer_ref: str | None, full_name: str | None,
+                 phone: str | None):
+    """Create an account (a seller is bound to one producer)."""
+    from .accounts.services import create_user
+    from .errors import DomainError
+
+    producer_id = None
+    if producer_ref is not None:
+        producer = _find_producer(producer_ref.strip())
+        if producer is None:
+            raise click.ClickException(f"Không tìm thấy cơ sở / No producer {producer_ref!r} (give its id, slug "
+                                       "or tax code)")
+        producer_id = producer.id
+    name = full_name or email.split("@")[0]
+    try:
+        user = create_user(email, password, name, phone, role=role, producer_id=producer_id)
+    except DomainError as exc:
+        details = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in (exc.fields or {}).items())
+        raise click.ClickException(f"{exc.message}" + (f" — {details}" if details else "")) from exc
+    bound = f" for producer #{user.producer_id} {user.producer.name}" if user.producer_id else ""
+    click.echo(f"Created {user.role} #{user.id} {user.email}{bound}.")
+
+
+def _find_producer(ref: str):
+    import sqlalchemy as sa
+
+    from .catalog.models import Producer
+    from .extensions import db
+
+    clause = sa.or_(Producer.slug == ref, Producer.tax_code == ref)
+    if ref.isdigit() and int(ref) < 2**31:  # an id (a 10-digit tax code may look like one)
+        clause = sa.or_(clause, Producer.id == int(ref))
+    return db.session.scalars(sa.select(Producer).where(clause).order_by(Producer.id)).first()
+
+
 def register(app: Flask) -> None:
     from .search.cli import search_cli
     from .seller.cli import seller_cli
 
     app.cli.add_command(i18n_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(seed_command)
+    app.cli.add_command(users_cli)
     app.cli.add_command(seller_cli)

@@ -71,10 +71,9 @@ def app(tmp_path_factory):
         _db.engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _clean_tables(request, app):
-    """Every test starts with empty tables and no search index (and leaves them so for the next)."""
-    yield
+def empty_tables(app) -> None:
+    """Delete every row of every table and the search index (a module that shares data between
+    its tests calls it at the end)."""
     index_dir = app.config.get("SEARCH_INDEX_DIR")
     if index_dir and os.path.isdir(index_dir):
         shutil.rmtree(index_dir)
@@ -87,6 +86,13 @@ def _clean_tables(request, app):
             else:
                 for table in tables:
                     conn.execute(sa.text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request, app):
+    """Every test starts with empty tables and no search index (and leaves them so for the next)."""
+    yield
+    empty_tables(app)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ API_MODULES: tuple[str, ...] = (
     "search",
     "health",
     "seller",
+    "payments",
 )
 
 
