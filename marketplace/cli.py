@@ -97,6 +97,7 @@ def _find_producer(ref: str):
 
 
 def register(app: Flask) -> None:
+    from .orders.cli import orders_cli
     from .search.cli import search_cli
     from .seller.cli import seller_cli
 
@@ -105,3 +106,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(seller_cli)
+    app.cli.add_command(orders_cli)

@@ -17,6 +17,9 @@ API_MODULES: tuple[str, ...] = (
     "health",
     "seller",
     "payments",
+    "cart",
+    "checkout",
+    "orders",
 )
 
 

@@ -1,7 +1,7 @@
 """search tables for the postgres backend (pg_trgm, tsvector)
 
 Revision ID: s3a1
-Revises: 0005pay
+Revises: 0004orders
 Create Date: 2026-11-23 08:55:00.549716
 
 The tables exist on every database; only PostgreSQL gets the pg_trgm extension, the
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 's3a1'
-down_revision = '0005pay'
+down_revision = '0004orders'
 branch_labels = None
 depends_on = None
 
