@@ -7,10 +7,21 @@ import sqlite3
 import sqlalchemy as sa
 from flask import Flask, session
 from flask_smorest import Api
+from werkzeug.routing import IntegerConverter
 
 from .api.common import ErrorSchema
 from .config import Config
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, select_locale
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:id>` URLs stop at the largest id a database INTEGER holds: beyond it, 404."""
+
+    def __init__(self, map, *args, **kwargs):
+        from .validators import MAX_DB_ID
+
+        kwargs.setdefault("max", MAX_DB_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 class MarketplaceApi(Api):
@@ -56,6 +67,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     if overrides:
         app.config.update(overrides)
+    app.url_map.converters["int"] = BoundedIntConverter
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# The largest id a database INTEGER column holds (PostgreSQL int4): larger ids cannot exist.
+MAX_DB_ID = 2_147_483_647
+
 _PHONE = re.compile(r"^0(3|5|7|8|9)\d{8}$")
 _LANDLINE = re.compile(r"^02\d{9}$")
 _TAX_CODE = re.compile(r"^\d{10}(-\d{3})?$")

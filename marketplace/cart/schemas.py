@@ -4,13 +4,14 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .services import MAX_LINE_QUANTITY
+from ..validators import MAX_DB_ID
 
 
 class AddItemSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    product_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    product_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_DB_ID))
     quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=MAX_LINE_QUANTITY))
 
 

@@ -7,13 +7,14 @@ from ..api.payments import VietQRSchema
 from ..cart.services import MAX_LINE_QUANTITY
 from ..orders.models import PAYMENT_METHODS
 from ..orders.schemas import OrderContactSchema, OrderSchema, ShippingAddressSchema
+from ..validators import MAX_DB_ID
 
 
 class CheckoutItemSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    product_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    product_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_DB_ID))
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_LINE_QUANTITY))
 
 

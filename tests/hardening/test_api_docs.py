@@ -20,3 +20,11 @@ def test_openapi_document_is_json(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["info"]["title"] == "OCOP Marketplace API"
     assert doc["openapi"].startswith("3.")
+
+
+def test_ids_beyond_a_database_integer_are_refused_cleanly(client):
+    """Found by the API fuzzer on PostgreSQL: a huge product_id reached the database (int4) as a 500."""
+    response = client.post("/api/v1/cart/items", json={"product_id": 2**40, "quantity": 1})
+    assert response.status_code == 422
+    assert "product_id" in response.get_json()["error"]["fields"]
+    assert client.get(f"/api/v1/producers/{2**40}").status_code == 404
