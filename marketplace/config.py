@@ -71,6 +71,10 @@ class Config:
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
 
         self.REDIS_URL = env.get("REDIS_URL", "")
+        # Shared cache (facet counts, home page): Redis when REDIS_URL is set, else in-process.
+        self.CACHE_ENABLED = _bool("CACHE_ENABLED", True)
+        self.CACHE_TTL_S = _int("CACHE_TTL_S", 300)
+        self.HTTP_CACHE_ENABLED = _bool("HTTP_CACHE_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or self.REDIS_URL or "memory://"
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True

@@ -5,6 +5,7 @@ from ..catalog.listing import (BrowseParams, browse, category_tree, public_produ
                                public_product)
 from ..catalog.schemas import (CategoryTreeSchema, ProducerPageSchema, ProducerQuerySchema, ProducerSchema,
                                ProductPageSchema, ProductQuerySchema, ProductSchema)
+from ..httpcache import catalog_conditional
 from .common import MAX_PER_PAGE, ApiBlueprint, page_body, paginate
 
 blp = ApiBlueprint("Catalogue", __name__, description="OCOP products, categories and producers (public).")
@@ -13,6 +14,8 @@ blp = ApiBlueprint("Catalogue", __name__, description="OCOP products, categories
 @blp.route("/products", methods=["GET"])
 @blp.arguments(ProductQuerySchema, location="query", as_kwargs=False)
 @blp.response(200, ProductPageSchema)
+@blp.alt_response(304, description="Not modified since the ETag / Last-Modified sent")
+@catalog_conditional
 def list_products(args):
     """Browse and search public products
 
@@ -28,6 +31,8 @@ def list_products(args):
 @blp.route("/products/<ref>", methods=["GET"])
 @blp.response(200, ProductSchema)
 @blp.errors(404)
+@blp.alt_response(304, description="Not modified since the ETag / Last-Modified sent")
+@catalog_conditional
 def get_product(ref):
     """One public product, by id or slug"""
     return public_product(ref)
@@ -35,6 +40,8 @@ def get_product(ref):
 
 @blp.route("/categories", methods=["GET"])
 @blp.response(200, CategoryTreeSchema)
+@blp.alt_response(304, description="Not modified since the ETag / Last-Modified sent")
+@catalog_conditional
 def list_categories():
     """OCOP product groups and their sub-groups, with counts of public products"""
     return {"items": category_tree()}
@@ -43,6 +50,8 @@ def list_categories():
 @blp.route("/producers", methods=["GET"])
 @blp.arguments(ProducerQuerySchema, location="query", as_kwargs=False)
 @blp.response(200, ProducerPageSchema)
+@blp.alt_response(304, description="Not modified since the ETag / Last-Modified sent")
+@catalog_conditional
 def list_producers(args):
     """Producer organisations that sell on the marketplace, by name"""
     return paginate(public_producers(kind=args.get("kind"), locality=args.get("locality")),
@@ -52,6 +61,8 @@ def list_producers(args):
 @blp.route("/producers/<int:producer_id>", methods=["GET"])
 @blp.response(200, ProducerSchema)
 @blp.errors(404)
+@blp.alt_response(304, description="Not modified since the ETag / Last-Modified sent")
+@catalog_conditional
 def get_producer(producer_id):
     """One producer organisation with its public products"""
     producer = public_producer(producer_id)

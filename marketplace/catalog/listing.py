@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, with_expression
 
+from ..cache import remember
 from ..errors import NotFound
 from ..extensions import db
 from ..timeutil import local_today
@@ -91,6 +92,11 @@ def _filtered(params: BrowseParams, ranked_ids: list[int] | None, today):
     return conditions, stars_expr
 
 
+def _filter_key(params: BrowseParams) -> dict:
+    return {name: getattr(params, name) for name in ("q", "stars", "category", "locality", "producer",
+                                                      "price_min", "price_max", "in_stock")}
+
+
 def _base(select: sa.Select) -> sa.Select:
     return (select.select_from(Product)
             .join(Producer, Product.producer_id == Producer.id)
@@ -145,7 +151,16 @@ def browse(params: BrowseParams, ranked_ids: list[int] | None = None, suggestion
     per_page = max(1, min(params.per_page, MAX_PER_PAGE))
     page = max(1, params.page)
     conditions, stars_expr = _filtered(params, ranked_ids, today)
-    total = db.session.scalar(_base(sa.select(sa.func.count(Product.id))).where(*conditions)) or 0
+
+    def counts() -> dict:
+        total = db.session.scalar(_base(sa.select(sa.func.count(Product.id))).where(*conditions)) or 0
+        return {"total": total, "facets": facet_counts(conditions, stars_expr) if with_facets else {}}
+
+    # The total and the facets depend on the filters only (not on the page or the sort):
+    # shared by every page and sort of a result, cached until the catalogue changes.
+    counted = remember("browse-counts", {**_filter_key(params), "ids": ranked_ids, "facets": with_facets,
+                                         "today": today}, counts)
+    total = counted["total"]
 
     query = (_base(sa.select(Product)).where(*conditions)
              .options(contains_eager(Product.producer), contains_eager(Product.certificate)))
@@ -156,8 +171,7 @@ def browse(params: BrowseParams, ranked_ids: list[int] | None = None, suggestion
     else:
         query = query.order_by(*_order_by(sort, stars_expr))
     items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
-    facets = facet_counts(conditions, stars_expr) if with_facets else {}
-    return BrowseResult(items=items, total=total, page=page, per_page=per_page, facets=facets,
+    return BrowseResult(items=items, total=total, page=page, per_page=per_page, facets=counted["facets"],
                         suggestion=suggestion)
 
 
