@@ -273,3 +273,21 @@ def test_unknown_or_not_selling_producers_are_404(client, world):
     hidden_producers = {p.producer_id for p in world.hidden[2:]}
     for ref in ("999999", "99999999999999999999", *map(str, hidden_producers)):
         assert error_of(client.get(f"/api/v1/producers/{ref}"), 404)["code"] == "not_found"
+
+
+def test_producer_and_category_queries_do_not_grow_with_the_data(client, db, query_counter):
+    food = f.category("Thực phẩm", "Food")
+    for n in range(12):
+        sub = f.category(f"Nhóm {n}", f"Sub group {n}", parent=food)
+        f.product(cat=sub, prod=f.producer(loc=f.locality(f"Phường {n}", f"Vùng {n % 4}")))
+    counts = []
+    for per_page in (2, 12):
+        with query_counter() as q:
+            body = client.get(f"/api/v1/producers?per_page={per_page}").get_json()
+        assert len(body["items"]) == per_page and {p["product_count"] for p in body["items"]} == {1}
+        counts.append(q.count)
+    assert counts == [2, 2]  # count, page (locality and product count in the same query)
+    with query_counter() as q:
+        groups = client.get("/api/v1/categories").get_json()["items"]
+    assert len(groups[0]["children"]) == 12 and groups[0]["product_count"] == 12
+    assert q.count == 2
