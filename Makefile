@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi.py
 
-.PHONY: install run serve test migrate seed clean
+.PHONY: install run serve test migrate seed clean bench bench-quick scale-demo profile
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,18 @@ serve: migrate
 
 test: install
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+bench-quick: install
+	$(PY) bench/run.py --quick $(BENCH_ARGS)
+
+profile: install
+	$(PY) bench/profile.py $(PROFILE_ARGS)
+
+scale-demo: install
+	$(PY) scripts/scale_demo.py $(SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -7,13 +7,15 @@ Two parts:
   category or a locality commits (ORM flushes and ORM-enabled bulk UPDATE/DELETE are both
   seen). Every app process and every server reads the same counter, so a change made
   through one server invalidates the caches and HTTP validators of all of them at once.
-  It is read at most once per request (kept on `flask.g`).
-- **The cache** (`get_cache()`): Redis when `REDIS_URL` is set (shared by every process
+  It is read at most once per request (kept on `flask.g`); with Redis, from a copy in
+  Redis that only moves forward and expires after a minute, so a cache hit or a 304
+  touches no database at all.
+- **The cache** (`get_cache()`; `lookup`/`store`/`remember`): Redis when `REDIS_URL` is set (shared by every process
   and server), otherwise a small in-process LRU kept on the app (`app.extensions`), never
   at module level. Entries are keyed by the catalogue version, so stale entries are never
   read; they simply age out (TTL `CACHE_TTL_S`). Values are JSON.
 
-`remember(name, parts, compute)` is the one call sites use: the value for `parts` under
+`remember(name, parts, compute)` is the call most sites use: the value for `parts` under
 the current catalogue version, computed on a miss. `CACHE_ENABLED=0` turns it off (the
 benchmark measures with and without).
 """
@@ -24,7 +26,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Callable
 
 import sqlalchemy as sa
@@ -53,7 +55,7 @@ class CacheVersion(db.Model):
 
 # --- the catalogue version -----------------------------------------------------------
 
-def _bump(bind, name: str = CATALOG) -> None:
+def _bump(bind, name: str = CATALOG) -> tuple[int, datetime]:
     """version += 1 in its own short transaction (creates the row on first use)."""
     table = CacheVersion.__table__
     now = utcnow()
@@ -63,24 +65,51 @@ def _bump(bind, name: str = CATALOG) -> None:
         from sqlalchemy.dialects.sqlite import insert
     statement = insert(table).values(name=name, version=1, changed_at=now)
     statement = statement.on_conflict_do_update(
-        index_elements=[table.c.name], set_={"version": table.c.version + 1, "changed_at": now})
+        index_elements=[table.c.name], set_={"version": table.c.version + 1, "changed_at": now},
+    ).returning(table.c.version)
     with bind.begin() as conn:
-        conn.execute(statement)
+        version = conn.execute(statement).scalar_one()
+    if has_app_context():
+        g.pop("ocop_cache_versions", None)
+        cache = get_cache()
+        if isinstance(cache, RedisCache):
+            cache.publish_version(name, version, now)
+    return version, now
 
 
 def bump_version(name: str = CATALOG) -> None:
     """Invalidate everything cached under `name` (for changes made outside the ORM)."""
     _bump(db.engine, name)
-    g.pop("ocop_cache_versions", None) if has_app_context() else None
+
+
+_VERSION_QUERY = (sa.select(CacheVersion.version, CacheVersion.changed_at)
+                  .where(CacheVersion.name == sa.bindparam("name")))
+
+
+def _read_version(name: str) -> tuple[int, datetime | None]:
+    session = db.session()
+    if session.in_transaction():
+        row = session.execute(_VERSION_QUERY, {"name": name}).first()
+    else:
+        # Outside a transaction (a 304 or a cached body needs nothing else from the
+        # database): one autocommit read, without BEGIN/ROLLBACK round trips.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            row = conn.execute(_VERSION_QUERY, {"name": name}).first()
+    return (row[0], row[1]) if row else (0, None)
 
 
 def catalog_state() -> tuple[int, datetime | None]:
-    """(version, changed_at) of the catalogue, read once per request."""
+    """(version, changed_at) of the catalogue, read once per request: from Redis when the
+    cache is there (no database round trip at all), else from the database."""
     versions = g.setdefault("ocop_cache_versions", {})
     if CATALOG not in versions:
-        row = db.session.execute(
-            sa.select(CacheVersion.version, CacheVersion.changed_at).where(CacheVersion.name == CATALOG)).first()
-        versions[CATALOG] = (row[0], row[1]) if row else (0, None)
+        cache = get_cache()
+        state = cache.read_version(CATALOG) if isinstance(cache, RedisCache) else None
+        if state is None:
+            state = _read_version(CATALOG)
+            if isinstance(cache, RedisCache) and state[1] is not None:
+                cache.publish_version(CATALOG, *state)
+        versions[CATALOG] = state
     return versions[CATALOG]
 
 
@@ -112,8 +141,6 @@ def _bump_after_commit(session: Session) -> None:
         bind = session.get_bind(mapper=CacheVersion.__mapper__)
         if isinstance(bind, sa.Engine):
             _bump(bind)
-        if has_app_context():
-            g.pop("ocop_cache_versions", None)
 
 
 @sa.event.listens_for(Session, "after_rollback")
@@ -126,7 +153,7 @@ def _forget_after_rollback(session: Session) -> None:
 class LocalCache:
     """In-process LRU with a TTL (one per app; thread-safe for gunicorn's threads)."""
 
-    def __init__(self, max_entries: int = 2048):
+    def __init__(self, max_entries: int = 1024):
         self.max_entries = max_entries
         self._data: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._lock = threading.Lock()
@@ -160,10 +187,41 @@ class RedisCache:
 
     prefix = "ocop:cache:"
 
+    version_prefix = "ocop:version:"
+    # The copy of a catalogue version in Redis only ever moves forward (a slow reader can
+    # never put back an older one) and expires, so that it is re-read from the database
+    # at least every VERSION_TTL_S seconds whatever happens.
+    VERSION_TTL_S = 60
+    _SET_IF_NEWER = """
+local current = redis.call('GET', KEYS[1])
+if current and tonumber(string.match(current, '^(%d+)')) >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+
     def __init__(self, url: str):
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._set_if_newer = self.client.register_script(self._SET_IF_NEWER)
+
+    def read_version(self, name: str) -> tuple[int, datetime] | None:
+        try:
+            value = self.client.get(self.version_prefix + name)
+        except Exception:  # noqa: BLE001 - fall back to the database
+            return None
+        if not value:
+            return None
+        version, stamp = value.decode().split("|")
+        return int(version), datetime.fromtimestamp(int(stamp) / 1_000_000, tz=UTC)
+
+    def publish_version(self, name: str, version: int, changed_at: datetime) -> None:
+        stamp = int(changed_at.timestamp() * 1_000_000)
+        try:
+            self._set_if_newer(keys=[self.version_prefix + name],
+                               args=[version, f"{version}|{stamp}", self.VERSION_TTL_S])
+        except Exception:  # noqa: BLE001 - readers fall back to the database after the TTL
+            current_app.logger.warning("cache: could not publish catalogue version %s to Redis", version)
 
     def get(self, key: str) -> str | None:
         try:
@@ -207,16 +265,27 @@ def cache_key(name: str, parts: Any, token: str) -> str:
     return f"{name}:{token}:{digest}"
 
 
+def enabled() -> bool:
+    return bool(current_app.config.get("CACHE_ENABLED", True))
+
+
+def lookup(name: str, parts: Any) -> Any:
+    """The cached JSON value for `parts` under the current catalogue version, or None."""
+    hit = get_cache().get(cache_key(name, parts, version_token()))
+    return json.loads(hit) if hit is not None else None
+
+
+def store(name: str, parts: Any, value: Any) -> None:
+    get_cache().set(cache_key(name, parts, version_token()), json.dumps(value, ensure_ascii=False),
+                    current_app.config.get("CACHE_TTL_S", 300))
+
+
 def remember(name: str, parts: Any, compute: Callable[[], Any]) -> Any:
     """The JSON value of `compute()` for `parts`, cached under the current catalogue version."""
-    config = current_app.config
-    if not config.get("CACHE_ENABLED", True):
+    if not enabled():
         return compute()
-    key = cache_key(name, parts, version_token())
-    cache = get_cache()
-    hit = cache.get(key)
-    if hit is not None:
-        return json.loads(hit)
-    value = compute()
-    cache.set(key, json.dumps(value, ensure_ascii=False), config.get("CACHE_TTL_S", 300))
+    value = lookup(name, parts)
+    if value is None:
+        value = compute()
+        store(name, parts, value)
     return value

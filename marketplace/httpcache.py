@@ -8,7 +8,9 @@ Two kinds of validator, chosen by what a response depends on:
   The ETag is derived from the catalogue version (see `cache.py`), so a matching
   `If-None-Match` (or a fresh `If-Modified-Since`) is answered 304 *before* the view
   runs: one indexed query instead of a page of work. Any catalogue change, on any
-  server, changes the version and so every ETag.
+  server, changes the version and so every ETag. With `cache_body=True` the body of
+  the answer is kept in the shared cache too, so a client without the page gets it
+  without the view running (the public products API; anonymous shop pages).
 - `add_body_etag(response)` for pages that also show who is signed in (navigation,
   flash messages): the ETag is a hash of the body, so a 304 saves the transfer but
   never serves another user's or an outdated page.
@@ -24,6 +26,7 @@ from functools import wraps
 from flask import Response, after_this_request, current_app, request, session
 from flask_babel import get_locale
 
+from . import cache
 from .cache import catalog_state, version_token
 from .timeutil import local_today
 
@@ -57,11 +60,16 @@ def _not_modified(etag: str) -> bool:
     return since is not None and changed_at is not None and changed_at.replace(microsecond=0) <= since
 
 
-def catalog_conditional(view=None, *, anonymous_only: bool = False):
+MAX_CACHED_BODY = 512 * 1024
+
+
+def catalog_conditional(view=None, *, anonymous_only: bool = False, cache_body: bool = False):
     """Answer 304 from the catalogue version, before the view runs.
 
     `anonymous_only=True` for HTML pages: requests carrying a session cookie get a body
-    ETag instead (the page shows the signed-in user).
+    ETag instead (the page shows the signed-in user). `cache_body=True` also keeps the
+    body of a 200 in the shared cache (`cache.py`) under the same version: the next
+    request for the URL, from anyone, on any server, is answered without running the view.
     """
 
     def decorator(func):
@@ -75,14 +83,22 @@ def catalog_conditional(view=None, *, anonymous_only: bool = False):
             etag = catalog_etag()
             if _not_modified(etag):
                 return _validators(Response(status=304), etag)
+            keep = cache_body and cache.enabled()
+            if keep:
+                hit = cache.lookup("body", etag)
+                if hit is not None:
+                    return _validators(Response(hit[1], mimetype=hit[0]), etag)
 
             @after_this_request
             def _set(response: Response) -> Response:
                 # Only a plain success is cacheable, and only when the view left no cookie
                 # (e.g. a CSRF token put in a new session makes the page personal).
-                if response.status_code == 200 and not session.modified:
-                    return _validators(response, etag)
-                return response
+                if response.status_code != 200 or session.modified:
+                    return response
+                if keep and not response.is_streamed and response.content_length \
+                        and response.content_length <= MAX_CACHED_BODY:
+                    cache.store("body", etag, [response.mimetype, response.get_data(as_text=True)])
+                return _validators(response, etag)
 
             return func(*args, **kwargs)
 

@@ -1,12 +1,20 @@
 """Conditional GET on the catalogue API: ETag / Last-Modified, 304, and invalidation on change."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from marketplace.cache import CacheVersion
 from marketplace.catalog.models import Certificate, Producer, Product
 from marketplace.extensions import db as _db
 from tests import factories as f
+
+
+@pytest.fixture(autouse=True)
+def http_cache_on(app):
+    app.config["HTTP_CACHE_ENABLED"] = True
+    yield
+    app.config["HTTP_CACHE_ENABLED"] = False
 
 
 def test_a_repeated_request_is_answered_304_until_the_catalogue_changes(client, db):
@@ -98,3 +106,24 @@ def test_http_validators_can_be_switched_off(app, client, db):
         assert "ETag" not in response.headers
     finally:
         app.config["HTTP_CACHE_ENABLED"] = True
+
+
+def test_public_answers_are_kept_whole_in_the_shared_cache(app, client, db, query_counter):
+    tea = f.product("Trà hoa vàng")
+    app.config["CACHE_ENABLED"] = True
+    app.extensions.pop("ocop_cache", None)
+    try:
+        first = client.get("/api/v1/products?per_page=5")
+        with query_counter() as q:
+            second = client.get("/api/v1/products?per_page=5")
+        assert second.get_json() == first.get_json()
+        assert second.headers["ETag"] == first.headers["ETag"]
+        assert q.count <= 1  # at most the catalogue version: the view (3+ queries) did not run
+        tea.price_vnd = 123_000
+        db.session.commit()
+        third = client.get("/api/v1/products?per_page=5")
+        assert third.get_json()["items"][0]["price_vnd"] == 123_000
+        assert third.headers["ETag"] != first.headers["ETag"]
+    finally:
+        app.config["CACHE_ENABLED"] = False
+        app.extensions.pop("ocop_cache", None)

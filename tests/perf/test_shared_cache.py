@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace.cache import LocalCache, RedisCache, get_cache, remember
+from marketplace.extensions import db as _db
 from tests import factories as f
 
 
@@ -114,3 +115,45 @@ def test_the_local_cache_is_bounded_and_expires():
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == ("1", None, "3")
     cache.set("d", "4", ttl=-1)
     assert cache.get("d") is None
+
+
+def test_with_redis_the_catalogue_version_is_read_from_redis(redis_cache, app, client, db, query_counter):
+    import redis
+
+    from marketplace.cache import CacheVersion
+    import sqlalchemy as sa
+
+    app.config["HTTP_CACHE_ENABLED"] = True
+    try:
+        tea = f.product("Trà hoa vàng")
+        etag = client.get("/api/v1/products").headers["ETag"]
+        stored = redis.Redis.from_url(redis_cache).get("ocop:version:catalog").decode()
+        version = _db_version(db)
+        assert stored.startswith(f"{version}|")
+        from flask import g
+
+        g.pop("ocop_cache_versions", None)  # nothing remembered from the previous request
+        with app.test_request_context():
+            with query_counter() as q:
+                answer = app.test_client().get("/api/v1/products", headers={"If-None-Match": etag})
+        assert answer.status_code == 304
+        assert q.count == 0  # neither the version nor the page came from the database
+        tea.price_vnd = 99_000  # "server A" commits a change: Redis gets the new version at once
+        db.session.commit()
+        assert redis.Redis.from_url(redis_cache).get("ocop:version:catalog").decode().startswith(f"{version + 1}|")
+        assert client.get("/api/v1/products", headers={"If-None-Match": etag}).status_code == 200
+        # An older version never overwrites a newer one.
+        from marketplace.cache import get_cache
+        with app.app_context():
+            get_cache().publish_version("catalog", version, _db.session.scalar(sa.select(CacheVersion.changed_at)))
+        assert redis.Redis.from_url(redis_cache).get("ocop:version:catalog").decode().startswith(f"{version + 1}|")
+    finally:
+        app.config["HTTP_CACHE_ENABLED"] = False
+
+
+def _db_version(db) -> int:
+    import sqlalchemy as sa
+
+    from marketplace.cache import CacheVersion
+
+    return db.session.scalar(sa.select(CacheVersion.version).where(CacheVersion.name == "catalog"))

@@ -1,0 +1,433 @@
+#!/usr/bin/env python3
+"""The benchmark suite: one table of figures, each a ratio against a reference measured
+in the same run, written to bench/results/latest.json.
+
+    make bench          # full: 16,000 products, 15 s per HTTP figure
+    make bench-quick    # quick: 4,000 products, 5 s per HTTP figure
+
+Sections (each can be picked with --only):
+- http      throughput (wrk) of the products API with a search, the API list, the product
+            page and the catalogue page under gunicorn with 2 workers, as a share of the
+            same server's /healthz (the framework ceiling; target >= 40%); conditional
+            requests (304); and the same pages with the caches switched off (before/after).
+- queries   SQL statements per request of the main pages and API lists at 5, 20 and 100
+            items per page (must be constant).
+- search, checkout, export   the domain benchmarks bench/search.py, bench/checkout.py and
+            bench/export.py, when present, in their quick mode with --quick.
+
+Database: $BENCH_DATABASE_URL, else PostgreSQL database bench_perf on 127.0.0.1 when it
+answers (created when missing), else a SQLite file under bench/results/. Its schema is
+rebuilt by the migrations on each run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(ROOT))
+
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_perf"
+CEILING_TARGET = 0.40
+
+
+# --- environment ------------------------------------------------------------------------
+
+def need_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk:
+        return wrk
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("wrk is missing: installing the Debian package wrk ...", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, stdout=subprocess.DEVNULL)
+        if not shutil.which("wrk"):
+            subprocess.run(["apt-get", "update", "-q"], check=False, stdout=subprocess.DEVNULL)
+            subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, stdout=subprocess.DEVNULL)
+        if shutil.which("wrk"):
+            return shutil.which("wrk")
+    sys.exit("The HTTP benchmark needs wrk (load generator): `sudo apt-get install wrk`, then rerun.")
+
+
+def database_url(explicit: str | None) -> str:
+    url = explicit or os.environ.get("BENCH_DATABASE_URL")
+    if url:
+        return url
+    try:
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True,
+                             connect_timeout=3) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'bench_perf'").fetchone():
+                conn.execute("CREATE DATABASE bench_perf")
+        return DEFAULT_PG
+    except Exception as exc:  # noqa: BLE001 - fall back to SQLite
+        print(f"PostgreSQL not reachable ({exc.__class__.__name__}): benchmarking on SQLite", flush=True)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{RESULTS / 'bench.db'}"
+
+
+def prepare_database(url: str, products: int) -> None:
+    """Fresh schema from the migrations, the seed, then a catalogue of `products`."""
+    import sqlalchemy as sa
+
+    from marketplace.config import normalise_database_url
+
+    engine = sa.create_engine(normalise_database_url(url))
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).unlink(missing_ok=True)
+    env = app_env(url)
+    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([PYTHON, "bench/catalogue.py", "--products", str(products)], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    reindex = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "search", "reindex"], cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if reindex.returncode != 0 and "No such command" not in reindex.stderr:
+        print(f"search reindex failed: {reindex.stderr[-500:]}", flush=True)
+
+
+def app_env(url: str, **extra: str) -> dict:
+    env = {**os.environ, "DATABASE_URL": url, "RATELIMIT_ENABLED": "0", "PYTHONPATH": str(ROOT),
+           "SEARCH_INDEX_DIR": str(RESULTS / "search-index"), "UPLOAD_DIR": str(RESULTS / "uploads")}
+    env.pop("REDIS_URL", None)
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(url: str, workers: int = 2, **extra: str):
+    """gunicorn (the project's gunicorn.conf.py) on a free loopback port; yields the base URL."""
+    port = free_port()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    log = open(RESULTS / "gunicorn.log", "a")
+    env = app_env(url, WEB_CONCURRENCY=str(workers), BIND=f"127.0.0.1:{port}", **extra)
+    process = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null",
+                                "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base + "/healthz", process)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def wait_until_up(url: str, process, timeout: float = 60) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({process.returncode}); see {RESULTS / 'gunicorn.log'}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer in time")
+
+
+# --- HTTP throughput --------------------------------------------------------------------
+
+def wrk(wrk_bin: str, url: str, seconds: int, connections: int = 16, headers: dict | None = None) -> dict:
+    command = [wrk_bin, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50_ms": _ms(p50), "p99_ms": _ms(p99), "non_2xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(1) if socket_errors else ""}
+
+
+def _ms(match) -> float | None:
+    if not match:
+        return None
+    value, unit = float(match.group(1)), match.group(2)
+    return round(value / 1000 if unit == "us" else value * 1000 if unit == "s" else value, 2)
+
+
+def discover_pages(url: str) -> dict[str, str]:
+    """Paths of the pages to load: a product's page and the catalogue page, if the shop has them."""
+    from marketplace import create_app
+    from marketplace.catalog.listing import BrowseParams, browse
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": _normalise(url), "SERVER_NAME": "bench.local"})
+    paths: dict[str, str] = {}
+    with app.app_context(), app.test_request_context():
+        from flask import url_for
+
+        product = browse(BrowseParams(sort="bestselling", per_page=1), with_facets=False).items[0]
+        for name, endpoint, kwargs in (("product page", "catalog.product", {"slug": product.slug}),
+                                       ("catalogue page", "catalog.catalogue", {}),
+                                       ("catalogue page", "catalog.index", {}),
+                                       ("home page", "catalog.home", {})):
+            if name in paths:
+                continue
+            try:
+                paths[name] = url_for(endpoint, **kwargs, _external=False)
+            except Exception:  # noqa: BLE001 - the shop page is not there (yet)
+                continue
+    return paths
+
+
+def _normalise(url: str) -> str:
+    from marketplace.config import normalise_database_url
+
+    return normalise_database_url(url)
+
+
+def http_section(url: str, quick: bool, figures: list, details: dict) -> None:
+    wrk_bin = need_wrk()
+    seconds = 5 if quick else 15
+    pages = discover_pages(url)
+    targets = [("search API", "/api/v1/products?q=tr%C3%A0%20hoa%20v%C3%A0ng"),
+               ("products API list", "/api/v1/products?per_page=20&sort=bestselling")]
+    targets += [(name, path) for name, path in pages.items()]
+    missing = {"product page", "catalogue page"} - set(pages)
+    for name in sorted(missing):
+        figures.append(row("http", f"{name} (not in this build)", None, "req/s", None, None))
+
+    import urllib.request
+
+    def run_all(base: str, label: str) -> dict:
+        # Warm each worker's connection pool and caches, then measure.
+        for _, path in targets:
+            for _ in range(4):
+                urllib.request.urlopen(base + path, timeout=30).read()
+        results = {"healthz": wrk(wrk_bin, base + "/healthz", seconds)}
+        for name, path in targets:
+            results[name] = wrk(wrk_bin, base + path, seconds)
+        details[f"http {label}"] = results
+        return results
+
+    with gunicorn(url) as base:
+        cached = run_all(base, "cached")
+        api_list = targets[1][1]
+        etag = urllib.request.urlopen(base + api_list, timeout=30).headers.get("ETag")
+        conditional = wrk(wrk_bin, base + api_list, seconds, headers={"If-None-Match": etag}) if etag else None
+    with gunicorn(url, CACHE_ENABLED="0", HTTP_CACHE_ENABLED="0") as base:
+        uncached = run_all(base, "uncached")
+
+    ceiling = cached["healthz"]["rps"]
+    figures.append(row("http", "/healthz (framework ceiling)", ceiling, "req/s", 1.0, None,
+                       p50=cached["healthz"]["p50_ms"], p99=cached["healthz"]["p99_ms"]))
+    for name, _ in targets:
+        r = cached[name]
+        target = CEILING_TARGET if name in ("search API", "products API list", "catalogue page", "product page") else None
+        figures.append(row("http", f"{name} / ceiling", r["rps"], "req/s", r["rps"] / ceiling, target,
+                           p50=r["p50_ms"], p99=r["p99_ms"], errors=r["non_2xx"]))
+    if conditional:
+        figures.append(row("http", "products API list, If-None-Match (304) / ceiling", conditional["rps"], "req/s",
+                           conditional["rps"] / ceiling, None, p50=conditional["p50_ms"], p99=conditional["p99_ms"]))
+    ceiling_off = uncached["healthz"]["rps"]
+    for name, _ in targets:
+        before = uncached[name]["rps"] / ceiling_off
+        after = cached[name]["rps"] / ceiling
+        figures.append(row("cache", f"{name}: with caches / without", cached[name]["rps"], "req/s",
+                           after / before if before else None, None,
+                           before=round(before, 3), after=round(after, 3)))
+
+
+# --- SQL queries per request ------------------------------------------------------------
+
+def queries_section(url: str, figures: list, details: dict) -> None:
+    import sqlalchemy as sa
+
+    from marketplace import create_app
+    from marketplace.extensions import db
+
+    # Production settings, with the shared cache cold (every count and facet query runs).
+    app = create_app({"SQLALCHEMY_DATABASE_URI": _normalise(url), "CACHE_ENABLED": False,
+                      "RATELIMIT_ENABLED": False})
+    pages = discover_pages(url)
+    lists = {"API products": "/api/v1/products?per_page={n}",
+             "API products, search": "/api/v1/products?q=tr%C3%A0&per_page={n}",
+             "API producers": "/api/v1/producers?per_page={n}"}
+    singles = {"API categories": "/api/v1/categories", **{k: v for k, v in pages.items()}}
+    if "catalogue page" in pages:
+        lists["catalogue page"] = pages["catalogue page"] + "?per_page={n}"
+        singles.pop("catalogue page")
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(_conn, _cursor, statement, *_):
+        statements.append(statement)
+
+    client = app.test_client()
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        for name, template in lists.items():
+            counts = {}
+            for n in (5, 20, 100):
+                client.get(template.format(n=n))  # warm
+                statements.clear()
+                response = client.get(template.format(n=n))
+                counts[n] = len(statements) if response.status_code == 200 else None
+            constant = len(set(counts.values())) == 1 and None not in counts.values()
+            details.setdefault("queries", {})[name] = counts
+            figures.append(row("queries", f"{name}: queries at 5/20/100 per page",
+                               counts[100], "queries", counts[100] / counts[5] if counts[5] else None, 1.0,
+                               per_page=counts, constant=constant))
+        for name, path in singles.items():
+            client.get(path)
+            statements.clear()
+            response = client.get(path)
+            figures.append(row("queries", f"{name}: queries", len(statements), "queries", None, None,
+                               status=response.status_code))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
+# --- the domain benchmarks --------------------------------------------------------------
+
+NUMBER = r"(-?\d+(?:[.,]\d+)?)"
+
+
+def domain_section(name: str, quick: bool, url: str, figures: list, details: dict) -> None:
+    script = ROOT / "bench" / f"{name}.py"
+    if not script.exists():
+        figures.append(row(name, f"bench/{name}.py (not in this build)", None, "", None, None))
+        return
+    command = [PYTHON, str(script)] + (["--quick"] if quick else [])
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=3600)
+    elapsed = time.monotonic() - started
+    details[name] = {"command": " ".join(command[1:]), "returncode": done.returncode,
+                     "stdout": done.stdout[-6000:], "stderr": done.stderr[-3000:], "seconds": round(elapsed, 1)}
+    if done.returncode != 0:
+        figures.append(row(name, f"bench/{name}.py failed (exit {done.returncode})", None, "", None, None))
+        return
+    parsed = parse_domain_output(done.stdout)
+    if not parsed:
+        figures.append(row(name, f"bench/{name}.py ran ({elapsed:.0f} s): see details", None, "", None, None))
+    for label, value, unit, ratio, target in parsed:
+        figures.append(row(name, label, value, unit, ratio, target))
+
+
+def parse_domain_output(stdout: str) -> list[tuple]:
+    """Figures from a domain benchmark: its JSON summary line ({"figures": [...]}) when it
+    prints one, else lines of the form `label: value unit (... x ...)`."""
+    for line in reversed(stdout.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{") and line.endswith("}"):
+            try:
+                data = json.loads(line)
+            except ValueError:
+                continue
+            out = []
+            for fig in data.get("figures", []):
+                out.append((fig.get("name"), fig.get("value"), fig.get("unit", ""), fig.get("ratio"),
+                            fig.get("target")))
+            if out:
+                return out
+    return []
+
+
+# --- the table ----------------------------------------------------------------------------
+
+def row(section: str, name: str, value, unit: str, ratio, target, **extra) -> dict:
+    return {"section": section, "name": name, "value": round(value, 2) if isinstance(value, float) else value,
+            "unit": unit, "ratio": round(ratio, 3) if isinstance(ratio, float) else ratio, "target": target,
+            **extra}
+
+
+def verdict(fig: dict) -> str:
+    if fig.get("constant") is False:
+        return "GROWS"
+    target, ratio = fig.get("target"), fig.get("ratio")
+    if target is None or ratio is None:
+        return ""
+    if fig["section"] == "queries":
+        return "ok" if fig.get("constant") else "GROWS"
+    return "ok" if ratio >= target else f"MISS by {target - ratio:.0%}"
+
+
+def print_table(figures: list) -> None:
+    width = max(len(f["name"]) for f in figures) + 2
+    print()
+    print(f"{'section':<9} {'figure':<{width}} {'value':>12} {'ratio':>8} {'target':>8}  verdict")
+    print("-" * (width + 50))
+    for fig in figures:
+        value = "" if fig["value"] is None else f"{fig['value']:,}" if isinstance(fig["value"], int) else \
+            f"{fig['value']:,.1f}" if isinstance(fig["value"], float) else str(fig["value"])
+        ratio = "" if fig["ratio"] is None else f"{fig['ratio']:.2f}"
+        target = "" if fig["target"] is None else f">={fig['target']:.2f}" if fig["section"] != "queries" else "const"
+        unit = f" {fig['unit']}" if fig["unit"] and value else ""
+        print(f"{fig['section']:<9} {fig['name']:<{width}} {value + unit:>12} {ratio:>8} {target:>8}  {verdict(fig)}")
+    print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller catalogue, shorter runs")
+    parser.add_argument("--only", default="http,queries,search,checkout,export",
+                        help="comma-separated sections (http, queries, search, checkout, export)")
+    parser.add_argument("--database", help="database URL (default: $BENCH_DATABASE_URL, bench_perf, SQLite)")
+    parser.add_argument("--products", type=int, help="catalogue size (default 16000; 4000 with --quick)")
+    parser.add_argument("--keep-data", action="store_true", help="reuse the benchmark database as it is")
+    args = parser.parse_args()
+    sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    products = args.products or (4000 if args.quick else 16000)
+    url = database_url(args.database)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    figures: list[dict] = []
+    details: dict = {"database": url.split("@")[-1], "products": products, "quick": args.quick,
+                     "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    if {"http", "queries"} & set(sections) and not args.keep_data:
+        print(f"Preparing {products} products in {url.split('@')[-1]} ...", flush=True)
+        prepare_database(url, products)
+    for section in sections:
+        print(f"Running {section} ...", flush=True)
+        started = time.monotonic()
+        if section == "http":
+            http_section(url, args.quick, figures, details)
+        elif section == "queries":
+            queries_section(url, figures, details)
+        elif section in ("search", "checkout", "export"):
+            domain_section(section, args.quick, url, figures, details)
+        else:
+            sys.exit(f"unknown section {section!r}")
+        details.setdefault("seconds", {})[section] = round(time.monotonic() - started, 1)
+    print_table(figures)
+    out = RESULTS / "latest.json"
+    out.write_text(json.dumps({"figures": figures, "details": details}, ensure_ascii=False, indent=2))
+    print(f"Written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
