@@ -191,8 +191,7 @@ def discover_pages(url: str) -> dict[str, str]:
 
         product = browse(BrowseParams(sort="bestselling", per_page=1), with_facets=False).items[0]
         for name, endpoint, kwargs in (("product page", "catalog.product", {"slug": product.slug}),
-                                       ("catalogue page", "catalog.catalogue", {}),
-                                       ("catalogue page", "catalog.index", {}),
+                                       ("catalogue page", "catalog.products", {}),
                                        ("home page", "catalog.home", {})):
             if name in paths:
                 continue

@@ -22,7 +22,8 @@ class MarketplaceApi(Api):
         pass
 
 
-api = MarketplaceApi()
+# Not named `api`: importing the subpackage marketplace.api would rebind that module attribute.
+smorest_api = MarketplaceApi()
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
@@ -97,7 +98,7 @@ def _init_extensions(app: Flask) -> None:
     app.config["RATELIMIT_ENABLED"] = True
     limiter.init_app(app)
     app.config["RATELIMIT_ENABLED"] = rate_limits_enabled
-    api.init_app(app)
+    smorest_api.init_app(app)
     register_error_handlers(app)
     app.before_request(csrf_protect)
     app.after_request(security_headers)
@@ -119,7 +120,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     # Providers call the webhooks with their own authentication, never with a CSRF token.
     app.config["CSRF_EXEMPT_BLUEPRINTS"].add(payment_webhooks_bp.name)
-    register_api(api)
+    register_api(smorest_api)
 
 
 def _register_cli(app: Flask) -> None:

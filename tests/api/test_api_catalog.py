@@ -35,7 +35,7 @@ def test_the_list_shows_public_products_as_summaries(client, world):
         "locality": {"slug": "ba-che", "name": "Ba Chẽ", "region": "Ba Chẽ", "region_slug": "ba-che"},
         "producer": {"id": world.coop.id, "slug": world.coop.slug, "name": "HTX Trà hoa vàng Ba Chẽ",
                      "kind": "cooperative"},
-        "image_url": "http://127.0.0.1:5000/uploads/products/tra-1.jpg",  # the first by position
+        "image_url": "http://127.0.0.1:5000/media/products/tra-1.jpg",  # the first by position
         "in_stock": True,
     }
     by_name = {i["name"]: i for i in body["items"]}
@@ -192,8 +192,8 @@ def test_a_full_product_by_id_and_by_slug(client, world):
     assert set(product) == SUMMARY_KEYS | {"description", "stock", "images", "certification", "traceability_url"}
     assert product["description"] == "Trà hoa vàng sấy khô"
     assert product["stock"] == 10
-    assert product["images"] == ["http://127.0.0.1:5000/uploads/products/tra-1.jpg",
-                                 "http://127.0.0.1:5000/uploads/products/tra-2.jpg"]
+    assert product["images"] == ["http://127.0.0.1:5000/media/products/tra-1.jpg",
+                                 "http://127.0.0.1:5000/media/products/tra-2.jpg"]
     cert = world.tea.certificate
     assert product["certification"] == {
         "stars": 5, "certificate_no": cert.certificate_no, "level": "national",
@@ -262,6 +262,7 @@ def test_a_producer_with_its_public_products(client, world):
     response = client.get(f"/api/v1/producers/{world.coop.id}")
     assert response.status_code == 200
     body = response.get_json()
+    assert client.get(f"/api/v1/producers/{world.coop.slug}").get_json() == body
     assert body["name"] == "HTX Trà hoa vàng Ba Chẽ" and body["kind"] == "cooperative"
     assert body["product_count"] == 2
     assert "description" in body
@@ -271,7 +272,8 @@ def test_a_producer_with_its_public_products(client, world):
 
 def test_unknown_or_not_selling_producers_are_404(client, world):
     hidden_producers = {p.producer_id for p in world.hidden[2:]}
-    for ref in ("999999", "99999999999999999999", *map(str, hidden_producers)):
+    slugs = [p.producer.slug for p in world.hidden[2:]]
+    for ref in ("999999", "99999999999999999999", "khong-co", *map(str, hidden_producers), *slugs):
         assert error_of(client.get(f"/api/v1/producers/{ref}"), 404)["code"] == "not_found"
 
 
