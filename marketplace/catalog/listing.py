@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, with_expression
+from sqlalchemy.orm import aliased, contains_eager, with_expression
 
 from ..cache import remember
 from ..errors import NotFound
@@ -58,13 +58,15 @@ class BrowseResult:
 
 def _category_ids(slug: str) -> sa.Select:
     """Ids of the category with this slug and of its sub-groups."""
-    parent = sa.select(Category.id).where(Category.slug == slug).scalar_subquery()
-    return sa.select(Category.id).where(sa.or_(Category.id == parent, Category.parent_id == parent))
+    # Never correlated: the facet query has `categories` in its own FROM.
+    parent = sa.select(Category.id).where(Category.slug == slug).correlate(None).scalar_subquery()
+    return sa.select(Category.id).where(sa.or_(Category.id == parent, Category.parent_id == parent)).correlate(None)
 
 
 def _locality_ids(slug: str) -> sa.Select:
     """Ids of the commune/ward with this slug, or of every locality of the region with this slug."""
-    return sa.select(Locality.id).where(sa.or_(Locality.slug == slug, Locality.region_slug == slug))
+    return (sa.select(Locality.id).where(sa.or_(Locality.slug == slug, Locality.region_slug == slug))
+            .correlate(None))
 
 
 def _filtered(params: BrowseParams, ranked_ids: list[int] | None, today):
@@ -104,32 +106,31 @@ def _base(select: sa.Select) -> sa.Select:
 
 
 def facet_counts(conditions, stars_expr) -> dict:
-    stars_rows = db.session.execute(
-        _base(sa.select(stars_expr.label("s"), sa.func.count())).where(*conditions).group_by(stars_expr)
-    ).all()
-    cat_rows = db.session.execute(
-        _base(sa.select(Category.slug, Category.parent_id, sa.func.count()))
-        .join(Category, Category.id == Product.category_id).where(*conditions)
-        .group_by(Category.slug, Category.parent_id)
-    ).all()
-    loc_rows = db.session.execute(
-        _base(sa.select(Locality.slug, sa.func.count()))
-        .join(Locality, Locality.id == Producer.locality_id).where(*conditions).group_by(Locality.slug)
+    """The total and the facets (stars, categories with their groups, localities) of a
+    result, from one grouped scan: one row per (stars, category, locality) combination
+    present, summed here (at most one row per product, usually far fewer)."""
+    group = aliased(Category)
+    rows = db.session.execute(
+        _base(sa.select(stars_expr.label("s"), Category.slug, group.slug, Locality.slug, sa.func.count()))
+        .join(Category, Category.id == Product.category_id)
+        .outerjoin(group, group.id == Category.parent_id)
+        .join(Locality, Locality.id == Producer.locality_id)
+        .where(*conditions)
+        .group_by(stars_expr, Category.slug, group.slug, Locality.slug)
     ).all()
     stars = {"3": 0, "4": 0, "5": 0}
-    for value, count in stars_rows:
-        if value is not None:
-            stars[str(value)] = count
     category: dict[str, int] = {}
-    parent_ids = {parent_id for _, parent_id, _ in cat_rows if parent_id is not None}
-    parent_slugs = dict(db.session.execute(
-        sa.select(Category.id, Category.slug).where(Category.id.in_(parent_ids))).all()) if parent_ids else {}
-    for slug, parent_id, count in cat_rows:
-        category[slug] = category.get(slug, 0) + count
-        if parent_id is not None:
-            group = parent_slugs[parent_id]
-            category[group] = category.get(group, 0) + count
-    return {"stars": stars, "category": category, "locality": {slug: n for slug, n in loc_rows}}
+    locality: dict[str, int] = {}
+    total = 0
+    for value, category_slug, group_slug, locality_slug, count in rows:
+        total += count
+        if value is not None:
+            stars[str(value)] = stars.get(str(value), 0) + count
+        category[category_slug] = category.get(category_slug, 0) + count
+        if group_slug is not None:
+            category[group_slug] = category.get(group_slug, 0) + count
+        locality[locality_slug] = locality.get(locality_slug, 0) + count
+    return {"total": total, "facets": {"stars": stars, "category": category, "locality": locality}}
 
 
 def _order_by(sort: str, stars_expr):
@@ -153,8 +154,10 @@ def browse(params: BrowseParams, ranked_ids: list[int] | None = None, suggestion
     conditions, stars_expr = _filtered(params, ranked_ids, today)
 
     def counts() -> dict:
+        if with_facets:
+            return facet_counts(conditions, stars_expr)
         total = db.session.scalar(_base(sa.select(sa.func.count(Product.id))).where(*conditions)) or 0
-        return {"total": total, "facets": facet_counts(conditions, stars_expr) if with_facets else {}}
+        return {"total": total, "facets": {}}
 
     # The total and the facets depend on the filters only (not on the page or the sort):
     # shared by every page and sort of a result, cached until the catalogue changes.
