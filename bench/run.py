@@ -120,16 +120,25 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(url: str, workers: int = 2, **extra: str):
-    """gunicorn (the project's gunicorn.conf.py) on a free loopback port; yields the base URL."""
-    port = free_port()
+    """gunicorn for the benchmark database with these settings; yields the base URL."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    log = open(RESULTS / "gunicorn.log", "a")
-    env = app_env(url, WEB_CONCURRENCY=str(workers), BIND=f"127.0.0.1:{port}", **extra)
-    process = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null",
-                                "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
+    with gunicorn_server(app_env(url, **extra), RESULTS / "gunicorn.log", workers=workers, access_log=False) as base:
+        yield base
+
+
+@contextmanager
+def gunicorn_server(env: dict, log_path: Path, workers: int = 2, access_log: bool = True):
+    """gunicorn (the project's gunicorn.conf.py) on a free loopback port, stopped on exit;
+    yields the base URL. Also used by scripts/scale_demo.py."""
+    port = free_port()
+    log = open(log_path, "a")
+    env = {**env, "WEB_CONCURRENCY": str(workers), "BIND": f"127.0.0.1:{port}"}
+    process = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile",
+                                "-" if access_log else "/dev/null", "wsgi:app"],
+                               cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base + "/healthz", process)
+        wait_until_up(base + "/healthz", process, log_path)
         yield base
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -140,13 +149,13 @@ def gunicorn(url: str, workers: int = 2, **extra: str):
         log.close()
 
 
-def wait_until_up(url: str, process, timeout: float = 60) -> None:
+def wait_until_up(url: str, process, log_path: Path, timeout: float = 60) -> None:
     import urllib.request
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited ({process.returncode}); see {RESULTS / 'gunicorn.log'}")
+            raise RuntimeError(f"gunicorn exited ({process.returncode}); see {log_path}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:

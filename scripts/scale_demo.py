@@ -24,8 +24,6 @@ import io
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,20 +37,18 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOGIN_LIMIT = 5
 SELLER_EMAIL, SELLER_PASSWORD = "nguoiban@scale-demo.vn", "mat-khau-demo-123"
 
 
+from bench.run import free_port  # noqa: E402
+
+
 def say(message: str) -> None:
     print(message, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- infrastructure -----------------------------------------------------------------------
@@ -129,34 +125,11 @@ def flask(env: dict, *args: str, stdin: str | None = None) -> str:
 
 @contextmanager
 def app_server(name: str, env: dict, log_dir: Path):
-    port = free_port()
-    log = open(log_dir / f"{name}.log", "w")
-    process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile", "-", "wsgi:app"], cwd=ROOT,
-        env={**env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}, stdout=log, stderr=log,
-        start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"server {name} exited; see {log_dir / (name + '.log')}")
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"server {name} did not start")
-                time.sleep(0.2)
-        say(f"  server {name}: {base} (gunicorn, 2 workers, pid {process.pid})")
+    from bench.run import gunicorn_server
+
+    with gunicorn_server(env, log_dir / f"{name}.log", workers=2) as base:
+        say(f"  server {name}: {base} (gunicorn, 2 workers)")
         yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
 
 
 # --- HTTP -----------------------------------------------------------------------------------
