@@ -383,6 +383,20 @@ def checkout_figures(stdout: str, ceiling: float | None) -> list[tuple]:
     return figures
 
 
+def search_figures(stdout: str) -> list[tuple]:
+    """bench/search.py prints `<backend ...>: median X ms, p95 Y ms` per backend and
+    `whoosh p95 / FTS5 p95 = Zx` (FTS5 is the reference measured in the same run)."""
+    figures = []
+    for label, median, p95 in re.findall(r"^(\S[^\n]*?): median ([\d.]+) ms, p95 ([\d.]+) ms", stdout, re.M):
+        figures.append((f"{label[:60]} p95", float(p95), "ms", None, None, {"median_ms": float(median)}))
+    ratio = re.search(r"whoosh p95 / FTS5 p95 = ([\d.]+)x", stdout)
+    if ratio:
+        value = float(ratio.group(1))
+        figures.append(("whoosh p95 / FTS5 p95", value, "x", value, None,
+                        {"issue_target": "<= 3x", "meets_issue_target": value <= 3}))
+    return figures
+
+
 def domain_section(name: str, quick: bool, url: str, figures: list, details: dict) -> None:
     script = ROOT / "bench" / f"{name}.py"
     if not script.exists():
@@ -396,6 +410,11 @@ def domain_section(name: str, quick: bool, url: str, figures: list, details: dic
             return
         command += ["--database-url", database, "--workers", "2", "--port", str(free_port()),
                     "--seconds", "5" if quick else "15"]
+    elif name == "search":
+        command += ["--products", "4000", "--rounds", "2"] if quick else []
+        database = ensure_database("bench_perf_search")
+        if database:
+            command += ["--postgres", database]
     elif quick:
         command.append("--quick")
     started = time.monotonic()
@@ -407,6 +426,8 @@ def domain_section(name: str, quick: bool, url: str, figures: list, details: dic
     if name == "checkout":
         ceiling = next((f["value"] for f in figures if f["name"].startswith("/healthz")), None)
         parsed = checkout_figures(done.stdout, ceiling)
+    elif name == "search":
+        parsed = search_figures(done.stdout)
     else:
         parsed = [(*fig, {}) for fig in parse_domain_output(done.stdout)]
     if done.returncode != 0:
