@@ -106,6 +106,11 @@ def _base(select: sa.Select) -> sa.Select:
 
 
 def facet_counts(conditions, stars_expr) -> dict:
+    """The facets (stars, categories with their groups, localities) of a result."""
+    return total_and_facets(conditions, stars_expr)["facets"]
+
+
+def total_and_facets(conditions, stars_expr) -> dict:
     """The total and the facets (stars, categories with their groups, localities) of a
     result, from one grouped scan: one row per (stars, category, locality) combination
     present, summed here (at most one row per product, usually far fewer)."""
@@ -182,7 +187,7 @@ def browse(params: BrowseParams, ranked_ids: list[int] | None = None, suggestion
 
     def counts() -> dict:
         if with_facets:
-            return facet_counts(conditions, stars_expr)
+            return total_and_facets(conditions, stars_expr)
         total = db.session.scalar(_base(sa.select(sa.func.count(Product.id))).where(*conditions)) or 0
         return {"total": total, "facets": {}}
 
