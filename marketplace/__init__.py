@@ -19,7 +19,8 @@ class MarketplaceApi(Api):
         pass
 
 
-api = MarketplaceApi()
+# Not named `api`: importing the subpackage marketplace.api would rebind that module attribute.
+smorest_api = MarketplaceApi()
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
@@ -84,7 +85,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
     bootstrap.init_app(app)
     limiter.init_app(app)
-    api.init_app(app)
+    smorest_api.init_app(app)
     register_error_handlers(app)
     app.before_request(csrf_protect)
     app.after_request(security_headers)
@@ -92,14 +93,15 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
+    from .admin.views import bp as admin_bp
     from .api import register_api
     from .api.docs import bp as api_docs_bp
     from .catalog.views import bp as catalog_bp
     from .health import bp as health_bp
 
-    for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp):
+    for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp, admin_bp):
         app.register_blueprint(blueprint)
-    register_api(api)
+    register_api(smorest_api)
 
 
 def _register_cli(app: Flask) -> None:
