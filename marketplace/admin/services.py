@@ -91,7 +91,8 @@ def list_producers(q: str | None = None, status: str = "all", page: int = 1, per
 
 
 def get_producer(producer_id: int, lock: bool = False) -> Producer:
-    producer = db.session.get(Producer, producer_id, with_for_update=lock or None)
+    query = sa.select(Producer).where(Producer.id == producer_id)
+    producer = db.session.scalar(query.with_for_update(of=Producer) if lock else query)
     if producer is None:
         raise NotFound("Không tìm thấy nhà sản xuất / Producer not found")
     return producer
