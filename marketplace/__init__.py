@@ -98,8 +98,9 @@ def _register_blueprints(app: Flask) -> None:
     from .api.docs import bp as api_docs_bp
     from .catalog.views import bp as catalog_bp
     from .health import bp as health_bp
+    from .stats.views import bp as stats_bp
 
-    for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp, admin_bp):
+    for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp, admin_bp, stats_bp):
         app.register_blueprint(blueprint)
     register_api(smorest_api)
 

@@ -4,3 +4,4 @@ from .audit import AuditEntry  # noqa: F401
 from .catalog.models import Category, Certificate, Locality, Producer, Product, ProductImage  # noqa: F401
 from .orders.models import Order, OrderEvent, OrderLine, OrderPart  # noqa: F401
 from .payments.models import Refund  # noqa: F401
+from .stats.models import ChannelSale, RetailTotal  # noqa: F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 API_PREFIX = "/api/v1"
 
 # Modules under marketplace.api whose `blp` is registered, in this order.
-API_MODULES: tuple[str, ...] = ("admin",)
+API_MODULES: tuple[str, ...] = ("admin", "open_data")
 
 
 def register_api(api) -> None:

@@ -1,13 +1,20 @@
 """Admin API (role admin): producers, certification, retail totals, statistics, exports."""
 from __future__ import annotations
 
+from flask import Response, stream_with_context
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..accounts.auth import role_required
 from ..admin import services
-from ..timeutil import isoformat_local
+from ..audit import record
+from ..extensions import db
+from ..stats import exports, share
+from ..stats.exports import grouped_table, lines_table
+from ..stats.labels import Labeller
+from ..stats.sales import GROUPINGS, date_range, sales_report
+from ..timeutil import isoformat_local, local_today
 
 URL_PREFIX = "/admin"
 
@@ -123,3 +130,166 @@ def reinstate_producer(producer_id: int):
 def set_certification(args, product_id: int):
     """Verify a product's OCOP certificate (recording its terms) or reject the claim with a reason."""
     return services.set_certification(current_user, product_id, **args)
+
+
+# --- statistics, the e-commerce share indicator, exports ------------------------------------------
+
+class SalesQuerySchema(Schema):
+    date_from = fields.Date(data_key="from", load_default=None,
+                            metadata={"description": "first local day (default: 1 January of this year)"})
+    date_to = fields.Date(data_key="to", load_default=None, metadata={"description": "last local day (default: today)"})
+    group_by = fields.String(load_default="month", validate=validate.OneOf(GROUPINGS))
+
+
+class ExportQuerySchema(SalesQuerySchema):
+    level = fields.String(load_default="grouped", validate=validate.OneOf(("grouped", "lines")),
+                          metadata={"description": "grouped (as /admin/stats/sales) or lines (one row per paid line)"})
+
+
+class SalesRowSchema(Schema):
+    key = fields.String()
+    label = fields.String()
+    value_vnd = fields.Integer(metadata={"description": "gross - refunds"})
+    gross_vnd = fields.Integer()
+    refunds_vnd = fields.Integer()
+    orders = fields.Integer()
+    units = fields.Integer()
+    buyers = fields.Integer()
+    producers = fields.Integer()
+
+
+class SalesReportSchema(Schema):
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+    group_by = fields.String()
+    rows = fields.List(fields.Nested(SalesRowSchema))
+    total = fields.Nested(SalesRowSchema)
+
+
+class ShareQuerySchema(Schema):
+    period = fields.String(load_default=None, metadata={"description": "2025, 2025-Q1 or 2025-01 (default: this year)"})
+    trend = fields.Boolean(load_default=True)
+
+
+class ChannelSchema(Schema):
+    channel = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    amount_vnd = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+
+
+ShareFiguresSchema = Schema.from_dict({
+    "period": fields.String(), "period_kind": fields.String(metadata={"description": "year | quarter | month"}),
+    "from": fields.String(), "to": fields.String(),
+    "marketplace_vnd": fields.Integer(metadata={"description": "paid sales on this marketplace, net of refunds"}),
+    "other_channels": fields.List(fields.Nested(ChannelSchema)),
+    "other_channels_vnd": fields.Integer(), "ecommerce_vnd": fields.Integer(),
+    "total_retail_vnd": fields.Integer(allow_none=True),
+    "retail_basis": fields.String(allow_none=True, metadata={"description": "recorded | months | quarters"}),
+    "share_percent": fields.Float(allow_none=True), "target_percent": fields.Float(),
+    "progress_percent": fields.Float(allow_none=True, metadata={"description": "share / target x 100"}),
+    "message": fields.String(allow_none=True),
+}, name="EcommerceShareFigures")
+
+
+class ShareSchema(ShareFiguresSchema):
+    trend = fields.List(fields.Nested(ShareFiguresSchema), metadata={"description": "the preceding periods"})
+
+
+class RetailTotalArgsSchema(Schema):
+    total_retail_vnd = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10**17))
+    source = fields.String(load_default="", validate=validate.Length(max=200))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    other_channels = fields.List(fields.Nested(ChannelSchema), load_default=None,
+                                 metadata={"description": "replaces the period's other channels when given"})
+
+
+class ChannelsArgsSchema(Schema):
+    other_channels = fields.List(fields.Nested(ChannelSchema), required=True)
+
+
+def _report_json(report) -> dict:
+    labeller = Labeller(report.group_by)
+    name = report.group_by[0]
+
+    def row(r, key=None, label=None):
+        return {"key": key if key is not None else str(r.key), "label": label or labeller.label(name, r.key, r.label),
+                "value_vnd": r.value_vnd, "gross_vnd": r.gross_vnd, "refunds_vnd": r.refunds_vnd,
+                "orders": r.orders, "units": r.units, "buyers": r.buyers, "producers": r.producers}
+
+    return {"date_from": report.date_from, "date_to": report.date_to, "group_by": name,
+            "rows": [row(r) for r in report.rows], "total": row(report.total, "total", "total")}
+
+
+@blp.route("/stats/sales", methods=["GET"])
+@admin_only
+@blp.arguments(SalesQuerySchema, location="query")
+@blp.response(200, SalesReportSchema)
+def sales_statistics(args):
+    """Paid sales (value, orders, units, buyers, producers) for a local date range, grouped."""
+    return _report_json(sales_report(args["date_from"], args["date_to"], args["group_by"]))
+
+
+@blp.route("/stats/ecommerce-share", methods=["GET"])
+@admin_only
+@blp.arguments(ShareQuerySchema, location="query")
+@blp.response(200, ShareSchema)
+def ecommerce_share_indicator(args):
+    """Marketplace and other channels' e-commerce sales over total retail, with the year's target."""
+    key = args["period"] or str(local_today().year)
+    figures = share.share_trend(key) if args["trend"] else [share.ecommerce_share(key)]
+    return {**figures[-1].as_dict(), "trend": [f.as_dict() for f in figures[:-1]]}
+
+
+@blp.route("/retail-totals/<string:period>", methods=["PUT"])
+@admin_only
+@blp.arguments(RetailTotalArgsSchema)
+@blp.response(200, ShareSchema)
+def put_retail_total(args, period: str):
+    """Record a period's total retail sales (statistics office), optionally other channels' e-commerce sales."""
+    share.set_retail_total(current_user, period, args["total_retail_vnd"], args["source"], args["note"],
+                           args["other_channels"])
+    return {**share.ecommerce_share(period).as_dict(), "trend": []}
+
+
+@blp.route("/ecommerce-channels/<string:period>", methods=["PUT"])
+@admin_only
+@blp.arguments(ChannelsArgsSchema)
+@blp.response(200, ShareSchema)
+def put_channel_sales(args, period: str):
+    """Replace the e-commerce sales other channels reported for a period."""
+    share.set_channel_sales(current_user, period, args["other_channels"])
+    return {**share.ecommerce_share(period).as_dict(), "trend": []}
+
+
+def _export(args, fmt: str):
+    rng = date_range(args["date_from"], args["date_to"])
+    if args["level"] == "lines":
+        table, what = lines_table(rng), "lines"
+    else:
+        table, what = grouped_table(sales_report(rng.date_from, rng.date_to, args["group_by"])), args["group_by"]
+    record(current_user, "stats.export", "export", f"{what}.{fmt}",
+           note=f"{rng.date_from.isoformat()}..{rng.date_to.isoformat()} {what} {fmt}")
+    db.session.commit()
+    response = Response(stream_with_context(exports.chunks(table, fmt)), mimetype=exports.MIMETYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{exports.filename(rng, what, fmt)}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@blp.route("/exports/sales.csv", methods=["GET"])
+@admin_only
+@blp.arguments(ExportQuerySchema, location="query")
+@blp.doc(responses={"200": {"description": "CSV (UTF-8 with BOM), streamed",
+                            "content": {"text/csv": {"schema": {"type": "string"}}}}})
+def export_sales_csv(args):
+    """The sales statistics (or every paid line) as CSV for Excel."""
+    return _export(args, "csv")
+
+
+@blp.route("/exports/sales.xlsx", methods=["GET"])
+@admin_only
+@blp.arguments(ExportQuerySchema, location="query")
+@blp.doc(responses={"200": {"description": "XLSX workbook, streamed", "content": {
+    exports.MIMETYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}}}})
+def export_sales_xlsx(args):
+    """The sales statistics (or every paid line) as an Excel workbook."""
+    return _export(args, "xlsx")
