@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date, timedelta
 from typing import Iterable, Iterator
 
@@ -37,7 +38,13 @@ GROUPINGS = ("month", "locality", "region", "category", "stars", "producer_kind"
 EXCLUDED_ORDER_STATUSES = ("pending_payment", "cancelled", "expired")
 MAX_RANGE_DAYS = 366 * 20
 
-Group = aliased(Category, name="ocop_group")
+
+
+@cache
+def ocop_group():
+    """The top-level OCOP group of a product's category (aliased Category; built on first use,
+    once every model is mapped)."""
+    return aliased(Category, name="ocop_group")
 
 
 def counted_order_clause():
@@ -65,7 +72,7 @@ def _dimension(name: str, instant):
     if name == "region":
         return [Locality.region_slug, Locality.region], ("producer", "locality")
     if name == "category":
-        return [Group.slug, Group.name_vi], ("product", "category")
+        return [ocop_group().slug, ocop_group().name_vi], ("product", "category")
     if name == "stars":
         expr = stars_at_sale_expr()
         return [expr, expr], ("certificate",)
@@ -90,8 +97,9 @@ def _join(query: sa.Select, needed: Iterable[str]) -> sa.Select:
     if "product" in needed:
         query = query.join(Product, Product.id == OrderLine.product_id)
     if "category" in needed:
+        group = ocop_group()
         query = query.join(Category, Category.id == Product.category_id).join(
-            Group, Group.id == sa.func.coalesce(Category.parent_id, Category.id))
+            group, group.id == sa.func.coalesce(Category.parent_id, Category.id))
     if "certificate" in needed:
         query = query.outerjoin(Certificate, Certificate.product_id == OrderLine.product_id)
     return query
@@ -305,7 +313,7 @@ def iter_lines(rng: DateRange, batch: int = 5000) -> Iterator[tuple]:
     Yields tuples in LINE_COLUMNS order; `paid_at` is the aware UTC instant."""
     refunds = line_refunds(rng)
     query = (sa.select(Order.paid_at, Order.code, OrderLine.product_name, OrderLine.unit, Producer.name,
-                       Producer.kind, Locality.name, Locality.region, Group.name_vi, stars_at_sale_expr(),
+                       Producer.kind, Locality.name, Locality.region, ocop_group().name_vi, stars_at_sale_expr(),
                        OrderLine.quantity, OrderLine.unit_price_vnd, OrderLine.line_total_vnd, OrderLine.id)
              .select_from(OrderLine).join(OrderPart, OrderPart.id == OrderLine.part_id)
              .join(Order, Order.id == OrderPart.order_id))
