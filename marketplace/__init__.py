@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import Flask, session
 from flask_smorest import Api
 
+from .api.common import ErrorSchema
 from .config import Config
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, select_locale
 
@@ -15,12 +16,13 @@ from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migr
 class MarketplaceApi(Api):
     """flask-smorest Api whose errors use the project's envelope (registered app-wide)."""
 
+    ERROR_SCHEMA = ErrorSchema  # documents {"error": {"code", "message", "fields"}}
+
     def _register_error_handlers(self):
         pass
 
 
-# Not named `api`: importing the subpackage marketplace.api would rebind that module attribute.
-smorest_api = MarketplaceApi()
+api = MarketplaceApi()
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
@@ -84,8 +86,13 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
     bootstrap.init_app(app)
+    # The limiter is always initialised; RATELIMIT_ENABLED is read on each request
+    # (extensions.rate_limits_switched_off), so a test can switch limits on and off.
+    rate_limits_enabled = app.config.get("RATELIMIT_ENABLED", True)
+    app.config["RATELIMIT_ENABLED"] = True
     limiter.init_app(app)
-    smorest_api.init_app(app)
+    app.config["RATELIMIT_ENABLED"] = rate_limits_enabled
+    api.init_app(app)
     register_error_handlers(app)
     app.before_request(csrf_protect)
     app.after_request(security_headers)
@@ -98,11 +105,13 @@ def _register_blueprints(app: Flask) -> None:
     from .api.docs import bp as api_docs_bp
     from .catalog.views import bp as catalog_bp
     from .health import bp as health_bp
+    from .seller.views import bp as seller_bp
     from .stats.views import bp as stats_bp
+    from .storage import bp as media_bp
 
-    for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp, admin_bp, stats_bp):
+    for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp, media_bp, seller_bp, admin_bp, stats_bp):
         app.register_blueprint(blueprint)
-    register_api(smorest_api)
+    register_api(api)
 
 
 def _register_cli(app: Flask) -> None:

@@ -82,6 +82,9 @@ def stats_export(date_from, date_to, group_by, level, fmt, output):
 
 
 def register(app: Flask) -> None:
+    from .seller.cli import seller_cli
+
     app.cli.add_command(i18n_cli)
+    app.cli.add_command(seller_cli)
     app.cli.add_command(ocop_cli)
     app.cli.add_command(stats_cli)

@@ -44,6 +44,16 @@ class Config:
         self.SEARCH_BACKEND = env.get("SEARCH_BACKEND", "whoosh")
         self.SEARCH_INDEX_DIR = env.get("SEARCH_INDEX_DIR") or os.path.join(instance_path, "search-index")
         self.UPLOAD_DIR = env.get("UPLOAD_DIR") or os.path.join(instance_path, "uploads")
+        self.STORAGE_BACKEND = env.get("STORAGE_BACKEND", "local")
+        self.IMAGE_MAX_BYTES = _int("IMAGE_MAX_BYTES", 8 * 1024 * 1024)
+        self.IMAGE_MAX_PIXELS = _int("IMAGE_MAX_PIXELS", 40_000_000)
+        self.IMAGE_WEB_SIZE = _int("IMAGE_WEB_SIZE", 1600)
+        self.IMAGE_THUMB_SIZE = _int("IMAGE_THUMB_SIZE", 400)
+        self.SCAN_MAX_BYTES = _int("SCAN_MAX_BYTES", 10 * 1024 * 1024)
+        self.MAX_IMAGES_PER_PRODUCT = _int("MAX_IMAGES_PER_PRODUCT", 8)
+        self.SELLER_API_RATE_LIMIT = env.get("SELLER_API_RATE_LIMIT", "120 per minute")
+        self.CERT_EXPIRY_WARNING_DAYS = _int("CERT_EXPIRY_WARNING_DAYS", 60)
+        self.INVITATION_MAX_AGE_S = _int("INVITATION_MAX_AGE_S", 7 * 24 * 3600)
         self.MAIL_OUTBOX_DIR = env.get("MAIL_OUTBOX_DIR") or os.path.join(instance_path, "outbox")
 
         self.BABEL_DEFAULT_LOCALE = "vi"

@@ -1,5 +1,5 @@
 """Flask extensions, created unbound and initialised in create_app()."""
-from flask import request
+from flask import current_app, request
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
@@ -26,6 +26,12 @@ csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@limiter.request_filter
+def rate_limits_switched_off() -> bool:
+    """Limits apply only while app.config["RATELIMIT_ENABLED"] is true (read per request)."""
+    return not current_app.config.get("RATELIMIT_ENABLED", True)
 
 
 def select_locale():

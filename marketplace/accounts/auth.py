@@ -7,13 +7,21 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from ..errors import is_api_request
-from ..extensions import db, login_manager
+from ..extensions import db, limiter, login_manager
 from .models import User
 from .services import user_for_token
+
+
+# One budget of password attempts per client address, shared by every sign-in
+# endpoint (API login and token issue, web login): app.config["LOGIN_RATE_LIMIT"].
+login_rate_limit = limiter.shared_limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], scope="login",
+    error_message="Quá nhiều lần đăng nhập, vui lòng thử lại sau / Too many sign-in attempts, try again later",
+)
 
 
 def bearer_token() -> str | None:
@@ -43,7 +51,7 @@ def load_user_from_request(req):
 @login_manager.unauthorized_handler
 def unauthorized():
     if is_api_request():
-        abort(401)
+        abort(401, "Vui lòng đăng nhập / Please sign in")
     return redirect(url_for("accounts.login", next=request.full_path if request.query_string else request.path))
 
 
@@ -56,7 +64,7 @@ def role_required(*roles: str):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if current_user.role not in roles or (current_user.role == "seller" and not current_user.producer_id):
-                abort(403)
+                abort(403, "Bạn không có quyền làm việc này / You are not allowed to do this")
             return view(*args, **kwargs)
 
         return wrapper

@@ -88,9 +88,23 @@ def issue_token(user: User, name: str = "api") -> str:
     return token
 
 
+def _live_token(token: str) -> ApiToken | None:
+    return db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(token),
+                                                       ApiToken.revoked_at.is_(None)))
+
+
+def revoke_token(token: str) -> bool:
+    """Revoke a Bearer token (e.g. on logout). Returns whether a live token was revoked."""
+    record = _live_token(token)
+    if record is None:
+        return False
+    record.revoked_at = utcnow()
+    db.session.commit()
+    return True
+
+
 def user_for_token(token: str) -> User | None:
-    record = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(token),
-                                                         ApiToken.revoked_at.is_(None)))
+    record = _live_token(token)
     if record is None or not record.user.active:
         return None
     return record.user

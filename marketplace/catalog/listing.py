@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, with_expression
 
+from ..errors import NotFound
 from ..extensions import db
 from ..timeutil import local_today
 from .models import Category, Certificate, Locality, Producer, Product
@@ -60,6 +61,11 @@ def _category_ids(slug: str) -> sa.Select:
     return sa.select(Category.id).where(sa.or_(Category.id == parent, Category.parent_id == parent))
 
 
+def _locality_ids(slug: str) -> sa.Select:
+    """Ids of the commune/ward with this slug, or of every locality of the region with this slug."""
+    return sa.select(Locality.id).where(sa.or_(Locality.slug == slug, Locality.region_slug == slug))
+
+
 def _filtered(params: BrowseParams, ranked_ids: list[int] | None, today):
     """Conditions shared by the page query and the facet queries."""
     stars_expr = Certificate.live_stars_expr(today)
@@ -71,9 +77,7 @@ def _filtered(params: BrowseParams, ranked_ids: list[int] | None, today):
     if params.category:
         conditions.append(Product.category_id.in_(_category_ids(params.category)))
     if params.locality:
-        conditions.append(Producer.locality_id.in_(
-            sa.select(Locality.id).where(sa.or_(Locality.slug == params.locality,
-                                                Locality.region_slug == params.locality))))
+        conditions.append(Producer.locality_id.in_(_locality_ids(params.locality)))
     if params.producer is not None:
         conditions.append(Product.producer_id == params.producer)
     if params.price_min is not None:
@@ -155,3 +159,75 @@ def browse(params: BrowseParams, ranked_ids: list[int] | None = None, suggestion
     facets = facet_counts(conditions, stars_expr) if with_facets else {}
     return BrowseResult(items=items, total=total, page=page, per_page=per_page, facets=facets,
                         suggestion=suggestion)
+
+
+# --- single public objects and directories (shop pages and the API) --------------------
+
+MAX_ID = 2**31 - 1  # larger numbers cannot be ids (and would overflow SQLite's integers)
+
+
+def public_product(ref: str | int) -> Product:
+    """A product shoppers may see, by id or slug. NotFound otherwise (drafts, archived,
+    unapproved or suspended producers included)."""
+    ref = str(ref).strip()
+    conditions = [Product.slug == ref]
+    if ref.isdigit() and int(ref) <= MAX_ID:
+        conditions.insert(0, Product.id == int(ref))
+    for condition in conditions:  # an id wins over a slug made of digits
+        found = db.session.scalar(
+            sa.select(Product).join(Producer, Product.producer_id == Producer.id)
+            .where(condition, Product.public_clause()))
+        if found is not None:
+            return found
+    raise NotFound("Không tìm thấy sản phẩm / Product not found")
+
+
+def _public_product_count():
+    """Correlated subquery: the public products of the outer Producer row."""
+    return (sa.select(sa.func.count(Product.id))
+            .where(Product.producer_id == Producer.id, Product.status == "active")
+            .correlate(Producer).scalar_subquery())
+
+
+def public_producers(kind: str | None = None, locality: str | None = None) -> sa.Select:
+    """Producers that may sell, by name, each with `product_count` loaded."""
+    query = (sa.select(Producer).where(Producer.selling_clause())
+             .options(with_expression(Producer.product_count, _public_product_count()))
+             .order_by(Producer.name, Producer.id))
+    if kind:
+        query = query.where(Producer.kind == kind)
+    if locality:
+        query = query.where(Producer.locality_id.in_(_locality_ids(locality)))
+    return query
+
+
+def public_producer(producer_id: int) -> Producer:
+    found = None
+    if 0 < producer_id <= MAX_ID:
+        found = db.session.scalar(
+            sa.select(Producer).where(Producer.id == producer_id, Producer.selling_clause())
+            .options(with_expression(Producer.product_count, _public_product_count())))
+    if found is None:
+        raise NotFound("Không tìm thấy cơ sở sản xuất / Producer not found")
+    return found
+
+
+def category_tree() -> list[dict]:
+    """The OCOP groups in order, each with its sub-groups and counts of public products
+    (a group's count includes its sub-groups)."""
+    categories = db.session.scalars(sa.select(Category).order_by(Category.position, Category.id)).all()
+    counts = dict(db.session.execute(
+        sa.select(Product.category_id, sa.func.count(Product.id))
+        .join(Producer, Product.producer_id == Producer.id)
+        .where(Product.public_clause()).group_by(Product.category_id)).all())
+    nodes = {c.id: {"id": c.id, "slug": c.slug, "name_vi": c.name_vi, "name_en": c.name_en,
+                    "product_count": counts.get(c.id, 0), "children": []} for c in categories}
+    groups = []
+    for c in categories:
+        if c.parent_id is None:
+            groups.append(nodes[c.id])
+        elif c.parent_id in nodes:
+            parent = nodes[c.parent_id]
+            parent["children"].append(nodes[c.id])
+            parent["product_count"] += nodes[c.id]["product_count"]
+    return groups

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from ..extensions import db
 from ..models_base import TimestampMixin
@@ -85,6 +85,8 @@ class Producer(TimestampMixin, db.Model):
 
     locality = relationship(Locality, lazy="joined")
     products = relationship("Product", back_populates="producer", lazy="raise_on_sql")
+    # Not a column: filled by queries that ask for it (catalog.listing.public_producers).
+    product_count: Mapped[int | None] = query_expression()
 
     @property
     def can_sell(self) -> bool:

@@ -1,0 +1,94 @@
+"""Accounts API: register, log in and out (session cookie), CSRF token, the signed-in user."""
+from __future__ import annotations
+
+from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+
+from ..accounts.auth import bearer_token, login_rate_limit
+from ..accounts.schemas import CsrfTokenSchema, LoginSchema, RegisterSchema, UserSchema
+from ..accounts.services import authenticate, create_user, revoke_token
+from ..errors import DomainError
+from ..extensions import db
+from .common import AUTH_SECURITY, ApiBlueprint
+
+blp = ApiBlueprint(
+    "Accounts", __name__,
+    description="Register, sign in with the session cookie, sign out, and the signed-in user. "
+                "Cookie-authenticated POSTs need the X-CSRFToken header (GET /auth/csrf).",
+)
+
+
+def invalid_credentials() -> DomainError:
+    """The one answer to a wrong email, a wrong password or a disabled account."""
+    return DomainError("Email hoặc mật khẩu không đúng / Wrong email or password",
+                       code="invalid_credentials", status=401)
+
+
+def check_credentials(email: str, password: str):
+    user = authenticate(email, password)
+    if user is None:
+        raise invalid_credentials()
+    return user
+
+
+@blp.route("/auth/register", methods=["POST"])
+@blp.arguments(RegisterSchema)
+@blp.response(201, UserSchema)
+@blp.errors(400, 409)
+def register(data):
+    """Create a shopper account
+
+    422 with `fields` for an invalid email, a short password, a missing name or a
+    phone number that is not Vietnamese; 409 `email_taken` when the email is registered.
+    """
+    return create_user(data["email"], data["password"], data["full_name"], data["phone"], role="shopper")
+
+
+@blp.route("/auth/login", methods=["POST"])
+@login_rate_limit
+@blp.arguments(LoginSchema)
+@blp.response(200, UserSchema)
+@blp.errors(400, 401, 429)
+def login(data):
+    """Sign in and receive the session cookie
+
+    Rate limited per client address (429 `rate_limited`).
+    """
+    user = check_credentials(data["email"], data["password"])
+    login_user(user, remember=data["remember"])
+    db.session.commit()  # last_login_at
+    return user
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@blp.response(204)
+@blp.errors(400)
+@blp.doc(security=AUTH_SECURITY + [{}])
+def logout():
+    """Sign out
+
+    Ends the session; with `Authorization: Bearer`, revokes that token.
+    """
+    token = bearer_token()
+    if token:
+        revoke_token(token)
+    logout_user()
+
+
+@blp.route("/auth/csrf", methods=["GET"])
+@blp.response(200, CsrfTokenSchema)
+def csrf_token():
+    """A CSRF token for cookie-authenticated requests
+
+    Send it back as the `X-CSRFToken` header with every POST, PUT, PATCH or DELETE
+    made with the session cookie (Bearer-token requests do not need it).
+    """
+    return {"csrf_token": generate_csrf()}
+
+
+@blp.route("/me", methods=["GET"])
+@blp.auth_required()
+@blp.response(200, UserSchema)
+def me():
+    """The signed-in user"""
+    return current_user

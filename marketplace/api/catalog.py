@@ -1,0 +1,59 @@
+"""Catalogue API: products (browse, filters, facets), categories, producers."""
+from __future__ import annotations
+
+from ..catalog.listing import (BrowseParams, browse, category_tree, public_producer, public_producers,
+                               public_product)
+from ..catalog.schemas import (CategoryTreeSchema, ProducerPageSchema, ProducerQuerySchema, ProducerSchema,
+                               ProductPageSchema, ProductQuerySchema, ProductSchema)
+from .common import MAX_PER_PAGE, ApiBlueprint, page_body, paginate
+
+blp = ApiBlueprint("Catalogue", __name__, description="OCOP products, categories and producers (public).")
+
+
+@blp.route("/products", methods=["GET"])
+@blp.arguments(ProductQuerySchema, location="query", as_kwargs=False)
+@blp.response(200, ProductPageSchema)
+def list_products(args):
+    """Browse and search public products
+
+    Filters combine with AND. `facets` counts stars, categories and localities over the
+    whole result set (not only the page).
+    """
+    with_facets = args.pop("facets")
+    result = browse(BrowseParams(**args), with_facets=with_facets)
+    return page_body(result.items, result.total, result.page, result.per_page,
+                     facets=result.facets if with_facets else None, suggestion=result.suggestion)
+
+
+@blp.route("/products/<ref>", methods=["GET"])
+@blp.response(200, ProductSchema)
+@blp.errors(404)
+def get_product(ref):
+    """One public product, by id or slug"""
+    return public_product(ref)
+
+
+@blp.route("/categories", methods=["GET"])
+@blp.response(200, CategoryTreeSchema)
+def list_categories():
+    """OCOP product groups and their sub-groups, with counts of public products"""
+    return {"items": category_tree()}
+
+
+@blp.route("/producers", methods=["GET"])
+@blp.arguments(ProducerQuerySchema, location="query", as_kwargs=False)
+@blp.response(200, ProducerPageSchema)
+def list_producers(args):
+    """Producer organisations that sell on the marketplace, by name"""
+    return paginate(public_producers(kind=args.get("kind"), locality=args.get("locality")),
+                    args["page"], args["per_page"])
+
+
+@blp.route("/producers/<int:producer_id>", methods=["GET"])
+@blp.response(200, ProducerSchema)
+@blp.errors(404)
+def get_producer(producer_id):
+    """One producer organisation with its public products"""
+    producer = public_producer(producer_id)
+    products = browse(BrowseParams(producer=producer.id, per_page=MAX_PER_PAGE), with_facets=False).items
+    return {**ProducerSchema(exclude=("products",)).dump(producer), "products": products}

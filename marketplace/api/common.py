@@ -1,0 +1,171 @@
+"""Building blocks every API module shares.
+
+- `ApiBlueprint`: a flask-smorest Blueprint with `.errors(*codes)` (documents error
+  responses with the error envelope) and `.auth_required(*roles)` (enforces sign-in or
+  roles and documents the security schemes, 401 and 403).
+- `ErrorSchema`: the envelope `{"error": {"code", "message", "fields"}}` of API.md; the Api
+  uses it for every documented error response (see MarketplaceApi in marketplace/__init__.py).
+- `PaginationQuerySchema` (page >= 1, per_page 1..100, default 20), `page_body()` and
+  `paginate()` producing `{"items", "total", "page", "per_page"}`, and `page_schema(Item)`
+  documenting such a body.
+- `LocalDateTime` (ISO 8601 with +07:00) and `Vnd` (integer dong) fields.
+- `SECURITY_SCHEMES`: Bearer token and session cookie, registered by register_api().
+"""
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import marshmallow as ma
+import sqlalchemy as sa
+from flask_login import login_required
+from flask_smorest import Blueprint
+
+from ..extensions import db
+from ..timeutil import isoformat_local
+
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 100
+
+SECURITY_SCHEMES = {
+    "bearerAuth": {"type": "http", "scheme": "bearer",
+                   "description": "A token from POST /api/v1/auth/tokens: `Authorization: Bearer <token>`."},
+    "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "session",
+                   "description": "The session cookie set by POST /api/v1/auth/login. Mutating requests "
+                                  "must send `X-CSRFToken` (from GET /api/v1/auth/csrf)."},
+}
+# Either scheme is enough.
+AUTH_SECURITY = [{"bearerAuth": []}, {"cookieAuth": []}]
+
+
+# --- errors ---------------------------------------------------------------------------
+
+class ErrorDetailSchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "snake_case error code", "example": "not_found"})
+    message = ma.fields.String(required=True, metadata={"description": "Human-readable, Vietnamese / English"})
+    fields = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "Validation errors only: field name -> messages"},
+    )
+
+
+class ErrorSchema(ma.Schema):
+    """The error envelope of every 4xx/5xx answer."""
+
+    error = ma.fields.Nested(ErrorDetailSchema, required=True)
+
+
+def error_response_name(code: int) -> str:
+    """The OpenAPI response component flask-smorest registers for a status (e.g. NOT_FOUND)."""
+    return HTTPStatus(code).name
+
+
+# --- blueprint ------------------------------------------------------------------------
+
+class ApiBlueprint(Blueprint):
+    """flask-smorest Blueprint with error-response and authentication helpers."""
+
+    def errors(self, *codes: int):
+        """Document these error statuses (body: ErrorSchema) on an operation."""
+
+        def decorator(func):
+            for code in codes:
+                func = self.alt_response(code, response=error_response_name(code))(func)
+            return func
+
+        return decorator
+
+    def auth_required(self, *roles: str):
+        """Require a signed-in user (cookie or Bearer), with one of `roles` if given.
+
+        401 when anonymous, 403 when the role does not match. Place it right under
+        `@blp.route` so that authentication is checked before the input is parsed.
+        """
+        from ..accounts.auth import role_required
+
+        def decorator(func):
+            guarded = role_required(*roles)(func) if roles else login_required(func)
+            guarded = self.doc(security=AUTH_SECURITY)(guarded)
+            return self.errors(401, 403)(guarded) if roles else self.errors(401)(guarded)
+
+        return decorator
+
+
+# --- fields ---------------------------------------------------------------------------
+
+class LocalDateTime(ma.fields.DateTime):
+    """A UTC datetime shown in ISO 8601 with the Asia/Ho_Chi_Minh offset (…+07:00)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return isoformat_local(value)
+
+
+class Vnd(ma.fields.Integer):
+    """An amount of Vietnamese dong: an integer, never a float."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("strict", True)
+        metadata = {"description": "Vietnamese dong (integer)", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+
+def int_param(name: str, minimum: int | None = None, maximum: int | None = None, **kwargs) -> ma.fields.Integer:
+    """An integer query parameter with bilingual messages."""
+    if minimum is not None and maximum is not None:
+        error = f"{name} phải từ {minimum} đến {maximum} / {name} must be between {minimum} and {maximum}"
+    elif minimum is not None:
+        error = f"{name} phải lớn hơn hoặc bằng {minimum} / {name} must be at least {minimum}"
+    else:
+        error = f"{name} phải nhỏ hơn hoặc bằng {maximum} / {name} must be at most {maximum}"
+    validate = ma.validate.Range(min=minimum, max=maximum, error=error) if (
+        minimum is not None or maximum is not None) else None
+    return ma.fields.Integer(
+        validate=validate,
+        error_messages={"invalid": f"{name} phải là số nguyên / {name} must be a whole number"},
+        **kwargs,
+    )
+
+
+# --- pagination -----------------------------------------------------------------------
+
+class PaginationQuerySchema(ma.Schema):
+    """`?page=1&per_page=20` (per_page at most 100). Subclass it for list filters."""
+
+    page = int_param("page", minimum=1, load_default=1)
+    per_page = int_param("per_page", minimum=1, maximum=MAX_PER_PAGE, load_default=DEFAULT_PER_PAGE)
+
+
+class PageSchema(ma.Schema):
+    total = ma.fields.Integer(required=True)
+    page = ma.fields.Integer(required=True)
+    per_page = ma.fields.Integer(required=True)
+
+
+_page_schemas: dict[type, type] = {}
+
+
+def page_schema(item_schema: type[ma.Schema], base: type[ma.Schema] = PageSchema) -> type[ma.Schema]:
+    """The schema of `{"items": [item_schema], "total", "page", "per_page"}` (one class per item schema)."""
+    key = (item_schema, base)
+    if key not in _page_schemas:
+        name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+        _page_schemas[key] = type(name, (base,), {"items": ma.fields.List(ma.fields.Nested(item_schema),
+                                                                          required=True)})
+    return _page_schemas[key]
+
+
+def page_body(items, total: int, page: int, per_page: int, **extra) -> dict:
+    """The list body of API.md."""
+    return {"items": list(items), "total": total, "page": page, "per_page": per_page, **extra}
+
+
+def paginate(select: sa.Select, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> dict:
+    """Run an ORM select for one page (two queries: count and rows) and return `page_body`.
+
+    The select must already be ordered; eager-load what the item schema needs.
+    """
+    page = max(1, page)
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(select.order_by(None).subquery())) or 0
+    items = db.session.scalars(select.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return page_body(items, total, page, per_page)
+

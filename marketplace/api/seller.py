@@ -1,0 +1,190 @@
+"""Seller API (API.md "Seller portal API"): a producer's own listings and order parts.
+
+Role seller only; every object is looked up with the member's producer id, so
+another producer's id is a 404 and changes nothing. Works with the session cookie
+(CSRF-protected) or `Authorization: Bearer` (a cooperative's own software), and is
+rate limited per token / user (SELLER_API_RATE_LIMIT).
+"""
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_login import current_user
+from marshmallow import Schema, fields, validate
+
+from ..accounts.auth import bearer_token
+from ..accounts.models import ApiToken
+from ..catalog.models import PRODUCT_STATUSES
+from ..extensions import limiter
+from ..seller import services
+from ..storage import media_url
+from .common import ApiBlueprint, LocalDateTime, PaginationQuerySchema, Vnd, page_body, page_schema
+
+URL_PREFIX = "/seller"
+
+blp = ApiBlueprint("seller_api", __name__, description="Seller portal: own listings and order parts (role seller)")
+
+
+def _rate_key() -> str:
+    token = bearer_token()
+    if token:
+        return "token:" + ApiToken.digest(token)[:32]
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return "ip:" + (request.remote_addr or "?")
+
+
+limiter.limit(lambda: current_app.config["SELLER_API_RATE_LIMIT"], key_func=_rate_key)(blp)
+
+
+def _pid() -> int:
+    return current_user.producer_id
+
+
+# --------------------------------------------------------------------------- schemas
+
+class SellerImageSchema(Schema):
+    id = fields.Integer()
+    url = fields.Function(lambda img: media_url(img.path))
+    thumb_url = fields.Function(lambda img: media_url(img.thumb_path or img.path))
+    width = fields.Integer()
+    height = fields.Integer()
+    position = fields.Integer()
+
+
+class SellerCertificationSchema(Schema):
+    stars = fields.Integer()
+    certificate_no = fields.String()
+    level = fields.String()
+    issued_on = fields.Date()
+    expires_on = fields.Date()
+    verified = fields.Boolean()
+    status = fields.String(metadata={"description": "pending, verified, expired or rejected"})
+    has_scan = fields.Function(lambda cert: bool(cert.scan_path))
+
+
+class SellerProductSchema(Schema):
+    id = fields.Integer()
+    slug = fields.String()
+    name = fields.String()
+    description = fields.String()
+    unit = fields.String()
+    price_vnd = Vnd()
+    stock = fields.Integer()
+    status = fields.String(metadata={"description": "draft, active or archived"})
+    category = fields.Function(lambda p: p.category.slug)
+    ocop_stars = fields.Integer(allow_none=True)
+    public = fields.Function(lambda p: p.is_public, metadata={"description": "shown in the shop now"})
+    images = fields.List(fields.Nested(SellerImageSchema))
+    certification = fields.Nested(SellerCertificationSchema, attribute="certificate", allow_none=True)
+    created_at = LocalDateTime()
+    updated_at = LocalDateTime()
+
+
+class ProductListArgs(PaginationQuerySchema):
+    status = fields.String(load_default=None, validate=validate.OneOf((*PRODUCT_STATUSES, "all")),
+                           metadata={"description": "default: draft and active"})
+    q = fields.String(load_default=None, validate=validate.Length(max=100))
+
+
+def _typed(kind: str, description: str = "", **extra):
+    """A field the service validates (with bilingual messages); typed for the OpenAPI document."""
+    return fields.Raw(metadata={"type": kind, "description": description, **extra})
+
+
+class ProductWriteSchema(Schema):
+    name = _typed("string")
+    description = _typed("string")
+    unit = _typed("string", "selling unit, e.g. 'hộp 500 g'")
+    price_vnd = _typed("integer", "whole dong")
+    stock = _typed("integer")
+    status = _typed("string", "draft, active or archived")
+    category = _typed("string", "category slug")
+
+
+class CertificationWriteSchema(Schema):
+    stars = _typed("integer", "3 to 5")
+    certificate_no = _typed("string")
+    level = _typed("string", "province or national")
+    issued_on = _typed("string", "YYYY-MM-DD", format="date")
+    expires_on = _typed("string", "YYYY-MM-DD; default 36 months after issued_on", format="date")
+
+
+class ProductPatchSchema(ProductWriteSchema):
+    image_order = fields.List(fields.Raw(), metadata={"description": "every photo id, cover first"})
+    remove_image_ids = fields.List(fields.Raw())
+    certification = fields.Raw(metadata={"type": "object", "description": "a new certificate claim: stars, "
+                                         "certificate_no, level, issued_on, expires_on; pending until verified"})
+
+
+# --------------------------------------------------------------------------- products
+
+@blp.route("/products", methods=["GET"])
+@blp.auth_required("seller")
+@blp.arguments(ProductListArgs, location="query")
+@blp.response(200, page_schema(SellerProductSchema))
+def list_products(args):
+    """The producer's listings (drafts and active by default)."""
+    items, total = services.list_products(_pid(), status=args["status"], q=args["q"], page=args["page"],
+                                          per_page=args["per_page"])
+    return page_body(items, total, args["page"], args["per_page"])
+
+
+@blp.route("/products", methods=["POST"])
+@blp.auth_required("seller")
+@blp.errors(422)
+@blp.arguments(ProductWriteSchema)
+@blp.response(201, SellerProductSchema)
+def create_product(data):
+    """Create a listing (a draft unless `status` is `active`)."""
+    return services.create_product(_pid(), current_user, data)
+
+
+@blp.route("/products/<int:product_id>", methods=["GET"])
+@blp.auth_required("seller")
+@blp.errors(404)
+@blp.response(200, SellerProductSchema)
+def get_product(product_id: int):
+    return services.get_product(_pid(), product_id)
+
+
+@blp.route("/products/<int:product_id>", methods=["PATCH"])
+@blp.auth_required("seller")
+@blp.errors(404, 422)
+@blp.arguments(ProductPatchSchema)
+@blp.response(200, SellerProductSchema)
+def patch_product(data, product_id: int):
+    """Edit price, stock, text, photo order/removal and the certificate claim, all or nothing."""
+    return services.patch_product(services.get_product(_pid(), product_id), current_user, data)
+
+
+@blp.route("/products/<int:product_id>", methods=["DELETE"])
+@blp.auth_required("seller")
+@blp.errors(404)
+@blp.response(200, SellerProductSchema)
+def archive_product(product_id: int):
+    """Archive the listing (listings are never deleted: orders refer to them)."""
+    return services.archive_product(services.get_product(_pid(), product_id), current_user)
+
+
+@blp.route("/products/<int:product_id>/images", methods=["POST"])
+@blp.auth_required("seller")
+@blp.errors(404, 413, 422)
+@blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
+    "type": "object", "properties": {"images": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}})
+@blp.response(201, SellerProductSchema)
+def upload_images(product_id: int):
+    """Add photos (multipart field `images`, up to 8 per product; JPEG, PNG or WebP)."""
+    product = services.get_product(_pid(), product_id)
+    files = [(f.filename or "", f.read()) for f in request.files.getlist("images") if f]
+    services.add_images(product, current_user, files)
+    return product
+
+
+@blp.route("/products/<int:product_id>/images/<int:image_id>", methods=["DELETE"])
+@blp.auth_required("seller")
+@blp.errors(404)
+@blp.response(200, SellerProductSchema)
+def delete_image(product_id: int, image_id: int):
+    product = services.get_product(_pid(), product_id)
+    services.remove_image(product, current_user, image_id)
+    return product

@@ -1,0 +1,720 @@
+"""Seller rules: joining, members, listings, photos and OCOP certificate claims.
+
+No request objects here. Every function that reads or changes a producer's data
+takes the producer id of the acting member and filters by it, so another
+producer's object raises `NotFound` (HTTP 404) and nothing changes.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from .. import audit
+from ..accounts.models import User
+from ..accounts.services import create_user, find_user_by_email, normalise_email
+from ..catalog.models import (
+    CERTIFICATE_LEVELS, PRODUCER_KINDS, PRODUCT_STATUSES, Category, Certificate, Locality, Producer, Product,
+    ProductImage,
+)
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..extensions import db
+from ..mail import send_email
+from ..money import STRIPE_MAX_VND
+from ..storage import PRIVATE_PREFIX, get_storage, new_key
+from ..timeutil import local_today, utcnow
+from ..uploads import check_document, process_image
+from ..validators import normalise_phone, slugify, validate_tax_code
+
+INVALID = "Dữ liệu không hợp lệ / Invalid input"
+MAX_STOCK = 1_000_000
+OCOP_START = date(2013, 1, 1)
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _text(data: Mapping, name: str) -> str:
+    value = data.get(name)
+    return "" if value is None else str(value).strip()
+
+
+_WHOLE = re.compile(r"^-?(\d+|\d{1,3}([.,]\d{3})+)$")
+
+
+def parse_whole_number(raw) -> int:
+    """125000, "125000", "125.000", "125,000 ₫" -> 125000; "1.5", 1.5, True -> ValueError."""
+    if isinstance(raw, bool) or isinstance(raw, float):
+        raise ValueError("not a whole number")
+    if isinstance(raw, int):
+        return raw
+    text = re.sub(r"\s*(₫|đ|vnd|vnđ)$", "", str(raw).strip().lower()).replace(" ", "")
+    if not _WHOLE.match(text):
+        raise ValueError("not a whole number")
+    return int(text.replace(".", "").replace(",", ""))
+
+
+def _int_field(data: Mapping, name: str, errors: dict, *, low: int, high: int, label: tuple[str, str]) -> int | None:
+    raw = data.get(name)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        errors[name] = [f"Vui lòng nhập {label[0]} / {label[1]} is required"]
+        return None
+    try:
+        value = parse_whole_number(raw)
+    except ValueError:
+        errors[name] = [f"{label[0].capitalize()} phải là số nguyên / {label[1]} must be a whole number"]
+        return None
+    if not low <= value <= high:
+        errors[name] = [f"{label[0].capitalize()} phải từ {low:,} đến {high:,} / ".replace(",", ".")
+                        + f"{label[1]} must be between {low:,} and {high:,}"]
+        return None
+    return value
+
+
+def _date_field(data: Mapping, name: str, errors: dict, label: tuple[str, str], required: bool = True):
+    raw = data.get(name)
+    if raw in (None, ""):
+        if required:
+            errors[name] = [f"Vui lòng nhập {label[0]} / {label[1]} is required"]
+        return None
+    if isinstance(raw, date):
+        return raw
+    text = str(raw).strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    errors[name] = [f"{label[0].capitalize()} không hợp lệ (YYYY-MM-DD hoặc DD/MM/YYYY) / "
+                    f"{label[1]} is not a valid date (YYYY-MM-DD or DD/MM/YYYY)"]
+    return None
+
+
+def unique_slug(model, text: str, max_length: int = 160) -> str:
+    """`slugify(text)`, with -2, -3, … appended when taken."""
+    base = slugify(text, max_length=max_length - 6)
+    taken = set(db.session.scalars(sa.select(model.slug).where(
+        sa.or_(model.slug == base, model.slug.like(base + "-%")))))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _store_after_commit(writes: list[tuple[str, bytes, str]]) -> list[str]:
+    storage = get_storage()
+    for key, data, content_type in writes:
+        storage.save(key, data, content_type)
+    return [key for key, _, _ in writes]
+
+
+def _delete_files(keys) -> None:
+    storage = get_storage()
+    for key in keys:
+        if key:
+            storage.delete(key)
+
+
+# --------------------------------------------------------------------------- joining and members
+
+def localities() -> list[Locality]:
+    return list(db.session.scalars(sa.select(Locality).order_by(Locality.region, Locality.name)))
+
+
+def categories() -> list[Category]:
+    return list(db.session.scalars(sa.select(Category).order_by(Category.parent_id.is_not(None),
+                                                                 Category.position, Category.name_vi)))
+
+
+def register_producer(data: Mapping) -> tuple[Producer, User]:
+    """A producer organisation and its first member (role seller). Not approved yet.
+
+    `data`: name, kind, tax_code, locality_id, address, phone, email, description,
+    and the member's full_name, member_email, password, member_phone.
+    """
+    errors: dict[str, list[str]] = {}
+    name = _text(data, "name")
+    if not 3 <= len(name) <= 200:
+        errors["name"] = ["Tên cơ sở cần từ 3 đến 200 ký tự / Organisation name needs 3 to 200 characters"]
+    kind = _text(data, "kind")
+    if kind not in PRODUCER_KINDS:
+        errors["kind"] = ["Chọn loại hình chủ thể / Choose the kind of organisation"]
+    tax_code = None
+    try:
+        tax_code = validate_tax_code(_text(data, "tax_code"))
+    except ValueError as exc:
+        errors["tax_code"] = [str(exc)]
+    if tax_code and db.session.scalar(sa.select(Producer.id).where(Producer.tax_code == tax_code)):
+        errors["tax_code"] = ["Mã số thuế này đã được đăng ký / This tax code is already registered"]
+    locality = None
+    try:
+        locality = db.session.get(Locality, int(data.get("locality_id") or 0))
+    except (TypeError, ValueError):
+        pass
+    if locality is None:
+        errors["locality_id"] = ["Chọn xã/phường / Choose the commune or ward"]
+    address = _text(data, "address")
+    if not 3 <= len(address) <= 255:
+        errors["address"] = ["Vui lòng nhập địa chỉ / Address is required"]
+    phone = None
+    try:
+        phone = normalise_phone(_text(data, "phone"))
+    except ValueError as exc:
+        errors["phone"] = [str(exc)]
+    org_email = None
+    if _text(data, "email"):
+        try:
+            org_email = normalise_email(_text(data, "email"))
+        except ValidationFailed:
+            errors["email"] = ["Email không hợp lệ / Invalid email"]
+    description = _text(data, "description")[:5000]
+    if errors:
+        # Also report the member's fields in the same answer.
+        try:
+            create_user(data.get("member_email"), data.get("password"), data.get("full_name"),
+                        data.get("member_phone") or None, role="seller", producer_id=0, commit=False)
+            db.session.rollback()
+        except (ValidationFailed, Conflict) as exc:
+            db.session.rollback()
+            errors.update(_member_fields(exc.fields or {}))
+        raise ValidationFailed(INVALID, fields=errors)
+
+    producer = Producer(slug=unique_slug(Producer, name), name=name, kind=kind, tax_code=tax_code,
+                        locality_id=locality.id, address=address, phone=phone, email=org_email,
+                        description=description, approved=False)
+    db.session.add(producer)
+    try:
+        db.session.flush()
+        user = create_user(data.get("member_email"), data.get("password"), data.get("full_name"),
+                           data.get("member_phone") or None, role="seller", producer_id=producer.id,
+                           commit=False)
+        db.session.flush()
+    except (ValidationFailed, Conflict) as exc:
+        db.session.rollback()
+        exc.fields = _member_fields(exc.fields or {})
+        raise
+    audit.record(user, "producer.registered", "producer", producer.id,
+                 after={"name": name, "tax_code": tax_code, "kind": kind})
+    db.session.commit()
+    send_email(user.email, "Đã nhận đăng ký cơ sở OCOP / OCOP producer registration received",
+               f"Xin chào {user.full_name},\n\nChúng tôi đã nhận đăng ký của {producer.name}. "
+               "Ban quản lý sẽ duyệt hồ sơ; trong thời gian chờ, bạn có thể soạn sẵn sản phẩm.\n\n"
+               f"Hello {user.full_name},\n\nWe received the registration of {producer.name}. "
+               "An administrator will review it; meanwhile you can prepare your listings.")
+    return producer, user
+
+
+def _member_fields(fields: dict) -> dict:
+    """create_user names the member's fields email/phone: keep them apart from the organisation's."""
+    renamed = {"email": "member_email", "phone": "member_phone", "producer_id": None}
+    out = {}
+    for key, value in fields.items():
+        target = renamed.get(key, key)
+        if target:
+            out[target] = value
+    return out
+
+
+def members(producer_id: int) -> list[User]:
+    return list(db.session.scalars(sa.select(User).where(User.producer_id == producer_id).order_by(User.id)))
+
+
+def _invitations() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="seller-invitation")
+
+
+def invite_member(producer_id: int, inviter: User, email: str) -> str:
+    """Email an invitation link to join the producer; returns the token.
+
+    The token is signed (SECRET_KEY) and expires after INVITATION_MAX_AGE_S; it can be
+    used once, since accepting creates the account for exactly that email.
+    """
+    try:
+        email = normalise_email(email)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.message, fields={"email": exc.fields["email"]}) from None
+    if find_user_by_email(email) is not None:
+        raise Conflict("Email này đã có tài khoản / This email already has an account", code="email_taken",
+                       fields={"email": ["Email này đã có tài khoản / This email already has an account"]})
+    producer = db.session.get(Producer, producer_id)
+    token = _invitations().dumps({"p": producer_id, "e": email, "i": inviter.id})
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    link = f"{base}/seller/invitations/{token}"
+    days = current_app.config["INVITATION_MAX_AGE_S"] // 86400
+    send_email(email, f"Lời mời tham gia {producer.name} / Invitation to join {producer.name}",
+               f"{inviter.full_name} mời bạn cùng quản lý gian hàng {producer.name} trên sàn OCOP Quảng Ninh.\n"
+               f"Mở liên kết sau để đặt mật khẩu (hiệu lực {days} ngày):\n{link}\n\n"
+               f"{inviter.full_name} invites you to manage {producer.name} on the OCOP Quang Ninh marketplace.\n"
+               f"Open this link to set your password (valid {days} days):\n{link}\n")
+    audit.record(inviter, "producer.member_invited", "producer", producer_id, after={"email": email})
+    db.session.commit()
+    return token
+
+
+@dataclass(frozen=True)
+class Invitation:
+    producer: Producer
+    email: str
+    inviter_id: int
+
+
+def read_invitation(token: str) -> Invitation:
+    try:
+        data = _invitations().loads(token, max_age=current_app.config["INVITATION_MAX_AGE_S"])
+    except SignatureExpired:
+        raise NotFound("Lời mời đã hết hạn / This invitation has expired", code="invitation_expired") from None
+    except BadSignature:
+        raise NotFound("Lời mời không hợp lệ / Invalid invitation", code="invitation_invalid") from None
+    producer = db.session.get(Producer, data.get("p"))
+    if producer is None:
+        raise NotFound("Lời mời không hợp lệ / Invalid invitation", code="invitation_invalid")
+    if find_user_by_email(data["e"]) is not None:
+        raise Conflict("Lời mời đã được dùng / This invitation has already been used", code="invitation_used")
+    return Invitation(producer=producer, email=data["e"], inviter_id=data.get("i"))
+
+
+def accept_invitation(token: str, full_name: str, password: str, phone: str | None = None) -> User:
+    invitation = read_invitation(token)
+    user = create_user(invitation.email, password, full_name, phone or None, role="seller",
+                       producer_id=invitation.producer.id, commit=False)
+    db.session.flush()
+    audit.record(user, "producer.member_joined", "producer", invitation.producer.id, after={"email": user.email})
+    db.session.commit()
+    return user
+
+
+# --------------------------------------------------------------------------- listings
+
+def clean_product_fields(data: Mapping, *, partial: bool = False,
+                         category_ids: Mapping[str, int] | None = None) -> tuple[dict, dict]:
+    """Validate listing fields from a form, the API or a CSV row.
+
+    Returns (cleaned values, errors by field). With `partial`, absent fields are skipped.
+    `category` is a category slug (or `category_id` an id); `category_ids` maps slugs to
+    ids to avoid a query per row in imports.
+    """
+    cleaned: dict = {}
+    errors: dict[str, list[str]] = {}
+
+    def present(name: str) -> bool:
+        return not partial or name in data
+
+    if present("name"):
+        name = _text(data, "name")
+        if not 2 <= len(name) <= 200:
+            errors["name"] = ["Tên sản phẩm cần từ 2 đến 200 ký tự / Product name needs 2 to 200 characters"]
+        cleaned["name"] = name
+    if present("description"):
+        description = _text(data, "description")
+        if len(description) > 10_000:
+            errors["description"] = ["Mô tả tối đa 10.000 ký tự / Description is limited to 10,000 characters"]
+        cleaned["description"] = description
+    if present("unit"):
+        unit = _text(data, "unit")
+        if not 1 <= len(unit) <= 60:
+            errors["unit"] = ["Vui lòng nhập đơn vị bán, ví dụ “hộp 500 g” / "
+                              "Enter the selling unit, e.g. “500 g box”"]
+        cleaned["unit"] = unit
+    if present("price_vnd"):
+        cleaned["price_vnd"] = _int_field(data, "price_vnd", errors, low=1_000, high=STRIPE_MAX_VND,
+                                          label=("giá (đồng)", "Price (VND)"))
+    if present("stock"):
+        cleaned["stock"] = _int_field(data, "stock", errors, low=0, high=MAX_STOCK, label=("tồn kho", "Stock"))
+    if present("status"):
+        status = _text(data, "status") or "draft"
+        if status not in PRODUCT_STATUSES:
+            errors["status"] = ["Trạng thái phải là draft, active hoặc archived / "
+                                "Status must be draft, active or archived"]
+        cleaned["status"] = status
+    if "category_id" in data and data.get("category_id") not in (None, ""):
+        try:
+            category_id = int(data["category_id"])
+        except (TypeError, ValueError):
+            category_id = None
+        if category_id is None or (category_ids is None and db.session.get(Category, category_id) is None) or (
+                category_ids is not None and category_id not in category_ids.values()):
+            errors["category"] = ["Chọn nhóm sản phẩm / Choose a product category"]
+        cleaned["category_id"] = category_id
+    elif present("category"):
+        slug = _text(data, "category")
+        if category_ids is not None:
+            category_id = category_ids.get(slug)
+        else:
+            category_id = db.session.scalar(sa.select(Category.id).where(Category.slug == slug)) if slug else None
+        if category_id is None:
+            errors["category"] = [f"Không có nhóm sản phẩm “{slug}” / Unknown category “{slug}”" if slug
+                                  else "Chọn nhóm sản phẩm / Choose a product category"]
+        cleaned["category_id"] = category_id
+    return cleaned, errors
+
+
+def seller_products_query(producer_id: int, status: str | None = None, q: str | None = None) -> sa.Select:
+    query = sa.select(Product).where(Product.producer_id == producer_id)
+    if status in PRODUCT_STATUSES:
+        query = query.where(Product.status == status)
+    elif status != "all":
+        query = query.where(Product.status != "archived")
+    if q:
+        query = query.where(Product.name.ilike(f"%{q.strip()}%"))
+    return query
+
+
+def list_products(producer_id: int, status: str | None = None, q: str | None = None,
+                  page: int = 1, per_page: int = 20) -> tuple[list[Product], int]:
+    """One page of the producer's listings, newest first (query count independent of page size)."""
+    per_page = max(1, min(per_page, 100))
+    query = seller_products_query(producer_id, status, q)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    items = list(db.session.scalars(query.order_by(Product.updated_at.desc(), Product.id.desc())
+                                    .limit(per_page).offset((max(page, 1) - 1) * per_page)).unique())
+    return items, total
+
+
+def get_product(producer_id: int, product_id) -> Product:
+    """The producer's own product, or NotFound (also for another producer's id)."""
+    try:
+        product_id = int(product_id)
+    except (TypeError, ValueError):
+        raise NotFound("Không tìm thấy sản phẩm / Product not found") from None
+    product = db.session.scalar(sa.select(Product).where(Product.id == product_id,
+                                                         Product.producer_id == producer_id))
+    if product is None:
+        raise NotFound("Không tìm thấy sản phẩm / Product not found")
+    return product
+
+
+def _snapshot(product: Product) -> dict:
+    return {"name": product.name, "price_vnd": product.price_vnd, "stock": product.stock,
+            "status": product.status, "unit": product.unit, "category_id": product.category_id}
+
+
+def create_product(producer_id: int, actor: User, data: Mapping) -> Product:
+    cleaned, errors = clean_product_fields({"status": "draft", **data})
+    if errors:
+        raise ValidationFailed(INVALID, fields=errors)
+    product = Product(slug=unique_slug(Product, cleaned["name"], 200), producer_id=producer_id, **cleaned)
+    db.session.add(product)
+    db.session.flush()
+    audit.record(actor, "product.created", "product", product.id, after=_snapshot(product))
+    db.session.commit()
+    return product
+
+
+def update_product(product: Product, actor: User, data: Mapping) -> Product:
+    """Change the given fields only (a partial update, as PATCH)."""
+    cleaned, errors = clean_product_fields(data, partial=True)
+    if errors:
+        raise ValidationFailed(INVALID, fields=errors)
+    before = _snapshot(product)
+    for key, value in cleaned.items():
+        setattr(product, key, value)
+    if _snapshot(product) != before:
+        audit.record(actor, "product.updated", "product", product.id, before=before, after=_snapshot(product))
+    db.session.commit()
+    return product
+
+
+def set_stock(product: Product, actor: User, stock) -> Product:
+    return update_product(product, actor, {"stock": stock})
+
+
+def archive_product(product: Product, actor: User) -> Product:
+    """Listings are never deleted (orders refer to them): they are archived, hidden from the shop."""
+    if product.status != "archived":
+        before = _snapshot(product)
+        product.status = "archived"
+        audit.record(actor, "product.archived", "product", product.id, before=before, after=_snapshot(product))
+        db.session.commit()
+    return product
+
+
+# --------------------------------------------------------------------------- photos
+
+def add_images(product: Product, actor: User, files: list[tuple[str, bytes]]) -> list[ProductImage]:
+    """Add photos (filename, content). All are checked before any is stored: one bad file adds none."""
+    limit = current_app.config["MAX_IMAGES_PER_PRODUCT"]
+    files = [(name, data) for name, data in files if data or name]
+    if not files:
+        raise ValidationFailed("Chưa chọn ảnh / No photo chosen", fields={"images": ["Chưa chọn ảnh / No photo chosen"]})
+    if len(product.images) + len(files) > limit:
+        message = (f"Mỗi sản phẩm tối đa {limit} ảnh (đang có {len(product.images)}) / "
+                   f"At most {limit} photos per product ({len(product.images)} already)")
+        raise ValidationFailed(message, code="too_many_images", fields={"images": [message]})
+    processed = []
+    for name, data in files:
+        try:
+            processed.append(process_image(data, "images"))
+        except ValidationFailed as exc:
+            label = (name or "?")[:80]
+            message = f"{label}: {exc.message}"
+            raise ValidationFailed(message, code=exc.code, fields={"images": [message]}) from None
+    position = max((img.position for img in product.images), default=-1) + 1
+    writes, created = [], []
+    for offset, item in enumerate(processed):
+        key = new_key(f"products/{product.id}", item.extension)
+        thumb_key = new_key(f"products/{product.id}", item.extension)
+        writes += [(key, item.web, item.content_type), (thumb_key, item.thumb, item.content_type)]
+        image = ProductImage(product_id=product.id, path=key, thumb_path=thumb_key, width=item.width,
+                             height=item.height, position=position + offset, alt=product.name[:200])
+        product.images.append(image)
+        created.append(image)
+    # Files first, then the rows: a failed commit leaves only unreferenced files, removed here.
+    _store_after_commit(writes)
+    try:
+        audit.record(actor, "product.images_added", "product", product.id, after={"count": len(created)})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        _delete_files(key for key, _, _ in writes)
+        raise
+    return created
+
+
+def _get_image(product: Product, image_id) -> ProductImage:
+    for image in product.images:
+        if str(image.id) == str(image_id):
+            return image
+    raise NotFound("Không tìm thấy ảnh / Photo not found")
+
+
+def remove_image(product: Product, actor: User, image_id) -> None:
+    image = _get_image(product, image_id)
+    keys = [image.path, image.thumb_path]
+    product.images.remove(image)
+    for position, other in enumerate(product.images):
+        other.position = position
+    audit.record(actor, "product.image_removed", "product", product.id, before={"image": image_id})
+    db.session.commit()
+    _delete_files(keys)
+
+
+def reorder_images(product: Product, actor: User, image_ids: list) -> list[ProductImage]:
+    """`image_ids`: every photo of the product, in the wanted order (the first is the cover)."""
+    try:
+        wanted = [int(i) for i in image_ids]
+    except (TypeError, ValueError):
+        wanted = []
+    current = {image.id: image for image in product.images}
+    if sorted(wanted) != sorted(current):
+        message = "Danh sách ảnh không khớp với sản phẩm / The photo list does not match the product's photos"
+        raise ValidationFailed(message, fields={"image_ids": [message]})
+    for position, image_id in enumerate(wanted):
+        current[image_id].position = position
+    db.session.commit()
+    db.session.refresh(product, ["images"])
+    return list(product.images)
+
+
+def move_image(product: Product, actor: User, image_id, offset: int) -> list[ProductImage]:
+    """Move one photo earlier (-1) or later (+1): the portal's arrows, without JavaScript."""
+    ids = [image.id for image in product.images]
+    image = _get_image(product, image_id)
+    index = ids.index(image.id)
+    target = max(0, min(len(ids) - 1, index + offset))
+    ids.insert(target, ids.pop(index))
+    return reorder_images(product, actor, ids)
+
+
+# --------------------------------------------------------------------------- OCOP certificate claims
+
+def clean_certificate_claim(data: Mapping) -> tuple[dict, dict]:
+    """Validate a certificate claim: stars, certificate_no, level, issued_on, optional expires_on."""
+    errors: dict[str, list[str]] = {}
+    stars = _int_field(data, "stars", errors, low=1, high=5, label=("số sao", "Stars"))
+    certificate_no = _text(data, "certificate_no")
+    if not 2 <= len(certificate_no) <= 60:
+        errors["certificate_no"] = ["Vui lòng nhập số giấy chứng nhận / Certificate number is required"]
+    level = _text(data, "level") or ("national" if stars == 5 else "province")
+    if level not in CERTIFICATE_LEVELS:
+        errors["level"] = ["Cấp công nhận phải là tỉnh hoặc trung ương / Level must be province or national"]
+    elif stars == 5 and level != "national":
+        errors["level"] = ["Sản phẩm 5 sao do cấp trung ương công nhận / 5-star products are certified nationally"]
+    issued_on = _date_field(data, "issued_on", errors, ("ngày cấp", "Issue date"))
+    expires_on = _date_field(data, "expires_on", errors, ("ngày hết hạn", "Expiry date"), required=False)
+    if issued_on:
+        if issued_on > local_today() or issued_on < OCOP_START:
+            errors["issued_on"] = ["Ngày cấp phải từ 2013 đến hôm nay / Issue date must be between 2013 and today"]
+        elif expires_on is None:
+            expires_on = Certificate.default_expiry(issued_on)
+        elif expires_on <= issued_on:
+            errors["expires_on"] = ["Ngày hết hạn phải sau ngày cấp / Expiry date must be after the issue date"]
+    return {"stars": stars, "certificate_no": certificate_no, "level": level, "issued_on": issued_on,
+            "expires_on": expires_on}, errors
+
+
+def _apply_certificate_claim(product: Product, actor: User, claim: dict) -> Certificate:
+    """Write a validated claim (not committed). A new claim always waits for verification again."""
+    certificate = product.certificate
+    before = None
+    if certificate is None:
+        certificate = Certificate(product_id=product.id)
+        db.session.add(certificate)
+        product.certificate = certificate
+    else:
+        before = {"stars": certificate.stars, "certificate_no": certificate.certificate_no,
+                  "verified": certificate.verified}
+    for key, value in claim.items():
+        setattr(certificate, key, value)
+    certificate.verified = False
+    certificate.verified_at = None
+    certificate.verified_by_id = None
+    certificate.rejected_reason = None
+    certificate.expiry_notified_at = None
+    audit.record(actor, "certificate.claimed", "product", product.id, before=before, after=claim)
+    return certificate
+
+
+def claim_certificate(product: Product, actor: User, data: Mapping,
+                      scan: tuple[str, bytes] | None = None) -> Certificate:
+    """A producer's claim of an OCOP certificate, with an optional scan (photo or PDF).
+
+    Stored unverified ("pending verification") until an admin verifies it; the public
+    badge needs a verified, unexpired certificate (Certificate.is_live).
+    """
+    claim, errors = clean_certificate_claim(data)
+    stored = None
+    if scan is not None and scan[1]:
+        try:
+            stored = check_document(scan[1], "scan")
+        except ValidationFailed as exc:
+            errors["scan"] = exc.fields["scan"]
+    if errors:
+        raise ValidationFailed(INVALID, fields=errors)
+    old_scan = new_scan = None
+    certificate = _apply_certificate_claim(product, actor, claim)
+    if stored is not None:
+        data_bytes, extension, content_type = stored
+        new_scan = new_key(f"{PRIVATE_PREFIX}certificates/{product.id}", extension)
+        get_storage().save(new_scan, data_bytes, content_type)
+        old_scan, certificate.scan_path = certificate.scan_path, new_scan
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        _delete_files([new_scan])
+        raise
+    _delete_files([old_scan])
+    return certificate
+
+
+def patch_product(product: Product, actor: User, data: Mapping) -> Product:
+    """The API's PATCH: listing fields, `image_order`, `remove_image_ids` and `certification`,
+    all validated first and written in one transaction (or not at all)."""
+    data = dict(data)
+    order = data.pop("image_order", None)
+    remove = data.pop("remove_image_ids", None)
+    claim_data = data.pop("certification", None)
+    cleaned, errors = clean_product_fields(data, partial=True)
+    image_ids = {image.id for image in product.images}
+    removed: set[int] = set()
+    wanted: list[int] | None = None
+    if remove is not None:
+        try:
+            removed = {int(i) for i in remove}
+        except (TypeError, ValueError):
+            removed = {-1}
+        if not removed <= image_ids:
+            errors["remove_image_ids"] = ["Ảnh không thuộc sản phẩm này / Photo not found on this product"]
+    if order is not None:
+        try:
+            wanted = [int(i) for i in order]
+        except (TypeError, ValueError):
+            wanted = []
+        if sorted(wanted) != sorted(image_ids - removed):
+            errors["image_order"] = ["Danh sách ảnh không khớp với sản phẩm / "
+                                     "The photo list does not match the product's photos"]
+    claim = None
+    if claim_data is not None:
+        if not isinstance(claim_data, Mapping):
+            errors["certification"] = ["Phải là một đối tượng / Must be an object"]
+        else:
+            claim, claim_errors = clean_certificate_claim(claim_data)
+            errors.update({f"certification.{k}": v for k, v in claim_errors.items()})
+    if errors:
+        raise ValidationFailed(INVALID, fields=errors)
+
+    before = _snapshot(product)
+    for key, value in cleaned.items():
+        setattr(product, key, value)
+    if _snapshot(product) != before:
+        audit.record(actor, "product.updated", "product", product.id, before=before, after=_snapshot(product))
+    deleted_keys = []
+    for image in [img for img in product.images if img.id in removed]:
+        deleted_keys += [image.path, image.thumb_path]
+        product.images.remove(image)
+    positions = {image_id: n for n, image_id in enumerate(wanted)} if wanted is not None else None
+    for n, image in enumerate(sorted(product.images, key=lambda img: (
+            positions[img.id] if positions is not None else img.position))):
+        image.position = n
+    if claim is not None:
+        _apply_certificate_claim(product, actor, claim)
+    db.session.commit()
+    _delete_files(deleted_keys)
+    db.session.refresh(product, ["images"])
+    return product
+
+
+def expiring_certificates(producer_id: int | None = None, today: date | None = None,
+                          days: int | None = None) -> list[Certificate]:
+    """Verified certificates that expire within the warning window (default 60 days)."""
+    today = today or local_today()
+    days = current_app.config["CERT_EXPIRY_WARNING_DAYS"] if days is None else days
+    query = (sa.select(Certificate).join(Product, Product.id == Certificate.product_id)
+             .where(Certificate.verified.is_(True), Certificate.expires_on >= today,
+                    Certificate.expires_on <= today + timedelta(days=days), Product.status != "archived")
+             .order_by(Certificate.expires_on))
+    if producer_id is not None:
+        query = query.where(Product.producer_id == producer_id)
+    return list(db.session.scalars(query))
+
+
+def warn_expiring_certificates(today: date | None = None) -> int:
+    """Email each producer about its certificates expiring within the window, once per claim.
+
+    Cron-safe: a certificate is claimed with a conditional UPDATE on `expiry_notified_at`
+    before the email goes out, so two runs never warn twice. Returns emails sent.
+    """
+    today = today or local_today()
+    by_producer: dict[int, list[Certificate]] = {}
+    for certificate in expiring_certificates(None, today):
+        if certificate.expiry_notified_at is None:
+            by_producer.setdefault(certificate.product.producer_id, []).append(certificate)
+    sent = 0
+    for producer_id, certificates in by_producer.items():
+        claimed = []
+        for certificate in certificates:
+            result = db.session.execute(
+                sa.update(Certificate).where(Certificate.id == certificate.id,
+                                             Certificate.expiry_notified_at.is_(None))
+                .values(expiry_notified_at=utcnow()))
+            if result.rowcount == 1:
+                claimed.append(certificate)
+        db.session.commit()
+        if not claimed:
+            continue
+        producer = db.session.get(Producer, producer_id)
+        recipients = sorted({u.email for u in members(producer_id) if u.active} | ({producer.email} - {None}))
+        lines = "\n".join(f"- {c.product.name}: {c.certificate_no}, {c.stars}★, "
+                          f"hết hạn / expires {c.expires_on:%d/%m/%Y}" for c in claimed)
+        if send_email(recipients,
+                      "Giấy chứng nhận OCOP sắp hết hạn / OCOP certificates expiring soon",
+                      f"Các giấy chứng nhận OCOP sau của {producer.name} sắp hết hạn; hãy đề nghị đánh giá "
+                      f"lại và cập nhật trên cổng người bán.\nThe following OCOP certificates of "
+                      f"{producer.name} expire soon; apply for re-assessment and update them in the seller "
+                      f"portal.\n\n{lines}\n"):
+            sent += 1
+    return sent
+
+
+def product_counts(producer_id: int) -> dict[str, int]:
+    rows = db.session.execute(sa.select(Product.status, sa.func.count()).where(Product.producer_id == producer_id)
+                              .group_by(Product.status)).all()
+    counts = {status: 0 for status in PRODUCT_STATUSES}
+    counts.update({status: n for status, n in rows})
+    return counts

@@ -1,0 +1,231 @@
+"""Seller portal pages under /seller. Thin: parse the form, call one service, render.
+
+Every page except joining and accepting an invitation needs a signed-in seller;
+objects are looked up through the services with the member's producer id, so
+another producer's product is a 404 here too.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+
+from ..accounts.auth import role_required
+from ..catalog.models import PRODUCER_KINDS, PRODUCT_STATUSES
+from ..errors import Conflict, DomainError, NotFound, ValidationFailed
+from ..extensions import db
+from ..storage import file_response
+from . import services
+
+bp = Blueprint("seller", __name__, url_prefix="/seller")
+
+PUBLIC_ENDPOINTS = {"seller.join", "seller.invitation"}
+# Extra portal sections (endpoint, label) shown in the portal's menu and on the product list.
+SELLER_NAV: list = []
+BULK_LINKS: list = []
+
+
+@bp.before_request
+def _require_seller():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    return role_required("seller")(lambda: None)()
+
+
+@bp.context_processor
+def _portal_globals():
+    producer = current_user.producer if getattr(current_user, "is_seller", False) else None
+    return {"producer": producer, "producer_kinds": PRODUCER_KINDS, "product_statuses": PRODUCT_STATUSES,
+            "seller_nav": [(endpoint, label()) for endpoint, label in SELLER_NAV],
+            "seller_bulk_links": [(endpoint, label()) for endpoint, label in BULK_LINKS]}
+
+
+def _pid() -> int:
+    return current_user.producer_id
+
+
+def _files(field: str) -> list[tuple[str, bytes]]:
+    return [(f.filename or "", f.read()) for f in request.files.getlist(field) if f and (f.filename or "")]
+
+
+# --------------------------------------------------------------------------- joining
+
+@bp.route("/join", methods=["GET", "POST"])
+def join():
+    if getattr(current_user, "is_seller", False):
+        return redirect(url_for("seller.dashboard"))
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            _producer, user = services.register_producer(request.form)
+        except DomainError as exc:
+            errors = exc.fields or {"_": [exc.message]}
+        else:
+            login_user(user)
+            flash(_("Registration received. An administrator will approve your organisation; "
+                    "meanwhile you can prepare your listings."), "success")
+            return redirect(url_for("seller.dashboard"))
+    return render_template("seller/join.html", form=request.form, errors=errors,
+                           localities=services.localities()), 422 if errors else 200
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    invitation = services.read_invitation(token)  # 404/409 page when invalid, expired or used
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            user = services.accept_invitation(token, request.form.get("full_name", ""),
+                                              request.form.get("password", ""), request.form.get("phone"))
+        except DomainError as exc:
+            errors = exc.fields or {"_": [exc.message]}
+        else:
+            login_user(user)
+            flash(_("Welcome! You are now a member of %(name)s.", name=invitation.producer.name), "success")
+            return redirect(url_for("seller.dashboard"))
+    return render_template("seller/invitation.html", invitation=invitation, form=request.form,
+                           errors=errors), 422 if errors else 200
+
+
+@bp.get("/")
+def dashboard():
+    counts = services.product_counts(_pid())
+    return render_template("seller/dashboard.html", counts=counts,
+                           expiring=services.expiring_certificates(_pid()))
+
+
+@bp.route("/members", methods=["GET", "POST"])
+def members():
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            services.invite_member(_pid(), current_user, request.form.get("email", ""))
+        except DomainError as exc:
+            errors = exc.fields or {"email": [exc.message]}
+        else:
+            flash(_("Invitation sent to %(email)s.", email=request.form.get("email", "").strip()), "success")
+            return redirect(url_for("seller.members"))
+    return render_template("seller/members.html", members=services.members(_pid()), errors=errors,
+                           form=request.form), 422 if errors else 200
+
+
+# --------------------------------------------------------------------------- listings
+
+@bp.get("/products")
+def products():
+    page = request.args.get("page", 1, type=int) or 1
+    status = request.args.get("status") or None
+    q = (request.args.get("q") or "").strip()[:100] or None
+    items, total = services.list_products(_pid(), status=status, q=q, page=page, per_page=20)
+    return render_template("seller/products.html", items=items, total=total, page=page, per_page=20,
+                           status=status, q=q or "")
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+def product_new():
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            product = services.create_product(_pid(), current_user, request.form)
+        except ValidationFailed as exc:
+            errors = exc.fields or {}
+        else:
+            flash(_("Listing created. Add photos and the OCOP certificate below."), "success")
+            return redirect(url_for("seller.product_edit", product_id=product.id))
+    return render_template("seller/product_form.html", product=None, form=request.form, errors=errors,
+                           categories=services.categories()), 422 if errors else 200
+
+
+@bp.route("/products/<int:product_id>", methods=["GET", "POST"])
+def product_edit(product_id: int):
+    product = services.get_product(_pid(), product_id)
+    errors: dict = {}
+    if request.method == "POST":
+        fields = {k: request.form.get(k, "") for k in ("name", "description", "unit", "price_vnd", "stock",
+                                                        "status", "category_id")}
+        try:
+            services.update_product(product, current_user, fields)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.fields or {}
+        else:
+            flash(_("Listing saved."), "success")
+            return redirect(url_for("seller.product_edit", product_id=product.id))
+    return render_template("seller/product_form.html", product=product, form=request.form if errors else None,
+                           errors=errors, categories=services.categories()), 422 if errors else 200
+
+
+@bp.post("/products/<int:product_id>/archive")
+def product_archive(product_id: int):
+    services.archive_product(services.get_product(_pid(), product_id), current_user)
+    flash(_("Listing archived: it is no longer shown in the shop."), "success")
+    return redirect(url_for("seller.products"))
+
+
+@bp.post("/products/<int:product_id>/images")
+def image_upload(product_id: int):
+    product = services.get_product(_pid(), product_id)
+    try:
+        added = services.add_images(product, current_user, _files("images"))
+    except ValidationFailed as exc:
+        flash(exc.message, "error")
+        return render_template("seller/product_form.html", product=product, form=None,
+                               errors={"images": (exc.fields or {}).get("images", [exc.message])},
+                               categories=services.categories()), 422
+    flash(_("%(n)d photo(s) added.", n=len(added)), "success")
+    return redirect(url_for("seller.product_edit", product_id=product.id) + "#photos")
+
+
+@bp.post("/products/<int:product_id>/images/<int:image_id>/delete")
+def image_delete(product_id: int, image_id: int):
+    product = services.get_product(_pid(), product_id)
+    services.remove_image(product, current_user, image_id)
+    flash(_("Photo removed."), "success")
+    return redirect(url_for("seller.product_edit", product_id=product.id) + "#photos")
+
+
+@bp.post("/products/<int:product_id>/images/<int:image_id>/move")
+def image_move(product_id: int, image_id: int):
+    product = services.get_product(_pid(), product_id)
+    services.move_image(product, current_user, image_id, -1 if request.form.get("direction") == "up" else 1)
+    return redirect(url_for("seller.product_edit", product_id=product.id) + "#photos")
+
+
+# --------------------------------------------------------------------------- certificates
+
+@bp.route("/products/<int:product_id>/certificate", methods=["GET", "POST"])
+def certificate(product_id: int):
+    product = services.get_product(_pid(), product_id)
+    errors: dict = {}
+    if request.method == "POST":
+        scan = request.files.get("scan")
+        try:
+            services.claim_certificate(product, current_user, request.form,
+                                       (scan.filename, scan.read()) if scan and scan.filename else None)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = exc.fields or {}
+        else:
+            flash(_("Certificate submitted: it shows as pending verification until an administrator checks it."),
+                  "success")
+            return redirect(url_for("seller.product_edit", product_id=product.id) + "#certificate")
+    return render_template("seller/certificate_form.html", product=product, cert=product.certificate,
+                           form=request.form if errors else None, errors=errors), 422 if errors else 200
+
+
+@bp.get("/products/<int:product_id>/certificate/scan")
+def certificate_scan(product_id: int):
+    product = services.get_product(_pid(), product_id)
+    if product.certificate is None or not product.certificate.scan_path:
+        abort(404)
+    return file_response(product.certificate.scan_path, private=True)
+
+
+@bp.errorhandler(NotFound)
+def _not_found(exc):
+    return render_template("errors/generic.html", status=404, message=exc.message), 404
+
+
+@bp.errorhandler(Conflict)
+def _conflict(exc):
+    return render_template("errors/generic.html", status=409, message=exc.message), 409

@@ -1,0 +1,130 @@
+"""Checking uploaded files before anything is stored.
+
+Photos are opened with Pillow (the content decides, never the file name), bounded
+in bytes and in pixels (decompression bombs are refused before any pixel is
+decoded), turned upright, stripped of EXIF/GPS and every other metadata by
+re-encoding, and resized to a web size and a thumbnail (WebP). Certificate scans
+may also be PDFs: checked by signature and refused when they carry scripts or
+embedded files.
+
+Every refusal is a `ValidationFailed` with a Vietnamese / English message.
+"""
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from flask import current_app
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ValidationFailed
+
+ACCEPTED_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+# Markers of active content in a PDF: JavaScript, launching programs, embedded files.
+_PDF_ACTIVE = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA")
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    web: bytes
+    thumb: bytes
+    width: int
+    height: int
+    extension: str = ".webp"
+    content_type: str = "image/webp"
+
+
+def _fail(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, code="invalid_upload", fields={field: [message]})
+
+
+def _mb(n_bytes: int) -> str:
+    return f"{n_bytes / (1024 * 1024):.0f} MB"
+
+
+def _looks_like_markup(data: bytes) -> bool:
+    head = data[:512].lstrip().lower()
+    return head.startswith((b"<?xml", b"<svg", b"<!doctype", b"<html")) or b"<svg" in head
+
+
+def check_size(data: bytes, limit: int, field: str) -> None:
+    if not data:
+        raise _fail(field, "Tệp rỗng / The file is empty")
+    if len(data) > limit:
+        raise _fail(field, f"Tệp quá lớn (tối đa {_mb(limit)}) / File too large (at most {_mb(limit)})")
+
+
+def open_image(data: bytes, field: str = "image") -> Image.Image:
+    """Open and fully decode an image, refusing anything that is not a safe raster photo."""
+    cfg = current_app.config
+    check_size(data, cfg["IMAGE_MAX_BYTES"], field)
+    if _looks_like_markup(data):
+        raise _fail(field, "Không nhận ảnh SVG hay tệp HTML/XML; hãy dùng JPEG, PNG hoặc WebP / "
+                           "SVG, HTML and XML files are not accepted; use JPEG, PNG or WebP")
+    max_pixels = cfg["IMAGE_MAX_PIXELS"]
+    not_image = ("Tệp không phải là ảnh JPEG, PNG hoặc WebP hợp lệ / "
+                 "The file is not a valid JPEG, PNG or WebP image")
+    bomb = (f"Ảnh quá nhiều điểm ảnh (tối đa {max_pixels // 1_000_000} triệu) / "
+            f"Image has too many pixels (at most {max_pixels // 1_000_000} million)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+            if probe.format not in ACCEPTED_IMAGE_FORMATS:
+                raise _fail(field, not_image)
+            width, height = probe.size
+            # The explicit bound, checked from the header before a single pixel is decoded.
+            if width * height > max_pixels or width > 20_000 or height > 20_000:
+                raise _fail(field, bomb)
+            probe.verify()
+            image = Image.open(io.BytesIO(data))
+            image.load()
+    except ValidationFailed:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _fail(field, bomb) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise _fail(field, not_image) from None
+    if width < 64 or height < 64:
+        raise _fail(field, "Ảnh quá nhỏ (tối thiểu 64×64) / Image too small (at least 64×64)")
+    return image
+
+
+def _encode(image: Image.Image, box: int) -> tuple[bytes, int, int]:
+    copy = image.copy()
+    copy.thumbnail((box, box), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    # A fresh encode writes no EXIF, XMP or ICC text: GPS and camera data are gone.
+    copy.save(out, "WEBP", quality=82, method=4)
+    return out.getvalue(), copy.width, copy.height
+
+
+def process_image(data: bytes, field: str = "image", web_size: int | None = None) -> ProcessedImage:
+    """Validated photo -> upright, metadata-free web image and thumbnail (WebP)."""
+    cfg = current_app.config
+    image = open_image(data, field)
+    image = ImageOps.exif_transpose(image)
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
+    web, width, height = _encode(image, web_size or cfg["IMAGE_WEB_SIZE"])
+    thumb, _, _ = _encode(image, cfg["IMAGE_THUMB_SIZE"])
+    return ProcessedImage(web=web, thumb=thumb, width=width, height=height)
+
+
+def check_document(data: bytes, field: str = "scan") -> tuple[bytes, str, str]:
+    """A certificate scan: a photo (processed like product photos) or a plain PDF.
+
+    Returns (bytes to store, extension, content type).
+    """
+    cfg = current_app.config
+    check_size(data, cfg["SCAN_MAX_BYTES"], field)
+    if data.startswith(b"%PDF-"):
+        if b"%%EOF" not in data[-2048:]:
+            raise _fail(field, "Tệp PDF bị hỏng hoặc không đầy đủ / The PDF is damaged or incomplete")
+        if any(marker in data for marker in _PDF_ACTIVE):
+            raise _fail(field, "Tệp PDF chứa mã lệnh hoặc tệp nhúng, không được nhận / "
+                               "The PDF contains scripts or embedded files and is not accepted")
+        return data, ".pdf", "application/pdf"
+    processed = process_image(data, field, web_size=2400)  # certificate text stays legible
+    return processed.web, processed.extension, processed.content_type

@@ -1,0 +1,107 @@
+"""Scoping: every seller route, web and API, given another producer's ids is a 404 and changes nothing."""
+from __future__ import annotations
+
+import io
+
+import pytest
+import sqlalchemy as sa
+
+import factories
+from marketplace.audit import AuditEntry
+from marketplace.catalog.models import Certificate, Product, ProductImage
+from marketplace.seller import services
+from seller_samples import image_bytes
+
+# (method, url template, body kind). {product}/{image} are the OTHER producer's ids.
+ROUTES = [
+    ("GET", "/seller/products/{product}", None),
+    ("POST", "/seller/products/{product}", "form"),
+    ("POST", "/seller/products/{product}/archive", None),
+    ("POST", "/seller/products/{product}/images", "upload"),
+    ("POST", "/seller/products/{product}/images/{image}/delete", None),
+    ("POST", "/seller/products/{product}/images/{image}/move", "move"),
+    ("GET", "/seller/products/{product}/certificate", None),
+    ("POST", "/seller/products/{product}/certificate", "claim"),
+    ("GET", "/seller/products/{product}/certificate/scan", None),
+    ("GET", "/api/v1/seller/products/{product}", None),
+    ("PATCH", "/api/v1/seller/products/{product}", "json"),
+    ("DELETE", "/api/v1/seller/products/{product}", None),
+    ("POST", "/api/v1/seller/products/{product}/images", "upload"),
+    ("DELETE", "/api/v1/seller/products/{product}/images/{image}", None),
+]
+
+
+def _body(kind, product):
+    if kind == "form":
+        return {"data": {"name": "Hijacked", "unit": "x", "price_vnd": "1000", "stock": "0", "status": "draft",
+                         "category_id": product.category_id}}
+    if kind == "upload":
+        return {"data": {"images": [(io.BytesIO(image_bytes()), "x.jpg")]}, "content_type": "multipart/form-data"}
+    if kind == "move":
+        return {"data": {"direction": "down"}}
+    if kind == "claim":
+        return {"data": {"stars": "5", "certificate_no": "HIJACK", "level": "national", "issued_on": "2024-01-01"}}
+    if kind == "json":
+        return {"json": {"name": "Hijacked", "stock": 0, "certification": {
+            "stars": 5, "certificate_no": "HIJACK", "level": "national", "issued_on": "2024-01-01"}}}
+    return {}
+
+
+def _state(db):
+    db.session.expire_all()
+    products = db.session.execute(sa.select(Product.id, Product.name, Product.stock, Product.status,
+                                            Product.price_vnd).order_by(Product.id)).all()
+    images = db.session.execute(sa.select(ProductImage.id, ProductImage.position, ProductImage.path)
+                                .order_by(ProductImage.id)).all()
+    certs = db.session.execute(sa.select(Certificate.id, Certificate.certificate_no, Certificate.verified,
+                                         Certificate.scan_path)).all()
+    audits = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
+    return products, images, certs, audits
+
+
+@pytest.fixture
+def victim(app, db, other_seller):
+    """Another producer's listing, with two photos, a verified certificate and a scan."""
+    product = factories.product("Chả mực Hạ Long", prod=other_seller.producer, stars=4)
+    with app.test_request_context():
+        services.add_images(product, other_seller.user, [("a.jpg", image_bytes(size=(120, 90))),
+                                                          ("b.jpg", image_bytes(size=(120, 90)))])
+        product.certificate.scan_path = "private/certificates/x/scan.pdf"
+        db.session.commit()
+    return product
+
+
+@pytest.mark.parametrize("method,template,kind", ROUTES)
+def test_another_producers_product_is_not_found_and_unchanged(client, app, db, seller, victim, method, template,
+                                                             kind):
+    factories.product(prod=seller.producer)  # the signed-in seller has listings of its own
+    image = victim.images[0]
+    before = _state(db)
+    factories.login_as(client, seller.user)
+    url = template.format(product=victim.id, image=image.id)
+    response = client.open(url, method=method, **_body(kind, victim))
+    assert response.status_code == 404, (method, url, response.status_code)
+    if url.startswith("/api/"):
+        assert response.json["error"]["code"] == "not_found"
+    assert _state(db) == before
+
+
+def test_lists_show_only_the_members_own_producer(client, db, seller, victim):
+    own = factories.product("Trà hoa vàng", prod=seller.producer)
+    factories.login_as(client, seller.user)
+    api = client.get("/api/v1/seller/products?status=all").json
+    assert [item["id"] for item in api["items"]] == [own.id] and api["total"] == 1
+    page = client.get("/seller/products").get_data(as_text=True)
+    assert "Trà hoa vàng" in page and "Chả mực Hạ Long" not in page
+
+
+def test_every_seller_route_with_an_object_id_is_in_the_matrix(app):
+    covered = {(method, template.replace("{product}", "<int:product_id>").replace("{image}", "<int:image_id>"))
+               for method, template, _ in ROUTES}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(("/seller/", "/api/v1/seller/")) or "_id>" not in rule.rule:
+            continue
+        if "<token>" in rule.rule:
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (method, rule.rule) in covered, f"{method} {rule.rule} is not in the scoping matrix"
