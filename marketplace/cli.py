@@ -71,14 +71,15 @@ def stats_export(date_from, date_to, group_by, level, fmt, output):
                      else grouped_table(sales_report(rng.date_from, rng.date_to, group_by)))
         except DomainError as exc:
             raise click.UsageError(exc.message) from None
-        with click.progressbar(length=table.length, label=f"{level} {fmt}") as bar:
+        total = table.count()
+        with click.progressbar(length=total, label=f"{level} {fmt}") as bar:
             if fmt == "csv":
                 with open(output, "wb") as fh:
                     for chunk in csv_chunks(table, progress=bar.update):
                         fh.write(chunk)
             else:
                 write_xlsx(table, output, progress=bar.update)
-    click.echo(f"{table.length} row(s) -> {output}")
+    click.echo(f"{total} row(s) -> {output}")
 
 
 def register(app: Flask) -> None:

@@ -4,20 +4,16 @@ from __future__ import annotations
 import os
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.utils import safe_join
 
 from ..accounts.auth import role_required
 from ..errors import DomainError
+from ..storage import file_response
 from . import register, services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
-
-SCAN_MIMETYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
-                  ".webp": "image/webp"}
-
 
 def admin_context() -> dict:
     """Template globals of the admin pages (also used by the stats pages)."""
@@ -26,14 +22,20 @@ def admin_context() -> dict:
                                "cooperative_group": _("Cooperative group"), "household": _("Household")}}
 
 
-bp.context_processor(admin_context)
-
-
-@bp.before_request
 @role_required("admin")
 def _admin_only():
     """Every page here: anonymous -> login page, signed in but not admin -> 403."""
     return None
+
+
+def admin_portal(blueprint: Blueprint) -> Blueprint:
+    """Make a blueprint part of the admin portal: admins only, with the portal's template globals."""
+    blueprint.before_request(_admin_only)
+    blueprint.context_processor(admin_context)
+    return blueprint
+
+
+admin_portal(bp)
 
 
 def _int_arg(name: str, default: int = 1) -> int:
@@ -43,7 +45,7 @@ def _int_arg(name: str, default: int = 1) -> int:
         return default
 
 
-def _date_arg(name: str) -> date | None:
+def date_arg(name: str) -> date | None:
     value = (request.args.get(name) or "").strip()
     if not value:
         return None
@@ -83,14 +85,19 @@ def producers():
                            statuses=services.PRODUCER_STATUSES)
 
 
-def _producer_action(action, producer_id: int, success: str, *args):
+def _act(action, *args, success: str, back: str):
+    """Run one service action for the signed-in admin; flash its outcome; go back to the list."""
     try:
-        producer = action(current_user, producer_id, *args)
+        obj = action(current_user, *args)
     except DomainError as exc:
         flash(exc.message, "error")
     else:
-        flash(success % {"name": producer.name}, "success")
-    return _back(url_for("admin.producers"))
+        flash(success % {"name": getattr(obj, "name", ""), "no": getattr(obj, "certificate_no", "")}, "success")
+    return _back(back)
+
+
+def _producer_action(action, producer_id: int, success: str, *args):
+    return _act(action, producer_id, *args, success=success, back=url_for("admin.producers"))
 
 
 @bp.post("/producers/<int:producer_id>/approve")
@@ -120,40 +127,23 @@ def certificates():
 
 @bp.get("/certificates/<int:cert_id>/scan")
 def certificate_scan(cert_id: int):
-    """The scan a producer attached to a claim, from the upload storage (admins only)."""
+    """The scan a producer attached to a claim, from the private upload storage (admins only)."""
     cert = services.get_certificate(cert_id)
     if not cert.scan_path:
         abort(404)
-    root = current_app.config["UPLOAD_DIR"]
-    path = safe_join(root, cert.scan_path)
-    if path is None or not os.path.isfile(path):
-        abort(404)
-    mimetype = SCAN_MIMETYPES.get(os.path.splitext(path)[1].lower(), "application/octet-stream")
-    response = send_from_directory(root, cert.scan_path, mimetype=mimetype, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return file_response(cert.scan_path, private=True)
 
 
 @bp.post("/certificates/<int:cert_id>/verify")
 def verify_certificate(cert_id: int):
-    try:
-        cert = services.verify_certificate(current_user, cert_id, request.form.get("note", ""))
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("Certificate %(no)s verified.", no=cert.certificate_no), "success")
-    return _back(url_for("admin.certificates"))
+    return _act(services.verify_certificate, cert_id, request.form.get("note", ""),
+                success=_("Certificate %(no)s verified."), back=url_for("admin.certificates"))
 
 
 @bp.post("/certificates/<int:cert_id>/reject")
 def reject_certificate(cert_id: int):
-    try:
-        cert = services.reject_certificate(current_user, cert_id, request.form.get("reason", ""))
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("Certificate %(no)s rejected.", no=cert.certificate_no), "success")
-    return _back(url_for("admin.certificates"))
+    return _act(services.reject_certificate, cert_id, request.form.get("reason", ""),
+                success=_("Certificate %(no)s rejected."), back=url_for("admin.certificates"))
 
 
 @bp.route("/certificates/register", methods=["GET", "POST"])
@@ -184,7 +174,7 @@ def stars():
 def audit():
     filters = {name: (request.args.get(name) or "").strip() or None
                for name in ("action", "object_type", "object_id", "actor")}
-    page = services.audit_entries(**filters, date_from=_date_arg("from"), date_to=_date_arg("to"),
+    page = services.audit_entries(**filters, date_from=date_arg("from"), date_to=date_arg("to"),
                                   page=_int_arg("page"), per_page=_int_arg("per_page", 50))
     return render_template("admin/audit.html", page=page, filters=filters,
                            date_from=request.args.get("from", ""), date_to=request.args.get("to", ""))

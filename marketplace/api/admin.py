@@ -3,30 +3,23 @@ from __future__ import annotations
 
 from flask import Response, stream_with_context
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from ..accounts.auth import role_required
 from ..admin import services
 from ..audit import record
+from ..catalog.schemas import CertificationSchema, LocalitySchema
 from ..extensions import db
 from ..stats import exports, share
 from ..stats.exports import grouped_table, lines_table
 from ..stats.labels import Labeller
 from ..stats.sales import GROUPINGS, date_range, sales_report
-from ..timeutil import isoformat_local, local_today
+from ..timeutil import local_today
+from .common import ApiBlueprint, LocalDateTime, PaginationQuerySchema, Vnd, page_body, page_schema
 
 URL_PREFIX = "/admin"
 
-blp = Blueprint("admin_api", __name__, description="Administration (role admin)")
-
-admin_only = role_required("admin")
-
-
-class LocalitySchema(Schema):
-    slug = fields.String()
-    name = fields.String()
-    region = fields.String()
+blp = ApiBlueprint("admin_api", __name__, description="Administration (role admin): producers, certification, "
+                                                     "retail totals, statistics, exports")
 
 
 class AdminProducerSchema(Schema):
@@ -39,25 +32,17 @@ class AdminProducerSchema(Schema):
     phone = fields.String(allow_none=True)
     locality = fields.Nested(LocalitySchema)
     approved = fields.Boolean()
-    approved_at = fields.Function(lambda p: isoformat_local(p.approved_at))
-    suspended = fields.Function(lambda p: p.suspended_at is not None)
-    suspended_at = fields.Function(lambda p: isoformat_local(p.suspended_at))
+    approved_at = LocalDateTime(allow_none=True)
+    suspended = fields.Function(lambda p: p.suspended_at is not None, metadata={"type": "boolean"})
+    suspended_at = LocalDateTime(allow_none=True)
     suspension_reason = fields.String(allow_none=True)
     can_sell = fields.Boolean()
+    active_products = fields.Integer(metadata={"description": "listings with status active (list only)"})
 
 
-class ProducerPageSchema(Schema):
-    items = fields.List(fields.Nested(AdminProducerSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
-
-
-class ProducerQuerySchema(Schema):
-    q = fields.String(load_default=None)
+class AdminProducerQuerySchema(PaginationQuerySchema):
+    q = fields.String(load_default=None, validate=validate.Length(max=100))
     status = fields.String(load_default="all", validate=validate.OneOf(services.PRODUCER_STATUSES))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class ReasonSchema(Schema):
@@ -70,36 +55,32 @@ class CertificationArgsSchema(Schema):
     certificate_no = fields.String(validate=validate.Length(min=1, max=60))
     level = fields.String(validate=validate.OneOf(("province", "national")))
     issued_on = fields.Date()
-    expires_on = fields.Date()
+    expires_on = fields.Date(metadata={"description": "default: 36 months after issued_on"})
     reason = fields.String(validate=validate.Length(max=2000),
                            metadata={"description": "required when verified is false"})
 
 
-class CertificationSchema(Schema):
+class AdminCertificationSchema(CertificationSchema):
     product_id = fields.Integer()
-    stars = fields.Integer()
-    certificate_no = fields.String()
-    level = fields.String()
-    issued_on = fields.Date()
-    expires_on = fields.Date()
-    verified = fields.Boolean()
-    status = fields.String()
     rejected_reason = fields.String(allow_none=True)
-    ocop_stars = fields.Function(lambda c: c.stars if c.is_live() else None)
+    ocop_stars = fields.Function(lambda c: c.stars if c.is_live() else None,
+                                 metadata={"type": "integer", "nullable": True,
+                                           "description": "the stars the shop shows now"})
 
 
 @blp.route("/producers", methods=["GET"])
-@admin_only
-@blp.arguments(ProducerQuerySchema, location="query")
-@blp.response(200, ProducerPageSchema)
+@blp.auth_required("admin")
+@blp.arguments(AdminProducerQuerySchema, location="query")
+@blp.response(200, page_schema(AdminProducerSchema))
 def list_producers(args):
     """Producers, filtered by status (all, pending, approved, suspended) and free text."""
     page = services.list_producers(args["q"], args["status"], args["page"], args["per_page"])
-    return {"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page}
+    return page_body(page.items, page.total, page.page, page.per_page)
 
 
 @blp.route("/producers/<int:producer_id>/approve", methods=["POST"])
-@admin_only
+@blp.auth_required("admin")
+@blp.errors(404)
 @blp.response(200, AdminProducerSchema)
 def approve_producer(producer_id: int):
     """Approve a producer: it may sell from now on."""
@@ -107,7 +88,8 @@ def approve_producer(producer_id: int):
 
 
 @blp.route("/producers/<int:producer_id>/suspend", methods=["POST"])
-@admin_only
+@blp.auth_required("admin")
+@blp.errors(404)
 @blp.arguments(ReasonSchema)
 @blp.response(200, AdminProducerSchema)
 def suspend_producer(args, producer_id: int):
@@ -116,7 +98,8 @@ def suspend_producer(args, producer_id: int):
 
 
 @blp.route("/producers/<int:producer_id>/reinstate", methods=["POST"])
-@admin_only
+@blp.auth_required("admin")
+@blp.errors(404)
 @blp.response(200, AdminProducerSchema)
 def reinstate_producer(producer_id: int):
     """Lift a suspension."""
@@ -124,9 +107,10 @@ def reinstate_producer(producer_id: int):
 
 
 @blp.route("/products/<int:product_id>/certification", methods=["POST"])
-@admin_only
+@blp.auth_required("admin")
+@blp.errors(404)
 @blp.arguments(CertificationArgsSchema)
-@blp.response(200, CertificationSchema)
+@blp.response(200, AdminCertificationSchema)
 def set_certification(args, product_id: int):
     """Verify a product's OCOP certificate (recording its terms) or reject the claim with a reason."""
     return services.set_certification(current_user, product_id, **args)
@@ -173,7 +157,7 @@ class ShareQuerySchema(Schema):
 
 class ChannelSchema(Schema):
     channel = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    amount_vnd = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    amount_vnd = Vnd(required=True, validate=validate.Range(min=0))
 
 
 ShareFiguresSchema = Schema.from_dict({
@@ -195,7 +179,7 @@ class ShareSchema(ShareFiguresSchema):
 
 
 class RetailTotalArgsSchema(Schema):
-    total_retail_vnd = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10**17))
+    total_retail_vnd = Vnd(required=True, validate=validate.Range(min=1, max=10**17))
     source = fields.String(load_default="", validate=validate.Length(max=200))
     note = fields.String(load_default="", validate=validate.Length(max=2000))
     other_channels = fields.List(fields.Nested(ChannelSchema), load_default=None,
@@ -220,7 +204,7 @@ def _report_json(report) -> dict:
 
 
 @blp.route("/stats/sales", methods=["GET"])
-@admin_only
+@blp.auth_required("admin")
 @blp.arguments(SalesQuerySchema, location="query")
 @blp.response(200, SalesReportSchema)
 def sales_statistics(args):
@@ -229,7 +213,7 @@ def sales_statistics(args):
 
 
 @blp.route("/stats/ecommerce-share", methods=["GET"])
-@admin_only
+@blp.auth_required("admin")
 @blp.arguments(ShareQuerySchema, location="query")
 @blp.response(200, ShareSchema)
 def ecommerce_share_indicator(args):
@@ -240,7 +224,7 @@ def ecommerce_share_indicator(args):
 
 
 @blp.route("/retail-totals/<string:period>", methods=["PUT"])
-@admin_only
+@blp.auth_required("admin")
 @blp.arguments(RetailTotalArgsSchema)
 @blp.response(200, ShareSchema)
 def put_retail_total(args, period: str):
@@ -251,7 +235,7 @@ def put_retail_total(args, period: str):
 
 
 @blp.route("/ecommerce-channels/<string:period>", methods=["PUT"])
-@admin_only
+@blp.auth_required("admin")
 @blp.arguments(ChannelsArgsSchema)
 @blp.response(200, ShareSchema)
 def put_channel_sales(args, period: str):
@@ -276,7 +260,7 @@ def _export(args, fmt: str):
 
 
 @blp.route("/exports/sales.csv", methods=["GET"])
-@admin_only
+@blp.auth_required("admin")
 @blp.arguments(ExportQuerySchema, location="query")
 @blp.doc(responses={"200": {"description": "CSV (UTF-8 with BOM), streamed",
                             "content": {"text/csv": {"schema": {"type": "string"}}}}})
@@ -286,7 +270,7 @@ def export_sales_csv(args):
 
 
 @blp.route("/exports/sales.xlsx", methods=["GET"])
-@admin_only
+@blp.auth_required("admin")
 @blp.arguments(ExportQuerySchema, location="query")
 @blp.doc(responses={"200": {"description": "XLSX workbook, streamed", "content": {
     exports.MIMETYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}}}})

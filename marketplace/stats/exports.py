@@ -12,29 +12,27 @@ import io
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
 from flask_babel import gettext as _
 
 from .labels import Labeller
 from .sales import DateRange, SalesReport, count_lines, iter_lines
-from .sqltime import OFFSET_HOURS
 
 BOM = "\ufeff"
 CHUNK_ROWS = 2000
 FORMATS = ("csv", "xlsx")
 MIMETYPES = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-OFFSET = timedelta(hours=OFFSET_HOURS)
 
 
 @dataclass
 class Table:
     header: list[str]
     rows: Iterable[list]
-    length: int  # number of data rows, for progress bars
-    datetime_columns: tuple[int, ...] = ()
+    count: Callable[[], int]  # number of data rows (for progress bars; may cost a query)
+    datetime_columns: tuple[int, ...] = ()  # 'YYYY-MM-DD HH:MM:SS' text, typed as dates in XLSX
 
 
 def grouped_table(report: SalesReport) -> Table:
@@ -57,7 +55,7 @@ def grouped_table(report: SalesReport) -> Table:
             yield cells + measures(row)
         yield [_("Total"), ""] + [""] * (2 * len(report.group_by) - 2) + measures(report.total)
 
-    return Table(header, rows(), len(report.rows) + 1)
+    return Table(header, rows(), lambda: len(report.rows) + 1)
 
 
 def lines_table(rng: DateRange) -> Table:
@@ -72,10 +70,9 @@ def lines_table(rng: DateRange) -> Table:
     def rows():
         for paid_at, code, product, unit, producer, kind, locality, region, group, stars, *numbers in iter_lines(rng):
             label = kinds.get(kind) or kinds.setdefault(kind, labeller.label("producer_kind", kind, kind))
-            yield [(paid_at + OFFSET).replace(tzinfo=None), code, product, unit, producer, label, locality, region,
-                   group, stars or "", *numbers]
+            yield [paid_at, code, product, unit, producer, label, locality, region, group, stars or "", *numbers]
 
-    return Table(header, rows(), count_lines(rng), datetime_columns=(0,))
+    return Table(header, rows(), lambda: count_lines(rng), datetime_columns=(0,))
 
 
 def csv_chunks(table: Table, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
@@ -85,10 +82,7 @@ def csv_chunks(table: Table, progress: Callable[[int], None] | None = None) -> I
     buffer.write(BOM)
     writer.writerow(table.header)
     pending = 0
-    dt_columns = table.datetime_columns
     for row in table.rows:
-        for i in dt_columns:
-            row[i] = row[i].strftime("%Y-%m-%d %H:%M:%S")
         writer.writerow(row)
         pending += 1
         if pending == CHUNK_ROWS:
@@ -115,7 +109,7 @@ def write_xlsx(table: Table, target, progress: Callable[[int], None] | None = No
     pending = 0
     for row in table.rows:
         for i in dt_columns:
-            cell = WriteOnlyCell(sheet, value=row[i])
+            cell = WriteOnlyCell(sheet, value=datetime.fromisoformat(row[i]))
             cell.number_format = "yyyy-mm-dd hh:mm:ss"
             row[i] = cell
         sheet.append(row)

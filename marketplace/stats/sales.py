@@ -31,8 +31,8 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..orders.models import Order, OrderLine, OrderPart
 from ..payments.models import Refund
-from ..timeutil import local_start_utc, local_today
-from .sqltime import local_date, local_month
+from ..timeutil import local_start_utc, local_today, month_key
+from .sqltime import local_date, local_datetime_text, local_month
 
 GROUPINGS = ("month", "locality", "region", "category", "stars", "producer_kind", "producer")
 EXCLUDED_ORDER_STATUSES = ("pending_payment", "cancelled", "expired")
@@ -205,45 +205,54 @@ def allocate(amount: int, weights: list[int]) -> list[int]:
     return shares
 
 
+REFUND_CHUNK = 500
+
+
 def refund_allocations(refund_filter, group_by: tuple[str, ...] = ()) -> Iterator[tuple[int, tuple, tuple, int]]:
     """Each succeeded refund matched by `refund_filter`, spread over its lines:
     yields (line id, keys, labels, goods refund in dong) for lines with a non-zero share.
-    Month keys are the refund's local month; other keys describe the line."""
+    Month keys are the refund's local month; other keys describe the line.
+
+    Refund-driven on purpose (refunds are few): the refunds first, then the lines of
+    their orders, REFUND_CHUNK orders at a time; memory stays bounded."""
+    refunds = db.session.execute(
+        sa.select(Refund.id, Refund.order_id, Refund.part_id, Refund.amount_vnd, Refund.refunded_at,
+                  Order.shipping_vnd)
+        .select_from(Refund).join(Order, Order.id == Refund.order_id)
+        .where(Refund.status == "succeeded", Refund.refunded_at.is_not(None), counted_order_clause(), refund_filter)
+        .order_by(Refund.order_id, Refund.id)).all()
     key_cols, needed = [], set()
     for name in group_by:
-        cols, tables = _dimension(name, Refund.refunded_at)
-        key_cols += cols
-        needed.update(tables)
-    query = (sa.select(Refund.id, Refund.amount_vnd, Refund.part_id, OrderPart.shipping_vnd, Order.shipping_vnd,
-                       OrderLine.id, OrderLine.line_total_vnd, *key_cols)
-             .select_from(Refund).join(Order, Order.id == Refund.order_id)
-             .join(OrderPart, OrderPart.order_id == Order.id)
-             .join(OrderLine, OrderLine.part_id == OrderPart.id))
-    query = _join(query, needed).where(
-        Refund.status == "succeeded", Refund.refunded_at.is_not(None), counted_order_clause(),
-        sa.or_(Refund.part_id.is_(None), Refund.part_id == OrderPart.id), refund_filter,
-    ).order_by(Refund.id, OrderLine.id)
-    width = len(key_cols)
-
-    def flush(batch):
-        if not batch:
-            return
-        amount, part_id = batch[0][1], batch[0][2]
-        goods = sum(r[6] for r in batch)
-        shipping = batch[0][3] if part_id is not None else batch[0][4]
-        goods_refund = min(goods, amount * goods // (goods + shipping)) if goods + shipping else 0
-        for row, share in zip(batch, allocate(goods_refund, [r[6] for r in batch])):
-            if share:
-                keys = row[7:7 + width]
-                yield row[5], tuple(keys[0::2]), tuple(keys[1::2]), share
-
-    batch: list = []
-    for row in db.session.execute(query.execution_options(yield_per=2000)):
-        if batch and row[0] != batch[0][0]:
-            yield from flush(batch)
-            batch = []
-        batch.append(row)
-    yield from flush(batch)
+        if name != "month":  # the refund's month, not the sale's: added below
+            cols, tables = _dimension(name, Order.paid_at)
+            key_cols += cols
+            needed.update(tables)
+    month_at = group_by.index("month") if "month" in group_by else None
+    for start in range(0, len(refunds), REFUND_CHUNK):
+        chunk = refunds[start:start + REFUND_CHUNK]
+        lines: dict[int, list] = defaultdict(list)
+        query = (sa.select(OrderPart.order_id, OrderPart.id, OrderPart.shipping_vnd, OrderLine.id,
+                           OrderLine.line_total_vnd, *key_cols)
+                 .select_from(OrderLine).join(OrderPart, OrderPart.id == OrderLine.part_id)
+                 .join(Order, Order.id == OrderPart.order_id))
+        query = _join(query, needed).where(OrderPart.order_id.in_({r.order_id for r in chunk})).order_by(OrderLine.id)
+        for row in db.session.execute(query):
+            lines[row[0]].append(row)
+        for refund_id, order_id, part_id, amount, refunded_at, order_shipping in chunk:
+            scope = [r for r in lines[order_id] if part_id is None or r[1] == part_id]
+            if not scope:
+                continue
+            goods = sum(r[4] for r in scope)
+            shipping = scope[0][2] if part_id is not None else order_shipping
+            goods_refund = min(goods, amount * goods // (goods + shipping)) if goods + shipping else 0
+            for row, share in zip(scope, allocate(goods_refund, [r[4] for r in scope])):
+                if not share:
+                    continue
+                keys, labels = list(row[5::2]), list(row[6::2])
+                if month_at is not None:
+                    keys.insert(month_at, month_key(refunded_at))
+                    labels.insert(month_at, month_key(refunded_at))
+                yield row[3], tuple(keys), tuple(labels), share
 
 
 def sales_report(date_from: date | None = None, date_to: date | None = None, group_by="month") -> SalesReport:
@@ -310,9 +319,9 @@ def count_lines(rng: DateRange) -> int:
 def iter_lines(rng: DateRange, batch: int = 5000) -> Iterator[tuple]:
     """Every paid order line in the range (paid order, line id), streamed from the database.
 
-    Yields tuples in LINE_COLUMNS order; `paid_at` is the aware UTC instant."""
+    Yields tuples in LINE_COLUMNS order; `paid_at` is local wall-clock text 'YYYY-MM-DD HH:MM:SS'."""
     refunds = line_refunds(rng)
-    query = (sa.select(Order.paid_at, Order.code, OrderLine.product_name, OrderLine.unit, Producer.name,
+    query = (sa.select(local_datetime_text(Order.paid_at), Order.code, OrderLine.product_name, OrderLine.unit, Producer.name,
                        Producer.kind, Locality.name, Locality.region, ocop_group().name_vi, stars_at_sale_expr(),
                        OrderLine.quantity, OrderLine.unit_price_vnd, OrderLine.line_total_vnd, OrderLine.id)
              .select_from(OrderLine).join(OrderPart, OrderPart.id == OrderLine.part_id)
@@ -320,7 +329,8 @@ def iter_lines(rng: DateRange, batch: int = 5000) -> Iterator[tuple]:
     query = _join(query, ("locality", "category", "certificate")).where(
         counted_order_clause(), Order.paid_at >= rng.start_utc, Order.paid_at < rng.end_utc,
     ).order_by(Order.paid_at, Order.id, OrderLine.id)
-    result = db.session.execute(query.execution_options(yield_per=batch, stream_results=True))
+    # Core execution (no ORM row processing) with a server-side cursor, `batch` rows at a time.
+    result = db.session.connection().execute(query.execution_options(stream_results=True, yield_per=batch))
     for row in result:
         refunded = refunds.get(row[13], 0)
         yield (*row[:13], refunded, row[12] - refunded)

@@ -7,8 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.auth import role_required
-from ..admin.views import admin_context
+from ..admin.views import admin_portal, date_arg
 from ..errors import DomainError
 from ..money import format_vnd, parse_vnd
 from ..timeutil import local_today
@@ -17,25 +16,7 @@ from .charts import column_chart, horizontal_bars
 from .labels import Labeller
 from .sales import GROUPINGS, sales_report
 
-bp = Blueprint("stats", __name__, url_prefix="/admin/stats", template_folder="templates")
-bp.context_processor(admin_context)
-
-
-@bp.before_request
-@role_required("admin")
-def _admin_only():
-    return None
-
-
-def _date(name: str) -> date | None:
-    value = (request.args.get(name) or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        flash(_("Invalid date: %(value)s", value=value), "error")
-        return None
+bp = admin_portal(Blueprint("stats", __name__, url_prefix="/admin/stats", template_folder="templates"))
 
 
 @bp.get("/sales")
@@ -44,7 +25,7 @@ def sales():
     if group_by not in GROUPINGS:
         group_by = "month"
     try:
-        report = sales_report(_date("from"), _date("to"), group_by)
+        report = sales_report(date_arg("from"), date_arg("to"), group_by)
     except DomainError as exc:
         flash(exc.message, "error")
         report = sales_report(None, None, group_by)

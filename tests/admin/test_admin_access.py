@@ -9,6 +9,7 @@ from flask import g
 from marketplace.admin import services
 from marketplace.audit import AuditEntry
 from marketplace.catalog.models import Certificate, Producer
+from marketplace.storage import get_storage
 from tests import factories as f
 
 API_ROUTES = [
@@ -135,15 +136,10 @@ def test_the_portal_approves_suspends_and_verifies_through_forms(client, db):
     assert "producer.approve" in audit and "producer.suspend" in audit and "certificate.verify" not in audit
 
 
-def test_the_scan_is_served_to_admins_only_from_the_upload_folder(app, client, db):
+def test_the_scan_is_served_to_admins_only_from_the_private_storage(app, client, db):
     item = f.product(stars=4, verified=False)
-    folder = app.config["UPLOAD_DIR"] + "/certificates"
-    import os
-
-    os.makedirs(folder, exist_ok=True)
-    with open(folder + "/qn-1.png", "wb") as fh:
-        fh.write(b"\x89PNG\r\n\x1a\nscan")
-    item.certificate.scan_path = "certificates/qn-1.png"
+    get_storage().save("private/certificates/qn-1.png", b"\x89PNG\r\n\x1a\nscan", "image/png")
+    item.certificate.scan_path = "private/certificates/qn-1.png"
     db.session.commit()
     url = f"/admin/certificates/{item.certificate.id}/scan"
     f.login_as(client, f.user("seller", producer_id=item.producer_id))
@@ -151,7 +147,8 @@ def test_the_scan_is_served_to_admins_only_from_the_upload_folder(app, client, d
     f.login_as(client, f.user("admin"))
     response = client.get(url)
     assert response.status_code == 200 and response.mimetype == "image/png"
-    assert response.data.endswith(b"scan")
+    assert response.data.endswith(b"scan") and response.headers["Cache-Control"] == "private, no-store"
+    assert f'<img src="{url}"' in client.get("/admin/certificates").get_data(as_text=True)
     item.certificate.scan_path = "../../etc/passwd"
     db.session.commit()
     assert client.get(url).status_code == 404
