@@ -27,6 +27,15 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
+# A cell starting with one of these is a formula to Excel (CSV/formula injection): seller-typed
+# names are written with a leading apostrophe instead, which Excel shows as text.
+FORMULA_STARTS = frozenset("=+-@\t\r")
+
+
+def text_cell(value):
+    return "'" + value if isinstance(value, str) and value[:1] in FORMULA_STARTS else value
+
+
 @dataclass
 class Table:
     header: list[str]
@@ -51,7 +60,7 @@ def grouped_table(report: SalesReport) -> Table:
         for row in report.rows:
             cells = []
             for name, key, label in zip(report.group_by, row.keys, row.labels):
-                cells += [key, labeller.label(name, key, label)]
+                cells += [text_cell(key), text_cell(labeller.label(name, key, label))]
             yield cells + measures(row)
         yield [_("Total"), ""] + [""] * (2 * len(report.group_by) - 2) + measures(report.total)
 
@@ -70,7 +79,8 @@ def lines_table(rng: DateRange) -> Table:
     def rows():
         for paid_at, code, product, unit, producer, kind, locality, region, group, stars, *numbers in iter_lines(rng):
             label = kinds.get(kind) or kinds.setdefault(kind, labeller.label("producer_kind", kind, kind))
-            yield [paid_at, code, product, unit, producer, label, locality, region, group, stars or "", *numbers]
+            yield [paid_at, code, text_cell(product), text_cell(unit), text_cell(producer), label, locality, region,
+                   group, stars or "", *numbers]
 
     return Table(header, rows(), lambda: count_lines(rng), datetime_columns=(0,))
 

@@ -150,3 +150,17 @@ def test_open_data_is_public_aggregate_and_cacheable(client, sales):
                        headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
     assert client.get("/api/v1/open-data/ocop-sales?year=1999").status_code == 422
+
+
+def test_names_that_excel_would_run_as_formulas_are_written_as_text(client, shop, db):
+    evil = f.product("=HYPERLINK(\"http://x\",\"Trà\")", price_vnd=10_000,
+                     prod=f.producer("+cmd|' /C calc'!A0"))
+    shop.order([(evil, 1)], local(2025, 4, 1, 9, 0))
+    f.login_as(client, f.user("admin"))
+    rows = _csv(client.get("/api/v1/admin/exports/sales.csv?from=2025-04-01&to=2025-04-30&level=lines"))
+    assert rows[1][2] == "'=HYPERLINK(\"http://x\",\"Trà\")" and rows[1][4] == "'+cmd|' /C calc'!A0"
+    grouped = _csv(client.get("/api/v1/admin/exports/sales.csv?from=2025-04-01&to=2025-04-30&group_by=producer"))
+    assert grouped[1][1] == "'+cmd|' /C calc'!A0"
+    response = client.get("/api/v1/admin/exports/sales.xlsx?from=2025-04-01&to=2025-04-30&level=lines")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet["C2"].data_type == "s" and sheet["C2"].value.startswith("'=")
