@@ -18,57 +18,25 @@ OFFSET_HOURS = int(LOCAL_TZ.utcoffset(datetime(2025, 1, 1)).total_seconds() // 3
 assert LOCAL_TZ.utcoffset(datetime(2025, 7, 1)) == LOCAL_TZ.utcoffset(datetime(2025, 1, 1)), "no DST expected"
 
 
-class local_month(FunctionElement):
-    """'YYYY-MM' of the local month a stored UTC datetime falls in."""
-
-    type = sa.String()
-    inherit_cache = True
-    name = "local_month"
-
-
-class local_date(FunctionElement):
-    """The local calendar date of a stored UTC datetime (compares with Date columns)."""
-
-    type = sa.Date()
-    inherit_cache = True
-    name = "local_date"
+def _local_function(name: str, type_, doc: str, sqlite: str, postgresql: str):
+    """A SQL function of one stored UTC datetime `{x}`, shifted to local time (`{h}` hours)."""
+    cls = type(name, (FunctionElement,), {"type": type_, "inherit_cache": True, "name": name, "__doc__": doc})
+    for dialect, template in (("sqlite", sqlite), ("postgresql", postgresql)):
+        compiles(cls, dialect)(lambda element, compiler, _t=template, **kw: _t.format(
+            x=compiler.process(element.clauses, **kw), h=OFFSET_HOURS))
+    return cls
 
 
-@compiles(local_month, "sqlite")
-def _month_sqlite(element, compiler, **kw):
-    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)}, '+{OFFSET_HOURS} hours')"
+local_month = _local_function(
+    "local_month", sa.String(), "'YYYY-MM' of the local month a stored UTC datetime falls in.",
+    "strftime('%Y-%m', {x}, '+{h} hours')", "to_char({x} + interval '{h} hours', 'YYYY-MM')")
 
+local_date = _local_function(
+    "local_date", sa.Date(), "The local calendar date of a stored UTC datetime (compares with Date columns).",
+    "date({x}, '+{h} hours')", "CAST({x} + interval '{h} hours' AS DATE)")
 
-@compiles(local_month, "postgresql")
-def _month_pg(element, compiler, **kw):
-    return f"to_char({compiler.process(element.clauses, **kw)} + interval '{OFFSET_HOURS} hours', 'YYYY-MM')"
-
-
-@compiles(local_date, "sqlite")
-def _date_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)}, '+{OFFSET_HOURS} hours')"
-
-
-@compiles(local_date, "postgresql")
-def _date_pg(element, compiler, **kw):
-    return f"CAST({compiler.process(element.clauses, **kw)} + interval '{OFFSET_HOURS} hours' AS DATE)"
-
-
-class local_datetime_text(FunctionElement):
-    """'YYYY-MM-DD HH:MM:SS' local wall-clock text of a stored UTC datetime (formatted by the database:
-    a million export rows then cost Python nothing)."""
-
-    type = sa.String()
-    inherit_cache = True
-    name = "local_datetime_text"
-
-
-@compiles(local_datetime_text, "sqlite")
-def _text_sqlite(element, compiler, **kw):
-    return f"strftime('%Y-%m-%d %H:%M:%S', {compiler.process(element.clauses, **kw)}, '+{OFFSET_HOURS} hours')"
-
-
-@compiles(local_datetime_text, "postgresql")
-def _text_pg(element, compiler, **kw):
-    return (f"to_char({compiler.process(element.clauses, **kw)} + interval '{OFFSET_HOURS} hours', "
-            "'YYYY-MM-DD HH24:MI:SS')")
+local_datetime_text = _local_function(
+    "local_datetime_text", sa.String(),
+    "'YYYY-MM-DD HH:MM:SS' local wall-clock text of a stored UTC datetime (formatted by the database: "
+    "a million export rows then cost Python nothing).",
+    "strftime('%Y-%m-%d %H:%M:%S', {x}, '+{h} hours')", "to_char({x} + interval '{h} hours', 'YYYY-MM-DD HH24:MI:SS')")

@@ -54,42 +54,39 @@ def share_page():
                            record=share.retail_record(key), own_channels=share.own_channels(key))
 
 
-@bp.post("/share/retail")
-def save_retail_total():
+def _share_form(save, success: str, bad_amount: str):
+    """Run `save(period)` for one of the indicator's forms; flash the outcome; back to the period."""
     period = request.form.get("period", "")
     try:
-        amount = parse_vnd(request.form.get("total_retail_vnd", ""))
-    except ValueError:
-        flash(_("Enter the total retail sales in dong."), "error")
-        return redirect(url_for("stats.share_page", period=period))
-    try:
-        share.set_retail_total(current_user, period, amount, request.form.get("source", ""),
-                               request.form.get("note", ""))
+        save(period)
+    except ValueError:  # an amount that is not a number of dong
+        flash(bad_amount, "error")
     except DomainError as exc:
         flash(exc.message, "error")
     else:
-        flash(_("Total retail sales for %(period)s saved.", period=period), "success")
+        flash(success % {"period": period}, "success")
     return redirect(url_for("stats.share_page", period=period))
+
+
+@bp.post("/share/retail")
+def save_retail_total():
+    form = request.form
+    return _share_form(
+        lambda period: share.set_retail_total(current_user, period, parse_vnd(form.get("total_retail_vnd", "")),
+                                              form.get("source", ""), form.get("note", "")),
+        _("Total retail sales for %(period)s saved."), _("Enter the total retail sales in dong."))
 
 
 @bp.post("/share/channels")
 def save_channels():
-    period = request.form.get("period", "")
-    channels = []
-    try:
-        for name, amount in zip(request.form.getlist("channel"), request.form.getlist("amount_vnd")):
-            if name.strip() or amount.strip():
-                channels.append({"channel": name, "amount_vnd": parse_vnd(amount) if amount.strip() else None})
-    except ValueError:
-        flash(_("Enter each channel's sales in dong."), "error")
-        return redirect(url_for("stats.share_page", period=period))
-    try:
-        share.set_channel_sales(current_user, period, channels)
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("Other channels for %(period)s saved.", period=period), "success")
-    return redirect(url_for("stats.share_page", period=period))
+    entries = [(name, amount) for name, amount in zip(request.form.getlist("channel"),
+                                                       request.form.getlist("amount_vnd"))
+               if name.strip() or amount.strip()]
+    return _share_form(
+        lambda period: share.set_channel_sales(current_user, period, [
+            {"channel": name, "amount_vnd": parse_vnd(amount) if amount.strip() else None}
+            for name, amount in entries]),
+        _("Other channels for %(period)s saved."), _("Enter each channel's sales in dong."))
 
 
 @bp.get("/exports")
