@@ -105,12 +105,17 @@ def _register_blueprints(app: Flask) -> None:
     from .api.docs import bp as api_docs_bp
     from .catalog.views import bp as catalog_bp
     from .health import bp as health_bp
+    from .payments.views import bp as payments_bp
+    from .payments.webhooks import bp as payment_webhooks_bp
     from .seller.views import bp as seller_bp
     from .stats.views import bp as stats_bp
     from .storage import bp as media_bp
 
-    for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp, media_bp, seller_bp, admin_bp, stats_bp):
+    for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp, media_bp, seller_bp, payments_bp,
+                      payment_webhooks_bp, admin_bp, stats_bp):
         app.register_blueprint(blueprint)
+    # Providers call the webhooks with their own authentication, never with a CSRF token.
+    app.config["CSRF_EXEMPT_BLUEPRINTS"].add(payment_webhooks_bp.name)
     register_api(api)
 
 

@@ -1,9 +1,11 @@
 """Every `flask` CLI command, registered in one place."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 from .i18n import compile_catalogs
 
@@ -20,72 +22,86 @@ def i18n_compile(force: bool):
     click.echo(f"compiled {compile_catalogs(force=force)} catalogue(s)")
 
 
-@click.group("ocop")
-def ocop_cli():
-    """OCOP certification."""
-
-
-@ocop_cli.command("expire-certificates")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Local date to judge expiry by (default: today in Asia/Ho_Chi_Minh).")
+@click.command("seed")
+@click.option("--file", "catalogue", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Catalogue CSV to load instead of seeds/ocop_products.csv.")
 @with_appcontext
-def ocop_expire_certificates(today):
-    """Record expired certificates and notify their producers, once each (cron-safe)."""
-    from .admin.services import expire_certificates
+def seed_command(catalogue: Path | None):
+    """Load localities, OCOP groups and the seed catalogue (idempotent; all or nothing)."""
+    from .catalog.seed import CATALOGUE_CSV, SeedError, load_seed
 
-    expired = expire_certificates(today.date() if today else None)
-    for cert in expired:
-        click.echo(f"expired {cert.certificate_no} ({cert.stars}★) {cert.product.name}")
-    click.echo(f"{len(expired)} certificate(s) newly expired")
+    def progress(items, label):
+        return click.progressbar(items, label=label, show_pos=True)
+
+    try:
+        report = load_seed(catalogue, progress=progress)
+    except SeedError as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        raise click.ClickException(exc.message) from exc
+    source = catalogue or CATALOGUE_CSV
+    parts = ", ".join(
+        f"{name} {report.created.get(name, 0)} new"
+        + (f"/{report.updated[name]} updated" if report.updated.get(name) else "")
+        + f"/{report.existing.get(name, 0)} present"
+        for name in ("localities", "categories", "producers", "products"))
+    verdict = "loaded" if report.changed else "already loaded, nothing to do"
+    click.echo(f"Seed {source.name}: {verdict} ({parts}).")
 
 
-@click.group("stats")
-def stats_cli():
-    """Sales statistics."""
+users_cli = AppGroup("users", help="User accounts.")
 
 
-@stats_cli.command("export")
-@click.option("--from", "date_from", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="First local day (default: 1 January of this year).")
-@click.option("--to", "date_to", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Last local day (default: today).")
-@click.option("--group-by", default="month", show_default=True,
-              help="month, locality, region, category, stars, producer_kind or producer (comma-separated to combine).")
-@click.option("--level", type=click.Choice(["grouped", "lines"]), default="grouped", show_default=True,
-              help="grouped: the statistics; lines: one row per paid order line.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), required=True)
-@with_appcontext
-def stats_export(date_from, date_to, group_by, level, fmt, output):
-    """Export sales (streamed: flat memory however many rows) with a progress bar."""
-    from flask import current_app
-
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 8 characters; asked for when left out.")
+@click.option("--role", type=click.Choice(["admin", "seller", "shopper"]), default="shopper", show_default=True)
+@click.option("--producer", "producer_ref", default=None,
+              help="The seller's producer: id, slug or tax code (sellers only).")
+@click.option("--name", "full_name", default=None, help="Full name (default: the part of the email before @).")
+@click.option("--phone", default=None)
+def users_create(email: str, password: str, role: str, producer_ref: str | None, full_name: str | None,
+                 phone: str | None):
+    """Create an account (a seller is bound to one producer)."""
+    from .accounts.services import create_user
     from .errors import DomainError
-    from .stats.exports import csv_chunks, grouped_table, lines_table, write_xlsx
-    from .stats.sales import date_range, sales_report
 
-    with current_app.test_request_context():  # labels in the default language (Vietnamese)
-        try:
-            rng = date_range(date_from.date() if date_from else None, date_to.date() if date_to else None)
-            table = (lines_table(rng) if level == "lines"
-                     else grouped_table(sales_report(rng.date_from, rng.date_to, group_by)))
-        except DomainError as exc:
-            raise click.UsageError(exc.message) from None
-        total = table.count()
-        with click.progressbar(length=total, label=f"{level} {fmt}") as bar:
-            if fmt == "csv":
-                with open(output, "wb") as fh:
-                    for chunk in csv_chunks(table, progress=bar.update):
-                        fh.write(chunk)
-            else:
-                write_xlsx(table, output, progress=bar.update)
-    click.echo(f"{total} row(s) -> {output}")
+    producer_id = None
+    if producer_ref is not None:
+        producer = _find_producer(producer_ref.strip())
+        if producer is None:
+            raise click.ClickException(f"Không tìm thấy cơ sở / No producer {producer_ref!r} (give its id, slug "
+                                       "or tax code)")
+        producer_id = producer.id
+    name = full_name or email.split("@")[0]
+    try:
+        user = create_user(email, password, name, phone, role=role, producer_id=producer_id)
+    except DomainError as exc:
+        details = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in (exc.fields or {}).items())
+        raise click.ClickException(f"{exc.message}" + (f" — {details}" if details else "")) from exc
+    bound = f" for producer #{user.producer_id} {user.producer.name}" if user.producer_id else ""
+    click.echo(f"Created {user.role} #{user.id} {user.email}{bound}.")
+
+
+def _find_producer(ref: str):
+    import sqlalchemy as sa
+
+    from .catalog.models import Producer
+    from .extensions import db
+
+    clause = sa.or_(Producer.slug == ref, Producer.tax_code == ref)
+    if ref.isdigit() and int(ref) < 2**31:  # an id (a 10-digit tax code may look like one)
+        clause = sa.or_(clause, Producer.id == int(ref))
+    return db.session.scalars(sa.select(Producer).where(clause).order_by(Producer.id)).first()
 
 
 def register(app: Flask) -> None:
     from .seller.cli import seller_cli
 
     app.cli.add_command(i18n_cli)
+    app.cli.add_command(seed_command)
+    app.cli.add_command(users_cli)
     app.cli.add_command(seller_cli)
     app.cli.add_command(ocop_cli)
     app.cli.add_command(stats_cli)

@@ -50,6 +50,7 @@ class Config:
         self.IMAGE_WEB_SIZE = _int("IMAGE_WEB_SIZE", 1600)
         self.IMAGE_THUMB_SIZE = _int("IMAGE_THUMB_SIZE", 400)
         self.SCAN_MAX_BYTES = _int("SCAN_MAX_BYTES", 10 * 1024 * 1024)
+        self.IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 2 * 1024 * 1024)
         self.MAX_IMAGES_PER_PRODUCT = _int("MAX_IMAGES_PER_PRODUCT", 8)
         self.SELLER_API_RATE_LIMIT = env.get("SELLER_API_RATE_LIMIT", "120 per minute")
         self.CERT_EXPIRY_WARNING_DAYS = _int("CERT_EXPIRY_WARNING_DAYS", 60)
@@ -108,3 +109,11 @@ class Config:
             raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production).")
         if self.ENV_NAME == "production" and len(self.SECRET_KEY) < 32:
             raise RuntimeError("SECRET_KEY must be at least 32 characters in production.")
+        from .payments.vietqr import validate_account
+
+        try:
+            validate_account(self.VIETQR_BANK_BIN, self.VIETQR_ACCOUNT_NO)
+        except ValueError as exc:
+            raise RuntimeError(str(exc)) from None
+        if not self.VIETQR_ACCOUNT_NAME.strip():
+            raise RuntimeError("VIETQR_ACCOUNT_NAME must be set (the receiving account holder's name).")

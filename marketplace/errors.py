@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,10 @@ def handle_http_exception(error: HTTPException):
         )
         if status >= 500:
             message = "Lỗi máy chủ / Internal server error"
-        body = error_body(status, message, data.get("error_code"), _json_fields(fields) if fields else None)
+        code = data.get("error_code")
+        if isinstance(error, CSRFError):
+            code, message = "csrf_failed", f"Thiếu hoặc sai mã CSRF / {error.description}"
+        body = error_body(status, message, code, _json_fields(fields) if fields else None)
         response = jsonify(body)
         response.status_code = status
         for key, value in headers.items():

@@ -3,5 +3,5 @@ from .accounts.models import ApiToken, User  # noqa: F401
 from .audit import AuditEntry  # noqa: F401
 from .catalog.models import Category, Certificate, Locality, Producer, Product, ProductImage  # noqa: F401
 from .orders.models import Order, OrderEvent, OrderLine, OrderPart  # noqa: F401
-from .payments.models import Refund  # noqa: F401
+from .payments.models import BankTransfer, LedgerEntry, PaymentAttempt, ProviderEvent, Refund  # noqa: F401
 from .stats.models import ChannelSale, RetailTotal  # noqa: F401

@@ -70,10 +70,8 @@ def app(tmp_path_factory):
         _db.engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _clean_tables(request, app):
-    """Every test starts with empty tables (and leaves them empty for the next)."""
-    yield
+def empty_tables(app) -> None:
+    """Delete every row of every table (a module that shares data between its tests calls it at the end)."""
     with app.app_context():
         _db.session.remove()
         tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
@@ -83,6 +81,13 @@ def _clean_tables(request, app):
             else:
                 for table in tables:
                     conn.execute(sa.text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request, app):
+    """Every test starts with empty tables (and leaves them empty for the next)."""
+    yield
+    empty_tables(app)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ API_MODULES: tuple[str, ...] = (
     "catalog",
     "health",
     "seller",
+    "payments",
     "admin",
     "open_data",
 )

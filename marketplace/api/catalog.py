@@ -49,11 +49,11 @@ def list_producers(args):
                     args["page"], args["per_page"])
 
 
-@blp.route("/producers/<int:producer_id>", methods=["GET"])
+@blp.route("/producers/<ref>", methods=["GET"])
 @blp.response(200, ProducerSchema)
 @blp.errors(404)
-def get_producer(producer_id):
-    """One producer organisation with its public products"""
-    producer = public_producer(producer_id)
+def get_producer(ref):
+    """One producer organisation, by id or slug, with its public products"""
+    producer = public_producer(ref)
     products = browse(BrowseParams(producer=producer.id, per_page=MAX_PER_PAGE), with_facets=False).items
     return {**ProducerSchema(exclude=("products",)).dump(producer), "products": products}

@@ -166,20 +166,27 @@ def browse(params: BrowseParams, ranked_ids: list[int] | None = None, suggestion
 MAX_ID = 2**31 - 1  # larger numbers cannot be ids (and would overflow SQLite's integers)
 
 
+def _by_id_or_slug(query: sa.Select, model, ref: str | int):
+    """The first row of `query` whose id (when `ref` is a number) or else slug is `ref`."""
+    ref = str(ref).strip()
+    conditions = [model.slug == ref]
+    if ref.isdigit() and int(ref) <= MAX_ID:
+        conditions.insert(0, model.id == int(ref))  # an id wins over a slug made of digits
+    for condition in conditions:
+        found = db.session.scalar(query.where(condition))
+        if found is not None:
+            return found
+    return None
+
+
 def public_product(ref: str | int) -> Product:
     """A product shoppers may see, by id or slug. NotFound otherwise (drafts, archived,
     unapproved or suspended producers included)."""
-    ref = str(ref).strip()
-    conditions = [Product.slug == ref]
-    if ref.isdigit() and int(ref) <= MAX_ID:
-        conditions.insert(0, Product.id == int(ref))
-    for condition in conditions:  # an id wins over a slug made of digits
-        found = db.session.scalar(
-            sa.select(Product).join(Producer, Product.producer_id == Producer.id)
-            .where(condition, Product.public_clause()))
-        if found is not None:
-            return found
-    raise NotFound("Không tìm thấy sản phẩm / Product not found")
+    found = _by_id_or_slug(sa.select(Product).join(Producer, Product.producer_id == Producer.id)
+                           .where(Product.public_clause()), Product, ref)
+    if found is None:
+        raise NotFound("Không tìm thấy sản phẩm / Product not found")
+    return found
 
 
 def _public_product_count():
@@ -201,12 +208,11 @@ def public_producers(kind: str | None = None, locality: str | None = None) -> sa
     return query
 
 
-def public_producer(producer_id: int) -> Producer:
-    found = None
-    if 0 < producer_id <= MAX_ID:
-        found = db.session.scalar(
-            sa.select(Producer).where(Producer.id == producer_id, Producer.selling_clause())
-            .options(with_expression(Producer.product_count, _public_product_count())))
+def public_producer(ref: str | int) -> Producer:
+    """A producer that may sell, by id or slug, with `product_count` loaded. NotFound otherwise."""
+    found = _by_id_or_slug(sa.select(Producer).where(Producer.selling_clause())
+                           .options(with_expression(Producer.product_count, _public_product_count())),
+                           Producer, ref)
     if found is None:
         raise NotFound("Không tìm thấy cơ sở sản xuất / Producer not found")
     return found

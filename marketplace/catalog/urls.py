@@ -1,28 +1,27 @@
-"""Public URLs of catalogue things: uploaded images and product pages.
+"""Absolute public URLs of catalogue things: product photos and product pages.
 
-Absolute (PUBLIC_BASE_URL) so that API clients, QR labels and e-mails can use them as they are.
+Absolute (PUBLIC_BASE_URL) so that API clients, QR labels and e-mails can use them as
+they are. Photos are served by the storage's public media route (storage.media_url).
 """
 from __future__ import annotations
 
 from flask import current_app, url_for
 from werkzeug.routing import BuildError
 
-UPLOADS_PATH = "/uploads/"
+from .. import storage
 
 
-def _base() -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-
-
-def media_url(path: str | None) -> str | None:
-    """The public URL of a stored file (an upload key, a site path or already a URL)."""
-    if not path:
-        return None
+def absolute_url(path: str) -> str:
+    """`/products/x` -> `https://shop.example/products/x` (already absolute URLs stay)."""
     if "://" in path:
         return path
-    if path.startswith("/"):
-        return _base() + path
-    return _base() + UPLOADS_PATH + path
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+def media_url(key: str | None) -> str | None:
+    """The absolute URL of a public stored file (None for no file)."""
+    url = storage.media_url(key)
+    return absolute_url(url) if url else None
 
 
 def product_page_url(product) -> str:
@@ -31,4 +30,4 @@ def product_page_url(product) -> str:
         path = url_for("catalog.product", slug=product.slug)
     except BuildError:  # the shop pages are not registered (API-only deployment)
         path = f"/products/{product.slug}"
-    return _base() + path
+    return absolute_url(path)

@@ -16,8 +16,8 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .. import audit
-from ..accounts.models import User
-from ..accounts.services import create_user, find_user_by_email, normalise_email
+from ..accounts.models import ApiToken, User
+from ..accounts.services import create_user, find_user_by_email, issue_token, normalise_email
 from ..catalog.models import (
     CERTIFICATE_LEVELS, PRODUCER_KINDS, PRODUCT_STATUSES, Category, Certificate, Locality, Producer, Product,
     ProductImage,
@@ -406,30 +406,19 @@ def create_product(producer_id: int, actor: User, data: Mapping) -> Product:
     return product
 
 
-def update_product(product: Product, actor: User, data: Mapping) -> Product:
-    """Change the given fields only (a partial update, as PATCH)."""
-    cleaned, errors = clean_product_fields(data, partial=True)
-    if errors:
-        raise ValidationFailed(INVALID, fields=errors)
+def _assign(product: Product, actor: User, cleaned: dict, action: str = "product.updated") -> None:
+    """Set validated listing fields, auditing what changed (not committed)."""
     before = _snapshot(product)
     for key, value in cleaned.items():
         setattr(product, key, value)
     if _snapshot(product) != before:
-        audit.record(actor, "product.updated", "product", product.id, before=before, after=_snapshot(product))
-    db.session.commit()
-    return product
-
-
-def set_stock(product: Product, actor: User, stock) -> Product:
-    return update_product(product, actor, {"stock": stock})
+        audit.record(actor, action, "product", product.id, before=before, after=_snapshot(product))
 
 
 def archive_product(product: Product, actor: User) -> Product:
     """Listings are never deleted (orders refer to them): they are archived, hidden from the shop."""
     if product.status != "archived":
-        before = _snapshot(product)
-        product.status = "archived"
-        audit.record(actor, "product.archived", "product", product.id, before=before, after=_snapshot(product))
+        _assign(product, actor, {"status": "archived"}, "product.archived")
         db.session.commit()
     return product
 
@@ -639,11 +628,7 @@ def patch_product(product: Product, actor: User, data: Mapping) -> Product:
     if errors:
         raise ValidationFailed(INVALID, fields=errors)
 
-    before = _snapshot(product)
-    for key, value in cleaned.items():
-        setattr(product, key, value)
-    if _snapshot(product) != before:
-        audit.record(actor, "product.updated", "product", product.id, before=before, after=_snapshot(product))
+    _assign(product, actor, cleaned)
     deleted_keys = []
     for image in [img for img in product.images if img.id in removed]:
         deleted_keys += [image.path, image.thumb_path]
@@ -718,3 +703,38 @@ def product_counts(producer_id: int) -> dict[str, int]:
     counts = {status: 0 for status in PRODUCT_STATUSES}
     counts.update({status: n for status, n in rows})
     return counts
+
+
+# --------------------------------------------------------------------------- API tokens
+
+def api_tokens(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id)
+                                   .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())))
+
+
+def create_api_token(user: User, name: str) -> str:
+    """A Bearer token for the cooperative's own software, acting as this member. Shown once."""
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 80:
+        message = "Đặt tên cho khoá, ví dụ “phần mềm kho” / Name the token, e.g. “stock software”"
+        raise ValidationFailed(message, fields={"name": [message]})
+    token = issue_token(user, name)
+    audit.record(user, "api_token.created", "user", user.id, after={"name": name, "prefix": token[:12]})
+    db.session.commit()
+    return token
+
+
+def revoke_api_token(user: User, token_id) -> ApiToken:
+    """Revoke one of the member's own tokens (another user's token is not found)."""
+    try:
+        token_id = int(token_id)
+    except (TypeError, ValueError):
+        token_id = 0
+    record = db.session.scalar(sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+    if record is None:
+        raise NotFound("Không tìm thấy khoá / Token not found")
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()
+        audit.record(user, "api_token.revoked", "user", user.id, after={"name": record.name, "prefix": record.prefix})
+        db.session.commit()
+    return record

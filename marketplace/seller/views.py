@@ -6,23 +6,28 @@ another producer's product is a 404 here too.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 
 from ..accounts.auth import role_required
 from ..catalog.models import PRODUCER_KINDS, PRODUCT_STATUSES
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..extensions import db
-from ..storage import file_response
-from . import services
+from ..storage import PRIVATE_PREFIX, file_response, get_storage, new_key, valid_key
+from ..timeutil import local_today
+from ..uploads import check_size
+from . import bulk, services
 
 bp = Blueprint("seller", __name__, url_prefix="/seller")
 
 PUBLIC_ENDPOINTS = {"seller.join", "seller.invitation"}
 # Extra portal sections (endpoint, label) shown in the portal's menu and on the product list.
-SELLER_NAV: list = []
-BULK_LINKS: list = []
+SELLER_NAV: list = [("seller.tokens", _l("API tokens"))]
+BULK_LINKS: list = [("seller.products_export_csv", _l("Export CSV")),
+                    ("seller.products_export_xlsx", _l("Export Excel")),
+                    ("seller.products_import", _l("Import CSV"))]
 
 
 @bp.before_request
@@ -36,8 +41,8 @@ def _require_seller():
 def _portal_globals():
     producer = current_user.producer if getattr(current_user, "is_seller", False) else None
     return {"producer": producer, "producer_kinds": PRODUCER_KINDS, "product_statuses": PRODUCT_STATUSES,
-            "seller_nav": [(endpoint, label()) for endpoint, label in SELLER_NAV],
-            "seller_bulk_links": [(endpoint, label()) for endpoint, label in BULK_LINKS]}
+            "seller_nav": [(endpoint, str(label)) for endpoint, label in SELLER_NAV],
+            "seller_bulk_links": [(endpoint, str(label)) for endpoint, label in BULK_LINKS]}
 
 
 def _pid() -> int:
@@ -144,7 +149,7 @@ def product_edit(product_id: int):
         fields = {k: request.form.get(k, "") for k in ("name", "description", "unit", "price_vnd", "stock",
                                                         "status", "category_id")}
         try:
-            services.update_product(product, current_user, fields)
+            services.patch_product(product, current_user, fields)
         except ValidationFailed as exc:
             db.session.rollback()
             errors = exc.fields or {}
@@ -191,6 +196,69 @@ def image_move(product_id: int, image_id: int):
     return redirect(url_for("seller.product_edit", product_id=product.id) + "#photos")
 
 
+# --------------------------------------------------------------------------- bulk export / import
+
+def _download(data: bytes, mimetype: str, name: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/products/export.csv")
+def products_export_csv():
+    return _download(bulk.export_csv(_pid()), "text/csv; charset=utf-8",
+                     f"san-pham-{current_user.producer.slug}-{local_today():%Y%m%d}.csv")
+
+
+@bp.get("/products/export.xlsx")
+def products_export_xlsx():
+    return _download(bulk.export_xlsx(_pid()), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     f"san-pham-{current_user.producer.slug}-{local_today():%Y%m%d}.xlsx")
+
+
+def _import_key_ok(key: str) -> bool:
+    return valid_key(key) and key.startswith(f"{PRIVATE_PREFIX}imports/{_pid()}/")
+
+
+@bp.route("/products/import", methods=["GET", "POST"])
+def products_import():
+    """Step 1: upload a CSV and see every row checked (nothing is written yet)."""
+    if request.method == "GET":
+        return render_template("seller/import.html", preview=None, key=None, errors={})
+    upload = request.files.get("file")
+    data = upload.read() if upload else b""
+    try:
+        check_size(data, current_app.config["IMPORT_MAX_BYTES"], "file")
+    except ValidationFailed as exc:
+        return render_template("seller/import.html", preview=None, key=None, errors=exc.fields), 422
+    preview = bulk.preview_import(_pid(), data)
+    key = None
+    if preview.ok:
+        key = new_key(f"{PRIVATE_PREFIX}imports/{_pid()}", ".csv")
+        get_storage().save(key, data, "text/csv")
+    return render_template("seller/import.html", preview=preview, key=key, errors={}), 200 if preview.ok else 422
+
+
+@bp.post("/products/import/apply")
+def products_import_apply():
+    """Step 2: write every row of the previewed file in one transaction, or none."""
+    key = request.form.get("key", "")
+    storage = get_storage()
+    if not _import_key_ok(key) or not storage.exists(key):
+        abort(404)
+    try:
+        preview = bulk.apply_import(_pid(), current_user, storage.read(key))
+    except ValidationFailed:
+        # The listings changed since the preview: show the new check; nothing was written.
+        return render_template("seller/import.html", preview=bulk.preview_import(_pid(), storage.read(key)),
+                               key=None, errors={}), 422
+    storage.delete(key)
+    flash(_("Import done: %(created)d created, %(updated)d updated.", created=preview.creates,
+            updated=preview.updates), "success")
+    return redirect(url_for("seller.products", status="all"))
+
+
 # --------------------------------------------------------------------------- certificates
 
 @bp.route("/products/<int:product_id>/certificate", methods=["GET", "POST"])
@@ -219,6 +287,28 @@ def certificate_scan(product_id: int):
     if product.certificate is None or not product.certificate.scan_path:
         abort(404)
     return file_response(product.certificate.scan_path, private=True)
+
+
+# --------------------------------------------------------------------------- API tokens
+
+@bp.route("/tokens", methods=["GET", "POST"])
+def tokens():
+    errors: dict = {}
+    new_token = None
+    if request.method == "POST":
+        try:
+            new_token = services.create_api_token(current_user, request.form.get("name", ""))
+        except ValidationFailed as exc:
+            errors = exc.fields or {}
+    return render_template("seller/tokens.html", tokens=services.api_tokens(current_user), new_token=new_token,
+                           errors=errors, form=request.form), 422 if errors else 200
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def token_revoke(token_id: int):
+    services.revoke_api_token(current_user, token_id)
+    flash(_("Token revoked: programs using it can no longer sign in."), "success")
+    return redirect(url_for("seller.tokens"))
 
 
 @bp.errorhandler(NotFound)

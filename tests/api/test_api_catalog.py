@@ -35,7 +35,7 @@ def test_the_list_shows_public_products_as_summaries(client, world):
         "locality": {"slug": "ba-che", "name": "Ba Chẽ", "region": "Ba Chẽ", "region_slug": "ba-che"},
         "producer": {"id": world.coop.id, "slug": world.coop.slug, "name": "HTX Trà hoa vàng Ba Chẽ",
                      "kind": "cooperative"},
-        "image_url": "http://127.0.0.1:5000/uploads/products/tra-1.jpg",  # the first by position
+        "image_url": "http://127.0.0.1:5000/media/products/tra-1.jpg",  # the first by position
         "in_stock": True,
     }
     by_name = {i["name"]: i for i in body["items"]}
@@ -192,8 +192,8 @@ def test_a_full_product_by_id_and_by_slug(client, world):
     assert set(product) == SUMMARY_KEYS | {"description", "stock", "images", "certification", "traceability_url"}
     assert product["description"] == "Trà hoa vàng sấy khô"
     assert product["stock"] == 10
-    assert product["images"] == ["http://127.0.0.1:5000/uploads/products/tra-1.jpg",
-                                 "http://127.0.0.1:5000/uploads/products/tra-2.jpg"]
+    assert product["images"] == ["http://127.0.0.1:5000/media/products/tra-1.jpg",
+                                 "http://127.0.0.1:5000/media/products/tra-2.jpg"]
     cert = world.tea.certificate
     assert product["certification"] == {
         "stars": 5, "certificate_no": cert.certificate_no, "level": "national",
@@ -262,6 +262,7 @@ def test_a_producer_with_its_public_products(client, world):
     response = client.get(f"/api/v1/producers/{world.coop.id}")
     assert response.status_code == 200
     body = response.get_json()
+    assert client.get(f"/api/v1/producers/{world.coop.slug}").get_json() == body
     assert body["name"] == "HTX Trà hoa vàng Ba Chẽ" and body["kind"] == "cooperative"
     assert body["product_count"] == 2
     assert "description" in body
@@ -271,5 +272,24 @@ def test_a_producer_with_its_public_products(client, world):
 
 def test_unknown_or_not_selling_producers_are_404(client, world):
     hidden_producers = {p.producer_id for p in world.hidden[2:]}
-    for ref in ("999999", "99999999999999999999", *map(str, hidden_producers)):
+    slugs = [p.producer.slug for p in world.hidden[2:]]
+    for ref in ("999999", "99999999999999999999", "khong-co", *map(str, hidden_producers), *slugs):
         assert error_of(client.get(f"/api/v1/producers/{ref}"), 404)["code"] == "not_found"
+
+
+def test_producer_and_category_queries_do_not_grow_with_the_data(client, db, query_counter):
+    food = f.category("Thực phẩm", "Food")
+    for n in range(12):
+        sub = f.category(f"Nhóm {n}", f"Sub group {n}", parent=food)
+        f.product(cat=sub, prod=f.producer(loc=f.locality(f"Phường {n}", f"Vùng {n % 4}")))
+    counts = []
+    for per_page in (2, 12):
+        with query_counter() as q:
+            body = client.get(f"/api/v1/producers?per_page={per_page}").get_json()
+        assert len(body["items"]) == per_page and {p["product_count"] for p in body["items"]} == {1}
+        counts.append(q.count)
+    assert counts == [2, 2]  # count, page (locality and product count in the same query)
+    with query_counter() as q:
+        groups = client.get("/api/v1/categories").get_json()["items"]
+    assert len(groups[0]["children"]) == 12 and groups[0]["product_count"] == 12
+    assert q.count == 2

@@ -20,7 +20,7 @@ ROUTES = {
     ("get", "/api/v1/products/{ref}"): "200",
     ("get", "/api/v1/categories"): "200",
     ("get", "/api/v1/producers"): "200",
-    ("get", "/api/v1/producers/{producer_id}"): "200",
+    ("get", "/api/v1/producers/{ref}"): "200",
     ("get", "/api/v1/healthz"): "200",
     ("get", "/api/v1/readyz"): "200",
 }

@@ -7,6 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 import factories
+from marketplace.accounts.models import ApiToken
+from marketplace.accounts.services import issue_token
 from marketplace.audit import AuditEntry
 from marketplace.catalog.models import Certificate, Product, ProductImage
 from marketplace.seller import services
@@ -23,6 +25,7 @@ ROUTES = [
     ("GET", "/seller/products/{product}/certificate", None),
     ("POST", "/seller/products/{product}/certificate", "claim"),
     ("GET", "/seller/products/{product}/certificate/scan", None),
+    ("POST", "/seller/tokens/{token}/revoke", None),
     ("GET", "/api/v1/seller/products/{product}", None),
     ("PATCH", "/api/v1/seller/products/{product}", "json"),
     ("DELETE", "/api/v1/seller/products/{product}", None),
@@ -56,7 +59,8 @@ def _state(db):
     certs = db.session.execute(sa.select(Certificate.id, Certificate.certificate_no, Certificate.verified,
                                          Certificate.scan_path)).all()
     audits = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
-    return products, images, certs, audits
+    tokens = db.session.execute(sa.select(ApiToken.id, ApiToken.revoked_at)).all()
+    return products, images, certs, audits, tokens
 
 
 @pytest.fixture
@@ -68,6 +72,7 @@ def victim(app, db, other_seller):
                                                           ("b.jpg", image_bytes(size=(120, 90)))])
         product.certificate.scan_path = "private/certificates/x/scan.pdf"
         db.session.commit()
+    issue_token(other_seller.user, "kho")
     return product
 
 
@@ -78,7 +83,8 @@ def test_another_producers_product_is_not_found_and_unchanged(client, app, db, s
     image = victim.images[0]
     before = _state(db)
     factories.login_as(client, seller.user)
-    url = template.format(product=victim.id, image=image.id)
+    token = db.session.scalar(sa.select(ApiToken.id))
+    url = template.format(product=victim.id, image=image.id, token=token)
     response = client.open(url, method=method, **_body(kind, victim))
     assert response.status_code == 404, (method, url, response.status_code)
     if url.startswith("/api/"):
@@ -96,7 +102,8 @@ def test_lists_show_only_the_members_own_producer(client, db, seller, victim):
 
 
 def test_every_seller_route_with_an_object_id_is_in_the_matrix(app):
-    covered = {(method, template.replace("{product}", "<int:product_id>").replace("{image}", "<int:image_id>"))
+    covered = {(method, template.replace("{product}", "<int:product_id>").replace("{image}", "<int:image_id>")
+                .replace("{token}", "<int:token_id>"))
                for method, template, _ in ROUTES}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(("/seller/", "/api/v1/seller/")) or "_id>" not in rule.rule:

@@ -1,0 +1,152 @@
+"""Payments API: an order's payment (how to pay, status, receipts) and, for admins,
+reconciliation of bank transfers and bank-transfer refunds."""
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+from marshmallow import Schema, fields, validate
+
+from ..errors import NotFound
+from ..payments import services
+from .common import ApiBlueprint, LocalDateTime, PaginationQuerySchema, Vnd, page_body, page_schema
+
+URL_PREFIX = "/payments"
+
+blp = ApiBlueprint("Payments", __name__, description="An order's payment (status, how to pay, receipts) and, "
+                                                     "for admins, reconciliation of bank transfers and refunds.")
+
+
+class ReceiptSchema(Schema):
+    kind = fields.String(metadata={"description": "payment | refund"})
+    method = fields.String()
+    amount_vnd = Vnd()
+    at = fields.String()
+    reference = fields.String()
+
+
+class VietQRSchema(Schema):
+    payload = fields.String()
+    image_url = fields.String()
+    bank_bin = fields.String()
+    account_no = fields.String()
+    account_name = fields.String()
+    amount_vnd = Vnd()
+    reference = fields.String()
+    expires_at = fields.String()
+
+
+class PaymentInfoSchema(Schema):
+    method = fields.String()
+    status = fields.String(metadata={"description": "unpaid | paid | partially_refunded | refunded"})
+    order_status = fields.String()
+    amount_vnd = Vnd()
+    paid_vnd = Vnd()
+    refunded_vnd = Vnd()
+    paid_at = fields.String(allow_none=True)
+    due_at = fields.String(allow_none=True)
+    checkout_url = fields.String()
+    vietqr = fields.Nested(VietQRSchema)
+    receipts = fields.List(fields.Nested(ReceiptSchema))
+
+
+class TransferSchema(Schema):
+    id = fields.Integer()
+    provider = fields.String()
+    provider_txn_id = fields.String()
+    bank = fields.String()
+    account_no = fields.String()
+    amount_vnd = Vnd()
+    description = fields.String()
+    bank_reference = fields.String()
+    transacted_at = LocalDateTime(metadata={"description": "the bank's transaction time"})
+    status = fields.String(metadata={"description": "partial | unmatched | overpaid (open); matched | assigned | "
+                                                    "refunded_outside"})
+    order_code = fields.Function(lambda t: t.order.code if t.order else None)
+    note = fields.String()
+
+
+class AssignSchema(Schema):
+    order_code = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class NoteSchema(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class RefundSchema(Schema):
+    id = fields.Integer()
+    order_code = fields.Function(lambda r: r.order.code)
+    part_id = fields.Integer(allow_none=True)
+    amount_vnd = Vnd()
+    method = fields.String()
+    status = fields.String()
+    reason = fields.String()
+    refunded_at = LocalDateTime(allow_none=True)
+
+
+class RefundListSchema(Schema):
+    items = fields.List(fields.Nested(RefundSchema))
+
+
+@blp.route("/orders/<code>", methods=["GET"], endpoint="order_payment")
+@blp.response(200, PaymentInfoSchema)
+@blp.errors(404)
+def order_payment(code):
+    """An order's payment: how to pay while unpaid, status, receipts.
+
+    For the order's owner or an admin, or with `?t=` (the access token in the
+    order's payment page link, for guest checkouts)."""
+    order = services.order_by_code(code)
+    if order is None or not (services.can_view(order, current_user) or services.token_allows(order, request.args.get("t"))):
+        raise NotFound("Không tìm thấy đơn hàng / Order not found")
+    return services.payment_info(order)
+
+
+@blp.route("/transfers", methods=["GET"], endpoint="transfers")
+@blp.auth_required("admin")
+@blp.arguments(PaginationQuerySchema, location="query")
+@blp.response(200, page_schema(TransferSchema))
+@blp.errors(422)
+def transfers(args):
+    """Bank transfers waiting for reconciliation (partial, unmatched, overpaid)"""
+    items, total = services.open_transfers(page=args["page"], per_page=args["per_page"])
+    return page_body(items, total, args["page"], args["per_page"])
+
+
+@blp.route("/transfers/<int:transfer_id>/assign", methods=["POST"], endpoint="assign_transfer")
+@blp.auth_required("admin")
+@blp.arguments(AssignSchema)
+@blp.response(200, TransferSchema)
+@blp.errors(404, 409, 422)
+def assign_transfer(body, transfer_id):
+    """Book an unmatched or partial transfer to an order waiting for payment."""
+    return services.assign_transfer(transfer_id, body["order_code"], current_user, body["note"])
+
+
+@blp.route("/transfers/<int:transfer_id>/refunded", methods=["POST"], endpoint="transfer_refunded")
+@blp.auth_required("admin")
+@blp.arguments(NoteSchema)
+@blp.response(200, TransferSchema)
+@blp.errors(404, 409, 422)
+def transfer_refunded(body, transfer_id):
+    """Record that a transfer was paid back outside the system."""
+    return services.mark_transfer_refunded(transfer_id, current_user, body["note"])
+
+
+@blp.route("/refunds", methods=["GET"], endpoint="due_refunds")
+@blp.auth_required("admin")
+@blp.response(200, RefundListSchema)
+def due_refunds():
+    """Bank-transfer refunds waiting to be paid back by an admin."""
+    return {"items": services.due_refunds()}
+
+
+@blp.route("/refunds/<int:refund_id>/paid", methods=["POST"], endpoint="refund_paid")
+@blp.auth_required("admin")
+@blp.arguments(NoteSchema)
+@blp.response(200, RefundSchema)
+@blp.errors(404, 409, 422)
+def refund_paid(body, refund_id):
+    """Record that a due refund was paid back to the shopper."""
+    return services.mark_refund_paid(refund_id, current_user, body["note"])

@@ -1,0 +1,185 @@
+"""Bank-transfer notifications from SePay and Casso: authenticate, then parse into one shape.
+
+Both providers report a bank's transaction time as local time (Asia/Ho_Chi_Minh)
+without an offset; it is converted to UTC here. Field names are the providers'
+published ones, so a real SePay or Casso account can be pointed at the marketplace.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+
+from ..timeutil import LOCAL_TZ, UTC
+
+BANK_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class NotAuthentic(Exception):
+    """Missing or wrong credentials or signature, or a stale notification (HTTP 401)."""
+
+
+class BadNotification(Exception):
+    """An authentic request whose body is not a notification we understand (HTTP 400)."""
+
+
+@dataclass(frozen=True)
+class BankNotification:
+    provider: str  # sepay | casso
+    txn_id: str  # the provider's id of the transaction: the idempotency key
+    incoming: bool
+    amount_vnd: int  # always positive
+    account_no: str
+    description: str
+    bank: str
+    bank_reference: str
+    transacted_at: datetime  # UTC
+    raw: dict
+
+
+def parse_bank_time(text: str) -> datetime:
+    """'2025-03-01 09:15:00' in Hanoi -> the aware UTC instant."""
+    local = datetime.strptime(text.strip(), BANK_TIME_FORMAT)
+    return local.replace(tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+class _BankTime(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return parse_bank_time(text)
+        except ValueError:
+            raise ValidationError(f"expected 'YYYY-MM-DD HH:MM:SS', got {text!r}") from None
+
+
+def _load_json(body: bytes) -> dict:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise BadNotification("body is not JSON") from None
+    if not isinstance(data, dict):
+        raise BadNotification("body must be a JSON object")
+    return data
+
+
+def _validated(schema: Schema, data: dict) -> dict:
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise BadNotification("; ".join(f"{k}: {v}" for k, v in exc.messages.items())) from None
+
+
+# ---- SePay -------------------------------------------------------------------------------
+
+class SepaySchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    id = fields.Integer(required=True, strict=True)
+    gateway = fields.String(load_default="")
+    transactionDate = _BankTime(required=True)
+    accountNumber = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    code = fields.String(allow_none=True, load_default=None)
+    content = fields.String(allow_none=True, load_default="")
+    transferType = fields.String(required=True, validate=validate.OneOf(("in", "out")))
+    transferAmount = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    accumulated = fields.Integer(allow_none=True, load_default=None)
+    subAccount = fields.String(allow_none=True, load_default=None)
+    referenceCode = fields.String(allow_none=True, load_default="")
+    description = fields.String(allow_none=True, load_default="")
+
+
+def sepay_authenticate(authorization: str | None, api_key: str) -> None:
+    """SePay sends `Authorization: Apikey <key>`."""
+    if not api_key:
+        raise NotAuthentic("SEPAY_API_KEY is not configured")
+    scheme, _, given = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "apikey" or not hmac.compare_digest(given.strip().encode(), api_key.encode()):
+        raise NotAuthentic("bad API key")
+
+
+def parse_sepay(body: bytes) -> BankNotification:
+    data = _validated(SepaySchema(), _load_json(body))
+    # SePay puts the reference it recognised in `code` and the full text in `content`;
+    # `description` is the raw bank SMS/statement line. Look for the reference in all of them.
+    text = " ".join(part for part in (data.get("code"), data.get("content"), data.get("description")) if part)
+    return BankNotification(
+        provider="sepay", txn_id=str(data["id"]), incoming=data["transferType"] == "in",
+        amount_vnd=data["transferAmount"], account_no=(data.get("accountNumber") or "").strip(),
+        description=text, bank=data.get("gateway") or "", bank_reference=data.get("referenceCode") or "",
+        transacted_at=data["transactionDate"], raw=data | {"transactionDate": str(data["transactionDate"])},
+    )
+
+
+# ---- Casso (webhook v2) ----------------------------------------------------------------------
+
+class CassoTransactionSchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    id = fields.Integer(required=True, strict=True)
+    reference = fields.String(allow_none=True, load_default="")
+    description = fields.String(allow_none=True, load_default="")
+    amount = fields.Integer(required=True, strict=True)
+    runningBalance = fields.Integer(allow_none=True, load_default=None)
+    transactionDateTime = _BankTime(required=True)
+    accountNumber = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    bankName = fields.String(allow_none=True, load_default="")
+
+
+def casso_canonical(data) -> str:
+    """The body as Casso signs it: keys sorted at every level, no spaces, non-ASCII as is."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def casso_signature(key: str, timestamp: str, data) -> str:
+    message = f"{timestamp}.{casso_canonical(data)}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha512).hexdigest()
+
+
+def casso_authenticate(header: str | None, body: bytes, key: str, max_age_s: int, now: float | None = None) -> dict:
+    """Verify `X-Casso-Signature: t=<ms>,v1=<hex>` and the timestamp's age; return the parsed body."""
+    if not key:
+        raise NotAuthentic("CASSO_CHECKSUM_KEY is not configured")
+    parts = dict(item.strip().partition("=")[::2] for item in (header or "").split(",") if "=" in item)
+    timestamp, given = parts.get("t", ""), parts.get("v1", "")
+    if not timestamp.isdigit() or not given:
+        raise NotAuthentic("missing signature")
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise NotAuthentic("body is not JSON; cannot verify the signature") from None
+    if not hmac.compare_digest(casso_signature(key, timestamp, data), given.lower()):
+        raise NotAuthentic("bad signature")
+    age_s = (now if now is not None else time.time()) - int(timestamp) / 1000
+    if abs(age_s) > max_age_s:
+        raise NotAuthentic("stale notification")
+    if not isinstance(data, dict):
+        raise BadNotification("body must be a JSON object")
+    return data
+
+
+def parse_casso(data: dict) -> list[BankNotification]:
+    if data.get("error", 0) != 0:
+        raise BadNotification(f"Casso reported error {data.get('error')!r}")
+    items = data.get("data")
+    items = items if isinstance(items, list) else [items]
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise BadNotification("data must be a transaction object")
+        txn = _validated(CassoTransactionSchema(), item)
+        if txn["amount"] == 0:
+            raise BadNotification("amount must not be zero")
+        out.append(BankNotification(
+            provider="casso", txn_id=str(txn["id"]), incoming=txn["amount"] > 0, amount_vnd=abs(txn["amount"]),
+            account_no=(txn.get("accountNumber") or "").strip(), description=txn.get("description") or "",
+            bank=txn.get("bankName") or "", bank_reference=txn.get("reference") or "",
+            transacted_at=txn["transactionDateTime"], raw=item,
+        ))
+    return out

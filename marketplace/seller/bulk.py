@@ -1,0 +1,205 @@
+"""Bulk listings: export to CSV (UTF-8 with BOM, opens in Excel) and XLSX; import a CSV.
+
+Import is two steps: `preview_import` checks every row and reports errors with the
+file's line numbers while writing nothing; `apply_import` re-checks the same file
+and writes all rows in one transaction, or none when any row is wrong.
+The columns of the export and the import are the same; the read-only ones
+(`ocop_stars`, `certificate_status`) are ignored on import.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from .. import audit
+from ..accounts.models import User
+from ..catalog.models import Category, Product
+from ..errors import ValidationFailed
+from ..extensions import db
+from .services import _assign, clean_product_fields, unique_slug
+
+COLUMNS = ("id", "name", "category", "unit", "price_vnd", "stock", "status", "description")
+READ_ONLY = ("ocop_stars", "certificate_status")
+REQUIRED = ("name", "category", "unit", "price_vnd", "stock")
+MAX_ROWS = 5000
+
+
+def export_rows(producer_id: int) -> list[list]:
+    products = db.session.scalars(sa.select(Product).where(Product.producer_id == producer_id)
+                                  .order_by(Product.id)).unique()
+    rows = []
+    for p in products:
+        cert = p.certificate
+        rows.append([p.id, p.name, p.category.slug, p.unit, p.price_vnd, p.stock, p.status, p.description,
+                     p.ocop_stars if p.ocop_stars is not None else "", cert.status if cert else ""])
+    return rows
+
+
+def export_csv(producer_id: int) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS + READ_ONLY)
+    writer.writerows(export_rows(producer_id))
+    return out.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
+
+
+def export_xlsx(producer_id: int) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "products"
+    sheet.append(list(COLUMNS + READ_ONLY))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in export_rows(producer_id):
+        sheet.append(row)
+    for column, width in zip("ABCDEFGHIJ", (8, 40, 22, 16, 12, 8, 10, 60, 10, 16)):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+@dataclass
+class ImportRow:
+    line: int
+    values: dict
+    action: str = "create"  # create | update
+    product_id: int | None = None
+    errors: dict = field(default_factory=dict)
+
+
+@dataclass
+class ImportPreview:
+    rows: list[ImportRow]
+    file_errors: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors and not any(row.errors for row in self.rows)
+
+    @property
+    def error_count(self) -> int:
+        return len(self.file_errors) + sum(1 for row in self.rows if row.errors)
+
+    @property
+    def creates(self) -> int:
+        return sum(1 for row in self.rows if row.action == "create")
+
+    @property
+    def updates(self) -> int:
+        return sum(1 for row in self.rows if row.action == "update")
+
+    def error_fields(self) -> dict[str, list[str]]:
+        """Errors as `fields` for the API envelope: "line 3" -> messages."""
+        fields = {"file": list(self.file_errors)} if self.file_errors else {}
+        for row in self.rows:
+            if row.errors:
+                fields[f"line {row.line}"] = [f"{name}: {msg}" for name, msgs in row.errors.items() for msg in msgs]
+        return fields
+
+
+def _decode(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def preview_import(producer_id: int, data: bytes) -> ImportPreview:
+    """Check every row of a CSV against the producer's listings. Writes nothing."""
+    text = _decode(data)
+    if text is None:
+        return ImportPreview([], ["Tệp phải mã hoá UTF-8 (Excel: Lưu thành “CSV UTF-8”) / "
+                                  "The file must be UTF-8 encoded (Excel: save as “CSV UTF-8”)"])
+    if not text.strip():
+        return ImportPreview([], ["Tệp rỗng / The file is empty"])
+    first_line = text.splitlines()[0]
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [h.strip().lower() for h in next(reader)]
+    missing = [c for c in REQUIRED if c not in header]
+    unknown = [h for h in header if h and h not in COLUMNS + READ_ONLY]
+    file_errors = []
+    if missing:
+        file_errors.append(f"Thiếu cột: {', '.join(missing)} / Missing columns: {', '.join(missing)}")
+    if unknown:
+        file_errors.append(f"Cột không xác định: {', '.join(unknown)} / Unknown columns: {', '.join(unknown)}")
+    if len(set(header)) != len(header):
+        file_errors.append("Tên cột bị trùng / Duplicate column names")
+    if file_errors:
+        return ImportPreview([], file_errors)
+
+    category_ids = dict(db.session.execute(sa.select(Category.slug, Category.id)).all())
+    own_ids = set(db.session.scalars(sa.select(Product.id).where(Product.producer_id == producer_id)))
+    rows: list[ImportRow] = []
+    seen_ids: dict[int, int] = {}
+    line = reader.line_num
+    for record in reader:
+        start, line = line + 1, reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(rows) >= MAX_ROWS:
+            return ImportPreview(rows, [f"Tối đa {MAX_ROWS} dòng mỗi lần / At most {MAX_ROWS} rows per import"])
+        values = {name: (record[i].strip() if i < len(record) else "") for i, name in enumerate(header)
+                  if name in COLUMNS}
+        row = ImportRow(line=start, values=values)
+        if len(record) > len(header):
+            row.errors["_"] = ["Dòng có nhiều ô hơn tiêu đề / The row has more cells than the header"]
+        raw_id = values.get("id", "")
+        if raw_id:
+            try:
+                product_id = int(raw_id)
+            except ValueError:
+                product_id = None
+            if product_id is None or product_id not in own_ids:
+                row.errors["id"] = [f"Không có sản phẩm mã {raw_id} trong gian hàng của bạn / "
+                                    f"No listing with id {raw_id} in your shop"]
+            elif product_id in seen_ids:
+                row.errors["id"] = [f"Mã {raw_id} đã có ở dòng {seen_ids[product_id]} / "
+                                    f"id {raw_id} already appears on line {seen_ids[product_id]}"]
+            else:
+                seen_ids[product_id] = start
+                row.action, row.product_id = "update", product_id
+        fields = {k: v for k, v in values.items() if k != "id"}
+        if not fields.get("status"):
+            fields.pop("status", None) if row.action == "update" else fields.update(status="draft")
+        cleaned, errors = clean_product_fields(fields, partial=row.action == "update", category_ids=category_ids)
+        row.values = cleaned
+        row.errors.update(errors)
+        rows.append(row)
+    if not rows:
+        return ImportPreview([], ["Tệp không có dòng dữ liệu / The file has no data rows"])
+    return ImportPreview(rows, [])
+
+
+def apply_import(producer_id: int, actor: User, data: bytes) -> ImportPreview:
+    """Write every row in one transaction, or nothing (ValidationFailed with line numbers)."""
+    preview = preview_import(producer_id, data)
+    if not preview.ok:
+        raise ValidationFailed("Tệp có lỗi, chưa ghi gì / The file has errors; nothing was written",
+                               code="import_invalid", fields=preview.error_fields())
+    products = {p.id: p for p in db.session.scalars(sa.select(Product).where(
+        Product.id.in_([r.product_id for r in preview.rows if r.product_id]))).unique()}
+    try:
+        for row in preview.rows:
+            if row.action == "update":
+                _assign(products[row.product_id], actor, row.values)
+            else:
+                product = Product(slug=unique_slug(Product, row.values["name"], 200), producer_id=producer_id,
+                                  **row.values)
+                db.session.add(product)
+                db.session.flush()  # the next row's unique_slug sees this one
+        audit.record(actor, "products.imported", "producer", producer_id,
+                     after={"created": preview.creates, "updated": preview.updates})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return preview
+
