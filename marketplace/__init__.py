@@ -22,7 +22,8 @@ class MarketplaceApi(Api):
         pass
 
 
-api = MarketplaceApi()
+# Not named `api`: importing the subpackage marketplace.api would rebind that module attribute.
+smorest_api = MarketplaceApi()
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
@@ -92,7 +93,7 @@ def _init_extensions(app: Flask) -> None:
     app.config["RATELIMIT_ENABLED"] = True
     limiter.init_app(app)
     app.config["RATELIMIT_ENABLED"] = rate_limits_enabled
-    api.init_app(app)
+    smorest_api.init_app(app)
     register_error_handlers(app)
     app.before_request(csrf_protect)
     app.after_request(security_headers)
@@ -103,8 +104,11 @@ def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .api import register_api
     from .api.docs import bp as api_docs_bp
+    from .cart.views import bp as cart_bp
     from .catalog.views import bp as catalog_bp
+    from .checkout.views import bp as checkout_bp
     from .health import bp as health_bp
+    from .orders.views import bp as orders_bp
     from .payments.views import bp as payments_bp
     from .payments.webhooks import bp as payment_webhooks_bp
     from .seller.views import bp as seller_bp
@@ -112,11 +116,11 @@ def _register_blueprints(app: Flask) -> None:
     from .storage import bp as media_bp
 
     for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp, media_bp, seller_bp, payments_bp,
-                      payment_webhooks_bp, admin_bp, stats_bp):
+                      payment_webhooks_bp, cart_bp, checkout_bp, orders_bp, admin_bp, stats_bp):
         app.register_blueprint(blueprint)
     # Providers call the webhooks with their own authentication, never with a CSRF token.
     app.config["CSRF_EXEMPT_BLUEPRINTS"].add(payment_webhooks_bp.name)
-    register_api(api)
+    register_api(smorest_api)
 
 
 def _register_cli(app: Flask) -> None:
@@ -128,9 +132,11 @@ def _register_cli(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from .i18n import switch_language_url
     from .money import format_vnd
     from .timeutil import to_local
 
+    app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.filters["vnd"] = format_vnd
     app.jinja_env.filters["local"] = lambda value, fmt="%d/%m/%Y %H:%M": (
         to_local(value).strftime(fmt) if value else ""

@@ -6,11 +6,13 @@ is dropped and rebuilt at the start of the run.
 """
 from __future__ import annotations
 
+import contextvars
 import os
 from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from marketplace import create_app
@@ -103,9 +105,44 @@ def db(ctx):
     return _db
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in production: its own app context, `g`
+    (where Flask-Login caches the user) and database session, even while a test holds
+    an app context (the `db`/`ctx` fixtures) that Flask would otherwise reuse."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    return IsolatedClient(app, app.response_class, use_cookies=True)
+
+
+@pytest.fixture
+def other_client(app):
+    """A second client with its own cookies (e.g. another user, or a Bearer-only app)."""
+    return IsolatedClient(app, app.response_class, use_cookies=True)
+
+
+class FreshContextClient(FlaskClient):
+    """A test client whose every request gets its own application context, as in production.
+
+    With the `ctx`/`db` fixture active, a plain test client's requests reuse the test's
+    application context, so `g` (the signed-in user of Flask-Login, the locale of
+    Flask-Babel) and the database session leak from one request into the next. Here each
+    request runs in an empty `contextvars` context; data the request wrote is read back
+    after `db.session.rollback()` (or `expire_all()`) in the test.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def web(app):
+    """A browser-like client for HTML pages: fresh request state on every request."""
+    return FreshContextClient(app, app.response_class, use_cookies=True)
 
 
 class QueryCounter:

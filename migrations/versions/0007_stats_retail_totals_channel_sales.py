@@ -1,7 +1,7 @@
 """retail totals and other channels' e-commerce sales
 
 Revision ID: 0007_stats
-Revises: 0005pay
+Revises: 0004orders
 Create Date: 2026-11-23 09:02:32.471440
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007_stats'
-down_revision = '0005pay'
+down_revision = '0004orders'
 branch_labels = None
 depends_on = None
 

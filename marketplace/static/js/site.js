@@ -1,1 +1,12 @@
 // Site-wide behaviour. No inline scripts: the Content-Security-Policy forbids them.
+(function () {
+  "use strict";
+  // Filter forms marked data-autosubmit apply as soon as a choice changes.
+  document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
+    form.addEventListener("change", function (event) {
+      if (event.target.matches("select, input[type=checkbox]")) {
+        form.requestSubmit ? form.requestSubmit() : form.submit();
+      }
+    });
+  });
+})();

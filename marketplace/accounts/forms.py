@@ -1,0 +1,41 @@
+"""Web forms for accounts (Flask-WTF: CSRF token included when CSRF is enabled)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField, TelField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from ..validators import normalise_phone
+from .services import MIN_PASSWORD_LENGTH
+
+
+def vietnamese_phone(form, field) -> None:
+    try:
+        field.data = normalise_phone(field.data)
+    except ValueError as exc:
+        raise ValidationError(_l("Enter a Vietnamese phone number, e.g. 0912 345 678.")) from exc
+
+
+class RegisterForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[
+        DataRequired(_l("Please enter your full name.")), Length(max=120, message=_l("At most 120 characters."))])
+    email = EmailField(_l("Email"), validators=[
+        DataRequired(_l("Please enter your email address.")), Length(max=254, message=_l("At most 254 characters.")),
+        Email(_l("Enter a valid email address, e.g. lan@example.vn."), check_deliverability=False)])
+    phone = TelField(_l("Phone"), validators=[DataRequired(_l("Please enter your phone number.")), vietnamese_phone])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Please choose a password.")),
+        Length(min=MIN_PASSWORD_LENGTH, max=200,
+               message=_l("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))])
+    confirm = PasswordField(_l("Repeat the password"), validators=[
+        DataRequired(_l("Please repeat the password.")),
+        EqualTo("password", message=_l("The two passwords do not match."))])
+    submit = SubmitField(_l("Create account"))
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Please enter your email address."))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Please enter your password."))])
+    remember = BooleanField(_l("Keep me signed in"))
+    submit = SubmitField(_l("Log in"))
