@@ -88,6 +88,7 @@ def test_certification_over_the_api_verifies_with_the_official_terms(client, db)
     assert response.json == {"product_id": item.id, "stars": 4, "certificate_no": "QN-2025-010",
                              "level": "province", "issued_on": "2025-02-01", "expires_on": "2028-02-01",
                              "verified": True, "status": "verified", "rejected_reason": None, "ocop_stars": 4}
+    db.session.expire_all()  # the request ran in its own session
     cert = db.session.query(Certificate).one()
     assert cert.verified_by_id == admin.id
     entry = db.session.query(AuditEntry).one()

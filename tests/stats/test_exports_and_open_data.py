@@ -31,6 +31,12 @@ def sales(shop, db):
     return {"from": "2025-01-01", "to": "2025-03-31"}
 
 
+def download(client, url: str):
+    """An export, read whole inside the request (it streams; the test client would otherwise
+    iterate it outside the request's own context)."""
+    return client.get(url, buffered=True)
+
+
 def _csv(response) -> list[list[str]]:
     assert response.status_code == 200
     assert response.data.startswith("\ufeff".encode("utf-8"))  # Excel reads the file as UTF-8
@@ -51,7 +57,7 @@ def test_csv_and_xlsx_exports_match_the_statistics_row_for_row(client, sales, gr
     f.login_as(client, f.user("admin"))
     report = sales_report(date(2025, 1, 1), date(2025, 3, 31), group_by)
     query = f"from={sales['from']}&to={sales['to']}&group_by={group_by}"
-    rows = _csv(client.get(f"/api/v1/admin/exports/sales.csv?{query}"))
+    rows = _csv(download(client, f"/api/v1/admin/exports/sales.csv?{query}"))
     header, body = rows[0], rows[1:]
     assert header[0] == group_by and len(body) == len(report.rows) + 1
     assert [row[0] for row in body[:-1]] == [str(r.key) for r in report.rows]
@@ -60,7 +66,7 @@ def test_csv_and_xlsx_exports_match_the_statistics_row_for_row(client, sales, gr
     assert [[r["value_vnd"], r["gross_vnd"], r["refunds_vnd"], r["orders"], r["units"], r["buyers"], r["producers"]]
             for r in [*api["rows"], api["total"]]] == _expected(report)
 
-    response = client.get(f"/api/v1/admin/exports/sales.xlsx?{query}")
+    response = download(client, f"/api/v1/admin/exports/sales.xlsx?{query}")
     assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
     sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
     cells = [list(r) for r in sheet.iter_rows(values_only=True)]
@@ -70,7 +76,7 @@ def test_csv_and_xlsx_exports_match_the_statistics_row_for_row(client, sales, gr
 
 def test_the_line_export_has_one_row_per_paid_line_with_its_refunds(client, sales, db):
     f.login_as(client, f.user("admin"))
-    rows = _csv(client.get(f"/api/v1/admin/exports/sales.csv?from={sales['from']}&to={sales['to']}&level=lines"))
+    rows = _csv(download(client, f"/api/v1/admin/exports/sales.csv?from={sales['from']}&to={sales['to']}&level=lines"))
     body = rows[1:]
     assert len(body) == 4  # 2 + 1 + 1 lines; the expired order has none
     first = body[0]
@@ -88,7 +94,7 @@ def test_the_line_export_has_one_row_per_paid_line_with_its_refunds(client, sale
 
 def test_the_line_export_as_xlsx_keeps_dates_and_numbers_typed(client, sales):
     f.login_as(client, f.user("admin"))
-    response = client.get(f"/api/v1/admin/exports/sales.xlsx?from={sales['from']}&to={sales['to']}&level=lines")
+    response = download(client, f"/api/v1/admin/exports/sales.xlsx?from={sales['from']}&to={sales['to']}&level=lines")
     cells = [list(r) for r in load_workbook(io.BytesIO(response.data), read_only=True).active.iter_rows(values_only=True)]
     assert len(cells) == 5
     assert cells[1][0].strftime("%Y-%m-%d %H:%M") == "2025-01-31 23:30" and cells[1][12] == 900_000
@@ -157,10 +163,10 @@ def test_names_that_excel_would_run_as_formulas_are_written_as_text(client, shop
                      prod=f.producer("+cmd|' /C calc'!A0"))
     shop.order([(evil, 1)], local(2025, 4, 1, 9, 0))
     f.login_as(client, f.user("admin"))
-    rows = _csv(client.get("/api/v1/admin/exports/sales.csv?from=2025-04-01&to=2025-04-30&level=lines"))
+    rows = _csv(download(client, "/api/v1/admin/exports/sales.csv?from=2025-04-01&to=2025-04-30&level=lines"))
     assert rows[1][2] == "'=HYPERLINK(\"http://x\",\"Trà\")" and rows[1][4] == "'+cmd|' /C calc'!A0"
-    grouped = _csv(client.get("/api/v1/admin/exports/sales.csv?from=2025-04-01&to=2025-04-30&group_by=producer"))
+    grouped = _csv(download(client, "/api/v1/admin/exports/sales.csv?from=2025-04-01&to=2025-04-30&group_by=producer"))
     assert grouped[1][1] == "'+cmd|' /C calc'!A0"
-    response = client.get("/api/v1/admin/exports/sales.xlsx?from=2025-04-01&to=2025-04-30&level=lines")
+    response = download(client, "/api/v1/admin/exports/sales.xlsx?from=2025-04-01&to=2025-04-30&level=lines")
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert sheet["C2"].data_type == "s" and sheet["C2"].value.startswith("'=")
