@@ -160,9 +160,11 @@ def stats_export(date_from, date_to, group_by, level, fmt, output):
 
 def register(app: Flask) -> None:
     from .orders.cli import orders_cli
+    from .search.cli import search_cli
     from .seller.cli import seller_cli
 
     app.cli.add_command(i18n_cli)
+    app.cli.add_command(search_cli)
     app.cli.add_command(seed_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(seller_cli)

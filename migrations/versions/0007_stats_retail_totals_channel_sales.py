@@ -1,7 +1,7 @@
 """retail totals and other channels' e-commerce sales
 
 Revision ID: 0007_stats
-Revises: 0004orders
+Revises: s3a1
 Create Date: 2026-11-23 09:02:32.471440
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007_stats'
-down_revision = '0004orders'
+down_revision = 's3a1'
 branch_labels = None
 depends_on = None
 
