@@ -19,6 +19,7 @@ from marketplace import create_app
 from marketplace.config import normalise_database_url
 from marketplace.extensions import db as _db
 from marketplace.i18n import compile_catalogs
+from tests.stripe_stub import UNREACHABLE_API_BASE, CheckoutTransport
 
 
 def _database_url(tmp_root) -> str:
@@ -62,6 +63,10 @@ def app(tmp_path_factory):
         "UPLOAD_DIR": str(root / "uploads"),
         "MAIL_OUTBOX_DIR": str(root / "outbox"),
         "SERVER_NAME": "localhost",
+        # Card payments work in every test without the network (see tests/stripe_stub.py).
+        "STRIPE_SECRET_KEY": "sk_test_stub",
+        "STRIPE_API_BASE": UNREACHABLE_API_BASE,
+        "STRIPE_HTTP_CLIENT": CheckoutTransport(),
     })
     with app.app_context():
         from flask_migrate import upgrade
@@ -90,6 +95,25 @@ def _clean_tables(request, app):
     """Every test starts with empty tables (and leaves them empty for the next)."""
     yield
     empty_tables(app)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_globals_per_request(app):
+    """The `db`/`ctx` fixtures keep an application context open and Flask reuses it for test-client
+    requests, so `g` (Flask-Login's cached user, Flask-Babel's locale, per-request caches) would
+    leak from one request to the next, even across clients. Start every request with an empty
+    `g`, as a fresh application context would in production."""
+    from flask import g, request_started
+    from flask_babel import refresh as refresh_locale
+
+    def forget(sender, **_extra):
+        for name in list(g):
+            g.pop(name, None)
+        refresh_locale()
+
+    request_started.connect(forget, app)
+    yield
+    request_started.disconnect(forget, app)
 
 
 @pytest.fixture
