@@ -76,6 +76,7 @@ def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
     from .accounts import auth  # noqa: F401  (login loaders)
     from .errors import register_error_handlers
+    from .search import init_app as init_search
     from .security import csrf_protect, security_headers
 
     db.init_app(app)
@@ -95,6 +96,7 @@ def _init_extensions(app: Flask) -> None:
     app.config["RATELIMIT_ENABLED"] = rate_limits_enabled
     smorest_api.init_app(app)
     register_error_handlers(app)
+    init_search(app)
     app.before_request(csrf_protect)
     app.after_request(security_headers)
 

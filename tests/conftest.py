@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import shutil
 from contextlib import contextmanager
 
 import pytest
@@ -78,7 +79,11 @@ def app(tmp_path_factory):
 
 
 def empty_tables(app) -> None:
-    """Delete every row of every table (a module that shares data between its tests calls it at the end)."""
+    """Delete every row of every table and the search index (a module that shares data between
+    its tests calls it at the end)."""
+    index_dir = app.config.get("SEARCH_INDEX_DIR")
+    if index_dir and os.path.isdir(index_dir):
+        shutil.rmtree(index_dir)
     with app.app_context():
         _db.session.remove()
         tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
@@ -92,7 +97,7 @@ def empty_tables(app) -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_tables(request, app):
-    """Every test starts with empty tables (and leaves them empty for the next)."""
+    """Every test starts with empty tables and no search index (and leaves them so for the next)."""
     yield
     empty_tables(app)
 
