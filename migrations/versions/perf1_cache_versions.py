@@ -1,7 +1,7 @@
 """cache versions: the catalogue version that invalidates shared caches and ETags
 
 Revision ID: perf1
-Revises: s3a1
+Revises: 0007_stats
 Create Date: 2026-11-23 09:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'perf1'
-down_revision = 's3a1'
+down_revision = '0007_stats'
 branch_labels = None
 depends_on = None
 
