@@ -397,6 +397,19 @@ def search_figures(stdout: str) -> list[tuple]:
     return figures
 
 
+def export_figures(stdout: str) -> list[tuple]:
+    """bench/export.py prints `export <level> <fmt>: N rows in X s, peak RSS Y MB, ...`;
+    ratios are shares of the issue's budget (60 s, 250 MB for 1,000,000 lines)."""
+    figures = []
+    for level, fmt, rows, seconds, peak in re.findall(
+            r"export (\w+) (\w+): (\d+) rows in ([\d.]+) s, peak RSS ([\d.]+) MB", stdout):
+        figures.append((f"export {level} {fmt} ({int(rows):,} rows): time / 60 s", float(seconds), "s",
+                        float(seconds) / 60, None, {}))
+        figures.append((f"export {level} {fmt}: peak memory / 250 MB", float(peak), "MB", float(peak) / 250, None,
+                        {}))
+    return figures
+
+
 def domain_section(name: str, quick: bool, url: str, figures: list, details: dict) -> None:
     script = ROOT / "bench" / f"{name}.py"
     if not script.exists():
@@ -415,6 +428,8 @@ def domain_section(name: str, quick: bool, url: str, figures: list, details: dic
         database = ensure_database("bench_perf_search")
         if database:
             command += ["--postgres", database]
+    elif name == "export":
+        command += ["--lines", "100000" if quick else "1000000"]
     elif quick:
         command.append("--quick")
     started = time.monotonic()
@@ -428,6 +443,8 @@ def domain_section(name: str, quick: bool, url: str, figures: list, details: dic
         parsed = checkout_figures(done.stdout, ceiling)
     elif name == "search":
         parsed = search_figures(done.stdout)
+    elif name == "export":
+        parsed = export_figures(done.stdout)
     else:
         parsed = [(*fig, {}) for fig in parse_domain_output(done.stdout)]
     if done.returncode != 0:
