@@ -98,6 +98,9 @@ def test_a_forged_or_expired_invitation_is_refused(client, app, db, seller):
 
 
 def test_the_portal_needs_a_seller(client, db):
+    anonymous = client.get("/seller/products")
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    assert client.get("/api/v1/seller/products").status_code == 401
     shopper = factories.user("shopper")
     factories.login_as(client, shopper)
     assert client.get("/seller/products").status_code == 403
