@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi.py
 
-.PHONY: install run serve test migrate seed clean
+.PHONY: install run serve test migrate seed clean browser-deps
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,15 @@ run: seed
 serve: migrate
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
-test: install
+# The browser journeys drive Debian's Chromium; install it when we can (root with apt).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian chromium for the browser journeys..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "NOTE: browser journeys need /usr/bin/chromium (apt-get install chromium)"; fi; }
+
+test: install browser-deps
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 clean:

@@ -105,9 +105,24 @@ def db(ctx):
     return _db
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in production: its own app context, `g`
+    (where Flask-Login caches the user) and database session, even while a test holds
+    an app context (the `db`/`ctx` fixtures) that Flask would otherwise reuse."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    return IsolatedClient(app, app.response_class, use_cookies=True)
+
+
+@pytest.fixture
+def other_client(app):
+    """A second client with its own cookies (e.g. another user, or a Bearer-only app)."""
+    return IsolatedClient(app, app.response_class, use_cookies=True)
 
 
 class FreshContextClient(FlaskClient):

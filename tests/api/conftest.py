@@ -1,36 +1,14 @@
 """A small public catalogue for the API tests."""
 from __future__ import annotations
 
-import contextvars
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from flask.testing import FlaskClient
 
 from marketplace.catalog.models import ProductImage
 from marketplace.timeutil import local_today, utcnow
 from tests import factories as f
-
-
-class IsolatedClient(FlaskClient):
-    """Each request runs in a fresh context, as in production: its own app context, `g`
-    (where Flask-Login caches the user) and database session, even while a test holds
-    an app context (the `db`/`ctx` fixtures) that Flask would otherwise reuse."""
-
-    def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
-
-
-@pytest.fixture
-def client(app):
-    return IsolatedClient(app, app.response_class, use_cookies=True)
-
-
-@pytest.fixture
-def other_client(app):
-    """A second client with its own cookies (e.g. a mobile app using only a Bearer token)."""
-    return IsolatedClient(app, app.response_class, use_cookies=True)
 
 
 @dataclass

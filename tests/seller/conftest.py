@@ -1,11 +1,9 @@
 """Fixtures for the seller portal tests: two producers with one member each, and upload samples."""
 from __future__ import annotations
 
-import contextvars
 from dataclasses import dataclass
 
 import pytest
-from flask.testing import FlaskClient
 
 import factories
 
@@ -49,14 +47,7 @@ def _fresh_login_per_request(app):
     request_started.disconnect(forget, app)
 
 
-class _FreshContextClient(FlaskClient):
-    """Each request in its own empty context, as in production: no `g` or database
-    session (identity map) shared with the test or with the previous request."""
-
-    def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
-
-
 @pytest.fixture
-def fresh_client(app):
-    return _FreshContextClient(app, app.response_class, use_cookies=True)
+def fresh_client(client):
+    """Kept for the seller tests' wording: the project-wide client already isolates requests."""
+    return client
