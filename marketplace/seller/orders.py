@@ -1,0 +1,201 @@
+"""A producer's order parts: the parcels it must confirm, ship and deliver.
+
+Only parts of orders that have been paid are shown (an unpaid order is not the
+producer's to ship yet). Status moves go through the orders domain
+(`orders.services.update_part_status` / `cancel_part`), which locks the order,
+applies the move through `orders.status`, returns stock and triggers refunds.
+Until those services are on main, `_move_with_status_rules` does the same on top of
+`orders.status` (the one place statuses change) and `payments.services.refund_part`.
+"""
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
+
+from ..accounts.models import User
+from ..catalog.models import Product
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..extensions import db
+from ..orders.models import Order, OrderEvent, OrderPart
+from ..orders.status import (allowed_part_moves, apply_order_transition, apply_part_transition,
+                             settle_order_from_parts)
+from ..timeutil import isoformat_local, utcnow
+
+try:  # the orders domain's fulfilment services, once landed
+    from ..orders import services as order_services
+except ImportError:
+    order_services = None
+try:
+    from ..orders.carriers import CARRIERS
+except ImportError:
+    CARRIERS = {}
+FALLBACK_CARRIERS = {"ghn": "Giao Hàng Nhanh (GHN)", "viettelpost": "Viettel Post",
+                     "vnpost": "VNPost (Bưu điện Việt Nam)", "ghtk": "Giao Hàng Tiết Kiệm (GHTK)",
+                     "jt": "J&T Express", "other": "Khác / Other"}
+TRACKING_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{3,59}$")
+
+# The portal's tabs: a name -> the part statuses it shows.
+PART_FILTERS: dict[str, tuple[str, ...]] = {
+    "new": ("pending",),
+    "to_ship": ("confirmed",),
+    "shipped": ("shipped",),
+    "done": ("delivered",),
+    "cancelled": ("cancelled", "refunded"),
+}
+# What a seller may do to a part (refunds are the payments domain's).
+SELLER_MOVES = ("confirmed", "shipped", "delivered", "cancelled")
+
+
+def parts_query(producer_id: int, part_filter: str | None = None) -> sa.Select:
+    query = (sa.select(OrderPart).join(Order, Order.id == OrderPart.order_id)
+             .where(OrderPart.producer_id == producer_id, Order.paid_at.is_not(None))
+             .options(contains_eager(OrderPart.order).selectinload(Order.events)))
+    if part_filter in PART_FILTERS:
+        query = query.where(OrderPart.status.in_(PART_FILTERS[part_filter]))
+    return query
+
+
+def list_parts(producer_id: int, part_filter: str | None = None, page: int = 1,
+               per_page: int = 20) -> tuple[list[OrderPart], int]:
+    """One page of the producer's parts, newest payment first (constant number of queries)."""
+    per_page = max(1, min(per_page, 100))
+    query = parts_query(producer_id, part_filter)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    items = list(db.session.scalars(query.order_by(Order.paid_at.desc(), OrderPart.id.desc())
+                                    .limit(per_page).offset((max(page, 1) - 1) * per_page)).unique())
+    return items, total
+
+
+def filter_counts(producer_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        sa.select(OrderPart.status, sa.func.count()).join(Order, Order.id == OrderPart.order_id)
+        .where(OrderPart.producer_id == producer_id, Order.paid_at.is_not(None)).group_by(OrderPart.status)).all()
+    by_status = dict(rows)
+    return {name: sum(by_status.get(s, 0) for s in statuses) for name, statuses in PART_FILTERS.items()}
+
+
+def get_part(producer_id: int, part_id) -> OrderPart:
+    """The producer's own part of a paid order, or NotFound (also for another producer's id)."""
+    try:
+        part_id = int(part_id)
+    except (TypeError, ValueError):
+        part_id = 0
+    part = db.session.scalars(parts_query(producer_id).where(OrderPart.id == part_id)).first()
+    if part is None:
+        raise NotFound("Không tìm thấy đơn hàng / Order not found")
+    return part
+
+
+def history(part: OrderPart) -> list[OrderEvent]:
+    return [e for e in part.order.events if e.part_id == part.id]
+
+
+def seller_moves(part: OrderPart) -> list[str]:
+    """The moves to offer for this part: legal now (orders.status) and a seller's to make."""
+    if part.order.status != "paid":
+        return []
+    allowed = allowed_part_moves(part)
+    return [move for move in SELLER_MOVES if move in allowed]
+
+
+def move_part(part: OrderPart, actor: User, target: str, carrier: str | None = None,
+              tracking_number: str | None = None, note: str = "") -> OrderPart:
+    """confirmed | shipped (carrier + tracking number) | delivered | cancelled (a reason is required).
+
+    Illegal moves raise IllegalTransition / Conflict (409); a cancelled paid part returns
+    its stock and is refunded through the payments domain (orders.services.cancel_part).
+    """
+    target = (target or "").strip()
+    if target not in SELLER_MOVES:
+        raise ValidationFailed("Trạng thái phải là confirmed, shipped, delivered hoặc cancelled / "
+                               "Status must be confirmed, shipped, delivered or cancelled",
+                               fields={"status": ["confirmed, shipped, delivered, cancelled"]})
+    note = (note or "").strip()
+    if target == "cancelled" and not note:
+        message = "Vui lòng nêu lý do huỷ / Please give a reason for cancelling"
+        raise ValidationFailed(message, fields={"reason": [message]})
+    if order_services is not None and hasattr(order_services, "update_part_status"):
+        moved = order_services.update_part_status(part, target, actor, carrier=carrier,
+                                                  tracking_number=tracking_number, note=note)
+    else:
+        moved = _move_with_status_rules(part, actor, target, carrier, tracking_number, note)
+    # cancel_part asks the payments domain for the refund after its own transaction
+    # (payments.refund_part "runs in the caller's transaction"): keep that refund.
+    db.session.commit()
+    return moved
+
+
+def carriers() -> list[tuple[str, str]]:
+    if CARRIERS:
+        return [(c.code, c.name) for c in CARRIERS.values()]
+    return list(FALLBACK_CARRIERS.items())
+
+
+def _move_with_status_rules(part: OrderPart, actor, target: str, carrier, tracking_number, note: str) -> OrderPart:
+    """The move under the order row's lock, through orders.status; cancelling returns the part's
+    stock and refunds it through the payments domain (all in one transaction)."""
+    if len(note) > 500:
+        raise ValidationFailed("Ghi chú tối đa 500 ký tự / Note must be at most 500 characters",
+                               fields={"reason": ["≤ 500"]})
+    if target == "shipped":
+        errors = {}
+        carrier = (carrier or "").strip().lower()
+        tracking_number = re.sub(r"\s+", "", tracking_number or "")
+        if carrier not in dict(carriers()):
+            errors["carrier"] = ["Chọn đơn vị vận chuyển / Choose the carrier"]
+        if not TRACKING_NUMBER.match(tracking_number):
+            errors["tracking_number"] = ["Mã vận đơn 4–60 ký tự chữ và số / Tracking number: 4–60 letters and digits"]
+        if errors:
+            raise ValidationFailed("Cần đơn vị vận chuyển và mã vận đơn / Carrier and tracking number required",
+                                   fields=errors)
+    order = db.session.scalars(sa.select(Order).where(Order.id == part.order_id).with_for_update()
+                               .execution_options(populate_existing=True)).one()
+    if order.status != "paid":
+        raise Conflict(f"Đơn đang ở trạng thái {order.status}, chưa thể xử lý / "
+                       f"The order is {order.status}; its parts cannot move now", code="invalid_transition")
+    part = next(p for p in order.parts if p.id == part.id)
+    apply_part_transition(part, target, actor, note)  # IllegalTransition (409) for an illegal move
+    if target == "shipped":
+        part.carrier, part.tracking_number, part.shipped_at = carrier, tracking_number, utcnow()
+    elif target == "delivered":
+        part.delivered_at = utcnow()
+    elif target == "cancelled":
+        for line in sorted(part.lines, key=lambda line: line.product_id):
+            db.session.execute(sa.update(Product).where(Product.id == line.product_id)
+                               .values(stock=Product.stock + line.quantity))
+        if all(p.status in ("cancelled", "refunded") for p in order.parts):
+            apply_order_transition(order, "cancelled", actor, note)
+            order.cancelled_at = utcnow()
+        from ..payments.services import refund_part
+
+        refund_part(part, actor, note)
+    settle_order_from_parts(order, actor)
+    db.session.commit()
+    return part
+
+
+def _items(part: OrderPart) -> list[dict]:
+    return [{"product_id": line.product_id, "name": line.product_name, "unit": line.unit,
+             "quantity": line.quantity, "unit_price_vnd": line.unit_price_vnd,
+             "line_total_vnd": line.line_total_vnd} for line in part.lines]
+
+
+def part_json(part: OrderPart) -> dict:
+    """The seller's view of a part: API.md's part, with its order's shipping details."""
+    order = part.order
+    body = {"id": part.id, "producer": {"id": part.producer.id, "name": part.producer.name},
+            "status": part.status, "items": _items(part), "subtotal_vnd": part.subtotal_vnd,
+            "shipping_vnd": part.shipping_vnd, "total_vnd": part.total_vnd,
+            "tracking": {"carrier": part.carrier, "number": part.tracking_number},
+            "history": [{"status": e.to_status, "at": isoformat_local(e.created_at), "note": e.note}
+                        for e in history(part)]}
+    body["order"] = {"code": order.code, "status": order.status, "paid_at": isoformat_local(order.paid_at),
+                     "contact": {"full_name": order.contact_name, "phone": order.contact_phone,
+                                 "email": order.contact_email},
+                     "shipping_address": {"line1": order.ship_line1, "ward": order.ship_ward,
+                                          "province": order.ship_province},
+                     "note": order.note}
+    body["allowed_moves"] = seller_moves(part)
+    return body
