@@ -103,15 +103,18 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .api import register_api
     from .api.docs import bp as api_docs_bp
+    from .cart.views import bp as cart_bp
     from .catalog.views import bp as catalog_bp
+    from .checkout.views import bp as checkout_bp
     from .health import bp as health_bp
+    from .orders.views import bp as orders_bp
     from .payments.views import bp as payments_bp
     from .payments.webhooks import bp as payment_webhooks_bp
     from .seller.views import bp as seller_bp
     from .storage import bp as media_bp
 
     for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp, media_bp, seller_bp, payments_bp,
-                      payment_webhooks_bp):
+                      payment_webhooks_bp, cart_bp, checkout_bp, orders_bp):
         app.register_blueprint(blueprint)
     # Providers call the webhooks with their own authentication, never with a CSRF token.
     app.config["CSRF_EXEMPT_BLUEPRINTS"].add(payment_webhooks_bp.name)

@@ -97,9 +97,11 @@ def _find_producer(ref: str):
 
 
 def register(app: Flask) -> None:
+    from .orders.cli import orders_cli
     from .seller.cli import seller_cli
 
     app.cli.add_command(i18n_cli)
     app.cli.add_command(seed_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(seller_cli)
+    app.cli.add_command(orders_cli)

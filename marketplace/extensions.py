@@ -35,8 +35,10 @@ def rate_limits_switched_off() -> bool:
 
 
 def select_locale():
-    from flask import session
+    from flask import has_request_context, session
 
+    if not has_request_context():  # CLI jobs and background work (e.g. emails from cron)
+        return "vi"
     lang = request.args.get("lang") or session.get("lang")
     if lang in ("vi", "en"):
         return lang

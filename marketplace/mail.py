@@ -58,3 +58,43 @@ def send_email(to, subject: str, text: str, html: str | None = None) -> bool:
     if not to:
         return False
     return deliver(build_message(to, subject, text, html))
+
+
+# --- messages that must wait for the transaction they describe ----------------------------------
+
+_OUTBOX_KEY = "mail_after_commit"
+
+
+def send_after_commit(to, subject: str, text: str, html: str | None = None) -> None:
+    """Queue a message to go out once the current database transaction commits.
+
+    A rolled-back transaction drops its messages (no "order placed" mail for an
+    order that was never written), and a mail failure happens after the commit,
+    so it can never roll the business change back.
+    """
+    from .extensions import db
+
+    if not to:
+        return
+    db.session().info.setdefault(_OUTBOX_KEY, []).append(build_message(to, subject, text, html))
+
+
+def _deliver_queued(session) -> None:
+    for msg in session.info.pop(_OUTBOX_KEY, ()):
+        deliver(msg)
+
+
+def _drop_queued(session) -> None:
+    session.info.pop(_OUTBOX_KEY, None)
+
+
+def _listen() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "after_commit", _deliver_queued):
+        event.listen(Session, "after_commit", _deliver_queued)
+        event.listen(Session, "after_rollback", _drop_queued)
+
+
+_listen()

@@ -16,6 +16,9 @@ API_MODULES: tuple[str, ...] = (
     "health",
     "seller",
     "payments",
+    "cart",
+    "checkout",
+    "orders",
 )
 
 

@@ -70,6 +70,8 @@ class OrderPart(TimestampMixin, db.Model):
     tracking_number: Mapped[str | None] = mapped_column(sa.String(60))
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set once, by the conditional UPDATE that wins the right to put this part's stock back.
+    stock_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     order = relationship(Order, back_populates="parts")
     producer = relationship("Producer", lazy="joined")

@@ -23,6 +23,7 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..money import format_vnd
 from ..orders.models import Order, OrderPart
+from ..orders.services import expire_order, mark_order_paid
 from ..timeutil import UTC, isoformat_local, to_local, utcnow
 from . import notify
 from .bank import BankNotification
@@ -37,43 +38,15 @@ PAID_ORDER_STATUSES = ("paid", "completed", "refunded")
 
 # ---- orders interlock --------------------------------------------------------------------
 
-def _orders_services():
-    try:
-        from ..orders import services
-    except ImportError:  # the orders package has not landed its services yet
-        return None
-    return services
-
-
 def _mark_order_paid(order: Order, paid_at: datetime, actor: str, note: str) -> None:
-    services = _orders_services()
-    if services is not None and hasattr(services, "mark_order_paid"):
-        services.mark_order_paid(order, paid_at, actor, note)
-    else:  # minimal stand-in until orders.services.mark_order_paid exists
-        from ..orders.status import apply_order_transition
-
-        apply_order_transition(order, "paid", actor, note)
-        order.paid_at = paid_at
-    if order.paid_at is None:
-        order.paid_at = paid_at
+    """The orders domain moves the order to paid (history, units sold, producers told) in this
+    transaction; the shopper's receipt is `notify.payment_received`."""
+    mark_order_paid(order, paid_at, actor, note, commit=False, notify_shopper=False)
 
 
 def _expire_order(order: Order) -> None:
-    services = _orders_services()
-    if services is not None and hasattr(services, "expire_order"):
-        services.expire_order(order)
-        return
-    # minimal stand-in until orders.services.expire_order exists: expire and release stock once
-    from ..catalog.models import Product
-    from ..orders.status import apply_order_transition
-
-    apply_order_transition(order, "expired", "system", "payment window closed")
-    if order.stock_released_at is None:
-        for part in order.parts:
-            for line in sorted(part.lines, key=lambda ln: ln.product_id):
-                db.session.execute(sa.update(Product).where(Product.id == line.product_id)
-                                   .values(stock=Product.stock + line.quantity))
-        order.stock_released_at = utcnow()
+    """Expire an unpaid order and release its stock once, in this transaction."""
+    expire_order(order, note="payment window closed", commit=False)
 
 
 # ---- access for guests --------------------------------------------------------------------

@@ -1,0 +1,35 @@
+"""Checkout: one order with a part per seller, stock reserved, payment started."""
+from __future__ import annotations
+
+from flask_login import current_user
+
+from ..cart.context import current_cart
+from ..checkout import services
+from ..checkout.schemas import CheckoutResultSchema, CheckoutSchema
+from ..orders.context import remember_guest_order
+from ..orders.presenters import order_dict
+from ..orders.services import get_order
+from .common import ApiBlueprint
+
+blp = ApiBlueprint("checkout_api", __name__, description="Checkout (guests welcome)")
+
+
+@blp.route("/checkout", methods=["POST"])
+@blp.arguments(CheckoutSchema)
+@blp.response(201, CheckoutResultSchema)
+@blp.errors(404, 409, 422)
+def checkout(data):
+    """Place an order from the cart, or from `items` when given
+
+    409 when a product lacks stock (the error names the product and adds `product_id`,
+    `product_name`, `available`, `requested`) or is no longer for sale; nothing is created.
+    """
+    details = services.validate_details(data["contact"], data["shipping_address"], data["payment_method"],
+                                        data.get("note"))
+    cart = current_cart()
+    from_cart = data.get("items") is None
+    items = services.cart_items(cart) if from_cart else data["items"]
+    order = services.place_order(details, items, user=current_user, cart=cart if from_cart else None)
+    remember_guest_order(order.code)
+    payment = services.start_payment(order)
+    return {"order": order_dict(get_order(order.code)), "payment": payment}

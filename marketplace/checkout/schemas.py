@@ -1,0 +1,53 @@
+"""marshmallow schemas of `POST /checkout`."""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from ..api.payments import VietQRSchema
+from ..cart.services import MAX_LINE_QUANTITY
+from ..orders.models import PAYMENT_METHODS
+from ..orders.schemas import OrderContactSchema, OrderSchema, ShippingAddressSchema
+
+
+class CheckoutItemSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    product_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_LINE_QUANTITY))
+
+
+class CheckoutSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    contact = fields.Nested(OrderContactSchema, required=True)
+    shipping_address = fields.Nested(ShippingAddressSchema, required=True)
+    payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    items = fields.List(fields.Nested(CheckoutItemSchema), load_default=None,
+                        validate=validate.Length(min=1, max=50),
+                        metadata={"description": "buy these instead of the cart's contents"})
+
+
+class PaymentErrorSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+
+
+class PaymentSchema(Schema):
+    """The Payment object of API.md: what the shopper needs to pay (built by the payments domain)."""
+
+    method = fields.String()
+    status = fields.String()
+    amount_vnd = fields.Integer()
+    page_url = fields.String(metadata={"description": "the order's payment page (works for guests too)"})
+    checkout_url = fields.String(metadata={"description": "stripe: the hosted checkout page"})
+    vietqr = fields.Nested(VietQRSchema, metadata={"description": "vietqr: the QR payload, account and reference"})
+    error = fields.Nested(PaymentErrorSchema, metadata={
+        "description": "set when the payment could not be started (the order stays; retry from page_url)"})
+
+
+class CheckoutResultSchema(Schema):
+    order = fields.Nested(OrderSchema)
+    payment = fields.Nested(PaymentSchema)

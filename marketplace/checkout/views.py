@@ -1,0 +1,54 @@
+"""The checkout page: contact, two-tier address, payment method; then the order page."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..cart.context import current_cart
+from ..cart.services import InsufficientStock, ProductUnavailable, price_cart
+from ..errors import DomainError, ValidationFailed
+from ..orders.context import remember_guest_order
+from . import services
+from .forms import CheckoutForm
+
+bp = Blueprint("checkout", __name__)
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+def checkout():
+    cart = current_cart()
+    priced = price_cart(cart)
+    if not priced.lines:
+        flash(_("Your cart is empty."), "info")
+        return redirect(url_for("cart.show"))
+    form = CheckoutForm()
+    if not form.is_submitted() and current_user.is_authenticated:
+        form.full_name.data = current_user.full_name
+        form.email.data = current_user.email
+        form.phone.data = current_user.phone
+    if form.validate_on_submit():
+        try:
+            details = services.validate_details(
+                {"full_name": form.full_name.data, "phone": form.phone.data, "email": form.email.data},
+                {"line1": form.line1.data, "ward": form.ward.data, "province": form.province.data},
+                form.payment_method.data, form.note.data)
+            order = services.place_order(details, services.cart_items(cart), user=current_user, cart=cart)
+        except ValidationFailed as exc:
+            for key, messages in (exc.fields or {}).items():
+                field = getattr(form, CheckoutForm.FIELD_OF.get(key, ""), None)
+                if field is not None:
+                    field.errors = list(field.errors or []) + list(messages)
+            flash(exc.message, "error")
+        except (InsufficientStock, ProductUnavailable) as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("cart.show"))
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            remember_guest_order(order.code)
+            payment = services.start_payment(order)
+            if payment.get("checkout_url"):
+                return redirect(payment["checkout_url"])
+            return redirect(url_for("orders.detail", code=order.code, placed=1))
+    return render_template("checkout/checkout.html", form=form, cart=priced)

@@ -1,0 +1,121 @@
+"""marshmallow schemas of the order shapes in API.md (documented in the OpenAPI file)."""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+
+class OrderProducerSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class OrderItemSchema(Schema):
+    product_id = fields.Integer()
+    name = fields.String()
+    unit = fields.String()
+    unit_price_vnd = fields.Integer()
+    quantity = fields.Integer()
+    line_total_vnd = fields.Integer()
+
+
+class TrackingSchema(Schema):
+    carrier = fields.String(allow_none=True, metadata={"description": "ghn, viettelpost, vnpost, ghtk, jt, other"})
+    carrier_name = fields.String(allow_none=True)
+    number = fields.String(allow_none=True)
+    url = fields.String(allow_none=True, metadata={"description": "the carrier's own tracking page"})
+    shipped_at = fields.String(allow_none=True)
+    delivered_at = fields.String(allow_none=True)
+
+
+class HistorySchema(Schema):
+    status = fields.String()
+    at = fields.String()
+    note = fields.String()
+
+
+class PartSchema(Schema):
+    id = fields.Integer()
+    producer = fields.Nested(OrderProducerSchema)
+    status = fields.String(metadata={"description": "pending, confirmed, shipped, delivered, cancelled, refunded"})
+    items = fields.List(fields.Nested(OrderItemSchema))
+    subtotal_vnd = fields.Integer()
+    shipping_vnd = fields.Integer()
+    total_vnd = fields.Integer()
+    tracking = fields.Nested(TrackingSchema)
+    history = fields.List(fields.Nested(HistorySchema))
+
+
+class OrderContactSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    full_name = fields.String(required=True, validate=validate.Length(max=120))
+    phone = fields.String(required=True, validate=validate.Length(max=30))
+    email = fields.String(required=True, validate=validate.Length(max=254))
+
+
+class ShippingAddressSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    line1 = fields.String(required=True, validate=validate.Length(max=255),
+                          metadata={"description": "house number, street, hamlet"})
+    ward = fields.String(required=True, validate=validate.Length(max=120), metadata={"description": "ward or commune"})
+    province = fields.String(required=True, validate=validate.Length(max=120))
+
+
+class OrderPaymentSchema(Schema):
+    method = fields.String()
+    status = fields.String(metadata={"description": "unpaid, paid, partially_refunded, refunded"})
+    amount_vnd = fields.Integer()
+    reference = fields.String()
+    due_at = fields.String()
+    paid_at = fields.String(allow_none=True)
+
+
+class OrderSchema(Schema):
+    code = fields.String()
+    status = fields.String(metadata={"description": "pending_payment, paid, completed, cancelled, expired, refunded"})
+    created_at = fields.String()
+    contact = fields.Nested(OrderContactSchema)
+    shipping_address = fields.Nested(ShippingAddressSchema)
+    note = fields.String()
+    subtotal_vnd = fields.Integer()
+    shipping_vnd = fields.Integer()
+    total_vnd = fields.Integer()
+    payment = fields.Nested(OrderPaymentSchema)
+    parts = fields.List(fields.Nested(PartSchema))
+    history = fields.List(fields.Nested(HistorySchema))
+
+
+class CancelArgsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class TrackArgsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    phone = fields.String(required=True, validate=validate.Length(max=30))
+
+
+class TrackingPartSchema(PartSchema):
+    class Meta:
+        exclude = ("subtotal_vnd", "shipping_vnd", "total_vnd")
+
+
+class PublicPaymentSchema(Schema):
+    method = fields.String()
+    status = fields.String()
+
+
+class PublicTrackingSchema(Schema):
+    code = fields.String()
+    status = fields.String()
+    created_at = fields.String()
+    payment = fields.Nested(PublicPaymentSchema)
+    parts = fields.List(fields.Nested(TrackingPartSchema))
+    history = fields.List(fields.Nested(HistorySchema))

@@ -1,0 +1,452 @@
+"""Order rules after checkout: payment, cancellation, expiry, fulfilment, and who may see what.
+
+Every change to an existing order starts by locking the order row with a
+conditional UPDATE (`_lock_order`): it waits for any other writer of the same
+order, refuses when the order is no longer in an expected status, and then
+re-reads the order and its parts. Locks are always taken order row first, then
+product rows in id order, so concurrent operations cannot deadlock, and a
+part's status is only ever changed under its order's lock (so "all parts
+delivered -> completed" cannot be missed by two sellers delivering at once).
+
+Statuses change only through `orders.status`; stock goes back exactly once per
+part (`OrderPart.stock_released_at`, claimed by a conditional UPDATE) and the
+order records when it was fully released (`Order.stock_released_at`).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import selectinload
+
+from ..catalog.models import Product
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..extensions import db
+from ..timeutil import utcnow
+from ..transactions import run_in_transaction
+from ..validators import normalise_phone
+from . import notifications
+from .carriers import CARRIERS, TRACKING_NUMBER
+from .models import Order, OrderEvent, OrderPart
+from .status import (IllegalTransition, apply_order_transition, apply_part_transition,
+                     settle_order_from_parts)
+
+log = logging.getLogger(__name__)
+
+# --- codes ---------------------------------------------------------------------------------------
+
+# Upper-case letters and digits without look-alikes (0/O, 1/I/L, U/V): easy to read out on the phone.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ23456789"
+CODE_LENGTH = 10  # 29**10 ≈ 4·10^14 codes: not guessable, and tracking also needs the phone number
+_CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+LIVE_PART = ("pending", "confirmed", "shipped", "delivered")
+CANCELLABLE_PART = ("pending", "confirmed")
+
+
+def new_order_code() -> str:
+    """A random order code shown as two groups of five, e.g. `7KM4P-Q9XDA`."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def normalise_code(text: str | None) -> str | None:
+    """Accept a code typed any way (`7km4p q9xda`, `7KM4PQ9XDA`); None if it cannot be one."""
+    raw = re.sub(r"[^0-9A-Za-z]", "", str(text or "")).upper()
+    if not _CODE_RE.match(raw):
+        return None
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def payment_window(method: str) -> timedelta:
+    cfg = current_app.config
+    minutes = cfg["PAYMENT_WINDOW_STRIPE_MIN"] if method == "stripe" else cfg["PAYMENT_WINDOW_VIETQR_MIN"]
+    return timedelta(minutes=minutes)
+
+
+# --- locking and stock ---------------------------------------------------------------------------
+
+
+def _load_order(order_id: int) -> Order:
+    return db.session.execute(
+        sa.select(Order).where(Order.id == order_id)
+        .options(selectinload(Order.parts).selectinload(OrderPart.lines))
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _lock_order(order_id: int, statuses: Iterable[str], target: str, extra=None) -> Order:
+    """Lock the order row if its status is one of `statuses`, then re-read it.
+
+    Raises IllegalTransition (409) naming the order's actual status otherwise.
+    """
+    condition = [Order.id == order_id, Order.status.in_(tuple(statuses))]
+    if extra is not None:
+        condition.append(extra)
+    result = db.session.execute(sa.update(Order).where(*condition).values(updated_at=utcnow())
+                                .execution_options(synchronize_session=False))
+    order = _load_order(order_id)
+    if result.rowcount != 1:
+        raise IllegalTransition("order", order.status, target)
+    return order
+
+
+def _claim_release(model, row_id: int) -> datetime | None:
+    """Stamp `stock_released_at` on one row if still unset; the time if this call won, else None."""
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(model).where(model.id == row_id, model.stock_released_at.is_(None))
+        .values(stock_released_at=now).execution_options(synchronize_session=False))
+    return now if result.rowcount == 1 else None
+
+
+def _release_part_stock(part: OrderPart) -> bool:
+    """Put a part's quantities back on the shelf, once. True if this call did it."""
+    released_at = _claim_release(OrderPart, part.id)
+    if released_at is None:
+        return False
+    for line in sorted(part.lines, key=lambda l: l.product_id):
+        db.session.execute(sa.update(Product).where(Product.id == line.product_id)
+                           .values(stock=Product.stock + line.quantity)
+                           .execution_options(synchronize_session=False))
+    part.stock_released_at = released_at
+    return True
+
+
+def _release_order_stock(order: Order) -> bool:
+    """Release every part's stock, once for the whole order. True if this call did it."""
+    released_at = _claim_release(Order, order.id)
+    if released_at is None:
+        return False
+    for part in order.parts:
+        _release_part_stock(part)
+    order.stock_released_at = released_at
+    return True
+
+
+# --- payment -------------------------------------------------------------------------------------
+
+
+def mark_order_paid(order: Order, paid_at: datetime, actor="system", note: str = "", commit: bool = True,
+                    notify_shopper: bool = True) -> Order:
+    """pending_payment -> paid at the provider's time `paid_at`; counts the units sold and
+    emails the shopper and each producer (after commit).
+
+    With commit=False the caller's transaction (e.g. a webhook that also records the
+    provider's event id) commits it; the emails still wait for that commit. The payments
+    domain sends its own receipt to the shopper and passes notify_shopper=False.
+    """
+    if paid_at.tzinfo is None:
+        raise ValueError("paid_at must be timezone-aware")
+    order_id = order.id
+
+    def work() -> Order:
+        locked = _lock_order(order_id, ("pending_payment",), "paid")
+        apply_order_transition(locked, "paid", actor, note)
+        locked.paid_at = paid_at
+        locked.payment_status = "paid"
+        sold: dict[int, int] = {}
+        for part in locked.parts:
+            for line in part.lines:
+                sold[line.product_id] = sold.get(line.product_id, 0) + line.quantity
+        for product_id in sorted(sold):
+            db.session.execute(sa.update(Product).where(Product.id == product_id)
+                               .values(sold_count=Product.sold_count + sold[product_id])
+                               .execution_options(synchronize_session=False))
+        if notify_shopper:
+            notifications.order_paid(locked)
+        for part in locked.parts:
+            notifications.producer_new_part(part)
+        return locked
+
+    return run_in_transaction(work) if commit else work()
+
+
+def _refund_cancelled_parts(part_ids: list[int], actor, reason: str) -> None:
+    """Give back what was paid for cancelled parts, each in its own transaction after the
+    cancellation has committed (a provider outage never undoes a cancellation; the
+    payments domain makes a repeated refund of the same part a no-op)."""
+    from ..payments.gateways import PaymentProviderError
+    from ..payments.services import refund_part
+
+    for part_id in part_ids:
+        part = db.session.get(OrderPart, part_id)
+        try:
+            refund_part(part, actor, reason)
+            db.session.commit()
+        except PaymentProviderError:
+            db.session.rollback()
+            log.warning("refund of part %s of order %s failed; an admin retries it", part_id, part.order_id)
+
+
+# --- cancellation and expiry ---------------------------------------------------------------------
+
+
+def cancel_order(order: Order, actor, reason: str = "") -> Order:
+    """Cancel a whole order while it is unpaid, or paid with nothing shipped yet.
+
+    Releases the stock once; a paid order's parts are then refunded.
+    """
+    reason = _clean_note(reason)
+    order_id = order.id
+
+    def work():
+        locked = _lock_order(order_id, ("pending_payment", "paid"), "cancelled")
+        shipped = [p for p in locked.parts if p.status in ("shipped", "delivered")]
+        if shipped:
+            raise Conflict("Đơn đã có kiện được gửi đi, không thể huỷ cả đơn / "
+                           "Part of this order has already shipped; it can no longer be cancelled",
+                           code="already_shipped")
+        was_paid = locked.status == "paid"
+        cancelled = [p for p in locked.parts if p.status in CANCELLABLE_PART]
+        for part in cancelled:
+            apply_part_transition(part, "cancelled", actor, reason)
+        apply_order_transition(locked, "cancelled", actor, reason)
+        locked.cancelled_at = utcnow()
+        _release_order_stock(locked)
+        notifications.order_cancelled(locked, cancelled, reason)
+        return locked, ([p.id for p in cancelled] if was_paid else [])
+
+    locked, to_refund = run_in_transaction(work)
+    _refund_cancelled_parts(to_refund, actor, reason)
+    return locked
+
+
+def cancel_part(part: OrderPart, actor, reason: str = "") -> OrderPart:
+    """Cancel one producer's part of a paid order before it ships; refunds it.
+
+    The order is cancelled too when no live part is left (an unpaid order is
+    cancelled as a whole with `cancel_order`).
+    """
+    reason = _clean_note(reason)
+    order_id, part_id = part.order_id, part.id
+
+    def work():
+        locked = _lock_order(order_id, ("paid",), "cancelled")
+        target = next(p for p in locked.parts if p.id == part_id)
+        apply_part_transition(target, "cancelled", actor, reason)
+        _release_part_stock(target)
+        if not any(p.status in LIVE_PART for p in locked.parts):
+            apply_order_transition(locked, "cancelled", actor, reason)
+            locked.cancelled_at = utcnow()
+            _release_order_stock(locked)
+        else:
+            settle_order_from_parts(locked, actor)
+        notifications.order_cancelled(locked, [target], reason)
+        return target
+
+    try:
+        cancelled = run_in_transaction(work)
+    except IllegalTransition as exc:
+        if exc.kind == "order" and exc.current == "pending_payment":
+            raise Conflict("Đơn chưa thanh toán: hãy huỷ cả đơn / The order is not paid yet: cancel the whole order",
+                           code="order_not_paid") from exc
+        raise
+    _refund_cancelled_parts([cancelled.id], actor, reason)
+    return cancelled
+
+
+def expire_order(order: Order, only_if_due: bool = False, now: datetime | None = None,
+                 note: str = "payment window ended", commit: bool = True) -> bool:
+    """pending_payment -> expired, parts cancelled, stock released (once).
+
+    Returns False when the order is no longer waiting for payment (paid meanwhile,
+    already expired by another process, …). `only_if_due` also requires the payment
+    window to have ended (what `flask orders expire-unpaid` uses; a provider telling
+    us its checkout session expired does not need it). With commit=False it runs in the
+    caller's transaction (the Stripe webhook's).
+    """
+    now = now or utcnow()
+    order_id = order.id
+
+    def work() -> bool:
+        try:
+            locked = _lock_order(order_id, ("pending_payment",), "expired",
+                                 Order.payment_due_at <= now if only_if_due else None)
+        except IllegalTransition:
+            return False
+        for part in locked.parts:
+            if part.status in CANCELLABLE_PART:
+                apply_part_transition(part, "cancelled", "system", note)
+        apply_order_transition(locked, "expired", "system", note)
+        locked.cancelled_at = now
+        _release_order_stock(locked)
+        notifications.order_cancelled(locked, list(locked.parts), note)
+        return True
+
+    return run_in_transaction(work) if commit else work()
+
+
+def due_unpaid_order_ids(now: datetime | None = None, limit: int | None = None) -> list[int]:
+    now = now or utcnow()
+    query = (sa.select(Order.id).where(Order.status == "pending_payment", Order.payment_due_at <= now)
+             .order_by(Order.payment_due_at, Order.id))
+    if limit:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def expire_unpaid(order_ids: Iterable[int], now: datetime | None = None) -> int:
+    """Expire the given orders if still unpaid and due; returns how many this call expired.
+
+    Safe to run on several machines at once: each order is claimed by its row lock
+    and its stock released by a conditional UPDATE, so each is expired once.
+    """
+    now = now or utcnow()
+    expired = 0
+    for order_id in order_ids:
+        order = db.session.get(Order, order_id)
+        if order is not None and expire_order(order, only_if_due=True, now=now):
+            expired += 1
+    return expired
+
+
+# --- fulfilment ----------------------------------------------------------------------------------
+
+
+def _clean_note(note: str | None, limit: int = 500) -> str:
+    note = (note or "").strip()
+    if len(note) > limit:
+        raise ValidationFailed(f"Ghi chú tối đa {limit} ký tự / Note must be at most {limit} characters",
+                               fields={"note": [f"≤ {limit}"]})
+    return note
+
+
+def update_part_status(part: OrderPart, target: str, actor, carrier: str | None = None,
+                       tracking_number: str | None = None, note: str = "") -> OrderPart:
+    """A seller (or admin) moves a part: confirmed, shipped (with carrier and tracking
+    number), delivered, or cancelled. The order completes when every live part is delivered."""
+    if target == "cancelled":
+        return cancel_part(part, actor, note)
+    if target not in ("confirmed", "shipped", "delivered"):
+        raise ValidationFailed("Trạng thái không hợp lệ / Unknown status",
+                               fields={"status": ["confirmed, shipped, delivered, cancelled"]})
+    note = _clean_note(note)
+    if target == "shipped":
+        errors = {}
+        carrier = (carrier or "").strip().lower()
+        tracking_number = re.sub(r"\s+", "", tracking_number or "")
+        if carrier not in CARRIERS:
+            errors["carrier"] = ["Đơn vị vận chuyển: " + ", ".join(CARRIERS) + " / Carrier: " + ", ".join(CARRIERS)]
+        if not TRACKING_NUMBER.match(tracking_number):
+            errors["tracking_number"] = ["Mã vận đơn 4–60 ký tự chữ và số / Tracking number: 4–60 letters and digits"]
+        if errors:
+            raise ValidationFailed("Cần đơn vị vận chuyển và mã vận đơn / Carrier and tracking number required",
+                                   fields=errors)
+    order_id, part_id = part.order_id, part.id
+
+    def work() -> OrderPart:
+        try:
+            locked = _lock_order(order_id, ("paid",), target)
+        except IllegalTransition as exc:
+            raise Conflict(f"Đơn đang ở trạng thái {exc.current}, chưa thể xử lý / "
+                           f"The order is {exc.current}; its parts cannot move now",
+                           code="invalid_transition") from exc
+        moving = next(p for p in locked.parts if p.id == part_id)
+        apply_part_transition(moving, target, actor, note)
+        if target == "shipped":
+            moving.carrier, moving.tracking_number, moving.shipped_at = carrier, tracking_number, utcnow()
+            notifications.part_shipped(moving)
+        elif target == "delivered":
+            moving.delivered_at = utcnow()
+            notifications.part_delivered(moving)
+        settle_order_from_parts(locked, actor)
+        return moving
+
+    return run_in_transaction(work)
+
+
+# --- reading orders ------------------------------------------------------------------------------
+
+
+def _with_everything(query):
+    return query.options(selectinload(Order.parts).selectinload(OrderPart.lines), selectinload(Order.events))
+
+
+def get_order(code: str | None) -> Order | None:
+    code = normalise_code(code)
+    if code is None:
+        return None
+    return db.session.scalars(_with_everything(sa.select(Order).where(Order.code == code))).first()
+
+
+def visible_parts(order: Order, user, guest_codes: Iterable[str] = ()) -> list[OrderPart] | None:
+    """The parts of `order` this viewer may see, or None when the order is not theirs.
+
+    The shopper who placed it (signed in, or the guest session that placed it) and
+    admins see it all; a seller sees only their own producer's part of a paid order.
+    """
+    if order.code in set(guest_codes or ()):
+        return list(order.parts)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if user.role == "admin" or (order.user_id is not None and order.user_id == user.id):
+        return list(order.parts)
+    if user.role == "seller" and user.producer_id and order.status != "pending_payment":
+        mine = [p for p in order.parts if p.producer_id == user.producer_id]
+        return mine or None
+    return None
+
+
+def order_for_viewer(code: str, user, guest_codes: Iterable[str] = ()) -> tuple[Order, list[OrderPart]]:
+    order = get_order(code)
+    parts = visible_parts(order, user, guest_codes) if order is not None else None
+    if parts is None:
+        raise NotFound("Không tìm thấy đơn hàng / Order not found")
+    return order, parts
+
+
+def may_cancel(order: Order, user, guest_codes: Iterable[str] = ()) -> bool:
+    """The shopper (or an admin) may cancel while unpaid, or paid with nothing shipped."""
+    if order.status not in ("pending_payment", "paid"):
+        return False
+    if any(p.status in ("shipped", "delivered") for p in order.parts):
+        return False
+    parts = visible_parts(order, user, guest_codes)
+    return parts is not None and len(parts) == len(order.parts)
+
+
+def shopper_cancel(code: str, user, guest_codes: Iterable[str], reason: str) -> Order:
+    order, parts = order_for_viewer(code, user, guest_codes)
+    if len(parts) != len(order.parts):  # a seller sees only a part: not theirs to cancel whole
+        raise NotFound("Không tìm thấy đơn hàng / Order not found")
+    actor = user if user is not None and getattr(user, "is_authenticated", False) else "shopper"
+    return cancel_order(order, actor, reason)
+
+
+def orders_for_user(user_id: int, page: int = 1, per_page: int = 20) -> tuple[list[Order], int]:
+    """A shopper's orders, newest first, with parts, lines and history in a constant number of queries."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(Order.user_id == user_id))
+    orders = db.session.scalars(
+        _with_everything(sa.select(Order).where(Order.user_id == user_id)
+                         .order_by(Order.created_at.desc(), Order.id.desc())
+                         .limit(per_page).offset((page - 1) * per_page))
+    ).all()
+    return list(orders), total or 0
+
+
+def track(code: str, phone: str) -> Order:
+    """The public tracking view needs the order code and the phone number it was placed with;
+    a wrong phone answers exactly like an unknown code."""
+    not_found = NotFound("Không tìm thấy đơn hàng với mã và số điện thoại này / "
+                         "No order matches this code and phone number")
+    try:
+        phone = normalise_phone(phone)
+    except ValueError:
+        raise not_found from None
+    order = get_order(code)
+    if order is None or not secrets.compare_digest(order.contact_phone, phone):
+        raise not_found
+    return order
+
+
+def part_history(order: Order, part: OrderPart) -> list[OrderEvent]:
+    return [e for e in order.events if e.part_id == part.id]
+
+
+def order_history(order: Order) -> list[OrderEvent]:
+    return [e for e in order.events if e.part_id is None]

@@ -1,0 +1,89 @@
+"""Order pages: the shopper's orders, one order (with cancel), and public tracking."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..errors import DomainError, NotFound
+from ..extensions import limiter, login_manager
+from ..payments.views import payment_page_url
+from . import services
+from .carriers import carrier_name, tracking_url
+from .context import guest_order_codes
+
+bp = Blueprint("orders", __name__)
+
+STATUS_LABELS = {
+    "pending_payment": _l("Awaiting payment"), "paid": _l("Paid"), "completed": _l("Completed"),
+    "cancelled": _l("Cancelled"), "expired": _l("Expired (unpaid)"), "refunded": _l("Refunded"),
+    "pending": _l("Being prepared"), "confirmed": _l("Confirmed by the producer"), "shipped": _l("Shipped"),
+    "delivered": _l("Delivered"),
+}
+PAYMENT_LABELS = {"unpaid": _l("Unpaid"), "paid": _l("Paid"), "partially_refunded": _l("Partly refunded"),
+                  "refunded": _l("Refunded")}
+METHOD_LABELS = {"vietqr": _l("Bank transfer (VietQR)"), "stripe": _l("Card (Stripe)")}
+PER_PAGE = 20
+
+
+@bp.app_template_filter("order_status")
+def order_status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+@bp.app_context_processor
+def _order_helpers():
+    return {"carrier_name": carrier_name, "tracking_url": tracking_url, "payment_labels": PAYMENT_LABELS,
+            "method_labels": METHOD_LABELS, "payment_page_url": payment_page_url}
+
+
+@bp.get("/orders")
+@login_required
+def index():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    orders, total = services.orders_for_user(current_user.id, page, PER_PAGE)
+    return render_template("orders/list.html", orders=orders, total=total, page=page, per_page=PER_PAGE)
+
+
+@bp.get("/orders/<code>")
+def detail(code: str):
+    order = services.get_order(code)
+    parts = services.visible_parts(order, current_user, guest_order_codes()) if order else None
+    if parts is None:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        abort(404)
+    return render_template("orders/detail.html", order=order, parts=parts, placed=request.args.get("placed"),
+                           may_cancel=services.may_cancel(order, current_user, guest_order_codes()),
+                           order_history=services.order_history(order),
+                           part_history=lambda part: services.part_history(order, part))
+
+
+@bp.post("/orders/<code>/cancel")
+def cancel(code: str):
+    try:
+        order = services.shopper_cancel(code, current_user, guest_order_codes(), request.form.get("reason", ""))
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("orders.detail", code=code))
+    flash(_("Your order has been cancelled."), "info")
+    return redirect(url_for("orders.detail", code=order.code))
+
+
+@bp.route("/track", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def track():
+    """Code and phone are posted, never put in the URL (which ends up in logs and histories)."""
+    code = (request.form.get("code") or request.args.get("code") or "").strip()
+    order, not_found = None, False
+    if request.method == "POST":
+        try:
+            order = services.track(code, request.form.get("phone", ""))
+        except NotFound:
+            not_found = True
+    return render_template("orders/track.html", code=code, order=order, not_found=not_found,
+                           part_history=(lambda part: services.part_history(order, part)) if order else None,
+                           order_history=services.order_history(order) if order else [])
