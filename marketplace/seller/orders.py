@@ -4,37 +4,21 @@ Only parts of orders that have been paid are shown (an unpaid order is not the
 producer's to ship yet). Status moves go through the orders domain
 (`orders.services.update_part_status` / `cancel_part`), which locks the order,
 applies the move through `orders.status`, returns stock and triggers refunds.
-Until those services are on main, `_move_with_status_rules` does the same on top of
-`orders.status` (the one place statuses change) and `payments.services.refund_part`.
 """
 from __future__ import annotations
-
-import re
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
 from ..accounts.models import User
-from ..catalog.models import Product
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..extensions import db
+from ..orders import services as order_services
+from ..orders.carriers import CARRIERS
 from ..orders.models import Order, OrderEvent, OrderPart
-from ..orders.status import (allowed_part_moves, apply_order_transition, apply_part_transition,
-                             settle_order_from_parts)
-from ..timeutil import isoformat_local, utcnow
-
-try:  # the orders domain's fulfilment services, once landed
-    from ..orders import services as order_services
-except ImportError:
-    order_services = None
-try:
-    from ..orders.carriers import CARRIERS
-except ImportError:
-    CARRIERS = {}
-FALLBACK_CARRIERS = {"ghn": "Giao Hàng Nhanh (GHN)", "viettelpost": "Viettel Post",
-                     "vnpost": "VNPost (Bưu điện Việt Nam)", "ghtk": "Giao Hàng Tiết Kiệm (GHTK)",
-                     "jt": "J&T Express", "other": "Khác / Other"}
-TRACKING_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{3,59}$")
+from ..orders.presenters import part_dict
+from ..orders.status import allowed_part_moves
+from ..timeutil import isoformat_local
 
 # The portal's tabs: a name -> the part statuses it shows.
 PART_FILTERS: dict[str, tuple[str, ...]] = {
@@ -89,7 +73,7 @@ def get_part(producer_id: int, part_id) -> OrderPart:
 
 
 def history(part: OrderPart) -> list[OrderEvent]:
-    return [e for e in part.order.events if e.part_id == part.id]
+    return order_services.part_history(part.order, part)
 
 
 def seller_moves(part: OrderPart) -> list[str]:
@@ -116,11 +100,8 @@ def move_part(part: OrderPart, actor: User, target: str, carrier: str | None = N
     if target == "cancelled" and not note:
         message = "Vui lòng nêu lý do huỷ / Please give a reason for cancelling"
         raise ValidationFailed(message, fields={"reason": [message]})
-    if order_services is not None and hasattr(order_services, "update_part_status"):
-        moved = order_services.update_part_status(part, target, actor, carrier=carrier,
-                                                  tracking_number=tracking_number, note=note)
-    else:
-        moved = _move_with_status_rules(part, actor, target, carrier, tracking_number, note)
+    moved = order_services.update_part_status(part, target, actor, carrier=carrier,
+                                              tracking_number=tracking_number, note=note)
     # cancel_part asks the payments domain for the refund after its own transaction
     # (payments.refund_part "runs in the caller's transaction"): keep that refund.
     db.session.commit()
@@ -128,69 +109,13 @@ def move_part(part: OrderPart, actor: User, target: str, carrier: str | None = N
 
 
 def carriers() -> list[tuple[str, str]]:
-    if CARRIERS:
-        return [(c.code, c.name) for c in CARRIERS.values()]
-    return list(FALLBACK_CARRIERS.items())
-
-
-def _move_with_status_rules(part: OrderPart, actor, target: str, carrier, tracking_number, note: str) -> OrderPart:
-    """The move under the order row's lock, through orders.status; cancelling returns the part's
-    stock and refunds it through the payments domain (all in one transaction)."""
-    if len(note) > 500:
-        raise ValidationFailed("Ghi chú tối đa 500 ký tự / Note must be at most 500 characters",
-                               fields={"reason": ["≤ 500"]})
-    if target == "shipped":
-        errors = {}
-        carrier = (carrier or "").strip().lower()
-        tracking_number = re.sub(r"\s+", "", tracking_number or "")
-        if carrier not in dict(carriers()):
-            errors["carrier"] = ["Chọn đơn vị vận chuyển / Choose the carrier"]
-        if not TRACKING_NUMBER.match(tracking_number):
-            errors["tracking_number"] = ["Mã vận đơn 4–60 ký tự chữ và số / Tracking number: 4–60 letters and digits"]
-        if errors:
-            raise ValidationFailed("Cần đơn vị vận chuyển và mã vận đơn / Carrier and tracking number required",
-                                   fields=errors)
-    order = db.session.scalars(sa.select(Order).where(Order.id == part.order_id).with_for_update()
-                               .execution_options(populate_existing=True)).one()
-    if order.status != "paid":
-        raise Conflict(f"Đơn đang ở trạng thái {order.status}, chưa thể xử lý / "
-                       f"The order is {order.status}; its parts cannot move now", code="invalid_transition")
-    part = next(p for p in order.parts if p.id == part.id)
-    apply_part_transition(part, target, actor, note)  # IllegalTransition (409) for an illegal move
-    if target == "shipped":
-        part.carrier, part.tracking_number, part.shipped_at = carrier, tracking_number, utcnow()
-    elif target == "delivered":
-        part.delivered_at = utcnow()
-    elif target == "cancelled":
-        for line in sorted(part.lines, key=lambda line: line.product_id):
-            db.session.execute(sa.update(Product).where(Product.id == line.product_id)
-                               .values(stock=Product.stock + line.quantity))
-        if all(p.status in ("cancelled", "refunded") for p in order.parts):
-            apply_order_transition(order, "cancelled", actor, note)
-            order.cancelled_at = utcnow()
-        from ..payments.services import refund_part
-
-        refund_part(part, actor, note)
-    settle_order_from_parts(order, actor)
-    db.session.commit()
-    return part
-
-
-def _items(part: OrderPart) -> list[dict]:
-    return [{"product_id": line.product_id, "name": line.product_name, "unit": line.unit,
-             "quantity": line.quantity, "unit_price_vnd": line.unit_price_vnd,
-             "line_total_vnd": line.line_total_vnd} for line in part.lines]
+    return [(c.code, c.name) for c in CARRIERS.values()]
 
 
 def part_json(part: OrderPart) -> dict:
     """The seller's view of a part: API.md's part, with its order's shipping details."""
     order = part.order
-    body = {"id": part.id, "producer": {"id": part.producer.id, "name": part.producer.name},
-            "status": part.status, "items": _items(part), "subtotal_vnd": part.subtotal_vnd,
-            "shipping_vnd": part.shipping_vnd, "total_vnd": part.total_vnd,
-            "tracking": {"carrier": part.carrier, "number": part.tracking_number},
-            "history": [{"status": e.to_status, "at": isoformat_local(e.created_at), "note": e.note}
-                        for e in history(part)]}
+    body = part_dict(order, part)
     body["order"] = {"code": order.code, "status": order.status, "paid_at": isoformat_local(order.paid_at),
                      "contact": {"full_name": order.contact_name, "phone": order.contact_phone,
                                  "email": order.contact_email},
