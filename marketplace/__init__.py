@@ -76,6 +76,7 @@ def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
     from .accounts import auth  # noqa: F401  (login loaders)
     from .errors import register_error_handlers
+    from .search import init_app as init_search
     from .security import csrf_protect, security_headers
 
     db.init_app(app)
@@ -95,6 +96,7 @@ def _init_extensions(app: Flask) -> None:
     app.config["RATELIMIT_ENABLED"] = rate_limits_enabled
     smorest_api.init_app(app)
     register_error_handlers(app)
+    init_search(app)
     app.before_request(csrf_protect)
     app.after_request(security_headers)
 
@@ -130,9 +132,11 @@ def _register_cli(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from .i18n import switch_language_url
     from .money import format_vnd
     from .timeutil import to_local
 
+    app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.filters["vnd"] = format_vnd
     app.jinja_env.filters["local"] = lambda value, fmt="%d/%m/%Y %H:%M": (
         to_local(value).strftime(fmt) if value else ""

@@ -98,9 +98,11 @@ def _find_producer(ref: str):
 
 def register(app: Flask) -> None:
     from .orders.cli import orders_cli
+    from .search.cli import search_cli
     from .seller.cli import seller_cli
 
     app.cli.add_command(i18n_cli)
+    app.cli.add_command(search_cli)
     app.cli.add_command(seed_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(seller_cli)

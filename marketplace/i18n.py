@@ -7,6 +7,7 @@ so domains never edit one shared file.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -32,3 +33,12 @@ def compile_catalogs(force: bool = False) -> int:
                 write_mo(fh, catalog)
             written += 1
     return written
+
+
+def switch_language_url(lang: str) -> str:
+    """The current page in another language: same path and query, `lang` replaced."""
+    from flask import request
+
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [lang]
+    return request.path + "?" + urlencode(args, doseq=True)

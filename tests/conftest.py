@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import shutil
 from contextlib import contextmanager
 
 import pytest
@@ -19,6 +20,7 @@ from marketplace import create_app
 from marketplace.config import normalise_database_url
 from marketplace.extensions import db as _db
 from marketplace.i18n import compile_catalogs
+from tests.stripe_stub import UNREACHABLE_API_BASE, CheckoutTransport
 
 
 def _database_url(tmp_root) -> str:
@@ -62,6 +64,10 @@ def app(tmp_path_factory):
         "UPLOAD_DIR": str(root / "uploads"),
         "MAIL_OUTBOX_DIR": str(root / "outbox"),
         "SERVER_NAME": "localhost",
+        # Card payments work in every test without the network (see tests/stripe_stub.py).
+        "STRIPE_SECRET_KEY": "sk_test_stub",
+        "STRIPE_API_BASE": UNREACHABLE_API_BASE,
+        "STRIPE_HTTP_CLIENT": CheckoutTransport(),
     })
     with app.app_context():
         from flask_migrate import upgrade
@@ -73,7 +79,11 @@ def app(tmp_path_factory):
 
 
 def empty_tables(app) -> None:
-    """Delete every row of every table (a module that shares data between its tests calls it at the end)."""
+    """Delete every row of every table and the search index (a module that shares data between
+    its tests calls it at the end)."""
+    index_dir = app.config.get("SEARCH_INDEX_DIR")
+    if index_dir and os.path.isdir(index_dir):
+        shutil.rmtree(index_dir)
     with app.app_context():
         _db.session.remove()
         tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
@@ -87,9 +97,28 @@ def empty_tables(app) -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_tables(request, app):
-    """Every test starts with empty tables (and leaves them empty for the next)."""
+    """Every test starts with empty tables and no search index (and leaves them so for the next)."""
     yield
     empty_tables(app)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_globals_per_request(app):
+    """The `db`/`ctx` fixtures keep an application context open and Flask reuses it for test-client
+    requests, so `g` (Flask-Login's cached user, Flask-Babel's locale, per-request caches) would
+    leak from one request to the next, even across clients. Start every request with an empty
+    `g`, as a fresh application context would in production."""
+    from flask import g, request_started
+    from flask_babel import refresh as refresh_locale
+
+    def forget(sender, **_extra):
+        for name in list(g):
+            g.pop(name, None)
+        refresh_locale()
+
+    request_started.connect(forget, app)
+    yield
+    request_started.disconnect(forget, app)
 
 
 @pytest.fixture

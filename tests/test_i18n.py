@@ -110,3 +110,10 @@ def test_group_names_follow_the_language(web, db):
 def test_error_pages_speak_both_languages(web, db):
     assert "Không tìm thấy trang" in web.get("/khong-co-trang-nay").get_data(as_text=True)
     assert "Page not found" in web.get("/no-such-page?lang=en").get_data(as_text=True)
+
+
+def test_the_language_switch_keeps_the_page_and_its_filters(web, db):
+    page = web.get("/products?stars=5&sort=price_asc").get_data(as_text=True)
+    assert 'href="/products?stars=5&amp;sort=price_asc&amp;lang=en" hreflang="en"' in page
+    page = web.get("/products?stars=5&lang=en").get_data(as_text=True)
+    assert 'href="/products?stars=5&amp;lang=vi" hreflang="vi"' in page

@@ -128,6 +128,21 @@ def test_catalogue_paginates_and_keeps_the_filters(web, shop):
     assert "Trang này nằm ngoài danh sách kết quả." in text(web.get("/products?per_page=2&page=9"))
 
 
+def test_filters_in_force_can_be_removed_one_by_one(web, shop):
+    page = text(web.get("/products?stars=4,5&category=food&locality=ha-long&price_min=100000&in_stock=1&page=2"))
+    chips = dict(re.findall(r'<a class="badge rounded-pill[^"]*" href="([^"]+)"\s+title="[^"]*">([^<]+?) <span', page))
+    chips = {label: href.replace("&amp;", "&") for href, label in chips.items()}
+    assert chips == {
+        "4 sao": "/products?stars=5&category=food&locality=ha-long&price_min=100000&in_stock=1",
+        "5 sao": "/products?stars=4&category=food&locality=ha-long&price_min=100000&in_stock=1",
+        "Thực phẩm": "/products?stars=4,5&locality=ha-long&price_min=100000&in_stock=1",
+        "Toàn bộ Hạ Long": "/products?stars=4,5&category=food&price_min=100000&in_stock=1",
+        "Từ 100.000 ₫": "/products?stars=4,5&category=food&locality=ha-long&in_stock=1",
+        "Chỉ hàng còn": "/products?stars=4,5&category=food&locality=ha-long&price_min=100000",
+    }
+    assert 'title="Bỏ bộ lọc này">Bãi Cháy <span' in text(web.get("/products?locality=bai-chay"))
+
+
 @pytest.mark.parametrize("query", [
     "stars=abc", "stars=9", "page=-1", "page=abc", "page=99999999999999999999999", "per_page=0",
     "per_page=100000", "price_min=lots", "price_max=-5", "price_min=1e99", "in_stock=maybe", "sort=bogus",

@@ -13,6 +13,7 @@ API_MODULES: tuple[str, ...] = (
     "accounts",
     "tokens",
     "catalog",
+    "search",
     "health",
     "seller",
     "payments",

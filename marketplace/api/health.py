@@ -17,6 +17,13 @@ class HealthSchema(ma.Schema):
 class CheckSchema(ma.Schema):
     ok = ma.fields.Boolean(required=True)
     detail = ma.fields.String()
+    # The search index (marketplace.search backends' health()):
+    backend = ma.fields.String(metadata={"enum": ["whoosh", "postgres"]})
+    status = ma.fields.String(metadata={"enum": ["ok", "empty", "missing", "stale"]})
+    documents = ma.fields.Integer(metadata={"description": "products in the index"})
+    expected = ma.fields.Integer(metadata={"description": "public products in the database"})
+    pending = ma.fields.Integer(metadata={"description": "changes waiting to be written (whoosh)"})
+    built_at = ma.fields.String(allow_none=True, metadata={"description": "last full rebuild (whoosh)"})
 
 
 class ReadinessSchema(ma.Schema):

@@ -35,6 +35,11 @@ class VietQRSchema(Schema):
     expires_at = fields.String()
 
 
+class ProviderErrorSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+
+
 class PaymentInfoSchema(Schema):
     method = fields.String()
     status = fields.String(metadata={"description": "unpaid | paid | partially_refunded | refunded"})
@@ -44,8 +49,13 @@ class PaymentInfoSchema(Schema):
     refunded_vnd = Vnd()
     paid_at = fields.String(allow_none=True)
     due_at = fields.String(allow_none=True)
-    checkout_url = fields.String()
-    vietqr = fields.Nested(VietQRSchema)
+    page_url = fields.String(metadata={"description": "the order's payment page (with the guest access token)"})
+    checkout_url = fields.String(metadata={"description": "stripe, while unpaid: the hosted Checkout page"})
+    expires_at = fields.String(metadata={"description": "while unpaid: when this way of paying closes"})
+    vietqr = fields.Nested(VietQRSchema, metadata={"description": "vietqr, while unpaid: QR payload, account, "
+                                                                  "amount and reference"})
+    error = fields.Nested(ProviderErrorSchema, metadata={"description": "the provider could not be reached; "
+                                                                       "retry from page_url"})
     receipts = fields.List(fields.Nested(ReceiptSchema))
 
 

@@ -6,7 +6,7 @@ The number of SQL queries does not depend on the page size.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, with_expression
@@ -138,12 +138,39 @@ def _order_by(sort: str, stars_expr):
     return [Product.created_at.desc(), Product.id.desc()]
 
 
+def _load(ids: list[int]) -> list[Product]:
+    """The public products with these ids, in this order (one query, plus images)."""
+    if not ids:
+        return []
+    query = (_base(sa.select(Product)).where(Product.public_clause(), Product.id.in_(ids))
+             .options(contains_eager(Product.producer), contains_eager(Product.certificate)))
+    found = {product.id: product for product in db.session.scalars(query).unique()}
+    return [found[i] for i in ids if i in found]
+
+
+def _search(params: BrowseParams, with_facets: bool) -> BrowseResult:
+    """Free text: the search backend ranks, filters, counts facets and picks the page."""
+    from ..search import get_backend
+
+    hits = get_backend().search(params)
+    return BrowseResult(items=_load(hits.ids), total=hits.total, page=params.page, per_page=params.per_page,
+                        facets=hits.facets if with_facets else {}, suggestion=hits.suggestion)
+
+
 def browse(params: BrowseParams, ranked_ids: list[int] | None = None, suggestion: str | None = None,
            with_facets: bool = True) -> BrowseResult:
-    """One page of public products. `ranked_ids` (best first) restricts and orders by relevance."""
+    """One page of public products.
+
+    `params.q` is answered by the search backend (ranked, typo-tolerant, with a "did you
+    mean" suggestion). `ranked_ids` (best first) restricts and orders by relevance in SQL.
+    """
+    from ..search import Query
+
     today = local_today()
     per_page = max(1, min(params.per_page, MAX_PER_PAGE))
     page = max(1, params.page)
+    if ranked_ids is None and Query.parse(params.q):
+        return _search(replace(params, page=page, per_page=per_page), with_facets)
     conditions, stars_expr = _filtered(params, ranked_ids, today)
     total = db.session.scalar(_base(sa.select(sa.func.count(Product.id))).where(*conditions)) or 0
 

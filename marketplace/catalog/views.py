@@ -12,16 +12,19 @@ from itertools import groupby
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import contains_eager
 from werkzeug.datastructures import MultiDict
 
+from ..errors import NotFound
 from ..extensions import db
+from ..money import format_vnd
 from ..storage import media_url
 from ..timeutil import local_today
-from .listing import MAX_PER_PAGE, SORTS, BrowseParams, browse
-from .models import OCOP_MIN_STARS, Category, Locality, Producer, Product
+from .listing import (MAX_PER_PAGE, SORTS, BrowseParams, browse, category_tree, public_producer,
+                      public_product)
+from .models import OCOP_MIN_STARS, Category, Locality
 
 bp = Blueprint("catalog", __name__)
 
@@ -171,6 +174,42 @@ def _page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
     return numbers
 
 
+def _url_without(**replace) -> str:
+    """The catalogue URL with some query arguments replaced (a value of None drops it), from page 1."""
+    args = request.args.to_dict(flat=False)
+    args.pop("page", None)
+    for name, values in replace.items():
+        if values is None:
+            args.pop(name, None)
+        else:
+            args[name] = values
+    return url_for("catalog.products", **args)
+
+
+def _active_filters(params: BrowseParams, categories: list[Category],
+                    localities: list[Locality]) -> list[tuple[str, str]]:
+    """(label, URL without that filter) for each filter in force, for the removable chips."""
+    locale = str(get_locale() or "vi")
+    chips: list[tuple[str, str]] = []
+    for n in params.stars:
+        chips.append((_("%(n)d stars", n=n), _url_without(stars=[str(s) for s in params.stars if s != n] or None)))
+    if params.category:
+        name = next(c.name(locale) for c in categories if c.slug == params.category)
+        chips.append((name, _url_without(category=None)))
+    if params.locality:
+        place = next((loc.name for loc in localities if loc.slug == params.locality), None)
+        region = next(loc.region for loc in localities if params.locality in (loc.slug, loc.region_slug))
+        chips.append((place or _("All of %(region)s", region=region), _url_without(locality=None)))
+    if params.price_min is not None or params.price_max is not None:
+        low = format_vnd(params.price_min or 0)
+        label = (_("%(low)s to %(high)s", low=low, high=format_vnd(params.price_max))
+                 if params.price_max is not None else _("From %(low)s", low=low))
+        chips.append((label, _url_without(price_min=None, price_max=None)))
+    if params.in_stock is not None:
+        chips.append((_("In stock only") if params.in_stock else _("Out of stock"), _url_without(in_stock=None)))
+    return chips
+
+
 # ---------------------------------------------------------------- pages
 def _categories() -> list[Category]:
     return list(db.session.scalars(sa.select(Category).order_by(Category.position, Category.id)))
@@ -192,9 +231,9 @@ def _regions(localities: list[Locality]) -> list[tuple[tuple[str, str], list[Loc
 def home():
     five = browse(BrowseParams(stars=[5], sort="bestselling", per_page=FEATURED), with_facets=False)
     four = browse(BrowseParams(stars=[4], sort="bestselling", per_page=FEATURED), with_facets=False)
-    overview = browse(BrowseParams(per_page=1))
-    return render_template("shop/home.html", five=five, four=four, overview=overview,
-                           groups=_groups(_categories()))
+    groups = category_tree()
+    return render_template("shop/home.html", five=five, four=four, groups=groups,
+                           total=sum(group["product_count"] for group in groups))
 
 
 @bp.get("/products")
@@ -206,6 +245,7 @@ def products():
     result = browse(parsed.params)
     return render_template(
         "shop/products.html", result=result, params=parsed.params, ignored=parsed.ignored,
+        active_filters=_active_filters(parsed.params, categories, localities),
         groups=_groups(categories), categories={c.slug: c for c in categories}, regions=_regions(localities),
         star_choices=STAR_CHOICES, sort_labels=SORT_LABELS, page_numbers=_page_numbers(result.page, result.pages),
         page_url=lambda n: page_url("catalog.products", n),
@@ -214,12 +254,9 @@ def products():
 
 @bp.get("/products/<slug>")
 def product(slug: str):
-    item = db.session.scalar(
-        sa.select(Product).join(Producer, Product.producer_id == Producer.id)
-        .where(Product.slug == slug, Product.public_clause())
-        .options(contains_eager(Product.producer))
-    )
-    if item is None:
+    try:
+        item = public_product(slug)
+    except NotFound:
         abort(404)
     certificate = item.certificate if item.ocop_stars else None
     days_left = (certificate.expires_on - local_today()).days if certificate else None
@@ -231,8 +268,9 @@ def product(slug: str):
 
 @bp.get("/producers/<slug>")
 def producer(slug: str):
-    maker = db.session.scalar(sa.select(Producer).where(Producer.slug == slug, Producer.selling_clause()))
-    if maker is None:
+    try:
+        maker = public_producer(slug)
+    except NotFound:
         abort(404)
     try:
         page = _bounded_int(request.args.get("page", "1"), 1, MAX_PAGE)

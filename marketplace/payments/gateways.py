@@ -40,6 +40,10 @@ class Gateway:
     method: str = ""
     max_amount_vnd: int | None = None
 
+    def available(self) -> bool:
+        """Whether this deployment is configured to take payments this way."""
+        return True
+
     def check_amount(self, amount_vnd: int) -> None:
         """Refuse an amount this rail cannot carry (raised before anything is created)."""
         if self.max_amount_vnd is not None and amount_vnd > self.max_amount_vnd:
@@ -107,6 +111,9 @@ def stripe_client() -> stripe.StripeClient:
 class StripeGateway(Gateway):
     method = "stripe"
     max_amount_vnd = STRIPE_MAX_VND
+
+    def available(self) -> bool:
+        return bool(current_app.config.get("STRIPE_SECRET_KEY"))
 
     def start(self, order, attempt) -> dict:
         self.check_amount(order.total_vnd)

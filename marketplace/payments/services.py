@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -27,9 +27,9 @@ from ..orders.services import expire_order, mark_order_paid
 from ..timeutil import UTC, isoformat_local, to_local, utcnow
 from . import notify
 from .bank import BankNotification
-from .gateways import GATEWAYS, get_gateway
+from .gateways import GATEWAYS, PaymentProviderError, get_gateway
 from .models import OPEN_TRANSFER_STATUSES, BankTransfer, LedgerEntry, PaymentAttempt, ProviderEvent, Refund
-from .vietqr import REFERENCE_LENGTH, new_reference, references_in
+from .vietqr import MIN_REFERENCE_LENGTH, compact, new_reference
 
 log = logging.getLogger(__name__)
 
@@ -86,18 +86,24 @@ def new_payment_reference() -> str:
 
 
 def check_payable(method: str, amount_vnd: int) -> None:
-    """Raise ValidationFailed when `method` cannot carry `amount_vnd` (call before creating the order)."""
-    get_gateway(method).check_amount(amount_vnd)
+    """Raise ValidationFailed when `method` is not offered here or cannot carry `amount_vnd`
+    (checkout calls this before creating the order)."""
+    gateway = get_gateway(method)
+    if not gateway.available():
+        message = _("Card payment is not available right now. Please pay by bank transfer.")
+        raise ValidationFailed(message, code="payment_method_unavailable", fields={"payment_method": [message]})
+    gateway.check_amount(amount_vnd)
 
 
 def start_payment(order: Order) -> dict:
-    """Begin paying `order` with its chosen method; returns API.md's Payment object.
+    """Begin paying `order` with its chosen method; returns API.md's Payment object; commits.
 
-    Runs inside the caller's transaction (checkout); the caller commits. Starting again
-    while an earlier attempt is still open returns that attempt.
+    Starting again while an earlier attempt is still open returns that attempt. When the
+    provider cannot be reached the order stays as it is: the Payment object then has no
+    `checkout_url` but an `error`, and the payment page (`page_url`) lets the shopper retry.
     """
     gateway = get_gateway(order.payment_method)
-    gateway.check_amount(order.total_vnd)
+    check_payable(order.payment_method, order.total_vnd)
     if order.status != "pending_payment" or order.payment_due_at <= utcnow():
         raise Conflict(_("This order is not waiting for payment."), code="not_payable")
     attempt = _open_attempt(order)
@@ -106,11 +112,18 @@ def start_payment(order: Order) -> dict:
                                  currency="VND", status="pending")
         db.session.add(attempt)
         db.session.flush()
-        details = gateway.start(order, attempt)
-        db.session.flush()
+        try:
+            details = gateway.start(order, attempt)
+        except PaymentProviderError as exc:
+            log.warning("could not start a %s payment for %s: %s", gateway.method, order.code, exc.__cause__)
+            attempt.status, attempt.note = "failed", exc.message
+            db.session.commit()
+            return _payment_object(order, gateway.method, {"error": {"code": exc.code, "message": exc.message}})
     else:
         details = gateway.describe(order, attempt)
-    return _payment_object(order, gateway.method, details)
+    payment = _payment_object(order, gateway.method, details)
+    db.session.commit()
+    return payment
 
 
 def _open_attempt(order: Order) -> PaymentAttempt | None:
@@ -128,7 +141,7 @@ def _open_attempt(order: Order) -> PaymentAttempt | None:
 def _payment_object(order: Order, method: str, details: dict) -> dict:
     base = {"method": method, "status": order.payment_status, "amount_vnd": order.total_vnd,
             "page_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + payment_page_path(order)}
-    if method == "vietqr":
+    if method == "vietqr" and "error" not in details:
         return base | {"vietqr": details}
     return base | details
 
@@ -137,7 +150,8 @@ def payment_info(order: Order) -> dict:
     """The Payment object for an order page or the API: how to pay (while unpaid), status, receipts."""
     info = {"method": order.payment_method, "status": order.payment_status, "order_status": order.status,
             "amount_vnd": order.total_vnd, "paid_vnd": 0, "refunded_vnd": 0,
-            "paid_at": isoformat_local(order.paid_at), "due_at": isoformat_local(order.payment_due_at)}
+            "paid_at": isoformat_local(order.paid_at), "due_at": isoformat_local(order.payment_due_at),
+            "page_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + payment_page_path(order)}
     entries = ledger_for(order)
     info["paid_vnd"] = sum(e.amount_vnd for e in entries if e.kind == "payment")
     info["refunded_vnd"] = sum(e.amount_vnd for e in entries if e.kind == "refund")
@@ -292,17 +306,29 @@ def _close_partials(order: Order) -> None:
                        .values(status="matched", updated_at=utcnow()))
 
 
+# How far back a transfer may name an order that is no longer waiting (to flag late or double payments).
+LATE_MATCH_DAYS = 45
+
+
 def _order_for_description(description: str) -> Order | None:
-    candidates = references_in(description)
-    if not candidates:
+    """The order whose payment reference appears in a transfer description, compared as upper-case
+    letters and digits only (banks drop spaces and punctuation, change case). Orders waiting for
+    payment come first; otherwise a recent order is returned so a late or double payment is
+    flagged against it."""
+    text = compact(description)
+    if len(text) < MIN_REFERENCE_LENGTH:
         return None
-    orders = db.session.execute(
-        sa.select(Order).where(Order.payment_reference.in_(candidates)).order_by(Order.id)
-        .with_for_update().execution_options(populate_existing=True)).scalars().all()
-    if not orders:
-        return None
-    # Several references in one description is unusual; prefer an order still waiting for money.
-    return next((o for o in orders if o.status == "pending_payment"), orders[0])
+    named = sa.literal(text).contains(Order.payment_reference)
+    waiting = (sa.select(Order).where(Order.status == "pending_payment", named)
+               .order_by(Order.id).with_for_update().execution_options(populate_existing=True))
+    order = db.session.execute(waiting).scalars().first()
+    if order is not None:
+        return order
+    since = utcnow() - timedelta(days=LATE_MATCH_DAYS)
+    recent = (sa.select(Order).where(Order.status.in_(("paid", "completed", "refunded", "expired", "cancelled")),
+                                     Order.payment_due_at >= since, named)
+              .order_by(Order.id.desc()).with_for_update().execution_options(populate_existing=True))
+    return db.session.execute(recent).scalars().first()
 
 
 # ---- reconciliation (admin) -----------------------------------------------------------------
@@ -625,7 +651,7 @@ def can_view(order: Order, user) -> bool:
 
 def order_by_reference(reference: str) -> Order | None:
     reference = (reference or "").strip().upper()
-    if len(reference) != REFERENCE_LENGTH:
+    if len(reference) < MIN_REFERENCE_LENGTH:
         return None
     return db.session.execute(sa.select(Order).where(Order.payment_reference == reference)).scalar_one_or_none()
 

@@ -21,13 +21,11 @@ NAPAS_GUID = "A000000727"
 SERVICE_TO_ACCOUNT = "QRIBFTTA"
 CURRENCY_VND = "704"
 
-# A payment reference: "QN" and eight characters from an alphabet without look-alikes
-# (no 0/O, 1/I). Only letters and digits, so it survives banks dropping punctuation
-# and spaces from a transfer description.
+# A payment reference is upper-case letters and digits only, so it survives banks dropping
+# punctuation and spaces from a transfer description; long enough not to occur by chance.
+MIN_REFERENCE_LENGTH = 8
 REFERENCE_PREFIX = "QN"
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-REFERENCE_LENGTH = 10
-_REFERENCE_RE = re.compile(rf"(?=({REFERENCE_PREFIX}[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH - 2}}}))")
 
 _BIN_RE = re.compile(r"^\d{6}$")
 _ACCOUNT_RE = re.compile(r"^[0-9A-Za-z]{1,19}$")
@@ -36,18 +34,15 @@ _PURPOSE_RE = re.compile(r"^[0-9A-Z]{1,25}$")
 
 def new_reference() -> str:
     """A fresh random payment reference (uniqueness is the orders table's constraint)."""
-    return REFERENCE_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH - 2))
+    return REFERENCE_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
 def compact(text: str) -> str:
-    """Upper-case letters and digits only: what is left of a description after any bank's mangling."""
-    return re.sub(r"[^0-9A-Z]", "", (text or "").upper())
+    """Upper-case ASCII letters and digits only (accents folded): what is left of a description
+    after any bank's mangling."""
+    from ..validators import fold_vietnamese
 
-
-def references_in(description: str) -> list[str]:
-    """Every payment reference that may appear in a transfer description, case- and space-insensitively."""
-    found = _REFERENCE_RE.findall(compact(description))
-    return list(dict.fromkeys(found))
+    return re.sub(r"[^0-9A-Z]", "", fold_vietnamese(text or "").upper())
 
 
 def crc16(data: bytes) -> int:

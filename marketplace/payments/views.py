@@ -2,7 +2,7 @@
 Stripe's return pages, and the admin reconciliation page."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,6 +20,21 @@ bp = Blueprint("payments", __name__)
 def payment_page_url(order: Order, external: bool = False) -> str:
     """The order's payment page; carries the access token so guests can open it from an email."""
     return url_for("payments.order_payment", code=order.code, t=access_token(order), _external=external)
+
+
+@bp.app_template_global()
+def payment_info(order: Order) -> dict:
+    """For templates: the order's Payment object (how to pay, status, receipts), once per request."""
+    cache = g.setdefault("payment_info", {})
+    if order.id not in cache:
+        cache[order.id] = services.payment_info(order)
+    return cache[order.id]
+
+
+@bp.app_template_global()
+def payment_token(order: Order) -> str:
+    """For templates: the guest access token of an order the viewer may already see."""
+    return access_token(order)
 
 
 def _viewable_order(code: str) -> Order:
@@ -45,8 +60,7 @@ def qr_image(reference: str):
 @bp.get("/payments/orders/<code>")
 def order_payment(code: str):
     order = _viewable_order(code)
-    return render_template("payments/order_payment.html", order=order, info=services.payment_info(order),
-                           token=request.args.get("t", ""))
+    return render_template("payments/order_payment.html", order=order)
 
 
 @bp.post("/payments/orders/<code>/card")
@@ -55,26 +69,25 @@ def restart_card_payment(code: str):
     order = _viewable_order(code)
     try:
         payment = services.start_payment(order)
-        db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(payment_page_url(order))
+    if payment.get("error"):
+        flash(payment["error"]["message"], "error")
     return redirect(payment.get("checkout_url") or payment_page_url(order), code=303)
 
 
 @bp.get("/payments/stripe/success")
 def stripe_success():
     order = _viewable_order(request.args.get("order", ""))
-    return render_template("payments/order_payment.html", order=order, info=services.payment_info(order),
-                           token=request.args.get("t", ""), returned_from="stripe_success")
+    return render_template("payments/order_payment.html", order=order, returned_from="stripe_success")
 
 
 @bp.get("/payments/stripe/cancel")
 def stripe_cancel():
     order = _viewable_order(request.args.get("order", ""))
-    return render_template("payments/order_payment.html", order=order, info=services.payment_info(order),
-                           token=request.args.get("t", ""), returned_from="stripe_cancel")
+    return render_template("payments/order_payment.html", order=order, returned_from="stripe_cancel")
 
 
 # ---- admin ---------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def localstripe_url():
 def stripe_env(app, localstripe_url):
     """Stripe calls go to localstripe; Checkout Sessions (which localstripe lacks) are served by
     the transport-level stand-in in helpers.CheckoutTransport. Yields that transport."""
-    from .helpers import CheckoutTransport
+    from tests.stripe_stub import CheckoutTransport
 
     transport = CheckoutTransport()
     keys = ("STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_HTTP_CLIENT")

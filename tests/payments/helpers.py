@@ -8,13 +8,13 @@ import json
 import time
 from datetime import timedelta
 
-import stripe
 
 from marketplace.extensions import db as _db
 from marketplace.orders.models import Order, OrderLine, OrderPart
 from marketplace.payments.services import new_payment_reference
 from marketplace.timeutil import utcnow
 from tests import factories
+from tests.stripe_stub import CheckoutTransport  # noqa: F401  (re-exported for the payments tests)
 
 SEPAY_KEY = "sepay-test-key-123"
 CASSO_KEY = "casso-checksum-key-456"
@@ -25,7 +25,7 @@ _codes = itertools.count(1)
 
 
 def make_order(*, method: str = "vietqr", prices=(100_000,), quantity: int = 1, shipping_vnd: int = 30_000,
-               user=None, due_in=timedelta(hours=24), stock: int = 10) -> Order:
+               user=None, due_in=timedelta(hours=24), stock: int = 10, reference: str | None = None) -> Order:
     """An order waiting for payment, with one part per price (each its own producer)."""
     n = next(_codes)
     parts = []
@@ -41,7 +41,7 @@ def make_order(*, method: str = "vietqr", prices=(100_000,), quantity: int = 1, 
                   contact_name="Nguyễn Văn An", contact_phone="0912345678", contact_email=f"an{n}@example.vn",
                   ship_line1="Số 1 Hạ Long", ship_ward="Phường Hạ Long", ship_province="Quảng Ninh",
                   subtotal_vnd=subtotal, shipping_vnd=shipping, total_vnd=subtotal + shipping,
-                  payment_method=method, payment_status="unpaid", payment_reference=new_payment_reference(),
+                  payment_method=method, payment_status="unpaid", payment_reference=reference or new_payment_reference(),
                   payment_due_at=utcnow() + due_in, parts=parts)
     _db.session.add(order)
     _db.session.commit()
@@ -109,49 +109,6 @@ def post_stripe_event(client, event: dict, secret: str = STRIPE_WHSEC):
     payload = json.dumps(event)
     return client.post("/payments/stripe/webhook", data=payload, content_type="application/json",
                        headers={"Stripe-Signature": stripe_signature_header(payload, secret)})
-
-
-class CheckoutTransport(stripe.RequestsClient):
-    """The stripe SDK's HTTP client, replaced at the transport layer.
-
-    localstripe has no Checkout Sessions, so POST /v1/checkout/sessions is answered here the
-    way Stripe documents it (same Idempotency-Key -> same session); every other call goes to
-    the localstripe server over HTTP as usual. Every request is recorded.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.calls: list[dict] = []
-        self._by_key: dict[str, dict] = {}
-
-    def request(self, method, url, headers, post_data=None):
-        from urllib.parse import parse_qsl, urlsplit
-
-        path = urlsplit(url).path
-        body = post_data.decode() if isinstance(post_data, bytes) else (post_data or "")
-        self.calls.append({"method": method, "path": path, "headers": dict(headers), "params": dict(parse_qsl(body))})
-        if method == "post" and path == "/v1/checkout/sessions":
-            key = headers.get("Idempotency-Key")
-            if key not in self._by_key:
-                self._by_key[key] = self._checkout_session(self.calls[-1]["params"])
-            return json.dumps(self._by_key[key]), 200, {"request-id": "req_local"}
-        return super().request(method, url, headers, post_data)
-
-    @staticmethod
-    def _checkout_session(params: dict) -> dict:
-        import secrets
-
-        sid = "cs_test_" + secrets.token_hex(12)
-        amount = int(params["line_items[0][price_data][unit_amount]"]) * int(params["line_items[0][quantity]"])
-        metadata = {k[len("metadata["):-1]: v for k, v in params.items() if k.startswith("metadata[")}
-        return {"id": sid, "object": "checkout.session", "mode": params["mode"], "status": "open",
-                "payment_status": "unpaid", "amount_total": amount,
-                "currency": params["line_items[0][price_data][currency]"], "metadata": metadata,
-                "client_reference_id": params.get("client_reference_id"), "expires_at": int(params["expires_at"]),
-                "url": f"https://checkout.stripe.com/c/pay/{sid}", "payment_intent": None}
-
-    def sessions_created(self) -> list[dict]:
-        return [c for c in self.calls if c["path"] == "/v1/checkout/sessions"]
 
 
 def paid_intent(amount_vnd: int, order_code: str) -> str:

@@ -128,6 +128,13 @@ def test_reference_matches_whatever_case_and_spacing_the_bank_used(db, client):
     assert reload(order).status == "paid"
 
 
+def test_any_alphanumeric_reference_format_is_matched(db, client):
+    order = make_order(reference="OCOP7KM4PQ9XDA")
+    other = make_order(reference="OCOP7KM4PQ9XDB")
+    post_sepay(client, sepay_body(order, 130_000, content="Thanh toán đơn ocop 7km4p-q9xda, cảm ơn"))
+    assert reload(order).status == "paid" and reload(other).status == "pending_payment"
+
+
 def test_outgoing_transfers_are_acknowledged_and_ignored(db, client):
     order = make_order()
     response = post_sepay(client, sepay_body(order, 130_000, transfer_type="out"))

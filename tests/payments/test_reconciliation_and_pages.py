@@ -140,9 +140,6 @@ def test_nothing_is_refunded_for_an_unpaid_order(db):
 
 # ---- reconciliation ---------------------------------------------------------------------------
 
-# Note: the `db` fixture keeps one app context for the whole test, and Flask-Login caches the
-# user in it (g._login_user), so each test below acts as one visitor only.
-
 def test_anonymous_visitors_cannot_list_transfers(db, client):
     assert client.get("/api/v1/payments/transfers").status_code == 401
 
@@ -240,3 +237,31 @@ def test_the_reconciliation_page_costs_the_same_queries_however_many_transfers(d
     # the signed-in admin, open transfers (count + one page, orders joined) and due refunds:
     # the same for 2 or 12 transfers
     assert q.count == 4, q.statements
+
+
+def test_webhooks_need_no_csrf_token_but_admin_forms_do(db, client, app):
+    order = make_order()
+    admin = factories.user(role="admin")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        assert post_sepay(client, sepay_body(order, 130_000)).status_code == 200
+        factories.login_as(client, admin)
+        post_sepay(client, sepay_body("QN", 5_000, txn_id=9, content="khong ro"))
+        transfer = _db.session.execute(sa.select(BankTransfer).where(BankTransfer.status == "unmatched")).scalar_one()
+        forged = client.post(f"/admin/payments/transfers/{transfer.id}/refunded", data={"note": "x"})
+        assert forged.status_code == 400
+        assert _db.session.get(BankTransfer, transfer.id).status == "unmatched"
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert reload(order).status == "paid"
+
+
+@pytest.mark.parametrize("n", [2, 12])
+def test_the_transfers_api_costs_the_same_queries_however_many_transfers(db, client, query_counter, n):
+    for i in range(n):
+        post_sepay(client, sepay_body(make_order(), 10_000, txn_id=3000 + i))
+    factories.login_as(client, factories.user(role="admin"))
+    with query_counter() as q:
+        body = client.get("/api/v1/payments/transfers?per_page=100").get_json()
+    assert body["total"] == n and all(item["order_code"] for item in body["items"])
+    assert q.count == 3, q.statements  # the admin, the count, one page with its orders

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
+import stripe
 
 from marketplace.catalog.models import Product
 from marketplace.errors import ValidationFailed
@@ -97,6 +98,27 @@ def test_no_payment_starts_once_the_window_has_closed(db, stripe_env):
     with pytest.raises(Conflict):
         services.start_payment(order)
     assert stripe_env.sessions_created() == []
+
+
+def test_when_stripe_cannot_be_reached_the_order_waits_and_the_shopper_can_retry(db, app, stripe_env):
+    order = make_order(method="stripe")
+    app.config["STRIPE_HTTP_CLIENT"] = stripe.RequestsClient()  # straight to STRIPE_API_BASE …
+    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"  # … where nothing listens
+    payment = services.start_payment(order)
+    assert payment["status"] == "unpaid" and "checkout_url" not in payment
+    assert payment["error"]["code"] == "payment_provider_error" and payment["error"]["message"]
+    assert f"/payments/orders/{order.code}?t=" in payment["page_url"]
+    assert reload(order).status == "pending_payment"
+    app.config["STRIPE_HTTP_CLIENT"] = stripe_env  # reachable again: a new Checkout opens
+    assert services.start_payment(order)["checkout_url"].startswith("https://checkout.stripe.com/")
+
+
+def test_card_payment_is_refused_at_checkout_when_stripe_is_not_configured(db, app, stripe_env):
+    app.config["STRIPE_SECRET_KEY"] = ""
+    with pytest.raises(ValidationFailed) as info:
+        services.check_payable("stripe", 100_000)
+    assert info.value.code == "payment_method_unavailable" and "payment_method" in info.value.fields
+    services.check_payable("vietqr", 100_000)
 
 
 def test_orders_above_stripes_limit_are_refused_for_card_with_a_clear_message(db, stripe_env):

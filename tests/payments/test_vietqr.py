@@ -80,13 +80,9 @@ def test_bad_payload_input_is_refused(args):
         vietqr.build_payload(*args)
 
 
-def test_references_are_short_upper_case_alphanumeric_and_found_whatever_the_bank_does():
-    ref = vietqr.new_reference()
-    assert len(ref) == 10 and ref.isalnum() and ref == ref.upper() and ref.startswith("QN")
-    # Candidates for a database lookup: the reference is among them however the text was mangled.
-    assert ref in vietqr.references_in(f"CK {ref[:4].lower()} {ref[4:]} thanh toan")
-    assert ref in vietqr.references_in(f"MBVCB.123.{ref}.CT tu 0987")
-    assert vietqr.references_in("chuyen tien an trua") == []
+def test_descriptions_are_compared_as_upper_case_letters_and_digits():
+    assert vietqr.compact("CK ocop-7km4p q9xda, thanh toán!") == "CKOCOP7KM4PQ9XDATHANHTOAN"
+    assert vietqr.compact(None) == ""
 
 
 def test_the_configuration_is_validated_at_start(monkeypatch, tmp_path):
@@ -97,6 +93,23 @@ def test_the_configuration_is_validated_at_start(monkeypatch, tmp_path):
     monkeypatch.setenv("VIETQR_ACCOUNT_NO", "00 11 00")
     with pytest.raises(RuntimeError, match="ACCOUNT_NO"):
         Config(str(tmp_path)).check()
+
+
+def test_starting_a_vietqr_payment_returns_the_api_payment_object(db):
+    from marketplace.payments import services
+
+    order = make_order(prices=(100_000,))
+    payment = services.start_payment(order)
+    assert (payment["method"], payment["status"], payment["amount_vnd"]) == ("vietqr", "unpaid", 130_000)
+    qr = payment["vietqr"]
+    assert {k: qr[k] for k in ("bank_bin", "account_no", "account_name", "amount_vnd", "reference")} == {
+        "bank_bin": "970436", "account_no": "0011004123456", "account_name": "TRUNG TAM OCOP QUANG NINH",
+        "amount_vnd": 130_000, "reference": order.payment_reference}
+    assert qr["payload"] == vietqr.build_payload("970436", "0011004123456", 130_000, order.payment_reference)
+    assert qr["image_url"].endswith(f"/payments/qr/{order.payment_reference}.png")
+    assert qr["expires_at"].endswith("+07:00")
+    assert f"/payments/orders/{order.code}?t=" in payment["page_url"]
+    assert services.start_payment(order)["vietqr"]["payload"] == qr["payload"]  # starting again: the same code
 
 
 def test_the_qr_image_is_served_for_an_order_waiting_for_a_transfer(db, client):

@@ -1,0 +1,212 @@
+"""Checkout benchmark: concurrent clients against gunicorn on PostgreSQL.
+
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test_orders \
+        .venv/bin/python bench/checkout.py --clients 32 --seconds 15
+
+It rebuilds the schema of the given database (its name must start with "test" or
+"bench"), seeds producers and products, starts gunicorn, then
+
+1. throughput: N clients (Bearer tokens, as mobile apps do) place checkouts of 1-3
+   products for the given time; prints checkouts per second, p50 and p95 latency;
+2. last units: the same clients race for a product with few units left; exactly that
+   many checkouts may succeed;
+3. verifies no oversell: for every product, units ordered + stock left == stock at the
+   start, and no stock is negative.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CONTACT = {"full_name": "Khách thử tải", "phone": "0912345678", "email": "bench@example.vn"}
+ADDRESS = {"line1": "Số 1 Trần Hưng Đạo", "ward": "Phường Hồng Gai", "province": "Quảng Ninh"}
+
+
+def prepare(url: str, clients: int, products: int, last_units: int):
+    """Fresh schema via the real migrations, a catalogue, and one API token per client."""
+    from flask_migrate import upgrade
+
+    from marketplace import create_app
+    from marketplace.accounts.services import create_user, issue_token
+    from marketplace.catalog.models import Category, Locality, Producer, Product
+    from marketplace.extensions import db
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        loc = Locality(slug="ha-long", name="Hạ Long", kind="ward", region="Hạ Long", region_slug="ha-long")
+        cat = Category(slug="food", name_vi="Thực phẩm", name_en="Food")
+        db.session.add_all([loc, cat])
+        db.session.flush()
+        producers = [Producer(slug=f"htx-{i}", name=f"HTX {i}", kind="cooperative", locality_id=loc.id,
+                              approved=True) for i in range(8)]
+        db.session.add_all(producers)
+        db.session.flush()
+        items = [Product(slug=f"sp-{i}", name=f"Sản phẩm {i}", unit="hộp", price_vnd=50_000 + 1000 * i,
+                         stock=1_000_000, status="active", category_id=cat.id,
+                         producer_id=producers[i % len(producers)].id) for i in range(products)]
+        scarce = Product(slug="last-units", name="Những hộp cuối cùng", unit="hộp", price_vnd=99_000,
+                         stock=last_units, status="active", category_id=cat.id, producer_id=producers[0].id)
+        db.session.add_all(items + [scarce])
+        db.session.commit()
+        tokens = []
+        for i in range(clients):
+            user = create_user(f"bench{i}@example.vn", "mat-khau-bench", f"Khách {i}", "0912345678")
+            tokens.append(issue_token(user, "bench"))
+        stock_at_start = dict(db.session.execute(sa.select(Product.id, Product.stock)).all())
+        return [p.id for p in items], scarce.id, tokens, stock_at_start
+
+
+def start_server(url: str, port: int, workers: int, outbox: str) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url, "RATELIMIT_ENABLED": "0", "MAIL_OUTBOX_DIR": outbox,
+           "MAIL_SERVER": "", "SECRET_KEY": "bench-" + "x" * 40}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "wsgi:app", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+         "--threads", "1", "--access-logfile", "/dev/null", "--error-logfile", "-", "--log-level", "warning"],
+        cwd=ROOT, env=env)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
+                return proc
+        except requests.RequestException:
+            time.sleep(0.3)
+    proc.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def run_clients(base: str, tokens: list[str], make_items, stop_after_s: float | None = None,
+                attempts_each: int | None = None):
+    """Every client posts checkouts until the time is up (or it made its attempts)."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(tokens))
+    deadline = [0.0]
+
+    def client(token: str):
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        rng = random.Random(token)
+        barrier.wait()
+        done = 0
+        while True:
+            if attempts_each is not None and done >= attempts_each:
+                break
+            if stop_after_s is not None and time.perf_counter() >= deadline[0]:
+                break
+            body = {"contact": CONTACT, "shipping_address": ADDRESS, "payment_method": "vietqr",
+                    "items": make_items(rng)}
+            started = time.perf_counter()
+            response = session.post(f"{base}/api/v1/checkout", json=body, timeout=60)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            done += 1
+
+    threads = [threading.Thread(target=client, args=(t,)) for t in tokens]
+    started = time.perf_counter()
+    deadline[0] = started + (stop_after_s or 0)
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, statuses, time.perf_counter() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def verify(url: str, stock_at_start: dict[int, int]) -> tuple[bool, dict[int, int]]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        stock_now = dict(conn.execute(sa.text("SELECT id, stock FROM products")).all())
+        ordered = dict(conn.execute(sa.text(
+            "SELECT product_id, SUM(quantity) FROM order_lines GROUP BY product_id")).all())
+    engine.dispose()
+    ok = all(stock_now[pid] >= 0 and stock_now[pid] + int(ordered.get(pid, 0)) == start
+             for pid, start in stock_at_start.items())
+    return ok, stock_now
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 4)))
+    parser.add_argument("--port", type=int, default=5099)
+    parser.add_argument("--products", type=int, default=40)
+    parser.add_argument("--last-units", type=int, default=20)
+    args = parser.parse_args()
+
+    from marketplace.config import normalise_database_url
+
+    url = normalise_database_url(args.database_url)
+    name = os.path.basename(make_url(url).database or "") if url else ""
+    if not url.startswith("postgresql") or not name.startswith(("test", "bench")):
+        raise SystemExit("give a PostgreSQL --database-url whose database name starts with 'test' or 'bench' "
+                         "(its schema is rebuilt)")
+
+    print(f"preparing {name}: {args.products} products, {args.clients} clients …", flush=True)
+    product_ids, scarce_id, tokens, stock_at_start = prepare(url, args.clients, args.products, args.last_units)
+    outbox = tempfile.mkdtemp(prefix="bench-outbox-")
+    server = start_server(url, args.port, args.workers, outbox)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        def basket(rng):
+            return [{"product_id": pid, "quantity": rng.randint(1, 2)}
+                    for pid in rng.sample(product_ids, rng.randint(1, 3))]
+
+        # warm up each worker's connection pool and templates
+        run_clients(base, tokens[: min(4, len(tokens))], basket, attempts_each=3)
+        latencies, statuses, elapsed = run_clients(base, tokens, basket, stop_after_s=args.seconds)
+        placed = statuses.get(201, 0)
+        print(f"throughput: {placed} checkouts in {elapsed:.1f} s with {args.clients} clients, "
+              f"{args.workers} gunicorn workers")
+        print(f"  checkouts/s: {placed / elapsed:.1f}")
+        print(f"  latency p50: {percentile(latencies, 50) * 1000:.0f} ms   p95: {percentile(latencies, 95) * 1000:.0f} ms"
+              f"   max: {max(latencies) * 1000:.0f} ms")
+        print(f"  statuses: {dict(sorted(statuses.items()))}")
+
+        _, race, _ = run_clients(base, tokens, lambda rng: [{"product_id": scarce_id, "quantity": 1}],
+                                 attempts_each=2)
+        won = race.get(201, 0)
+        print(f"last units: {args.last_units} left, {args.clients} clients x 2 attempts -> "
+              f"{won} checkouts succeeded, {race.get(409, 0)} refused with 409 (others: "
+              f"{ {k: v for k, v in race.items() if k not in (201, 409)} })")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    ok, stock_now = verify(url, stock_at_start)
+    ok = ok and won == args.last_units and stock_now[scarce_id] == 0
+    print(f"no oversell: {'OK' if ok else 'FAILED'} (stock of the last-units product now {stock_now[scarce_id]}; "
+          "units ordered + stock left == starting stock for every product)")
+    return 0 if ok and statuses.get(500, 0) == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,50 @@
+"""Product search: one small interface, two backends chosen by SEARCH_BACKEND.
+
+- `whoosh` (default): an embedded index under SEARCH_INDEX_DIR (one machine).
+- `postgres`: PostgreSQL full-text search over folded text, pg_trgm for typos and
+  completion (several app servers sharing one database).
+
+Callers use `get_backend()`: `search(params)`, `suggest(q)`, `health()`; the index
+follows the database through session events (marketplace.search.sync) and is rebuilt
+by `flask search reindex`. Pages and API never know which backend answers.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from .base import Query, SearchBackend, SearchPage  # noqa: F401
+
+BACKENDS = ("whoosh", "postgres")
+
+
+def get_backend(app: Flask | None = None) -> SearchBackend:
+    """The configured backend of this app (one instance per app and setting)."""
+    app = app or current_app._get_current_object()
+    name = app.config.get("SEARCH_BACKEND") or "whoosh"
+    cache = app.extensions.setdefault("search_backends", {})
+    key = (name, app.config.get("SEARCH_INDEX_DIR"))
+    backend = cache.get(key)
+    if backend is None:
+        if name == "whoosh":
+            from .whoosh_backend import WhooshBackend
+
+            backend = WhooshBackend(app.config["SEARCH_INDEX_DIR"])
+        elif name == "postgres":
+            from .postgres_backend import PostgresBackend
+
+            backend = PostgresBackend()
+        else:
+            raise RuntimeError(f"SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {name!r}")
+        cache[key] = backend
+    return backend
+
+
+def init_app(app: Flask) -> None:
+    from . import sync
+    from .highlight import highlight, snippet
+
+    if app.config.get("SEARCH_BACKEND", "whoosh") not in BACKENDS:
+        raise RuntimeError(f"SEARCH_BACKEND must be one of {', '.join(BACKENDS)}")
+    sync.listen()
+    app.jinja_env.filters["highlight"] = highlight
+    app.jinja_env.filters["snippet"] = snippet

@@ -1,0 +1,42 @@
+"""`flask search ...`: rebuild and inspect the search index."""
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from ..extensions import db
+from .documents import count_public
+
+
+@click.group("search")
+def search_cli():
+    """Product search index."""
+
+
+@search_cli.command("reindex")
+@click.option("--if-missing", is_flag=True, help="Only when no complete index exists yet.")
+@with_appcontext
+def reindex(if_missing: bool):
+    """Rebuild the search index from the database."""
+    from . import get_backend
+
+    backend = get_backend()
+    if if_missing and backend.is_complete():
+        click.echo(f"search index ({backend.name}) present: {backend.doc_count()} products, nothing to do")
+        return
+    total = count_public(db.session)
+    db.session.rollback()  # end this read transaction: the rebuild reads in its own
+    with click.progressbar(length=total, label=f"Indexing {total} products ({backend.name})") as bar:
+        count = backend.rebuild(progress=bar.update)
+    click.echo(f"indexed {count} products")
+
+
+@search_cli.command("status")
+@with_appcontext
+def status():
+    """Print the index health as JSON (what /readyz reports)."""
+    from . import get_backend
+
+    click.echo(json.dumps(get_backend().health(), ensure_ascii=False))

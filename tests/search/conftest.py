@@ -1,0 +1,33 @@
+"""Search tests run against every backend available on the test database.
+
+Whoosh runs everywhere; the PostgreSQL backend only when DATABASE_URL is PostgreSQL.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from marketplace.search import get_backend
+
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
+BACKENDS = ["whoosh", "postgres"] if ON_POSTGRES else ["whoosh"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, app, db):
+    """The named backend, configured for the app for the duration of the test, empty."""
+    previous = app.config["SEARCH_BACKEND"]
+    app.config["SEARCH_BACKEND"] = request.param
+    backend = get_backend()
+    backend.clear()
+    yield backend
+    app.config["SEARCH_BACKEND"] = previous
+
+
+@pytest.fixture
+def whoosh(db, app):
+    previous = app.config["SEARCH_BACKEND"]
+    app.config["SEARCH_BACKEND"] = "whoosh"
+    yield get_backend()
+    app.config["SEARCH_BACKEND"] = previous
