@@ -6,3 +6,4 @@ from .catalog.models import Category, Certificate, Locality, Producer, Product, 
 from .orders.models import Order, OrderEvent, OrderLine, OrderPart  # noqa: F401
 from .payments.models import BankTransfer, LedgerEntry, PaymentAttempt, ProviderEvent, Refund  # noqa: F401
 from .search.models import SearchDocument, SearchTerm  # noqa: F401
+from .stats.models import ChannelSale, RetailTotal  # noqa: F401
