@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi.py
 
-.PHONY: install run serve test fuzz migrate seed clean browser-deps
+.PHONY: install run serve test fuzz migrate seed clean browser-deps bench bench-quick scale-demo profile
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,18 @@ test: install browser-deps
 # A longer fuzz of the whole API than the bounded run inside `make test`.
 fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest -q tests/hardening/test_fuzz_api.py
+
+bench: install
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+bench-quick: install
+	$(PY) bench/run.py --quick $(BENCH_ARGS)
+
+profile: install
+	$(PY) bench/profile.py $(PROFILE_ARGS)
+
+scale-demo: install
+	$(PY) scripts/scale_demo.py $(SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

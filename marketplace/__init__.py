@@ -71,6 +71,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 
+    if app.config.get("TRUSTED_PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -115,6 +120,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
+    from .admin.views import bp as admin_bp
     from .api import register_api
     from .api.docs import bp as api_docs_bp
     from .cart.views import bp as cart_bp
@@ -125,10 +131,11 @@ def _register_blueprints(app: Flask) -> None:
     from .payments.views import bp as payments_bp
     from .payments.webhooks import bp as payment_webhooks_bp
     from .seller.views import bp as seller_bp
+    from .stats.views import bp as stats_bp
     from .storage import bp as media_bp
 
     for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp, media_bp, seller_bp, payments_bp,
-                      payment_webhooks_bp, cart_bp, checkout_bp, orders_bp):
+                      payment_webhooks_bp, cart_bp, checkout_bp, orders_bp, admin_bp, stats_bp):
         app.register_blueprint(blueprint)
     # Providers call the webhooks with their own authentication, never with a CSRF token.
     app.config["CSRF_EXEMPT_BLUEPRINTS"].add(payment_webhooks_bp.name)

@@ -44,7 +44,13 @@ class Config:
         self.SEARCH_BACKEND = env.get("SEARCH_BACKEND", "whoosh")
         self.SEARCH_INDEX_DIR = env.get("SEARCH_INDEX_DIR") or os.path.join(instance_path, "search-index")
         self.UPLOAD_DIR = env.get("UPLOAD_DIR") or os.path.join(instance_path, "uploads")
-        self.STORAGE_BACKEND = env.get("STORAGE_BACKEND", "local")
+        self.STORAGE_BACKEND = env.get("STORAGE_BACKEND", "local")  # local | s3
+        self.S3_BUCKET = env.get("S3_BUCKET", "")
+        self.S3_ENDPOINT_URL = env.get("S3_ENDPOINT_URL", "")  # empty for AWS; MinIO/R2/Ceph URL otherwise
+        self.S3_REGION = env.get("S3_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+        self.S3_PREFIX = env.get("S3_PREFIX", "")
+        self.AWS_ACCESS_KEY_ID = env.get("AWS_ACCESS_KEY_ID", "")
+        self.AWS_SECRET_ACCESS_KEY = env.get("AWS_SECRET_ACCESS_KEY", "")
         self.IMAGE_MAX_BYTES = _int("IMAGE_MAX_BYTES", 8 * 1024 * 1024)
         self.IMAGE_MAX_PIXELS = _int("IMAGE_MAX_PIXELS", 40_000_000)
         self.IMAGE_WEB_SIZE = _int("IMAGE_WEB_SIZE", 1600)
@@ -71,7 +77,15 @@ class Config:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
 
+        # Behind a load balancer: how many proxies in front of the app add X-Forwarded-For /
+        # -Proto / -Host (0 = none: the peer address is the client). Rate limits and logs
+        # use the client address this gives.
+        self.TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
         self.REDIS_URL = env.get("REDIS_URL", "")
+        # Shared cache (facet counts, home page): Redis when REDIS_URL is set, else in-process.
+        self.CACHE_ENABLED = _bool("CACHE_ENABLED", True)
+        self.CACHE_TTL_S = _int("CACHE_TTL_S", 300)
+        self.HTTP_CACHE_ENABLED = _bool("HTTP_CACHE_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or self.REDIS_URL or "memory://"
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True

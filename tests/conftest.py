@@ -60,6 +60,10 @@ def app(tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # Shared-cache hits would make query counts depend on test order; the caching
+        # tests (tests/perf) switch it on.
+        "CACHE_ENABLED": False,
+        "HTTP_CACHE_ENABLED": False,
         "SEARCH_INDEX_DIR": str(root / "search-index"),
         "UPLOAD_DIR": str(root / "uploads"),
         "MAIL_OUTBOX_DIR": str(root / "outbox"),

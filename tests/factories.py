@@ -4,6 +4,8 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 
+from flask import g, has_app_context
+
 from marketplace.accounts.services import create_user
 from marketplace.catalog.models import Category, Certificate, Locality, Producer, Product
 from marketplace.extensions import db
@@ -84,3 +86,7 @@ def login_as(client, user) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
+    # Requests made inside a test's app context (the ctx/db fixtures) share its `g`, where
+    # Flask-Login caches the user of the previous request: forget it.
+    if has_app_context():
+        g.pop("_login_user", None)

@@ -20,6 +20,8 @@ API_MODULES: tuple[str, ...] = (
     "cart",
     "checkout",
     "orders",
+    "admin",
+    "open_data",
 )
 
 

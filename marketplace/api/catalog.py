@@ -5,14 +5,17 @@ from ..catalog.listing import (BrowseParams, browse, category_tree, public_produ
                                public_product)
 from ..catalog.schemas import (CategoryTreeSchema, ProducerPageSchema, ProducerQuerySchema, ProducerSchema,
                                ProductPageSchema, ProductQuerySchema, ProductSchema)
+from ..httpcache import catalog_conditional
 from .common import MAX_PER_PAGE, ApiBlueprint, page_body, paginate
 
 blp = ApiBlueprint("Catalogue", __name__, description="OCOP products, categories and producers (public).")
 
 
 @blp.route("/products", methods=["GET"])
+@catalog_conditional(cache_body=True)  # before parsing: a 304 or a cached body skips it
 @blp.arguments(ProductQuerySchema, location="query", as_kwargs=False)
 @blp.response(200, ProductPageSchema)
+@blp.alt_response(304, description="Not modified since the ETag / Last-Modified sent")
 def list_products(args):
     """Browse and search public products
 
@@ -26,23 +29,29 @@ def list_products(args):
 
 
 @blp.route("/products/<ref>", methods=["GET"])
+@catalog_conditional(cache_body=True)  # before parsing: a 304 or a cached body skips it
 @blp.response(200, ProductSchema)
 @blp.errors(404)
+@blp.alt_response(304, description="Not modified since the ETag / Last-Modified sent")
 def get_product(ref):
     """One public product, by id or slug"""
     return public_product(ref)
 
 
 @blp.route("/categories", methods=["GET"])
+@catalog_conditional(cache_body=True)  # before parsing: a 304 or a cached body skips it
 @blp.response(200, CategoryTreeSchema)
+@blp.alt_response(304, description="Not modified since the ETag / Last-Modified sent")
 def list_categories():
     """OCOP product groups and their sub-groups, with counts of public products"""
     return {"items": category_tree()}
 
 
 @blp.route("/producers", methods=["GET"])
+@catalog_conditional(cache_body=True)  # before parsing: a 304 or a cached body skips it
 @blp.arguments(ProducerQuerySchema, location="query", as_kwargs=False)
 @blp.response(200, ProducerPageSchema)
+@blp.alt_response(304, description="Not modified since the ETag / Last-Modified sent")
 def list_producers(args):
     """Producer organisations that sell on the marketplace, by name"""
     return paginate(public_producers(kind=args.get("kind"), locality=args.get("locality")),
@@ -50,8 +59,10 @@ def list_producers(args):
 
 
 @blp.route("/producers/<ref>", methods=["GET"])
+@catalog_conditional(cache_body=True)  # before parsing: a 304 or a cached body skips it
 @blp.response(200, ProducerSchema)
 @blp.errors(404)
+@blp.alt_response(304, description="Not modified since the ETag / Last-Modified sent")
 def get_producer(ref):
     """One producer organisation, by id or slug, with its public products"""
     producer = public_producer(ref)

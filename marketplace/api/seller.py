@@ -14,14 +14,15 @@ from marshmallow import Schema, fields, validate
 from ..accounts.auth import bearer_token
 from ..accounts.models import ApiToken
 from ..catalog.models import PRODUCT_STATUSES
-from ..extensions import limiter
+from ..extensions import db, limiter
+from ..seller import orders as seller_orders
 from ..seller import services
 from ..storage import media_url
 from .common import ApiBlueprint, LocalDateTime, PaginationQuerySchema, Vnd, page_body, page_schema
 
 URL_PREFIX = "/seller"
 
-blp = ApiBlueprint("seller_api", __name__, description="Seller portal: own listings and order parts (role seller)")
+blp = ApiBlueprint("Seller", __name__, description="Seller portal: own listings and order parts (role seller)")
 
 
 def _rate_key() -> str:
@@ -144,6 +145,7 @@ def create_product(data):
 @blp.errors(404)
 @blp.response(200, SellerProductSchema)
 def get_product(product_id: int):
+    """One of the producer's listings (404 for another producer's)."""
     return services.get_product(_pid(), product_id)
 
 
@@ -185,6 +187,75 @@ def upload_images(product_id: int):
 @blp.errors(404)
 @blp.response(200, SellerProductSchema)
 def delete_image(product_id: int, image_id: int):
+    """Remove a photo; the others keep their order."""
     product = services.get_product(_pid(), product_id)
     services.remove_image(product, current_user, image_id)
     return product
+
+
+# --------------------------------------------------------------------------- order parts
+
+class PartListArgs(PaginationQuerySchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(tuple(seller_orders.PART_FILTERS)),
+                           metadata={"description": "new (pending), to_ship (confirmed), shipped, done (delivered), "
+                                                    "cancelled (cancelled or refunded); default: all"})
+
+
+class SellerPartSchema(Schema):
+    """A part of a paid order (API.md's part) with the order's shipping details."""
+
+    id = fields.Integer()
+    status = fields.String()
+    order = fields.Dict(metadata={"description": "code, status, paid_at, contact, shipping_address, note"})
+    producer = fields.Dict()
+    items = fields.List(fields.Dict())
+    subtotal_vnd = Vnd()
+    shipping_vnd = Vnd()
+    total_vnd = Vnd()
+    tracking = fields.Dict()
+    history = fields.List(fields.Dict())
+    allowed_moves = fields.List(fields.String(), metadata={"description": "statuses the seller may move it to now"})
+
+
+class PartMoveSchema(Schema):
+    status = _typed("string", "confirmed, shipped, delivered or cancelled")
+    carrier = _typed("string", "with shipped: ghn, viettelpost, vnpost, ghtk, jt or other")
+    tracking_number = _typed("string", "with shipped")
+    reason = _typed("string", "with cancelled (required), or a note")
+
+
+@blp.route("/orders", methods=["GET"])
+@blp.auth_required("seller")
+@blp.arguments(PartListArgs, location="query")
+@blp.response(200, page_schema(SellerPartSchema))
+def list_order_parts(args):
+    """Parts of paid orders for this producer, newest payment first."""
+    items, total = seller_orders.list_parts(_pid(), args["status"], page=args["page"], per_page=args["per_page"])
+    return page_body([seller_orders.part_json(part) for part in items], total, args["page"], args["per_page"])
+
+
+@blp.route("/order-parts/<int:part_id>", methods=["GET"])
+@blp.auth_required("seller")
+@blp.errors(404)
+@blp.response(200, SellerPartSchema)
+def get_order_part(part_id: int):
+    """One part of a paid order for this producer (404 for another producer's)."""
+    return seller_orders.part_json(seller_orders.get_part(_pid(), part_id))
+
+
+@blp.route("/order-parts/<int:part_id>", methods=["PATCH"])
+@blp.auth_required("seller")
+@blp.errors(404, 409, 422)
+@blp.arguments(PartMoveSchema)
+@blp.response(200, SellerPartSchema)
+def move_order_part(data, part_id: int):
+    """Confirm, ship (carrier + tracking_number), deliver, or cancel (reason) a part.
+
+    Only legal moves succeed (409 `invalid_transition` otherwise); cancelling a paid part
+    returns its stock and refunds it.
+    """
+    part = seller_orders.get_part(_pid(), part_id)
+    seller_orders.move_part(part, current_user, data.get("status"), carrier=data.get("carrier"),
+                            tracking_number=data.get("tracking_number"), note=data.get("reason") or "")
+    db.session.expire_all()
+    return seller_orders.part_json(seller_orders.get_part(_pid(), part_id))

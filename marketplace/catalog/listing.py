@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, with_expression
+from sqlalchemy.orm import aliased, contains_eager, with_expression
 
+from ..cache import remember
 from ..errors import NotFound
 from ..extensions import db
 from ..timeutil import local_today
@@ -57,13 +58,15 @@ class BrowseResult:
 
 def _category_ids(slug: str) -> sa.Select:
     """Ids of the category with this slug and of its sub-groups."""
-    parent = sa.select(Category.id).where(Category.slug == slug).scalar_subquery()
-    return sa.select(Category.id).where(sa.or_(Category.id == parent, Category.parent_id == parent))
+    # Never correlated: the facet query has `categories` in its own FROM.
+    parent = sa.select(Category.id).where(Category.slug == slug).correlate(None).scalar_subquery()
+    return sa.select(Category.id).where(sa.or_(Category.id == parent, Category.parent_id == parent)).correlate(None)
 
 
 def _locality_ids(slug: str) -> sa.Select:
     """Ids of the commune/ward with this slug, or of every locality of the region with this slug."""
-    return sa.select(Locality.id).where(sa.or_(Locality.slug == slug, Locality.region_slug == slug))
+    return (sa.select(Locality.id).where(sa.or_(Locality.slug == slug, Locality.region_slug == slug))
+            .correlate(None))
 
 
 def _filtered(params: BrowseParams, ranked_ids: list[int] | None, today):
@@ -91,6 +94,11 @@ def _filtered(params: BrowseParams, ranked_ids: list[int] | None, today):
     return conditions, stars_expr
 
 
+def _filter_key(params: BrowseParams) -> dict:
+    return {name: getattr(params, name) for name in ("q", "stars", "category", "locality", "producer",
+                                                      "price_min", "price_max", "in_stock")}
+
+
 def _base(select: sa.Select) -> sa.Select:
     return (select.select_from(Product)
             .join(Producer, Product.producer_id == Producer.id)
@@ -98,32 +106,36 @@ def _base(select: sa.Select) -> sa.Select:
 
 
 def facet_counts(conditions, stars_expr) -> dict:
-    stars_rows = db.session.execute(
-        _base(sa.select(stars_expr.label("s"), sa.func.count())).where(*conditions).group_by(stars_expr)
-    ).all()
-    cat_rows = db.session.execute(
-        _base(sa.select(Category.slug, Category.parent_id, sa.func.count()))
-        .join(Category, Category.id == Product.category_id).where(*conditions)
-        .group_by(Category.slug, Category.parent_id)
-    ).all()
-    loc_rows = db.session.execute(
-        _base(sa.select(Locality.slug, sa.func.count()))
-        .join(Locality, Locality.id == Producer.locality_id).where(*conditions).group_by(Locality.slug)
+    """The facets (stars, categories with their groups, localities) of a result."""
+    return total_and_facets(conditions, stars_expr)["facets"]
+
+
+def total_and_facets(conditions, stars_expr) -> dict:
+    """The total and the facets (stars, categories with their groups, localities) of a
+    result, from one grouped scan: one row per (stars, category, locality) combination
+    present, summed here (at most one row per product, usually far fewer)."""
+    group = aliased(Category)
+    rows = db.session.execute(
+        _base(sa.select(stars_expr.label("s"), Category.slug, group.slug, Locality.slug, sa.func.count()))
+        .join(Category, Category.id == Product.category_id)
+        .outerjoin(group, group.id == Category.parent_id)
+        .join(Locality, Locality.id == Producer.locality_id)
+        .where(*conditions)
+        .group_by(stars_expr, Category.slug, group.slug, Locality.slug)
     ).all()
     stars = {"3": 0, "4": 0, "5": 0}
-    for value, count in stars_rows:
-        if value is not None:
-            stars[str(value)] = count
     category: dict[str, int] = {}
-    parent_ids = {parent_id for _, parent_id, _ in cat_rows if parent_id is not None}
-    parent_slugs = dict(db.session.execute(
-        sa.select(Category.id, Category.slug).where(Category.id.in_(parent_ids))).all()) if parent_ids else {}
-    for slug, parent_id, count in cat_rows:
-        category[slug] = category.get(slug, 0) + count
-        if parent_id is not None:
-            group = parent_slugs[parent_id]
-            category[group] = category.get(group, 0) + count
-    return {"stars": stars, "category": category, "locality": {slug: n for slug, n in loc_rows}}
+    locality: dict[str, int] = {}
+    total = 0
+    for value, category_slug, group_slug, locality_slug, count in rows:
+        total += count
+        if value is not None:
+            stars[str(value)] = stars.get(str(value), 0) + count
+        category[category_slug] = category.get(category_slug, 0) + count
+        if group_slug is not None:
+            category[group_slug] = category.get(group_slug, 0) + count
+        locality[locality_slug] = locality.get(locality_slug, 0) + count
+    return {"total": total, "facets": {"stars": stars, "category": category, "locality": locality}}
 
 
 def _order_by(sort: str, stars_expr):
@@ -172,19 +184,39 @@ def browse(params: BrowseParams, ranked_ids: list[int] | None = None, suggestion
     if ranked_ids is None and Query.parse(params.q):
         return _search(replace(params, page=page, per_page=per_page), with_facets)
     conditions, stars_expr = _filtered(params, ranked_ids, today)
-    total = db.session.scalar(_base(sa.select(sa.func.count(Product.id))).where(*conditions)) or 0
 
-    query = (_base(sa.select(Product)).where(*conditions)
-             .options(contains_eager(Product.producer), contains_eager(Product.certificate)))
+    def counts() -> dict:
+        if with_facets:
+            return total_and_facets(conditions, stars_expr)
+        total = db.session.scalar(_base(sa.select(sa.func.count(Product.id))).where(*conditions)) or 0
+        return {"total": total, "facets": {}}
+
+    # The total and the facets depend on the filters only (not on the page or the sort):
+    # shared by every page and sort of a result, cached until the catalogue changes.
+    counted = remember("browse-counts", {**_filter_key(params), "ids": ranked_ids, "facets": with_facets,
+                                         "today": today}, counts)
+    total = counted["total"]
+
+    # Two steps (a "late row lookup"): the ids of the page first, from narrow rows that an
+    # index on the sort key can deliver in order, then the full rows of just those ids.
+    # Sorting every wide joined row to keep 20 was the listing's main cost (see README,
+    # Performance).
     sort = params.effective_sort
+    ids_query = _base(sa.select(Product.id)).where(*conditions)
     if sort == "relevance" and ranked_ids:
         rank = sa.case({pid: pos for pos, pid in enumerate(ranked_ids)}, value=Product.id)
-        query = query.order_by(rank, Product.id)
+        ids_query = ids_query.order_by(rank, Product.id)
     else:
-        query = query.order_by(*_order_by(sort, stars_expr))
-    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
-    facets = facet_counts(conditions, stars_expr) if with_facets else {}
-    return BrowseResult(items=items, total=total, page=page, per_page=per_page, facets=facets,
+        ids_query = ids_query.order_by(*_order_by(sort, stars_expr))
+    page_ids = list(db.session.scalars(ids_query.limit(per_page).offset((page - 1) * per_page)))
+    items: list[Product] = []
+    if page_ids:
+        rows = db.session.scalars(
+            _base(sa.select(Product)).where(Product.id.in_(page_ids))
+            .options(contains_eager(Product.producer), contains_eager(Product.certificate))).unique()
+        by_id = {product.id: product for product in rows}
+        items = [by_id[pid] for pid in page_ids if pid in by_id]
+    return BrowseResult(items=items, total=total, page=page, per_page=per_page, facets=counted["facets"],
                         suggestion=suggestion)
 
 

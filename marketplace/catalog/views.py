@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..errors import NotFound
 from ..extensions import db
+from ..httpcache import catalog_conditional
 from ..money import format_vnd
 from ..storage import media_url
 from ..timeutil import local_today
@@ -228,6 +229,7 @@ def _regions(localities: list[Locality]) -> list[tuple[tuple[str, str], list[Loc
 
 
 @bp.get("/")
+@catalog_conditional(anonymous_only=True, cache_body=True)
 def home():
     five = browse(BrowseParams(stars=[5], sort="bestselling", per_page=FEATURED), with_facets=False)
     four = browse(BrowseParams(stars=[4], sort="bestselling", per_page=FEATURED), with_facets=False)
@@ -237,6 +239,7 @@ def home():
 
 
 @bp.get("/products")
+@catalog_conditional(anonymous_only=True, cache_body=True)
 def products():
     categories = _categories()
     localities = list(db.session.scalars(sa.select(Locality).order_by(Locality.region, Locality.name)))
@@ -253,6 +256,7 @@ def products():
 
 
 @bp.get("/products/<slug>")
+@catalog_conditional(anonymous_only=True, cache_body=True)
 def product(slug: str):
     try:
         item = public_product(slug)
@@ -267,6 +271,7 @@ def product(slug: str):
 
 
 @bp.get("/producers/<slug>")
+@catalog_conditional(anonymous_only=True, cache_body=True)
 def producer(slug: str):
     try:
         maker = public_producer(slug)

@@ -6,6 +6,8 @@ another producer's product is a 404 here too.
 """
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,12 +21,14 @@ from ..storage import PRIVATE_PREFIX, file_response, get_storage, new_key, valid
 from ..timeutil import local_today
 from ..uploads import check_size
 from . import bulk, services
+from . import orders as seller_orders
+from . import sales as seller_sales
 
 bp = Blueprint("seller", __name__, url_prefix="/seller")
 
 PUBLIC_ENDPOINTS = {"seller.join", "seller.invitation"}
 # Extra portal sections (endpoint, label) shown in the portal's menu and on the product list.
-SELLER_NAV: list = [("seller.tokens", _l("API tokens"))]
+SELLER_NAV: list = [("seller.orders", _l("Orders")), ("seller.sales", _l("Sales")), ("seller.tokens", _l("API tokens"))]
 BULK_LINKS: list = [("seller.products_export_csv", _l("Export CSV")),
                     ("seller.products_export_xlsx", _l("Export Excel")),
                     ("seller.products_import", _l("Import CSV"))]
@@ -95,7 +99,7 @@ def invitation(token: str):
 @bp.get("/")
 def dashboard():
     counts = services.product_counts(_pid())
-    return render_template("seller/dashboard.html", counts=counts,
+    return render_template("seller/dashboard.html", counts=counts, order_counts=seller_orders.filter_counts(_pid()),
                            expiring=services.expiring_certificates(_pid()))
 
 
@@ -287,6 +291,93 @@ def certificate_scan(product_id: int):
     if product.certificate is None or not product.certificate.scan_path:
         abort(404)
     return file_response(product.certificate.scan_path, private=True)
+
+
+# --------------------------------------------------------------------------- orders
+
+@bp.get("/orders")
+def orders():
+    page = request.args.get("page", 1, type=int) or 1
+    part_filter = request.args.get("filter") or None
+    if part_filter not in seller_orders.PART_FILTERS:
+        part_filter = None
+    items, total = seller_orders.list_parts(_pid(), part_filter, page=page, per_page=20)
+    return render_template("seller/orders.html", items=items, total=total, page=page, per_page=20,
+                           part_filter=part_filter, counts=seller_orders.filter_counts(_pid()))
+
+
+@bp.get("/orders/<int:part_id>")
+def order_part(part_id: int):
+    part = seller_orders.get_part(_pid(), part_id)
+    return render_template("seller/order_part.html", part=part, order=part.order,
+                           history=seller_orders.history(part), moves=seller_orders.seller_moves(part),
+                           carriers=seller_orders.carriers(), errors={}, form={})
+
+
+@bp.post("/orders/<int:part_id>/status")
+def order_part_move(part_id: int):
+    part = seller_orders.get_part(_pid(), part_id)
+    form = request.form
+    try:
+        seller_orders.move_part(part, current_user, form.get("status", ""), carrier=form.get("carrier"),
+                                tracking_number=form.get("tracking_number"), note=form.get("reason", ""))
+    except ValidationFailed as exc:
+        db.session.rollback()
+        part = seller_orders.get_part(_pid(), part_id)
+        return render_template("seller/order_part.html", part=part, order=part.order,
+                               history=seller_orders.history(part), moves=seller_orders.seller_moves(part),
+                               carriers=seller_orders.carriers(), errors=exc.fields or {}, form=form), 422
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("seller.order_part", part_id=part_id))
+    flash(_("Order updated."), "success")
+    return redirect(url_for("seller.order_part", part_id=part_id))
+
+
+@bp.get("/orders/<int:part_id>/packing-slip")
+def packing_slip(part_id: int):
+    part = seller_orders.get_part(_pid(), part_id)
+    return render_template("seller/packing_slip.html", part=part, order=part.order)
+
+
+# --------------------------------------------------------------------------- sales summary
+
+def _date_arg(name: str):
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(_("Dates look like 2025-01-31."), fields={name: ["YYYY-MM-DD"]}) from None
+
+
+def _sales_range():
+    try:
+        return _date_arg("from"), _date_arg("to")
+    except ValidationFailed as exc:
+        flash(exc.message, "error")
+        return None, None
+
+
+@bp.get("/sales")
+def sales():
+    date_from, date_to = _sales_range()
+    try:
+        summary = seller_sales.producer_sales(_pid(), date_from, date_to)
+    except ValidationFailed as exc:
+        flash(exc.message, "error")
+        summary = seller_sales.producer_sales(_pid())
+    args = {"from": summary.date_from.isoformat(), "to": summary.date_to.isoformat()}
+    return render_template("seller/sales.html", summary=summary, args=args)
+
+
+@bp.get("/sales.csv")
+def sales_csv():
+    date_from, date_to = _sales_range()
+    data = seller_sales.sales_csv(_pid(), date_from, date_to)
+    return _download(data, "text/csv; charset=utf-8", f"doanh-thu-{current_user.producer.slug}.csv")
 
 
 # --------------------------------------------------------------------------- API tokens

@@ -1,4 +1,4 @@
-"""Fixtures for the seller portal tests: two producers with one member each, and upload samples."""
+"""Fixtures for the seller portal tests: two producers with one member each, and SePay credentials."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,22 +32,12 @@ def seller_client(client, seller):
     return client
 
 
-@pytest.fixture(autouse=True)
-def _fresh_login_per_request(app):
-    """The `db`/`ctx` fixtures keep an app context open, and Flask reuses it for the test
-    client's requests, so `g` (where Flask-Login caches the user) would leak from one
-    request to the next. Forget the cached user at the start of every request."""
-    from flask import g, request_started
-
-    def forget(sender, **extra):
-        g.pop("_login_user", None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
-
-
 @pytest.fixture
-def fresh_client(client):
-    """Kept for the seller tests' wording: the project-wide client already isolates requests."""
-    return client
+def sepay(app):
+    """SePay credentials, so that tests can pay orders as the bank notifies them."""
+    from seller_samples import SEPAY_KEY
+
+    saved = app.config.get("SEPAY_API_KEY")
+    app.config["SEPAY_API_KEY"] = SEPAY_KEY
+    yield
+    app.config["SEPAY_API_KEY"] = saved

@@ -1,9 +1,15 @@
-"""Upload samples for the seller tests: real photos, hostile files."""
+"""Samples for the seller tests: real photos, hostile files, the mail outbox, paid orders."""
 from __future__ import annotations
 
+import contextvars
 import io
+import itertools
+import json
 
 from PIL import Image
+
+from marketplace.extensions import db
+from marketplace.orders.models import Order
 
 
 def image_bytes(fmt: str = "JPEG", size=(800, 600), color=(200, 120, 40), exif: bool = False) -> bytes:
@@ -51,3 +57,65 @@ def clear_outbox(app) -> None:
 
 def mail_text(message) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()
+
+
+# --- orders: placed through the real checkout, paid by a SePay notification -------------------
+
+SEPAY_KEY = "sepay-key-seller-tests"
+_codes = itertools.count(1)
+CONTACT = {"full_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "lan@example.vn"}
+ADDRESS = {"line1": "Số 12, phố Cao Thắng", "ward": "Phường Hạ Long", "province": "Quảng Ninh"}
+
+
+def place(items, method="vietqr"):
+    """An order waiting for payment, one part per producer, the stock reserved as checkout does."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from marketplace.catalog.models import Product
+    from marketplace.orders.models import OrderLine, OrderPart
+    from marketplace.orders.status import record_created
+    from marketplace.payments.services import new_payment_reference
+    from marketplace.timeutil import utcnow
+
+    parts: dict[int, OrderPart] = {}
+    for product, quantity in items:
+        part = parts.setdefault(product.producer_id, OrderPart(producer_id=product.producer_id, subtotal_vnd=0,
+                                                               shipping_vnd=30_000, status="pending"))
+        part.lines.append(OrderLine(product_id=product.id, product_name=product.name, unit=product.unit,
+                                    unit_price_vnd=product.price_vnd, quantity=quantity,
+                                    line_total_vnd=product.price_vnd * quantity))
+        part.subtotal_vnd += product.price_vnd * quantity
+        db.session.execute(sa.update(Product).where(Product.id == product.id)
+                           .values(stock=Product.stock - quantity))
+    subtotal = sum(p.subtotal_vnd for p in parts.values())
+    shipping = sum(p.shipping_vnd for p in parts.values())
+    order = Order(code=f"QN{next(_codes):08d}", status="pending_payment", contact_name=CONTACT["full_name"],
+                  contact_phone="0912345678", contact_email=CONTACT["email"], ship_line1=ADDRESS["line1"],
+                  ship_ward=ADDRESS["ward"], ship_province=ADDRESS["province"], subtotal_vnd=subtotal,
+                  shipping_vnd=shipping, total_vnd=subtotal + shipping, payment_method=method,
+                  payment_reference=new_payment_reference(), payment_due_at=utcnow() + timedelta(hours=24),
+                  parts=list(parts.values()))
+    db.session.add(order)
+    db.session.flush()
+    record_created(order)
+    db.session.commit()
+    return order
+
+
+def pay(app, order, txn_id: int, when: str = "2026-03-01 09:15:00"):
+    """Pay in full (needs the `sepay` fixture) by bank transfer, as SePay notifies it;
+    `when` is the bank's local transaction time, which is the order's payment time."""
+    body = {"id": txn_id, "gateway": "Vietcombank", "transactionDate": when,
+            "accountNumber": app.config["VIETQR_ACCOUNT_NO"], "code": None,
+            "content": f"{order.payment_reference} chuyen tien", "transferType": "in",
+            "transferAmount": order.total_vnd, "accumulated": 0, "subAccount": None,
+            "referenceCode": f"FT{txn_id}", "description": f"{order.payment_reference} chuyen tien"}
+    # A request of its own, in its own context, as the bank's server would make it.
+    response = contextvars.Context().run(
+        app.test_client().post, "/payments/sepay/webhook", data=json.dumps(body),
+        headers={"Authorization": f"Apikey {SEPAY_KEY}"}, content_type="application/json")
+    assert response.status_code in (200, 201), response.get_data(as_text=True)
+    db.session.expire_all()
+    return db.session.get(Order, order.id)

@@ -58,7 +58,7 @@ def test_a_malformed_tax_code_is_refused(client, db):
     assert db.session.scalar(sa.select(sa.func.count(Producer.id))) == 0
 
 
-def test_a_member_invites_a_colleague_who_sets_a_password_and_joins(client, app, db, seller):
+def test_a_member_invites_a_colleague_who_sets_a_password_and_joins(client, other_client, app, db, seller):
     factories.login_as(client, seller.user)
     response = client.post("/seller/members", data={"email": "Thu@Example.vn"})
     assert response.status_code == 302
@@ -68,7 +68,7 @@ def test_a_member_invites_a_colleague_who_sets_a_password_and_joins(client, app,
     mail = mail_text(message)
     token = re.search(r"/seller/invitations/([A-Za-z0-9_.\-]+)", mail).group(1)
 
-    guest = app.test_client()
+    guest = other_client
     assert guest.get(f"/seller/invitations/{token}").status_code == 200
     joined = guest.post(f"/seller/invitations/{token}", data={"full_name": "Đặng Thu", "password": "mat-khau-123"})
     assert joined.status_code == 302
@@ -77,7 +77,8 @@ def test_a_member_invites_a_colleague_who_sets_a_password_and_joins(client, app,
     assert guest.get("/seller/products").status_code == 200
 
     # The link works once.
-    again = app.test_client().post(f"/seller/invitations/{token}", data={"full_name": "X", "password": "mat-khau-123"})
+    guest.post("/logout")
+    again = guest.post(f"/seller/invitations/{token}", data={"full_name": "X", "password": "mat-khau-123"})
     assert again.status_code == 409
     assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.producer_id == seller.producer.id)) == 2
 
@@ -98,6 +99,9 @@ def test_a_forged_or_expired_invitation_is_refused(client, app, db, seller):
 
 
 def test_the_portal_needs_a_seller(client, db):
+    anonymous = client.get("/seller/products")
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    assert client.get("/api/v1/seller/products").status_code == 401
     shopper = factories.user("shopper")
     factories.login_as(client, shopper)
     assert client.get("/seller/products").status_code == 403

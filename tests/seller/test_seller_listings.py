@@ -129,8 +129,7 @@ def test_the_seller_api_accepts_bearer_tokens_and_refuses_shoppers(client, selle
     assert forbidden.status_code == 403 and forbidden.json["error"]["code"] == "forbidden"
 
 
-def test_the_seller_product_list_takes_a_constant_number_of_queries(fresh_client, seller, db, query_counter):
-    client = fresh_client
+def test_the_seller_product_list_takes_a_constant_number_of_queries(client, seller, db, query_counter):
     factories.login_as(client, seller.user)
     factories.product(prod=seller.producer)
     with query_counter() as few:

@@ -11,6 +11,8 @@ from marketplace.accounts.models import ApiToken
 from marketplace.accounts.services import issue_token
 from marketplace.audit import AuditEntry
 from marketplace.catalog.models import Certificate, Product, ProductImage
+from marketplace.orders.models import OrderEvent, OrderPart
+from marketplace.payments.models import Refund
 from marketplace.seller import services
 from seller_samples import image_bytes
 
@@ -26,11 +28,16 @@ ROUTES = [
     ("POST", "/seller/products/{product}/certificate", "claim"),
     ("GET", "/seller/products/{product}/certificate/scan", None),
     ("POST", "/seller/tokens/{token}/revoke", None),
+    ("GET", "/seller/orders/{part}", None),
+    ("POST", "/seller/orders/{part}/status", "cancel"),
+    ("GET", "/seller/orders/{part}/packing-slip", None),
     ("GET", "/api/v1/seller/products/{product}", None),
     ("PATCH", "/api/v1/seller/products/{product}", "json"),
     ("DELETE", "/api/v1/seller/products/{product}", None),
     ("POST", "/api/v1/seller/products/{product}/images", "upload"),
     ("DELETE", "/api/v1/seller/products/{product}/images/{image}", None),
+    ("GET", "/api/v1/seller/order-parts/{part}", None),
+    ("PATCH", "/api/v1/seller/order-parts/{part}", "json_cancel"),
 ]
 
 
@@ -44,6 +51,10 @@ def _body(kind, product):
         return {"data": {"direction": "down"}}
     if kind == "claim":
         return {"data": {"stars": "5", "certificate_no": "HIJACK", "level": "national", "issued_on": "2024-01-01"}}
+    if kind == "cancel":
+        return {"data": {"status": "cancelled", "reason": "hijack"}}
+    if kind == "json_cancel":
+        return {"json": {"status": "cancelled", "reason": "hijack"}}
     if kind == "json":
         return {"json": {"name": "Hijacked", "stock": 0, "certification": {
             "stars": 5, "certificate_no": "HIJACK", "level": "national", "issued_on": "2024-01-01"}}}
@@ -60,11 +71,15 @@ def _state(db):
                                          Certificate.scan_path)).all()
     audits = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
     tokens = db.session.execute(sa.select(ApiToken.id, ApiToken.revoked_at)).all()
-    return products, images, certs, audits, tokens
+    parts = db.session.execute(sa.select(OrderPart.id, OrderPart.status, OrderPart.carrier)).all()
+    stock = db.session.execute(sa.select(Product.id, Product.stock).order_by(Product.id)).all()
+    events = db.session.scalar(sa.select(sa.func.count(OrderEvent.id)))
+    refunds = db.session.scalar(sa.select(sa.func.count(Refund.id)))
+    return products, images, certs, audits, tokens, parts, events, refunds, stock
 
 
 @pytest.fixture
-def victim(app, db, other_seller):
+def victim(app, db, other_seller, sepay):
     """Another producer's listing, with two photos, a verified certificate and a scan."""
     product = factories.product("Chả mực Hạ Long", prod=other_seller.producer, stars=4)
     with app.test_request_context():
@@ -73,6 +88,10 @@ def victim(app, db, other_seller):
         product.certificate.scan_path = "private/certificates/x/scan.pdf"
         db.session.commit()
     issue_token(other_seller.user, "kho")
+    # …and a paid order of it (a part of the other producer).
+    from seller_samples import pay, place
+
+    pay(app, place([(product, 2)]), 9001)
     return product
 
 
@@ -84,7 +103,8 @@ def test_another_producers_product_is_not_found_and_unchanged(client, app, db, s
     before = _state(db)
     factories.login_as(client, seller.user)
     token = db.session.scalar(sa.select(ApiToken.id))
-    url = template.format(product=victim.id, image=image.id, token=token)
+    part = db.session.scalar(sa.select(OrderPart.id))
+    url = template.format(product=victim.id, image=image.id, token=token, part=part)
     response = client.open(url, method=method, **_body(kind, victim))
     assert response.status_code == 404, (method, url, response.status_code)
     if url.startswith("/api/"):
@@ -103,7 +123,7 @@ def test_lists_show_only_the_members_own_producer(client, db, seller, victim):
 
 def test_every_seller_route_with_an_object_id_is_in_the_matrix(app):
     covered = {(method, template.replace("{product}", "<int:product_id>").replace("{image}", "<int:image_id>")
-                .replace("{token}", "<int:token_id>"))
+                .replace("{token}", "<int:token_id>").replace("{part}", "<int:part_id>"))
                for method, template, _ in ROUTES}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(("/seller/", "/api/v1/seller/")) or "_id>" not in rule.rule:

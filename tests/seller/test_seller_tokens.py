@@ -17,7 +17,7 @@ def _create(client, name="phần mềm kho"):
     return response, match.group(1) if match else None
 
 
-def test_a_member_creates_a_token_that_syncs_stock_and_then_revokes_it(client, seller, db):
+def test_a_member_creates_a_token_that_syncs_stock_and_then_revokes_it(client, other_client, seller, db):
     product = factories.product(prod=seller.producer, stock=4)
     factories.login_as(client, seller.user)
     response, token = _create(client)
@@ -27,7 +27,7 @@ def test_a_member_creates_a_token_that_syncs_stock_and_then_revokes_it(client, s
         seller.user.id, "phần mềm kho", True)
     assert token not in client.get("/seller/tokens").get_data(as_text=True)  # shown only once
 
-    app_client = client.application.test_client()
+    app_client = other_client  # the cooperative's software: no session, only the token
     bearer = {"Authorization": f"Bearer {token}"}
     synced = app_client.patch(f"/api/v1/seller/products/{product.id}", json={"stock": 42}, headers=bearer)
     assert synced.status_code == 200 and synced.json["stock"] == 42

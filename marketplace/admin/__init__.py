@@ -1,0 +1,1 @@
+"""The provincial OCOP office's portal: producers, certificates, audit log."""

@@ -1,0 +1,37 @@
+"""Public open data (no sign-in): aggregate OCOP sales for the provincial open-data portal."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..stats.open_data import FIRST_YEAR, ocop_sales
+from ..timeutil import local_today
+
+URL_PREFIX = "/open-data"
+CACHE_SECONDS = 3600
+
+blp = Blueprint("open_data", __name__, description="Open data (public, aggregate only)")
+
+
+class OpenDataQuerySchema(Schema):
+    year = fields.Integer(load_default=None, validate=validate.Range(min=FIRST_YEAR, max=2100),
+                          metadata={"description": "calendar year (default: this year)"})
+
+
+@blp.route("/ocop-sales", methods=["GET"])
+@blp.arguments(OpenDataQuerySchema, location="query")
+@blp.doc(responses={"200": {"description": "monthly sales by OCOP group and region; cacheable (ETag)"},
+                    "304": {"description": "not modified (If-None-Match)"}})
+def ocop_sales_open_data(args):
+    """Monthly OCOP sales by product group and region (aggregates only; no personal or order data)."""
+    body = ocop_sales(args["year"] or local_today().year)
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    response = current_app.response_class(payload, mimetype="application/json")
+    response.set_etag(hashlib.sha256(payload).hexdigest()[:32])
+    response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response.make_conditional(request)

@@ -1,0 +1,291 @@
+"""A shared cache for derived catalogue data, and the catalogue version that invalidates it.
+
+Two parts:
+
+- **The catalogue version** (`catalog_state()`): a counter in the database, bumped right
+  after any transaction that changed a product, its certificate or images, a producer, a
+  category or a locality commits (ORM flushes and ORM-enabled bulk UPDATE/DELETE are both
+  seen). Every app process and every server reads the same counter, so a change made
+  through one server invalidates the caches and HTTP validators of all of them at once.
+  It is read at most once per request (kept on `flask.g`); with Redis, from a copy in
+  Redis that only moves forward and expires after a minute, so a cache hit or a 304
+  touches no database at all.
+- **The cache** (`get_cache()`; `lookup`/`store`/`remember`): Redis when `REDIS_URL` is set (shared by every process
+  and server), otherwise a small in-process LRU kept on the app (`app.extensions`), never
+  at module level. Entries are keyed by the catalogue version, so stale entries are never
+  read; they simply age out (TTL `CACHE_TTL_S`). Values are JSON.
+
+`remember(name, parts, compute)` is the call most sites use: the value for `parts` under
+the current catalogue version, computed on a miss. `CACHE_ENABLED=0` turns it off (the
+benchmark measures with and without).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from flask import current_app, g, has_app_context
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .extensions import db
+from .timeutil import UTCDateTime, utcnow
+
+CATALOG = "catalog"
+# Tables whose rows show on public catalogue pages, in facet counts or on the home page.
+CATALOG_TABLES = frozenset({"products", "certificates", "product_images", "producers", "categories",
+                            "localities"})
+_CHANGED = "ocop_catalog_changed"
+
+
+class CacheVersion(db.Model):
+    """One counter per cached domain ("catalog"), bumped after each change commits."""
+
+    __tablename__ = "cache_versions"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+# --- the catalogue version -----------------------------------------------------------
+
+def _bump(bind, name: str = CATALOG) -> tuple[int, datetime]:
+    """version += 1 in its own short transaction (creates the row on first use)."""
+    table = CacheVersion.__table__
+    now = utcnow()
+    if bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(name=name, version=1, changed_at=now)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.name], set_={"version": table.c.version + 1, "changed_at": now},
+    ).returning(table.c.version)
+    with bind.begin() as conn:
+        version = conn.execute(statement).scalar_one()
+    if has_app_context():
+        g.pop("ocop_cache_versions", None)
+        cache = get_cache()
+        if isinstance(cache, RedisCache):
+            cache.publish_version(name, version, now)
+    return version, now
+
+
+def bump_version(name: str = CATALOG) -> None:
+    """Invalidate everything cached under `name` (for changes made outside the ORM)."""
+    _bump(db.engine, name)
+
+
+_VERSION_QUERY = (sa.select(CacheVersion.version, CacheVersion.changed_at)
+                  .where(CacheVersion.name == sa.bindparam("name")))
+
+
+def _read_version(name: str) -> tuple[int, datetime | None]:
+    session = db.session()
+    if session.in_transaction():
+        row = session.execute(_VERSION_QUERY, {"name": name}).first()
+    else:
+        # Outside a transaction (a 304 or a cached body needs nothing else from the
+        # database): one autocommit read, without BEGIN/ROLLBACK round trips.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            row = conn.execute(_VERSION_QUERY, {"name": name}).first()
+    return (row[0], row[1]) if row else (0, None)
+
+
+def catalog_state() -> tuple[int, datetime | None]:
+    """(version, changed_at) of the catalogue, read once per request: from Redis when the
+    cache is there (no database round trip at all), else from the database."""
+    versions = g.setdefault("ocop_cache_versions", {})
+    if CATALOG not in versions:
+        cache = get_cache()
+        state = cache.read_version(CATALOG) if isinstance(cache, RedisCache) else None
+        if state is None:
+            state = _read_version(CATALOG)
+            if isinstance(cache, RedisCache) and state[1] is not None:
+                cache.publish_version(CATALOG, *state)
+        versions[CATALOG] = state
+    return versions[CATALOG]
+
+
+def _touches_catalog(session: Session) -> bool:
+    for obj in (*session.new, *session.deleted):
+        if getattr(obj, "__tablename__", None) in CATALOG_TABLES:
+            return True
+    return any(getattr(obj, "__tablename__", None) in CATALOG_TABLES and session.is_modified(obj)
+               for obj in session.dirty)
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _flush_context) -> None:
+    if _touches_catalog(session):
+        session.info[_CHANGED] = True
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _note_bulk(state) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in CATALOG_TABLES:
+            state.session.info[_CHANGED] = True
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _bump_after_commit(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        bind = session.get_bind(mapper=CacheVersion.__mapper__)
+        if isinstance(bind, sa.Engine):
+            _bump(bind)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
+
+
+# --- cache backends -------------------------------------------------------------------
+
+class LocalCache:
+    """In-process LRU with a TTL (one per app; thread-safe for gunicorn's threads)."""
+
+    def __init__(self, max_entries: int = 1024):
+        self.max_entries = max_entries
+        self._data: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            entry = self._data.get(key)
+            if entry is None:
+                return None
+            expires, value = entry
+            if expires < time.monotonic():
+                del self._data[key]
+                return None
+            self._data.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: str, ttl: int) -> None:
+        with self._lock:
+            self._data[key] = (time.monotonic() + ttl, value)
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+class RedisCache:
+    """Entries in Redis, shared by every process and server (keys prefixed `ocop:cache:`)."""
+
+    prefix = "ocop:cache:"
+
+    version_prefix = "ocop:version:"
+    # The copy of a catalogue version in Redis only ever moves forward (a slow reader can
+    # never put back an older one) and expires, so that it is re-read from the database
+    # at least every VERSION_TTL_S seconds whatever happens.
+    VERSION_TTL_S = 60
+    _SET_IF_NEWER = """
+local current = redis.call('GET', KEYS[1])
+if current and tonumber(string.match(current, '^(%d+)')) >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+
+    def __init__(self, url: str):
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._set_if_newer = self.client.register_script(self._SET_IF_NEWER)
+
+    def read_version(self, name: str) -> tuple[int, datetime] | None:
+        try:
+            value = self.client.get(self.version_prefix + name)
+        except Exception:  # noqa: BLE001 - fall back to the database
+            return None
+        if not value:
+            return None
+        version, stamp = value.decode().split("|")
+        return int(version), datetime.fromtimestamp(int(stamp) / 1_000_000, tz=UTC)
+
+    def publish_version(self, name: str, version: int, changed_at: datetime) -> None:
+        stamp = int(changed_at.timestamp() * 1_000_000)
+        try:
+            self._set_if_newer(keys=[self.version_prefix + name],
+                               args=[version, f"{version}|{stamp}", self.VERSION_TTL_S])
+        except Exception:  # noqa: BLE001 - readers fall back to the database after the TTL
+            current_app.logger.warning("cache: could not publish catalogue version %s to Redis", version)
+
+    def get(self, key: str) -> str | None:
+        try:
+            value = self.client.get(self.prefix + key)
+        except Exception:  # noqa: BLE001 - a cache that is down is a miss, never an error
+            current_app.logger.warning("cache: Redis unavailable, computing without cache")
+            return None
+        return value.decode() if value is not None else None
+
+    def set(self, key: str, value: str, ttl: int) -> None:
+        try:
+            self.client.set(self.prefix + key, value, ex=ttl)
+        except Exception:  # noqa: BLE001
+            pass
+
+    def clear(self) -> None:
+        for key in self.client.scan_iter(self.prefix + "*"):
+            self.client.delete(key)
+
+
+def get_cache() -> LocalCache | RedisCache:
+    app = current_app._get_current_object()
+    cache = app.extensions.get("ocop_cache")
+    if cache is None:
+        url = app.config.get("CACHE_REDIS_URL") or app.config.get("REDIS_URL")
+        cache = RedisCache(url) if url else LocalCache()
+        app.extensions["ocop_cache"] = cache
+    return cache
+
+
+def version_token() -> str:
+    """The catalogue version as a short token; the bump time makes it unique even when the
+    counter restarts (a restored or emptied database)."""
+    version, changed_at = catalog_state()
+    stamp = int(changed_at.timestamp() * 1_000_000) if changed_at else 0
+    return f"{version}.{stamp:x}"
+
+
+def cache_key(name: str, parts: Any, token: str) -> str:
+    digest = hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    return f"{name}:{token}:{digest}"
+
+
+def enabled() -> bool:
+    return bool(current_app.config.get("CACHE_ENABLED", True))
+
+
+def lookup(name: str, parts: Any) -> Any:
+    """The cached JSON value for `parts` under the current catalogue version, or None."""
+    hit = get_cache().get(cache_key(name, parts, version_token()))
+    return json.loads(hit) if hit is not None else None
+
+
+def store(name: str, parts: Any, value: Any) -> None:
+    get_cache().set(cache_key(name, parts, version_token()), json.dumps(value, ensure_ascii=False),
+                    current_app.config.get("CACHE_TTL_S", 300))
+
+
+def remember(name: str, parts: Any, compute: Callable[[], Any]) -> Any:
+    """The JSON value of `compute()` for `parts`, cached under the current catalogue version."""
+    if not enabled():
+        return compute()
+    value = lookup(name, parts)
+    if value is None:
+        value = compute()
+        store(name, parts, value)
+    return value

@@ -1,0 +1,1 @@
+"""Sales statistics, the e-commerce share indicator, exports and open data."""

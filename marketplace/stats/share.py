@@ -1,0 +1,261 @@
+"""The e-commerce share indicator: online sales over the province's total retail sales.
+
+share % = (marketplace sales + other channels' e-commerce sales) / total retail x 100,
+for a local year, quarter or month. The target for the year comes from
+ECOMMERCE_TARGET_PERCENT: one number ("10") or a schedule ("2025:10,2030:20": each year
+takes the latest entry at or before it). A period without a recorded retail total has
+no share: the indicator says so instead of dividing by zero. A quarter or year without
+its own record uses the sum of its months (or quarters) when every one is recorded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..audit import record
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..timeutil import Period, add_months, parse_period
+from .models import ChannelSale, RetailTotal
+from .sales import sales_report
+
+MAX_VND = 10**17
+CENT = Decimal("0.01")
+TREND_LENGTH = {"month": 12, "quarter": 8, "year": 6}
+
+
+def period_or_error(key: str, field_name: str = "period") -> Period:
+    try:
+        return parse_period(key)
+    except ValueError:
+        raise ValidationFailed("Kỳ phải có dạng 2025, 2025-Q1 hoặc 2025-01 / Period must look like 2025, 2025-Q1 "
+                               "or 2025-01", fields={field_name: ["2025 | 2025-Q1 | 2025-01"]}) from None
+
+
+def period_key(kind: str, start: date) -> str:
+    if kind == "year":
+        return f"{start.year}"
+    if kind == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return f"{start:%Y-%m}"
+
+
+def shift(period: Period, steps: int) -> Period:
+    months = {"year": 12, "quarter": 3, "month": 1}[period.kind]
+    return parse_period(period_key(period.kind, add_months(period.start, steps * months)))
+
+
+def sub_periods(period: Period, kind: str) -> list[str]:
+    months = {"quarter": 3, "month": 1}[kind]
+    keys, day = [], period.start
+    while day < period.end:
+        keys.append(period_key(kind, day))
+        day = add_months(day, months)
+    return keys
+
+
+def target_percent(year: int) -> Decimal:
+    """The e-commerce share target (percent) for a year, from ECOMMERCE_TARGET_PERCENT."""
+    raw = str(current_app.config.get("ECOMMERCE_TARGET_PERCENT") or "10").strip()
+    try:
+        if ":" not in raw:
+            return Decimal(raw)
+        schedule = sorted((int(y), Decimal(p)) for y, p in (item.split(":") for item in raw.split(",") if item.strip()))
+    except (ValueError, InvalidOperation):
+        current_app.logger.warning("ECOMMERCE_TARGET_PERCENT %r is not valid; using 10", raw)
+        return Decimal(10)
+    chosen = schedule[0][1]
+    for from_year, percent in schedule:
+        if from_year <= year:
+            chosen = percent
+    return chosen
+
+
+@dataclass
+class ShareFigures:
+    period: Period
+    marketplace_vnd: int
+    channels: list[tuple[str, int]] = field(default_factory=list)
+    total_retail_vnd: int | None = None
+    retail_basis: str | None = None  # recorded | months | quarters
+    target_percent: Decimal = Decimal(10)
+
+    @property
+    def other_channels_vnd(self) -> int:
+        return sum(amount for _, amount in self.channels)
+
+    @property
+    def ecommerce_vnd(self) -> int:
+        return self.marketplace_vnd + self.other_channels_vnd
+
+    @property
+    def share_percent(self) -> Decimal | None:
+        if not self.total_retail_vnd:
+            return None
+        return (Decimal(self.ecommerce_vnd) * 100 / Decimal(self.total_retail_vnd)).quantize(CENT, ROUND_HALF_UP)
+
+    @property
+    def progress_percent(self) -> Decimal | None:
+        """How far the share has come toward the target (100 = target reached)."""
+        share = self.share_percent
+        if share is None or not self.target_percent:
+            return None
+        return (Decimal(self.ecommerce_vnd) * 10000 / (Decimal(self.total_retail_vnd) * self.target_percent)
+                ).quantize(CENT, ROUND_HALF_UP)
+
+    def as_dict(self) -> dict:
+        def number(value):
+            return float(value) if value is not None else None
+
+        return {
+            "period": self.period.key, "period_kind": self.period.kind,
+            "from": self.period.start.isoformat(), "to": (self.period.end - timedelta(days=1)).isoformat(),
+            "marketplace_vnd": self.marketplace_vnd,
+            "other_channels": [{"channel": name, "amount_vnd": amount} for name, amount in self.channels],
+            "other_channels_vnd": self.other_channels_vnd, "ecommerce_vnd": self.ecommerce_vnd,
+            "total_retail_vnd": self.total_retail_vnd, "retail_basis": self.retail_basis,
+            "share_percent": number(self.share_percent), "target_percent": number(self.target_percent),
+            "progress_percent": number(self.progress_percent),
+            "message": None if self.total_retail_vnd else
+            "Chưa có tổng mức bán lẻ cho kỳ này / No total retail sales recorded for this period",
+        }
+
+
+def _figures(periods: list[Period]) -> list[ShareFigures]:
+    """Share figures for several periods: three queries whatever their number."""
+    start, end = min(p.start for p in periods), max(p.end for p in periods)
+    monthly = {row.key: row.value_vnd for row in sales_report(start, end - timedelta(days=1), "month").rows}
+    keys = set()
+    for p in periods:
+        keys.add(p.key)
+        if p.kind != "month":
+            keys.update(sub_periods(p, "month"))
+        if p.kind == "year":
+            keys.update(sub_periods(p, "quarter"))
+    retail = {r.period: r.total_retail_vnd for r in db.session.scalars(
+        sa.select(RetailTotal).where(RetailTotal.period.in_(keys)))}
+    channels: dict[str, list[tuple[str, int]]] = {}
+    for entry in db.session.scalars(sa.select(ChannelSale).where(ChannelSale.period.in_(keys))
+                                    .order_by(ChannelSale.period, ChannelSale.channel)):
+        channels.setdefault(entry.period, []).append((entry.channel, entry.amount_vnd))
+    results = []
+    for p in periods:
+        months = sub_periods(p, "month") if p.kind != "month" else [p.key]
+        figures = ShareFigures(p, sum(monthly.get(m, 0) for m in months), target_percent=target_percent(p.start.year))
+        bases = {"month": (), "quarter": ("month",), "year": ("month", "quarter")}[p.kind]
+        if p.key in retail:
+            figures.total_retail_vnd, figures.retail_basis = retail[p.key], "recorded"
+        else:
+            for kind in bases:
+                parts = sub_periods(p, kind)
+                if all(k in retail for k in parts):
+                    figures.total_retail_vnd, figures.retail_basis = sum(retail[k] for k in parts), f"{kind}s"
+                    break
+        if p.key in channels:
+            figures.channels = channels[p.key]
+        else:
+            for kind in bases:
+                summed: dict[str, int] = {}
+                for k in sub_periods(p, kind):
+                    for name, amount in channels.get(k, ()):
+                        summed[name] = summed.get(name, 0) + amount
+                if summed:
+                    figures.channels = sorted(summed.items())
+                    break
+        results.append(figures)
+    return results
+
+
+def ecommerce_share(key: str) -> ShareFigures:
+    return _figures([period_or_error(key)])[0]
+
+
+def share_trend(key: str, length: int | None = None) -> list[ShareFigures]:
+    """The period and the ones before it of the same kind (12 months, 8 quarters or 6 years), oldest first."""
+    period = period_or_error(key)
+    length = length or TREND_LENGTH[period.kind]
+    return _figures([shift(period, -n) for n in range(length - 1, -1, -1)])
+
+
+def _amount(value, field_name: str, allow_zero: bool = True) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < (0 if allow_zero else 1) or value > MAX_VND:
+        raise ValidationFailed("Số tiền không hợp lệ / Invalid amount",
+                               fields={field_name: ["Số nguyên đồng, " + (">= 0" if allow_zero else "> 0") +
+                                                    " / a whole number of dong"]})
+    return value
+
+
+def _clean_channels(channels) -> list[tuple[str, int]]:
+    cleaned, seen = [], set()
+    for index, item in enumerate(channels or []):
+        name = str((item or {}).get("channel") or "").strip()
+        if not name or len(name) > 120:
+            raise ValidationFailed("Cần tên kênh (tối đa 120 ký tự) / Channel name required (max 120)",
+                                   fields={f"other_channels.{index}.channel": ["required, max 120"]})
+        if name.casefold() in seen:
+            raise ValidationFailed("Kênh bị lặp / Duplicate channel",
+                                   fields={f"other_channels.{index}.channel": [f"duplicate {name}"]})
+        seen.add(name.casefold())
+        cleaned.append((name, _amount(item.get("amount_vnd"), f"other_channels.{index}.amount_vnd")))
+    return cleaned
+
+
+def set_retail_total(actor, key: str, total_retail_vnd, source: str = "", note: str = "",
+                     other_channels=None) -> RetailTotal:
+    """Record (or correct) a period's total retail sales, and optionally its other channels' sales."""
+    period = period_or_error(key)
+    total = _amount(total_retail_vnd, "total_retail_vnd", allow_zero=False)
+    source, note = (source or "").strip()[:200], (note or "").strip()
+    channels = _clean_channels(other_channels) if other_channels is not None else None
+    entry = db.session.scalar(sa.select(RetailTotal).where(RetailTotal.period == period.key))
+    before = None
+    if entry is None:
+        entry = RetailTotal(period=period.key, period_kind=period.kind)
+        db.session.add(entry)
+    else:
+        before = {"total_retail_vnd": entry.total_retail_vnd, "source": entry.source, "note": entry.note}
+    entry.total_retail_vnd, entry.source, entry.note = total, source, note
+    entry.updated_by_id = getattr(actor, "id", None)
+    record(actor, "retail_total.set", "retail_total", period.key, before,
+           {"total_retail_vnd": total, "source": source, "note": note})
+    if channels is not None:
+        _replace_channels(actor, period, channels)
+    db.session.commit()
+    return entry
+
+
+def set_channel_sales(actor, key: str, other_channels) -> list[ChannelSale]:
+    """Replace the other channels' e-commerce sales recorded for a period."""
+    period = period_or_error(key)
+    channels = _clean_channels(other_channels)
+    rows = _replace_channels(actor, period, channels)
+    db.session.commit()
+    return rows
+
+
+def _replace_channels(actor, period: Period, channels: list[tuple[str, int]]) -> list[ChannelSale]:
+    existing = list(db.session.scalars(sa.select(ChannelSale).where(ChannelSale.period == period.key)
+                                       .order_by(ChannelSale.channel)))
+    before = {e.channel: e.amount_vnd for e in existing}
+    for entry in existing:
+        db.session.delete(entry)
+    db.session.flush()
+    rows = [ChannelSale(period=period.key, channel=name, amount_vnd=amount, updated_by_id=getattr(actor, "id", None))
+            for name, amount in channels]
+    db.session.add_all(rows)
+    record(actor, "channel_sales.set", "channel_sales", period.key, before, dict(channels))
+    return rows
+
+
+def retail_record(key: str) -> RetailTotal | None:
+    return db.session.scalar(sa.select(RetailTotal).where(RetailTotal.period == period_or_error(key).key))
+
+
+def own_channels(key: str) -> list[tuple[str, int]]:
+    """Other channels recorded for exactly this period (not summed from its months)."""
+    return [(c.channel, c.amount_vnd) for c in db.session.scalars(
+        sa.select(ChannelSale).where(ChannelSale.period == period_or_error(key).key).order_by(ChannelSale.channel))]

@@ -1,0 +1,96 @@
+"""Statistics pages of the admin portal: sales, the e-commerce share indicator, exports."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..admin.views import admin_portal, date_arg
+from ..errors import DomainError
+from ..money import format_vnd, parse_vnd
+from ..timeutil import local_today
+from . import share
+from .charts import column_chart, horizontal_bars
+from .labels import Labeller
+from .sales import GROUPINGS, sales_report
+
+bp = admin_portal(Blueprint("stats", __name__, url_prefix="/admin/stats", template_folder="templates"))
+
+
+@bp.get("/sales")
+def sales():
+    group_by = request.args.get("group_by", "month")
+    if group_by not in GROUPINGS:
+        group_by = "month"
+    try:
+        report = sales_report(date_arg("from"), date_arg("to"), group_by)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        report = sales_report(None, None, group_by)
+    labeller = Labeller(report.group_by)
+    rows = [(labeller.label(group_by, r.key, r.label), r) for r in report.rows]
+    chart = horizontal_bars([(label, r.value_vnd, format_vnd(r.value_vnd)) for label, r in rows])
+    args = {"from": report.date_from.isoformat(), "to": report.date_to.isoformat(), "group_by": group_by}
+    return render_template("stats/sales.html", report=report, rows=rows, chart=chart, groupings=GROUPINGS,
+                           group_by=group_by, title=labeller.title, args=args)
+
+
+@bp.get("/share")
+def share_page():
+    key = (request.args.get("period") or str(local_today().year)).strip()
+    try:
+        trend = share.share_trend(key)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        key = str(local_today().year)
+        trend = share.share_trend(key)
+    figures = trend[-1]
+    chart = column_chart([(f.period.key, float(f.share_percent) if f.share_percent is not None else None,
+                           f"{f.share_percent}%" if f.share_percent is not None else "") for f in trend],
+                         target=float(figures.target_percent))
+    return render_template("stats/share.html", figures=figures, trend=trend, chart=chart, period=key,
+                           record=share.retail_record(key), own_channels=share.own_channels(key))
+
+
+def _share_form(save, success: str, bad_amount: str):
+    """Run `save(period)` for one of the indicator's forms; flash the outcome; back to the period."""
+    period = request.form.get("period", "")
+    try:
+        save(period)
+    except ValueError:  # an amount that is not a number of dong
+        flash(bad_amount, "error")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(success % {"period": period}, "success")
+    return redirect(url_for("stats.share_page", period=period))
+
+
+@bp.post("/share/retail")
+def save_retail_total():
+    form = request.form
+    return _share_form(
+        lambda period: share.set_retail_total(current_user, period, parse_vnd(form.get("total_retail_vnd", "")),
+                                              form.get("source", ""), form.get("note", "")),
+        _("Total retail sales for %(period)s saved."), _("Enter the total retail sales in dong."))
+
+
+@bp.post("/share/channels")
+def save_channels():
+    entries = [(name, amount) for name, amount in zip(request.form.getlist("channel"),
+                                                       request.form.getlist("amount_vnd"))
+               if name.strip() or amount.strip()]
+    return _share_form(
+        lambda period: share.set_channel_sales(current_user, period, [
+            {"channel": name, "amount_vnd": parse_vnd(amount) if amount.strip() else None}
+            for name, amount in entries]),
+        _("Other channels for %(period)s saved."), _("Enter each channel's sales in dong."))
+
+
+@bp.get("/exports")
+def exports():
+    today = local_today()
+    return render_template("stats/exports.html", groupings=GROUPINGS, title=Labeller.title,
+                           date_from=date(today.year, 1, 1).isoformat(), date_to=today.isoformat())

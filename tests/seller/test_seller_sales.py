@@ -1,0 +1,80 @@
+"""Sales summary: revenue and units by local month and by product, refunds in their own month, CSV."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+import factories
+from marketplace.payments.models import Refund
+from marketplace.payments.services import mark_refund_paid
+from marketplace.seller.orders import move_part
+from marketplace.timeutil import local_today
+from seller_samples import pay, place
+
+pytestmark = pytest.mark.usefixtures("sepay")
+LAST_YEAR = local_today().year - 1
+
+
+@pytest.fixture
+def history(app, db, seller, other_seller):
+    """Last January: 2 teas, paid at 23:30 on the 31st (local). Last February: 1 tea + 3 honey in one cart with
+    another producer's fish sauce; our part is cancelled by us and refunded this month (the order stays paid:
+    the fish sauce still ships)."""
+    tea = factories.product("Trà hoa vàng", prod=seller.producer, price_vnd=350_000, stock=50)
+    honey = factories.product("Mật ong rừng", prod=seller.producer, price_vnd=200_000, stock=50)
+    sauce = factories.product("Nước mắm", prod=other_seller.producer, price_vnd=120_000, stock=50)
+    pay(app, place([(tea, 2)]), 1, when=f"{LAST_YEAR}-01-31 23:30:00")
+    february = pay(app, place([(tea, 1), (honey, 3), (sauce, 5)]), 2, when=f"{LAST_YEAR}-02-01 00:10:00")
+    part = next(p for p in february.parts if p.producer_id == seller.producer.id)
+    move_part(part, seller.user, "cancelled", note="Hết hàng")
+    refund = db.session.scalar(sa.select(Refund))
+    mark_refund_paid(refund.id, factories.user("admin"))  # the bank transfer back is done today
+    return tea, honey
+
+
+def test_revenue_and_units_by_month_and_by_product(db, seller, history):
+    from marketplace.seller.sales import producer_sales
+
+    summary = producer_sales(seller.producer.id, date(LAST_YEAR, 1, 1), local_today())
+    months = {row.key: (row.units, row.gross_vnd, row.refunds_vnd, row.value_vnd) for row in summary.by_month}
+    assert months == {
+        f"{LAST_YEAR}-01": (2, 700_000, 0, 700_000),  # 23:30 on 31 January in Hanoi is still January
+        f"{LAST_YEAR}-02": (4, 950_000, 0, 950_000),  # the other producer's sale is not ours
+        local_today().strftime("%Y-%m"): (0, 0, 950_000, -950_000),  # the refund, in the month it was paid back
+    }
+    products = {row.label: (row.units, row.gross_vnd, row.refunds_vnd, row.value_vnd)
+                for row in summary.by_product}
+    assert products == {"Trà hoa vàng": (3, 1_050_000, 350_000, 700_000), "Mật ong rừng": (3, 600_000, 600_000, 0)}
+    total = summary.total
+    assert (total.units, total.gross_vnd, total.refunds_vnd, total.value_vnd) == (6, 1_650_000, 950_000, 700_000)
+    # Every month of the range is on the chart, quiet ones at zero.
+    assert len(summary.months) == 12 + local_today().month
+    assert dict((k, v) for k, v, _u in summary.months)[f"{LAST_YEAR}-03"] == 0
+
+
+def test_the_sales_page_and_csv(seller_client, db, history):
+    page = seller_client.get(f"/seller/sales?from={LAST_YEAR}-01-01&to={local_today().isoformat()}")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<svg" in body and "Trà hoa vàng" in body and "Nước mắm" not in body
+    assert "700.000 ₫" in body and "950.000 ₫" in body
+
+    response = seller_client.get(f"/seller/sales.csv?from={LAST_YEAR}-01-01&to={local_today().isoformat()}")
+    assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    by_key = {(r["month"], r["product"]): (int(r["units"]), int(r["net_vnd"])) for r in rows}
+    assert list(rows[0]) == ["month", "product", "units", "gross_vnd", "refunds_vnd", "net_vnd"]
+    assert by_key[(f"{LAST_YEAR}-01", "Trà hoa vàng")] == (2, 700_000)
+    assert by_key[(f"{LAST_YEAR}-02", "Mật ong rừng")] == (3, 600_000)
+    assert by_key[(local_today().strftime("%Y-%m"), "Mật ong rừng")] == (0, -600_000)
+    assert by_key[("total", "")] == (6, 700_000)
+
+
+def test_bad_dates_are_refused_politely(seller_client, db):
+    page = seller_client.get("/seller/sales?from=31-01-2025")
+    assert page.status_code == 200 and "2025-01-31" in page.get_data(as_text=True)
+    backwards = seller_client.get("/seller/sales?from=2025-05-01&to=2025-01-01")
+    assert backwards.status_code == 200 and "must not be after" in backwards.get_data(as_text=True)

@@ -1,0 +1,141 @@
+"""Sales statistics to the dong: when a sale counts, when a refund counts, what never counts."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from conftest import local
+from marketplace.errors import ValidationFailed
+from marketplace.stats.sales import GROUPINGS, allocate, sales_report
+from tests import factories as f
+
+
+@pytest.fixture
+def catalogue(db):
+    food = f.category("Thực phẩm", "Food")
+    tea = f.category("Trà", "Tea", parent=food)
+    drinks = f.category("Đồ uống", "Drinks")
+    hong_gai = f.locality("Hồng Gai", "Hạ Long", "ward")
+    ba_che = f.locality("Ba Chẽ", "Ba Chẽ")
+    coop = f.producer("HTX Trà hoa vàng", kind="cooperative", loc=ba_che)
+    firm = f.producer("Công ty Chả mực", kind="enterprise", loc=hong_gai)
+    return {
+        "tea": f.product("Trà hoa vàng", price_vnd=450_000, prod=coop, cat=tea, stars=5),
+        "squid": f.product("Chả mực", price_vnd=380_000, prod=firm, cat=food, stars=4),
+        "wine": f.product("Rượu ba kích", price_vnd=125_000, prod=firm, cat=drinks, stars=None),
+    }
+
+
+def by_key(report):
+    return {row.key: row for row in report.rows}
+
+
+def test_an_order_paid_at_23_30_local_on_the_last_day_of_a_month_counts_in_that_month(shop, catalogue):
+    shop.order([(catalogue["tea"], 1)], local(2025, 1, 31, 23, 30))  # 16:30 UTC, still January locally
+    shop.order([(catalogue["tea"], 2)], local(2025, 2, 1, 0, 10))  # 31 Jan 17:10 UTC, February locally
+    report = sales_report(date(2025, 1, 1), date(2025, 2, 28), "month")
+    rows = by_key(report)
+    assert rows["2025-01"].value_vnd == 450_000 and rows["2025-01"].orders == 1
+    assert rows["2025-02"].value_vnd == 900_000 and rows["2025-02"].units == 2
+    # the date range is local too: January alone excludes the 00:10 February order
+    assert sales_report(date(2025, 1, 1), date(2025, 1, 31)).total.value_vnd == 450_000
+    assert sales_report(date(2025, 2, 1), date(2025, 2, 1)).total.value_vnd == 900_000
+
+
+def test_a_refund_in_a_later_month_reduces_that_later_month(shop, catalogue):
+    order = shop.order([(catalogue["squid"], 3)], local(2025, 3, 20, 10, 0))
+    shop.refund(order, 380_000, local(2025, 4, 1, 0, 5))
+    shop.refund(order, 380_000, local(2025, 4, 2, 9, 0), status="due")  # not yet paid back: no effect
+    rows = by_key(sales_report(date(2025, 3, 1), date(2025, 4, 30), "month"))
+    assert rows["2025-03"].value_vnd == 1_140_000 and rows["2025-03"].refunds_vnd == 0
+    assert rows["2025-04"].value_vnd == -380_000 and rows["2025-04"].refunds_vnd == 380_000
+    assert rows["2025-04"].orders == 0  # no sale that month, only the refund
+    # March alone still shows the whole sale
+    assert sales_report(date(2025, 3, 1), date(2025, 3, 31)).total.value_vnd == 1_140_000
+
+
+def test_cancelled_expired_and_unpaid_orders_never_count(shop, catalogue):
+    when = local(2025, 5, 10, 9, 0)
+    paid = shop.order([(catalogue["wine"], 1)], when)
+    shop.order([(catalogue["wine"], 5)], None, status="pending_payment")
+    shop.order([(catalogue["wine"], 7)], None, status="expired")
+    shop.order([(catalogue["wine"], 9)], None, status="cancelled")
+    # paid, then cancelled before shipping (its refund follows): the sale is void, the refund too
+    cancelled = shop.order([(catalogue["wine"], 11)], when, status="cancelled")
+    shop.refund(cancelled, 11 * 125_000, local(2025, 5, 11, 9, 0))
+    report = sales_report(date(2025, 5, 1), date(2025, 5, 31), "month")
+    assert report.total.value_vnd == 125_000 and report.total.units == 1 and report.total.orders == 1
+    assert [r.key for r in report.rows] == ["2025-05"]
+    assert paid.status == "paid"
+
+
+def test_figures_to_the_dong_with_buyers_and_producers(shop, catalogue):
+    alice = f.user("shopper", email="alice@example.vn")
+    when = local(2025, 6, 5, 8, 0)
+    shop.order([(catalogue["tea"], 2), (catalogue["squid"], 1)], when, user=alice, shipping_vnd=30_000)
+    shop.order([(catalogue["squid"], 1)], when, user=alice)
+    shop.order([(catalogue["wine"], 3)], when, email="Guest@Example.vn")
+    shop.order([(catalogue["wine"], 1)], when, email="guest@example.vn")
+    total = sales_report(date(2025, 6, 1), date(2025, 6, 30), "month").total
+    # goods only: 2 x 450,000 + 2 x 380,000 + 4 x 125,000 (shipping is not a sale)
+    assert (total.value_vnd, total.gross_vnd, total.refunds_vnd) == (2_160_000, 2_160_000, 0)
+    assert (total.orders, total.units, total.buyers, total.producers) == (4, 8, 2, 2)
+
+
+def test_a_part_refund_reduces_only_its_goods_share_spread_over_its_lines(shop, catalogue):
+    order = shop.order([(catalogue["squid"], 1), (catalogue["wine"], 2), (catalogue["tea"], 1)],
+                       local(2025, 7, 1, 12, 0), shipping_vnd=30_000)
+    firm_part = next(p for p in order.parts if p.producer_id == catalogue["squid"].producer_id)
+    # the whole firm part back: 380,000 + 250,000 goods + 30,000 shipping
+    shop.refund(order, 660_000, local(2025, 7, 2, 12, 0), part=firm_part)
+    report = sales_report(date(2025, 7, 1), date(2025, 7, 31), "producer")
+    rows = {row.labels[0]: row for row in report.rows}
+    assert rows["Công ty Chả mực"].value_vnd == 0 and rows["Công ty Chả mực"].refunds_vnd == 630_000
+    assert rows["HTX Trà hoa vàng"].value_vnd == 450_000
+    categories = by_key(sales_report(date(2025, 7, 1), date(2025, 7, 31), "category"))
+    assert categories["food"].value_vnd == 450_000  # tea (sub-group of food) stays; squid refunded
+    assert categories["drinks"].value_vnd == 0
+
+
+def test_every_grouping_adds_up_to_the_same_grand_total(shop, catalogue):
+    f.product("Không sao", price_vnd=77_777, prod=catalogue["wine"].producer, stars=None)
+    expired = f.product("Sao hết hạn", price_vnd=33_333, stars=4, expires_on=date(2025, 8, 15),
+                        prod=catalogue["tea"].producer)
+    a = shop.order([(catalogue["tea"], 1), (catalogue["wine"], 3)], local(2025, 8, 1, 23, 59), shipping_vnd=25_000)
+    shop.order([(catalogue["squid"], 2), (expired, 1)], local(2025, 8, 15, 23, 0))  # stars still live that day
+    shop.order([(expired, 2)], local(2025, 8, 16, 0, 30))  # the day after expiry: no stars
+    shop.order([(catalogue["tea"], 1)], local(2025, 9, 30, 23, 30), user=f.user("shopper"))
+    shop.refund(a, 100_001, local(2025, 9, 2, 10, 0))  # an odd amount over a whole order with shipping
+    reports = {g: sales_report(date(2025, 8, 1), date(2025, 9, 30), g) for g in GROUPINGS}
+    grand = reports["month"].total
+    assert grand.gross_vnd == 450_000 * 2 + 375_000 + 760_000 + 33_333 * 3
+    # two parts, 2 x 25,000 shipping: 100,001 x 825,000 / 875,000 -> 94,286 dong of goods
+    assert grand.refunds_vnd == 94_286
+    for name, report in reports.items():
+        assert report.total == grand, name
+        assert sum(r.value_vnd for r in report.rows) == grand.value_vnd, name
+        assert sum(r.gross_vnd for r in report.rows) == grand.gross_vnd, name
+        assert sum(r.refunds_vnd for r in report.rows) == grand.refunds_vnd, name
+        assert sum(r.units for r in report.rows) == grand.units, name
+    stars = by_key(reports["stars"])
+    assert stars["4"].gross_vnd == 760_000 + 33_333 and stars["0"].gross_vnd == 375_000 + 66_666
+    assert stars["5"].gross_vnd == 900_000
+    assert set(by_key(reports["region"])) == {"ha-long", "ba-che"}
+    assert set(by_key(reports["producer_kind"])) == {"cooperative", "enterprise"}
+
+
+def test_money_is_spread_to_the_dong():
+    assert allocate(100, [1, 1, 1]) == [34, 33, 33]
+    assert allocate(94_286, [450_000, 375_000]) == [51_429, 42_857]
+    assert sum(allocate(1_000_003, [7, 11, 13, 17])) == 1_000_003
+    assert allocate(0, [1, 2]) == [0, 0] and allocate(5, []) == []
+
+
+def test_bad_parameters_are_refused_with_clear_messages(db):
+    with pytest.raises(ValidationFailed) as caught:
+        sales_report(date(2025, 2, 1), date(2025, 1, 1))
+    assert "from" in caught.value.fields
+    with pytest.raises(ValidationFailed) as caught:
+        sales_report(group_by="weekday")
+    assert "group_by" in caught.value.fields
