@@ -3,8 +3,14 @@
 Rules (API.md):
 - A sale is a line of a paid order, counted at the order's `paid_at` (the provider's
   time of payment, stored UTC) in the local (UTC+7) period it falls in.
-- Orders that are unpaid, cancelled or expired never count, nor do their refunds.
-- A succeeded refund reduces sales in the local period of its `refunded_at`. Sales are
+- One rule decides which orders count (`counted_order_clause`): the order was paid (its
+  `paid_at` is set), whatever happened to it afterwards. An order cancelled or refunded
+  after payment keeps its sale in the period of payment; what was given back is counted
+  from its succeeded `Refund` rows, as a reduction in the local period of each refund's
+  `refunded_at` (never by the order's later status). Orders never paid (pending,
+  cancelled or expired unpaid) have no `paid_at` and never count, nor can they have refunds.
+- A succeeded refund reduces sales in the local period of its `refunded_at`; a refund that
+  is due or failed has not happened yet and changes nothing. Sales are
   goods (line totals; shipping excluded), so a refund reduces them by its goods share
   (amount x goods / (goods + shipping) of the part or order refunded), spread over the
   refunded lines in proportion to their totals, to the dong (largest remainder).
@@ -35,7 +41,6 @@ from ..timeutil import local_start_utc, local_today, month_key
 from .sqltime import local_date, local_datetime_text, local_month
 
 GROUPINGS = ("month", "locality", "region", "category", "stars", "producer_kind", "producer")
-EXCLUDED_ORDER_STATUSES = ("pending_payment", "cancelled", "expired")
 MAX_RANGE_DAYS = 366 * 20
 
 
@@ -48,8 +53,10 @@ def ocop_group():
 
 
 def counted_order_clause():
-    """SQL: the order's sales count (paid, and not cancelled or expired)."""
-    return sa.and_(Order.paid_at.is_not(None), Order.status.not_in(EXCLUDED_ORDER_STATUSES))
+    """SQL: the order's sales count: it was paid (`paid_at` is only ever set by the move
+    pending_payment -> paid), whatever its status is now. Later cancellations and refunds
+    are counted through succeeded Refund rows, in their own periods."""
+    return Order.paid_at.is_not(None)
 
 
 def stars_at_sale_expr():

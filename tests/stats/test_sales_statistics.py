@@ -60,14 +60,38 @@ def test_cancelled_expired_and_unpaid_orders_never_count(shop, catalogue):
     paid = shop.order([(catalogue["wine"], 1)], when)
     shop.order([(catalogue["wine"], 5)], None, status="pending_payment")
     shop.order([(catalogue["wine"], 7)], None, status="expired")
-    shop.order([(catalogue["wine"], 9)], None, status="cancelled")
-    # paid, then cancelled before shipping (its refund follows): the sale is void, the refund too
-    cancelled = shop.order([(catalogue["wine"], 11)], when, status="cancelled")
-    shop.refund(cancelled, 11 * 125_000, local(2025, 5, 11, 9, 0))
+    never_paid = shop.order([(catalogue["wine"], 9)], None, status="cancelled")
+    shop.refund(never_paid, 9 * 125_000, local(2025, 5, 11, 9, 0))  # a stray refund row cannot make it count
     report = sales_report(date(2025, 5, 1), date(2025, 5, 31), "month")
-    assert report.total.value_vnd == 125_000 and report.total.units == 1 and report.total.orders == 1
+    assert (report.total.value_vnd, report.total.refunds_vnd) == (125_000, 0)
+    assert report.total.units == 1 and report.total.orders == 1
     assert [r.key for r in report.rows] == ["2025-05"]
     assert paid.status == "paid"
+    for group_by in GROUPINGS:
+        assert sales_report(date(2025, 5, 1), date(2025, 5, 31), group_by).total == report.total, group_by
+
+
+def test_an_order_cancelled_after_payment_keeps_its_sale_and_its_refund_counts_when_made(shop, catalogue):
+    """One rule: paid means counted, whatever the status is now; what was given back counts
+    from the succeeded refunds, in their own month."""
+    cancelled = shop.order([(catalogue["wine"], 11)], local(2025, 5, 31, 23, 30), status="cancelled")
+    shop.refund(cancelled, 11 * 125_000, local(2025, 6, 1, 8, 0))
+    refunded = shop.order([(catalogue["squid"], 1)], local(2025, 5, 3, 9, 0), status="refunded")
+    shop.refund(refunded, 380_000, local(2025, 5, 4, 9, 0))  # same month: nets to zero there
+    rows = by_key(sales_report(date(2025, 5, 1), date(2025, 6, 30), "month"))
+    assert (rows["2025-05"].gross_vnd, rows["2025-05"].refunds_vnd) == (1_375_000 + 380_000, 380_000)
+    assert rows["2025-05"].value_vnd == 1_375_000 and rows["2025-05"].orders == 2
+    assert (rows["2025-06"].value_vnd, rows["2025-06"].refunds_vnd, rows["2025-06"].orders) == (-1_375_000, 1_375_000, 0)
+    # a report of May alone does not know about June's refund: published months do not change
+    assert sales_report(date(2025, 5, 1), date(2025, 5, 31)).total.value_vnd == 1_375_000
+
+
+def test_a_cancelled_paid_order_whose_refund_is_due_or_failed_still_counts_in_full(shop, catalogue):
+    order = shop.order([(catalogue["tea"], 2)], local(2025, 10, 2, 10, 0), status="cancelled")
+    shop.refund(order, 450_000, local(2025, 10, 3, 10, 0), status="due")
+    shop.refund(order, 450_000, local(2025, 10, 3, 11, 0), status="failed")
+    total = sales_report(date(2025, 10, 1), date(2025, 10, 31)).total
+    assert (total.gross_vnd, total.refunds_vnd, total.value_vnd) == (900_000, 0, 900_000)
 
 
 def test_figures_to_the_dong_with_buyers_and_producers(shop, catalogue):
