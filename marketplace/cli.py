@@ -126,7 +126,7 @@ def stats_cli():
 @click.option("--to", "date_to", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last local day (default: today).")
 @click.option("--group-by", default="month", show_default=True,
-              help="month, locality, region, category, stars, producer_kind or producer (comma-separated to combine).")
+              help="month, locality, region, category, stars, producer_kind, producer or product (comma-separated to combine).")
 @click.option("--level", type=click.Choice(["grouped", "lines"]), default="grouped", show_default=True,
               help="grouped: the statistics; lines: one row per paid order line.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)

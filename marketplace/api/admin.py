@@ -122,7 +122,9 @@ class SalesQuerySchema(Schema):
     date_from = fields.Date(data_key="from", load_default=None,
                             metadata={"description": "first local day (default: 1 January of this year)"})
     date_to = fields.Date(data_key="to", load_default=None, metadata={"description": "last local day (default: today)"})
-    group_by = fields.String(load_default="month", validate=validate.OneOf(GROUPINGS))
+    group_by = fields.String(load_default="month", validate=validate.OneOf(GROUPINGS), metadata={
+        "description": "month, locality, region, category, stars, producer_kind, producer (API.md), and, as an "
+                       "extension of API.md, product (one row per product; label = the product's name)"})
 
 
 class ExportQuerySchema(SalesQuerySchema):

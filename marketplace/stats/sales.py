@@ -40,7 +40,8 @@ from ..payments.models import Refund
 from ..timeutil import local_start_utc, local_today, month_key
 from .sqltime import local_date, local_datetime_text, local_month
 
-GROUPINGS = ("month", "locality", "region", "category", "stars", "producer_kind", "producer")
+# "product" is an extension of API.md's list (documented in the OpenAPI schema).
+GROUPINGS = ("month", "locality", "region", "category", "stars", "producer_kind", "producer", "product")
 MAX_RANGE_DAYS = 366 * 20
 
 
@@ -87,6 +88,8 @@ def _dimension(name: str, instant):
         return [Producer.kind, Producer.kind], ("producer",)
     if name == "producer":
         return [Producer.id, Producer.name], ("producer",)
+    if name == "product":
+        return [Product.id, Product.name], ("product",)
     raise ValueError(name)
 
 
@@ -182,7 +185,7 @@ def parse_group_by(value) -> tuple[str, ...]:
     return names
 
 
-def _sales_query(rng: DateRange, group_by: tuple[str, ...]):
+def _sales_query(rng: DateRange, group_by: tuple[str, ...], producer_id: int | None = None):
     key_cols, needed = [], set()
     for name in group_by:
         cols, tables = _dimension(name, Order.paid_at)
@@ -195,6 +198,8 @@ def _sales_query(rng: DateRange, group_by: tuple[str, ...]):
              .join(OrderPart, OrderPart.id == OrderLine.part_id).join(Order, Order.id == OrderPart.order_id))
     query = _join(query, needed).where(counted_order_clause(), Order.paid_at >= rng.start_utc,
                                        Order.paid_at < rng.end_utc)
+    if producer_id is not None:
+        query = query.where(OrderPart.producer_id == producer_id)
     if key_cols:
         query = query.group_by(*key_cols)
     return query, len(key_cols)
@@ -215,10 +220,13 @@ def allocate(amount: int, weights: list[int]) -> list[int]:
 REFUND_CHUNK = 500
 
 
-def refund_allocations(refund_filter, group_by: tuple[str, ...] = ()) -> Iterator[tuple[int, tuple, tuple, int]]:
+def refund_allocations(refund_filter, group_by: tuple[str, ...] = (),
+                       producer_id: int | None = None) -> Iterator[tuple[int, tuple, tuple, int]]:
     """Each succeeded refund matched by `refund_filter`, spread over its lines:
     yields (line id, keys, labels, goods refund in dong) for lines with a non-zero share.
-    Month keys are the refund's local month; other keys describe the line.
+    Month keys are the refund's local month; other keys describe the line. With
+    `producer_id`, only that producer's lines are yielded (a whole-order refund is still
+    spread over all the order's lines first, so each producer's share is the same).
 
     Refund-driven on purpose (refunds are few): the refunds first, then the lines of
     their orders, REFUND_CHUNK orders at a time; memory stays bounded."""
@@ -239,7 +247,7 @@ def refund_allocations(refund_filter, group_by: tuple[str, ...] = ()) -> Iterato
         chunk = refunds[start:start + REFUND_CHUNK]
         lines: dict[int, list] = defaultdict(list)
         query = (sa.select(OrderPart.order_id, OrderPart.id, OrderPart.shipping_vnd, OrderLine.id,
-                           OrderLine.line_total_vnd, *key_cols)
+                           OrderLine.line_total_vnd, OrderPart.producer_id, *key_cols)
                  .select_from(OrderLine).join(OrderPart, OrderPart.id == OrderLine.part_id)
                  .join(Order, Order.id == OrderPart.order_id))
         query = _join(query, needed).where(OrderPart.order_id.in_({r.order_id for r in chunk})).order_by(OrderLine.id)
@@ -253,32 +261,34 @@ def refund_allocations(refund_filter, group_by: tuple[str, ...] = ()) -> Iterato
             shipping = scope[0][2] if part_id is not None else order_shipping
             goods_refund = min(goods, amount * goods // (goods + shipping)) if goods + shipping else 0
             for row, share in zip(scope, allocate(goods_refund, [r[4] for r in scope])):
-                if not share:
+                if not share or (producer_id is not None and row[5] != producer_id):
                     continue
-                keys, labels = list(row[5::2]), list(row[6::2])
+                keys, labels = list(row[6::2]), list(row[7::2])
                 if month_at is not None:
                     keys.insert(month_at, month_key(refunded_at))
                     labels.insert(month_at, month_key(refunded_at))
                 yield row[3], tuple(keys), tuple(labels), share
 
 
-def sales_report(date_from: date | None = None, date_to: date | None = None, group_by="month") -> SalesReport:
-    """Paid sales in a local date range, grouped by one or more of GROUPINGS."""
+def sales_report(date_from: date | None = None, date_to: date | None = None, group_by="month",
+                 producer_id: int | None = None) -> SalesReport:
+    """Paid sales in a local date range, grouped by one or more of GROUPINGS; with
+    `producer_id`, only that producer's lines (the seller portal's sales page)."""
     rng = date_range(date_from, date_to)
     group_by = parse_group_by(group_by)
     report = SalesReport(rng.date_from, rng.date_to, group_by)
     rows: dict[tuple, SalesRow] = {}
-    query, width = _sales_query(rng, group_by)
+    query, width = _sales_query(rng, group_by, producer_id)
     for record in db.session.execute(query):
         keys = tuple(_key(v) for v in record[0:width:2])
         gross, units, orders, buyers, producers = map(int, record[width:])
         rows[keys] = SalesRow(keys, tuple(record[1:width:2]), gross, 0, orders, units, buyers, producers)
-    total_query, _ = _sales_query(rng, ())
+    total_query, _ = _sales_query(rng, (), producer_id)
     gross, units, orders, buyers, producers = db.session.execute(total_query).one()
     report.total = SalesRow(("total",), ("total",), int(gross), 0, int(orders), int(units), int(buyers),
                             int(producers))
     in_range = sa.and_(Refund.refunded_at >= rng.start_utc, Refund.refunded_at < rng.end_utc)
-    for _line, keys, labels, share in refund_allocations(in_range, group_by):
+    for _line, keys, labels, share in refund_allocations(in_range, group_by, producer_id):
         keys = tuple(_key(k) for k in keys)
         row = rows.get(keys)
         if row is None:

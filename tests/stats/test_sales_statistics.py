@@ -163,3 +163,33 @@ def test_bad_parameters_are_refused_with_clear_messages(db):
     with pytest.raises(ValidationFailed) as caught:
         sales_report(group_by="weekday")
     assert "group_by" in caught.value.fields
+
+
+def test_one_producers_sales_are_its_share_of_the_same_statistics(shop, catalogue):
+    """The seller portal's figures come from the same report, filtered to one producer: a
+    whole-order refund is spread over every line first, so each producer bears its share."""
+    order = shop.order([(catalogue["tea"], 1), (catalogue["squid"], 1)], local(2025, 11, 30, 23, 30),
+                       shipping_vnd=10_000)
+    shop.refund(order, 100_001, local(2025, 12, 1, 9, 0))  # the whole order, not one part
+    shop.order([(catalogue["wine"], 2)], local(2025, 12, 5, 9, 0))
+    everyone = sales_report(date(2025, 11, 1), date(2025, 12, 31), "producer")
+    coop, firm = catalogue["tea"].producer_id, catalogue["squid"].producer_id
+    own = {pid: sales_report(date(2025, 11, 1), date(2025, 12, 31), "month", producer_id=pid) for pid in (coop, firm)}
+    for pid, report in own.items():
+        row = by_key(everyone)[str(pid)]
+        assert (report.total.gross_vnd, report.total.refunds_vnd, report.total.units, report.total.orders) == (
+            row.gross_vnd, row.refunds_vnd, row.units, row.orders)
+    # 100,001 x 830,000 / 850,000 = 97,648 dong of goods, spread 450,000 : 380,000
+    assert own[coop].total.refunds_vnd + own[firm].total.refunds_vnd == 97_648
+    assert (own[coop].total.refunds_vnd, own[firm].total.refunds_vnd) == (52_942, 44_706)
+    assert by_key(own[coop])["2025-11"].value_vnd == 450_000 and by_key(own[coop])["2025-12"].value_vnd == -52_942
+    assert own[coop].total.producers == 1 and everyone.total.producers == 2
+
+
+def test_grouping_by_product_names_each_product(shop, catalogue):
+    shop.order([(catalogue["tea"], 2), (catalogue["wine"], 1)], local(2025, 12, 1, 9, 0))
+    shop.order([(catalogue["tea"], 1)], local(2025, 12, 2, 9, 0))
+    report = sales_report(date(2025, 12, 1), date(2025, 12, 31), "product")
+    assert [(r.label, r.units, r.value_vnd, r.orders) for r in report.rows] == [
+        ("Trà hoa vàng", 3, 1_350_000, 2), ("Rượu ba kích", 1, 125_000, 1)]
+    assert report.rows[0].key == str(catalogue["tea"].id)
