@@ -160,6 +160,7 @@ def stats_export(date_from, date_to, group_by, level, fmt, output):
 
 def register(app: Flask) -> None:
     from .orders.cli import orders_cli
+    from .payments.cli import payments_cli
     from .search.cli import search_cli
     from .seller.cli import seller_cli
 
@@ -169,5 +170,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seller_cli)
     app.cli.add_command(orders_cli)
+    app.cli.add_command(payments_cli)
     app.cli.add_command(ocop_cli)
     app.cli.add_command(stats_cli)
