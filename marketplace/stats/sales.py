@@ -185,7 +185,10 @@ def parse_group_by(value) -> tuple[str, ...]:
     return names
 
 
-def _sales_query(rng: DateRange, group_by: tuple[str, ...], producer_id: int | None = None):
+def _sales_query(rng: DateRange, group_by: tuple[str, ...], producer_id: int | None = None,
+                 with_total: bool = False):
+    """The sales of the range grouped by `group_by`. With `with_total` (PostgreSQL), one scan
+    gives both the groups and the grand total (GROUPING SETS); a last column is 1 on the total row."""
     key_cols, needed = [], set()
     for name in group_by:
         cols, tables = _dimension(name, Order.paid_at)
@@ -200,7 +203,10 @@ def _sales_query(rng: DateRange, group_by: tuple[str, ...], producer_id: int | N
                                        Order.paid_at < rng.end_utc)
     if producer_id is not None:
         query = query.where(OrderPart.producer_id == producer_id)
-    if key_cols:
+    if key_cols and with_total:
+        query = query.add_columns(sa.func.grouping(key_cols[0])).group_by(
+            sa.func.grouping_sets(sa.tuple_(*key_cols), sa.tuple_()))
+    elif key_cols:
         query = query.group_by(*key_cols)
     return query, len(key_cols)
 
@@ -278,15 +284,20 @@ def sales_report(date_from: date | None = None, date_to: date | None = None, gro
     group_by = parse_group_by(group_by)
     report = SalesReport(rng.date_from, rng.date_to, group_by)
     rows: dict[tuple, SalesRow] = {}
-    query, width = _sales_query(rng, group_by, producer_id)
+    one_scan = db.session.get_bind().dialect.name == "postgresql"
+    query, width = _sales_query(rng, group_by, producer_id, with_total=one_scan)
+    total = None
     for record in db.session.execute(query):
+        gross, units, orders, buyers, producers = map(int, record[width:width + 5])
+        if one_scan and record[-1]:
+            total = (gross, units, orders, buyers, producers)
+            continue
         keys = tuple(_key(v) for v in record[0:width:2])
-        gross, units, orders, buyers, producers = map(int, record[width:])
         rows[keys] = SalesRow(keys, tuple(record[1:width:2]), gross, 0, orders, units, buyers, producers)
-    total_query, _ = _sales_query(rng, (), producer_id)
-    gross, units, orders, buyers, producers = db.session.execute(total_query).one()
-    report.total = SalesRow(("total",), ("total",), int(gross), 0, int(orders), int(units), int(buyers),
-                            int(producers))
+    if total is None:  # SQLite has no GROUPING SETS: a second scan for the grand total
+        total = map(int, db.session.execute(_sales_query(rng, (), producer_id)[0]).one())
+    gross, units, orders, buyers, producers = total
+    report.total = SalesRow(("total",), ("total",), gross, 0, orders, units, buyers, producers)
     in_range = sa.and_(Refund.refunded_at >= rng.start_utc, Refund.refunded_at < rng.end_utc)
     for _line, keys, labels, share in refund_allocations(in_range, group_by, producer_id):
         keys = tuple(_key(k) for k in keys)

@@ -193,3 +193,26 @@ def test_grouping_by_product_names_each_product(shop, catalogue):
     assert [(r.label, r.units, r.value_vnd, r.orders) for r in report.rows] == [
         ("Trà hoa vàng", 3, 1_350_000, 2), ("Rượu ba kích", 1, 125_000, 1)]
     assert report.rows[0].key == str(catalogue["tea"].id)
+
+
+def test_on_postgresql_the_groups_and_the_total_come_from_one_scan_of_the_lines(shop, catalogue, db):
+    import sqlalchemy as sa
+
+    shop.order([(catalogue["tea"], 1), (catalogue["wine"], 2)], local(2025, 12, 3, 9, 0))
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        if "order_lines" in statement:
+            statements.append(statement)
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        report = sales_report(date(2025, 12, 1), date(2025, 12, 31), "producer")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert report.total.gross_vnd == 700_000 and sum(r.gross_vnd for r in report.rows) == 700_000
+    if engine.dialect.name == "postgresql":
+        assert len(statements) == 1 and "GROUPING SETS" in statements[0]
+    else:
+        assert len(statements) == 2  # SQLite has no GROUPING SETS: groups, then the total
