@@ -130,21 +130,23 @@ def stats_cli():
 @click.option("--level", type=click.Choice(["grouped", "lines"]), default="grouped", show_default=True,
               help="grouped: the statistics; lines: one row per paid order line.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--producer-id", type=click.IntRange(min=1), default=None, help="Only this producer's sales.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), required=True)
 @with_appcontext
-def stats_export(date_from, date_to, group_by, level, fmt, output):
+def stats_export(date_from, date_to, group_by, level, fmt, producer_id, output):
     """Export sales (streamed: flat memory however many rows) with a progress bar."""
     from flask import current_app
 
     from .errors import DomainError
     from .stats.exports import csv_chunks, grouped_table, lines_table, write_xlsx
-    from .stats.sales import date_range, sales_report
+    from .stats.sales import check_producer, date_range, sales_report
 
     with current_app.test_request_context():  # labels in the default language (Vietnamese)
         try:
             rng = date_range(date_from.date() if date_from else None, date_to.date() if date_to else None)
-            table = (lines_table(rng) if level == "lines"
-                     else grouped_table(sales_report(rng.date_from, rng.date_to, group_by)))
+            check_producer(producer_id)
+            table = (lines_table(rng, producer_id) if level == "lines"
+                     else grouped_table(sales_report(rng.date_from, rng.date_to, group_by, producer_id)))
         except DomainError as exc:
             raise click.UsageError(exc.message) from None
         total = table.count()

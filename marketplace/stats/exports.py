@@ -68,7 +68,7 @@ def grouped_table(report: SalesReport) -> Table:
     return Table(header, rows(), lambda: len(report.rows) + 1)
 
 
-def lines_table(rng: DateRange) -> Table:
+def lines_table(rng: DateRange, producer_id: int | None = None) -> Table:
     """One row per paid order line: date, order, product, producer, kind, locality, group, stars,
     quantity, amounts and the refunds made on the line up to the end of the range."""
     labeller = Labeller(("producer_kind",))
@@ -78,12 +78,12 @@ def lines_table(rng: DateRange) -> Table:
     kinds = {}
 
     def rows():
-        for paid_at, code, product, unit, producer, kind, locality, region, group, stars, *numbers in iter_lines(rng):
+        for paid_at, code, product, unit, producer, kind, locality, region, group, stars, *numbers in iter_lines(rng, producer_id=producer_id):
             label = kinds.get(kind) or kinds.setdefault(kind, labeller.label("producer_kind", kind, kind))
             yield [paid_at, code, text_cell(product), text_cell(unit), text_cell(producer), label, locality, region,
                    group, stars or "", *numbers]
 
-    return Table(header, rows(), lambda: count_lines(rng), datetime_columns=(0,))
+    return Table(header, rows(), lambda: count_lines(rng, producer_id), datetime_columns=(0,))
 
 
 def csv_chunks(table: Table, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:

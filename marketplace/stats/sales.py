@@ -146,6 +146,7 @@ class SalesReport:
     group_by: tuple[str, ...]
     rows: list[SalesRow] = field(default_factory=list)
     total: SalesRow = field(default_factory=SalesRow)
+    producer_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,18 @@ def date_range(date_from: date | None, date_to: date | None) -> DateRange:
     if (date_to - date_from).days > MAX_RANGE_DAYS:
         raise ValidationFailed("Khoảng thời gian quá dài / Date range too long", fields={"to": ["at most 20 years"]})
     return DateRange(date_from, date_to)
+
+
+def producer_choices() -> dict[int, str]:
+    """Every producer, id -> name, by name (the statistics page's producer filter)."""
+    return dict(db.session.execute(sa.select(Producer.id, Producer.name).order_by(Producer.name, Producer.id)).all())
+
+
+def check_producer(producer_id: int | None) -> None:
+    """A producer filter must name a producer (a typo must not look like a producer without sales)."""
+    if producer_id is not None and db.session.get(Producer, producer_id) is None:
+        raise ValidationFailed("Không có nhà sản xuất này / No such producer",
+                               fields={"producer_id": ["no such producer"]})
 
 
 def parse_group_by(value) -> tuple[str, ...]:
@@ -282,7 +295,8 @@ def sales_report(date_from: date | None = None, date_to: date | None = None, gro
     `producer_id`, only that producer's lines (the seller portal's sales page)."""
     rng = date_range(date_from, date_to)
     group_by = parse_group_by(group_by)
-    report = SalesReport(rng.date_from, rng.date_to, group_by)
+    check_producer(producer_id)
+    report = SalesReport(rng.date_from, rng.date_to, group_by, producer_id=producer_id)
     rows: dict[tuple, SalesRow] = {}
     one_scan = db.session.get_bind().dialect.name == "postgresql"
     query, width = _sales_query(rng, group_by, producer_id, with_total=one_scan)
@@ -323,12 +337,12 @@ def _sorted(rows: list[SalesRow], group_by: tuple[str, ...]) -> list[SalesRow]:
     return sorted(rows, key=lambda r: (-r.value_vnd, str(r.labels)))
 
 
-def line_refunds(rng: DateRange) -> dict[int, int]:
+def line_refunds(rng: DateRange, producer_id: int | None = None) -> dict[int, int]:
     """Goods refunded so far (up to the end of the range) per line of orders paid in the range."""
     refunds: dict[int, int] = defaultdict(int)
     condition = sa.and_(Refund.refunded_at < rng.end_utc, Order.paid_at >= rng.start_utc,
                         Order.paid_at < rng.end_utc)
-    for line_id, _keys, _labels, share in refund_allocations(condition):
+    for line_id, _keys, _labels, share in refund_allocations(condition, (), producer_id):
         refunds[line_id] += share
     return dict(refunds)
 
@@ -337,26 +351,32 @@ LINE_COLUMNS = ("paid_at", "order_code", "product", "unit", "producer", "produce
                 "ocop_group", "stars", "quantity", "unit_price_vnd", "amount_vnd", "refunds_vnd", "net_vnd")
 
 
-def count_lines(rng: DateRange) -> int:
+def _lines_where(rng: DateRange, producer_id: int | None) -> list:
+    where = [counted_order_clause(), Order.paid_at >= rng.start_utc, Order.paid_at < rng.end_utc]
+    if producer_id is not None:
+        where.append(OrderPart.producer_id == producer_id)
+    return where
+
+
+def count_lines(rng: DateRange, producer_id: int | None = None) -> int:
     query = (sa.select(sa.func.count(OrderLine.id)).select_from(OrderLine)
              .join(OrderPart, OrderPart.id == OrderLine.part_id).join(Order, Order.id == OrderPart.order_id)
-             .where(counted_order_clause(), Order.paid_at >= rng.start_utc, Order.paid_at < rng.end_utc))
+             .where(*_lines_where(rng, producer_id)))
     return db.session.scalar(query) or 0
 
 
-def iter_lines(rng: DateRange, batch: int = 5000) -> Iterator[tuple]:
+def iter_lines(rng: DateRange, batch: int = 5000, producer_id: int | None = None) -> Iterator[tuple]:
     """Every paid order line in the range (paid order, line id), streamed from the database.
 
     Yields tuples in LINE_COLUMNS order; `paid_at` is local wall-clock text 'YYYY-MM-DD HH:MM:SS'."""
-    refunds = line_refunds(rng)
+    refunds = line_refunds(rng, producer_id)
     query = (sa.select(local_datetime_text(Order.paid_at), Order.code, OrderLine.product_name, OrderLine.unit, Producer.name,
                        Producer.kind, Locality.name, Locality.region, ocop_group().name_vi, stars_at_sale_expr(),
                        OrderLine.quantity, OrderLine.unit_price_vnd, OrderLine.line_total_vnd, OrderLine.id)
              .select_from(OrderLine).join(OrderPart, OrderPart.id == OrderLine.part_id)
              .join(Order, Order.id == OrderPart.order_id))
     query = _join(query, ("locality", "category", "certificate")).where(
-        counted_order_clause(), Order.paid_at >= rng.start_utc, Order.paid_at < rng.end_utc,
-    ).order_by(Order.paid_at, Order.id, OrderLine.id)
+        *_lines_where(rng, producer_id)).order_by(Order.paid_at, Order.id, OrderLine.id)
     # Core execution (no ORM row processing) with a server-side cursor, `batch` rows at a time.
     result = db.session.connection().execute(query.execution_options(stream_results=True, yield_per=batch))
     for row in result:
