@@ -31,9 +31,9 @@ def retry_refunds():
     db.session.rollback()  # end the read before talking to Stripe
     still_failing = 0
     for refund_id in ids:
-        outcome = services.retry_refund(refund_id)
+        outcome, detail = services.retry_refund(refund_id)
         refund = db.session.get(Refund, refund_id)
-        click.echo(f"{outcome:8} {_describe(refund)}")
+        click.echo(f"{outcome:8} {_describe(refund)}: {detail}")
         still_failing += outcome == "failed"
     by_hand = db.session.execute(sa.select(Refund).where(Refund.status == "due", Refund.method != "stripe")
                                  .order_by(Refund.id)).scalars().all()

@@ -441,6 +441,9 @@ def refund_part(part: OrderPart, actor=None, reason: str = "") -> Refund | None:
                 metadata=_refund_metadata(refund))
         except PaymentProviderError as exc:
             refund.status = "failed"
+            # Why it failed goes to the audit log (the refund has no column for it), for the finance desk.
+            audit.record(actor, "payments.refund_failed", "refund", refund.id, None,
+                         {"status": "failed", "amount_vnd": amount, "order": order.code}, exc.message)
             log.warning("refund %s of order %s failed (%s); `flask payments retry-refunds` tries again",
                         refund.id, order.code, exc.message)
         else:
@@ -466,21 +469,22 @@ def failed_refunds() -> list[Refund]:
     return db.session.execute(sa.select(Refund).where(Refund.status == "failed").order_by(Refund.id)).scalars().all()
 
 
-def retry_refund(refund_id: int) -> str:
-    """Try a failed card refund again; commits. Returns what happened:
+def retry_refund(refund_id: int) -> tuple[str, str]:
+    """Try a failed card refund again; commits. Returns what happened and a detail:
     `adopted` (Stripe already holds it: the answer was lost, so it is booked, not repeated),
-    `refunded`, `pending` (accepted by Stripe, not final yet), `failed` (still failing),
-    `skipped` (no longer failed, or not a card refund)."""
+    `refunded`, `pending` (accepted by Stripe, not final yet), `failed` (still failing; the
+    provider's reason is returned and recorded in the audit log), `skipped` (no longer
+    failed, or not a card refund)."""
     refund = db.session.execute(sa.select(Refund).where(Refund.id == refund_id).with_for_update()
                                 .execution_options(populate_existing=True)).scalar_one_or_none()
     if refund is None or refund.status != "failed" or refund.method != "stripe":
         db.session.rollback()
-        return "skipped"
+        return "skipped", "not a failed card refund"
     order = db.session.get(Order, refund.order_id)
     payment = _card_payment(order)
     if payment is None:
         db.session.rollback()
-        return "skipped"
+        return "skipped", "no card payment to refund"
     gateway = get_gateway("stripe")
     try:
         for held in gateway.refunds_of(payment.provider_ref):
@@ -500,13 +504,15 @@ def retry_refund(refund_id: int) -> str:
             outcome = "refunded" if result.succeeded else "pending"
     except PaymentProviderError as exc:
         db.session.rollback()
-        log.warning("refund %s of order %s still failing: %s", refund_id, order.code, exc.message)
-        return "failed"
+        log.warning("refund %s still failing: %s", refund_id, exc.message)
+        audit.record("system", "payments.refund_failed", "refund", refund_id, None, {"status": "failed"}, exc.message)
+        db.session.commit()
+        return "failed", exc.message
     refresh_payment_status(order)
     audit.record("system", "payments.refund_retried", "refund", refund.id, {"status": "failed"},
                  {"status": refund.status, "outcome": outcome, "provider_ref": refund.provider_ref})
     db.session.commit()
-    return outcome
+    return outcome, refund.provider_ref or ""
 
 
 def _card_payment(order: Order) -> LedgerEntry | None:

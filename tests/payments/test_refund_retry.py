@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
+from marketplace.audit import AuditEntry
 from marketplace.extensions import db as _db
 from marketplace.orders.services import cancel_order
 from marketplace.payments.gateways import stripe_client
@@ -55,8 +56,16 @@ def test_a_refund_stripe_could_not_make_stays_failed_and_is_made_by_the_retry(ap
     today = local_today()
     assert sales_report(today, today).total.value_vnd == 100_000  # nothing given back yet: the sale stands
 
+    # why it failed is kept (in the audit log) for the finance desk
+    reasons = _db.session.execute(sa.select(AuditEntry.note).where(
+        AuditEntry.action == "payments.refund_failed", AuditEntry.object_id == str(refund.id))).scalars().all()
+    assert len(reasons) == 1 and "Connection refused" in reasons[0]
+
     still_down = retry(app)
     assert still_down.exit_code == 1 and "1 still failing" in still_down.output
+    assert f"failed   #{refund.id} {order.code}" in still_down.output
+    assert _db.session.execute(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "payments.refund_failed")).scalar_one() == 2
     _db.session.expire_all()
     assert _db.session.get(Refund, refund.id).status == "failed"
 
