@@ -30,15 +30,23 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=message))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(app):
-    app.config["SERVER_NAME"] = None
+    """The test app served over real HTTP for one module, with CSRF protection on (as in
+    production). The settings it changes are put back afterwards, so the other tests (which
+    run with SERVER_NAME "localhost" and CSRF off) see the app as they expect."""
+    changed = {"SERVER_NAME": None, "WTF_CSRF_ENABLED": True}
+    saved = {key: app.config.get(key) for key in changed}
+    app.config.update(changed)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    app.config["SERVER_NAME"] = "localhost"
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        app.config.update(saved)
 
 
 @pytest.fixture(scope="session")
@@ -52,8 +60,9 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, request):
-    context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
+def page(browser, live_server):
+    """A fresh browser profile (no cookies) on the live server: relative URLs work in goto()."""
+    context = browser.new_context(base_url=live_server, locale="vi-VN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
