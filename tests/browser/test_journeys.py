@@ -23,6 +23,7 @@ from marketplace.extensions import db
 from marketplace.orders.models import Order
 from marketplace.timeutil import LOCAL_TZ, local_today
 from tests import factories as f
+from tests.browser.steps import add_to_cart, log_in, no_console_errors
 from tests.conftest import empty_tables
 from tests.payments.helpers import ACCOUNT_NO, SEPAY_KEY, sepay_body
 
@@ -75,17 +76,6 @@ def order_row(app, code: str) -> Order:
         return order
 
 
-def add_to_cart(page, quantity: int = 1) -> None:
-    """On a product page: add it to the cart. The page's own form posts to a route that does
-    not exist yet (being fixed on branch http-perf), so post the cart's working form
-    (/cart/add) with the page's session and CSRF token, as the fixed form will."""
-    token = page.locator("form.add-to-cart input[name=csrf_token]").input_value()
-    product_id = page.locator("form.add-to-cart input[name=product_id]").input_value()
-    response = page.request.post("/cart/add", form={"csrf_token": token, "product_id": product_id,
-                                                    "quantity": str(quantity)}, max_redirects=0)
-    assert response.status == 302, response.status
-
-
 def search_and_pick_five_stars(page, shot, query: str, expected: str, hidden: tuple[str, ...] = ()):
     page.fill("#site-search", query)
     page.press("#site-search", "Enter")
@@ -111,19 +101,6 @@ def post_sepay_notification(base_url: str, body: dict) -> dict:
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
         return json.load(response)
-
-
-def log_in(page, shot, email: str) -> None:
-    page.goto("/login")
-    page.fill("#email", email)
-    page.fill("#password", f.PASSWORD)
-    shot("login")
-    page.locator("main form [type=submit]").click()
-    expect(page.get_by_role("button", name=re.compile("Đăng xuất|Log out"))).to_be_visible()
-
-
-def no_console_errors(page) -> None:
-    assert page.console_errors == [], page.console_errors
 
 
 # ------------------------------------------------------------------------------ the journeys
@@ -194,7 +171,7 @@ def test_the_producer_ships_its_parcel_with_a_carrier_and_tracking_number(page, 
     page.set_default_timeout(10_000)
     shot = shots("2-producer-ships")
     page.goto("/")
-    log_in(page, shot, story.seller)
+    log_in(page, story.seller, shot)
 
     page.goto("/seller/orders")
     row = page.locator("main tr", has_text=story.order_code)
@@ -252,7 +229,7 @@ def test_an_admin_exports_the_months_sales_as_csv_and_xlsx(page, shots, story):
     page.set_default_timeout(10_000)
     shot = shots("4-admin-exports")
     page.goto("/")
-    log_in(page, shot, story.admin)
+    log_in(page, story.admin, shot)
     page.goto("/admin/stats/exports")
     today = local_today()
     page.fill("#from", today.replace(day=1).isoformat())
