@@ -115,8 +115,12 @@ def test_a_guest_finds_products_without_accents_buys_from_two_producers_and_pays
     search_and_pick_five_stars(page, shot, "mat ong", story.honey, hidden=(story.honey_4,))
     shot("product-honey")
     add_to_cart(page)
+    expect(page.locator("#cart-count")).to_have_text("1")
+    shot("added-honey")
     search_and_pick_five_stars(page, shot, "ruou ba kich", story.wine)
     add_to_cart(page, quantity=2)
+    expect(page.locator("#cart-count")).to_have_text("3")
+    shot("added-wine")
 
     page.goto("/cart")
     sections = page.locator("main section.card")
