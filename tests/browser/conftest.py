@@ -76,6 +76,7 @@ def page(browser, live_server):
     """A fresh browser profile (no cookies) on the live server: relative URLs work in goto()."""
     context = browser.new_context(base_url=live_server, locale="vi-VN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    page.set_default_timeout(10_000)
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.console_errors = errors

@@ -69,6 +69,13 @@ def story(app):
     empty_tables(app)
 
 
+@pytest.fixture
+def ordered(story):
+    """The story once the guest has ordered (the first journey)."""
+    assert story.order_code, "the guest's order of the first journey is needed"
+    return story
+
+
 def order_row(app, code: str) -> Order:
     with app.app_context():
         order = db.session.execute(sa.select(Order).where(Order.code == code)).scalar_one()
@@ -107,7 +114,6 @@ def post_sepay_notification(base_url: str, body: dict) -> dict:
 
 def test_a_guest_finds_products_without_accents_buys_from_two_producers_and_pays_by_vietqr(
         app, live_server, page, shots, story):
-    page.set_default_timeout(10_000)
     shot = shots("1-guest-buys-with-vietqr")
     page.goto("/")
     shot("home")
@@ -170,11 +176,9 @@ def test_a_guest_finds_products_without_accents_buys_from_two_producers_and_pays
     no_console_errors(page)
 
 
-def test_the_producer_ships_its_parcel_with_a_carrier_and_tracking_number(page, shots, story):
-    assert story.order_code, "the guest's order of the first journey is needed"
-    page.set_default_timeout(10_000)
+def test_the_producer_ships_its_parcel_with_a_carrier_and_tracking_number(page, shots, ordered):
+    story = ordered
     shot = shots("2-producer-ships")
-    page.goto("/")
     log_in(page, story.seller, shot)
 
     page.goto("/seller/orders")
@@ -200,9 +204,8 @@ def test_the_producer_ships_its_parcel_with_a_carrier_and_tracking_number(page, 
     no_console_errors(page)
 
 
-def test_the_public_tracking_page_shows_the_parcel_without_personal_data(page, shots, story):
-    assert story.order_code, "the guest's order of the first journey is needed"
-    page.set_default_timeout(10_000)
+def test_the_public_tracking_page_shows_the_parcel_without_personal_data(page, shots, ordered):
+    story = ordered
     shot = shots("3-public-tracking")
     page.goto("/track")
     page.fill("#code", story.order_code)
@@ -228,11 +231,9 @@ def test_the_public_tracking_page_shows_the_parcel_without_personal_data(page, s
     no_console_errors(page)
 
 
-def test_an_admin_exports_the_months_sales_as_csv_and_xlsx(page, shots, story):
-    assert story.order_code, "the guest's order of the first journey is needed"
-    page.set_default_timeout(10_000)
+def test_an_admin_exports_the_months_sales_as_csv_and_xlsx(page, shots, ordered):
+    story = ordered
     shot = shots("4-admin-exports")
-    page.goto("/")
     log_in(page, story.admin, shot)
     page.goto("/admin/stats/exports")
     today = local_today()
