@@ -99,5 +99,5 @@ class Shots:
 
 
 @pytest.fixture
-def shots(page, request):
+def shots(page):
     return lambda journey: Shots(page, journey)
