@@ -126,6 +126,27 @@ def start_payment(order: Order) -> dict:
     return payment
 
 
+def open_offline_attempt(order: Order) -> PaymentAttempt | None:
+    """In the transaction that creates `order`: its payment attempt, when its method needs
+    no call to a provider (VietQR), so the order and how to pay it commit together. None
+    for a method that must call its provider (Stripe): `start_payment` does that after the
+    commit, never while the order's transaction holds stock rows."""
+    gateway = get_gateway(order.payment_method)
+    if not gateway.offline:
+        return None
+    attempt = PaymentAttempt(order=order, method=gateway.method, amount_vnd=order.total_vnd, currency="VND",
+                             status="pending")
+    gateway.prepare(order, attempt)
+    db.session.add(attempt)
+    return attempt
+
+
+def describe_attempt(order: Order, attempt: PaymentAttempt) -> dict:
+    """The Payment object of an attempt already started (no database access)."""
+    gateway = get_gateway(attempt.method)
+    return _payment_object(order, gateway.method, gateway.describe(order, attempt))
+
+
 def _open_attempt(order: Order) -> PaymentAttempt | None:
     now = utcnow()
     attempts = db.session.execute(
