@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..accounts.services import normalise_email
 from ..cart.services import (MAX_LINE_QUANTITY, PROBLEM_UNAVAILABLE, CartRef, InsufficientStock,
@@ -180,8 +181,55 @@ def _build_order(details: CheckoutDetails, quantities: dict[int, int], products:
         events.append(OrderEvent(part=part, from_status=None, to_status=part.status, note="", created_at=now,
                                  **actor_fields))
     order.events = events
-    db.session.add(order)
     return order
+
+
+def _column_values(obj) -> dict:
+    mapper = sa.inspect(obj).mapper
+    return {prop.columns[0].key: obj.__dict__.get(prop.key) for prop in mapper.column_attrs
+            if not prop.columns[0].primary_key}
+
+
+def _write(order: Order, attempt: PaymentAttempt | None) -> None:
+    """INSERT the new order's rows, one statement per table (RETURNING their ids), without
+    the unit of work's per-object bookkeeping; then put the objects in the session as
+    if just loaded, so the order reads back from memory."""
+    connection = db.session.connection()
+    orders, parts_t = Order.__table__, OrderPart.__table__
+    lines_t, events_t = OrderLine.__table__, OrderEvent.__table__
+    order.id = connection.execute(sa.insert(orders).values(_column_values(order)).returning(orders.c.id)).scalar_one()
+    for part in order.parts:
+        part.order_id = order.id
+    part_ids = dict(connection.execute(sa.insert(parts_t).values([_column_values(p) for p in order.parts])
+                                       .returning(parts_t.c.producer_id, parts_t.c.id)).all())
+    lines = []
+    for part in order.parts:
+        part.id = part_ids[part.producer_id]
+        for line in part.lines:
+            line.part_id = part.id
+            lines.append(line)
+    line_ids = {(part_id, product_id): line_id for line_id, part_id, product_id in connection.execute(
+        sa.insert(lines_t).values([_column_values(line) for line in lines])
+        .returning(lines_t.c.id, lines_t.c.part_id, lines_t.c.product_id))}
+    for line in lines:
+        line.id = line_ids[(line.part_id, line.product_id)]
+    for event in order.events:
+        part = event.__dict__.get("part")  # None for the order's own event
+        event.order_id, event.part_id = order.id, part.id if part is not None else None
+    event_ids = dict(connection.execute(sa.insert(events_t).values([_column_values(e) for e in order.events])
+                                        .returning(events_t.c.part_id, events_t.c.id)).all())
+    for event in order.events:
+        event.id = event_ids[event.part_id]
+    written = [order, *order.parts, *lines, *order.events]
+    if attempt is not None:
+        attempt.order_id = order.id
+        attempts_t = PaymentAttempt.__table__
+        attempt.id = connection.execute(sa.insert(attempts_t).values(_column_values(attempt))
+                                        .returning(attempts_t.c.id)).scalar_one()
+        written.append(attempt)
+    for obj in written:
+        make_transient_to_detached(obj)
+    db.session.add_all(written)
 
 
 def _is_code_clash(exc: IntegrityError) -> bool:
@@ -227,10 +275,10 @@ def checkout(details: CheckoutDetails, items, user=None, cart: CartRef | None = 
         _check_stock(quantities, products)
         order = _build_order(details, quantities, products, user_id, actor)
         payments.check_payable(details.payment_method, order.total_vnd)
-        attempt = payments.open_offline_attempt(order)
+        attempt = payments.new_offline_attempt(order)
         if cart is not None and cart.user_id is not None:
             remove_products(cart, quantities)
-        db.session.flush()
+        _write(order, attempt)
         notifications.order_placed(order)
         # Last, so the product rows stay locked only for the moment before COMMIT.
         _reserve(quantities, products)

@@ -42,17 +42,15 @@ def _shape(statements: list[str]) -> Counter:
 
 
 def _writes_of_a_two_producer_order() -> dict:
-    # PostgreSQL writes the rows of one table in one INSERT ... RETURNING; SQLite (in
-    # process, no round trips) in one statement per row.
-    per_row = 2 if db.engine.dialect.name == "sqlite" else 1
+    # The same on PostgreSQL and SQLite.
     return {
         ("INSERT", "orders"): 1,
-        ("INSERT", "order_parts"): 1 * per_row,       # the two parts
-        ("INSERT", "order_lines"): 1 * per_row,       # one line in each part
-        ("INSERT", "order_events"): 1 if per_row == 1 else 3,  # the order's and each part's first history row
-        ("INSERT", "payment_attempts"): 1,            # the VietQR attempt, in the same transaction
-        ("UPDATE", "products"): 2,                    # one conditional UPDATE ... RETURNING per product
-        ("INSERT", "cache_versions"): 1,              # the catalogue version, after the commit
+        ("INSERT", "order_parts"): 1,       # both parts in one statement
+        ("INSERT", "order_lines"): 1,       # every line in one statement
+        ("INSERT", "order_events"): 1,      # the order's and each part's first history row
+        ("INSERT", "payment_attempts"): 1,  # the VietQR attempt, in the same transaction
+        ("UPDATE", "products"): 2,          # one conditional UPDATE ... RETURNING per product
+        ("INSERT", "cache_versions"): 1,    # the catalogue version, after the commit
     }
 
 
