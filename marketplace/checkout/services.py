@@ -197,11 +197,13 @@ def _write(order: Order, attempt: PaymentAttempt | None) -> None:
     connection = db.session.connection()
     orders, parts_t = Order.__table__, OrderPart.__table__
     lines_t, events_t = OrderLine.__table__, OrderEvent.__table__
-    order.id = connection.execute(sa.insert(orders).values(_column_values(order)).returning(orders.c.id)).scalar_one()
+    order.id = connection.execute(sa.insert(orders).returning(orders.c.id), _column_values(order)).scalar_one()
     for part in order.parts:
         part.order_id = order.id
-    part_ids = dict(connection.execute(sa.insert(parts_t).values([_column_values(p) for p in order.parts])
-                                       .returning(parts_t.c.producer_id, parts_t.c.id)).all())
+    # Several rows with RETURNING: SQLAlchemy sends them as one INSERT ... VALUES (..), (..)
+    # ("insertmanyvalues"), compiled once and cached; rows are matched back by their keys.
+    part_ids = dict(connection.execute(sa.insert(parts_t).returning(parts_t.c.producer_id, parts_t.c.id),
+                                       [_column_values(p) for p in order.parts]).all())
     lines = []
     for part in order.parts:
         part.id = part_ids[part.producer_id]
@@ -209,23 +211,23 @@ def _write(order: Order, attempt: PaymentAttempt | None) -> None:
             line.part_id = part.id
             lines.append(line)
     line_ids = {(part_id, product_id): line_id for line_id, part_id, product_id in connection.execute(
-        sa.insert(lines_t).values([_column_values(line) for line in lines])
-        .returning(lines_t.c.id, lines_t.c.part_id, lines_t.c.product_id))}
+        sa.insert(lines_t).returning(lines_t.c.id, lines_t.c.part_id, lines_t.c.product_id),
+        [_column_values(line) for line in lines])}
     for line in lines:
         line.id = line_ids[(line.part_id, line.product_id)]
     for event in order.events:
         part = event.__dict__.get("part")  # None for the order's own event
         event.order_id, event.part_id = order.id, part.id if part is not None else None
-    event_ids = dict(connection.execute(sa.insert(events_t).values([_column_values(e) for e in order.events])
-                                        .returning(events_t.c.part_id, events_t.c.id)).all())
+    event_ids = dict(connection.execute(sa.insert(events_t).returning(events_t.c.part_id, events_t.c.id),
+                                        [_column_values(e) for e in order.events]).all())
     for event in order.events:
         event.id = event_ids[event.part_id]
     written = [order, *order.parts, *lines, *order.events]
     if attempt is not None:
         attempt.order_id = order.id
         attempts_t = PaymentAttempt.__table__
-        attempt.id = connection.execute(sa.insert(attempts_t).values(_column_values(attempt))
-                                        .returning(attempts_t.c.id)).scalar_one()
+        attempt.id = connection.execute(sa.insert(attempts_t).returning(attempts_t.c.id),
+                                        _column_values(attempt)).scalar_one()
         written.append(attempt)
     for obj in written:
         make_transient_to_detached(obj)
