@@ -126,6 +126,28 @@ def start_payment(order: Order) -> dict:
     return payment
 
 
+def new_offline_attempt(order: Order) -> PaymentAttempt | None:
+    """For the transaction that creates `order`: its payment attempt (not yet added to the
+    session), when its method needs no call to a provider (VietQR), so the order and how
+    to pay it commit together. None for a method that must call its provider (Stripe):
+    `start_payment` does that after the commit, never while stock rows are locked."""
+    gateway = get_gateway(order.payment_method)
+    if not gateway.offline:
+        return None
+    now = utcnow()
+    attempt = PaymentAttempt(order=order, method=gateway.method, status="pending", amount_vnd=order.total_vnd,
+                             currency="VND", provider_payment_id=None, checkout_url=None, note="",
+                             created_at=now, updated_at=now)
+    gateway.prepare(order, attempt)
+    return attempt
+
+
+def describe_attempt(order: Order, attempt: PaymentAttempt) -> dict:
+    """The Payment object of an attempt already started (no database access)."""
+    gateway = get_gateway(attempt.method)
+    return _payment_object(order, gateway.method, gateway.describe(order, attempt))
+
+
 def _open_attempt(order: Order) -> PaymentAttempt | None:
     now = utcnow()
     attempts = db.session.execute(
