@@ -378,7 +378,12 @@ def iter_lines(rng: DateRange, batch: int = 5000, producer_id: int | None = None
     query = _join(query, ("locality", "category", "certificate")).where(
         *_lines_where(rng, producer_id)).order_by(Order.paid_at, Order.id, OrderLine.id)
     # Core execution (no ORM row processing) with a server-side cursor, `batch` rows at a time.
-    result = db.session.connection().execute(query.execution_options(stream_results=True, yield_per=batch))
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # A cursor is planned for its first tenth by default (nested loops); every row is read
+        # here, so plan for all of them (hash joins; a fifth less time on a million lines).
+        connection.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1")
+    result = connection.execute(query.execution_options(stream_results=True, yield_per=batch))
     for row in result:
         refunded = refunds.get(row[13], 0)
         yield (*row[:13], refunded, row[12] - refunded)
