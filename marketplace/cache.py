@@ -121,9 +121,11 @@ def dispose_engines(app) -> None:
 
 
 def _read_version(name: str) -> tuple[int, datetime | None]:
-    session = db.session()
-    engine = None if session.in_transaction() else version_engine()
+    # Look at the request's session without creating one: a cache hit or a 304 never needs it.
+    session = db.session() if db.session.registry.has() else None
+    engine = None if session is not None and session.in_transaction() else version_engine()
     if engine is None:
+        session = session or db.session()
         row = session.execute(_VERSION_QUERY, {"name": name}).first()
     else:
         try:
