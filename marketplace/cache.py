@@ -165,6 +165,12 @@ def _touches_catalog(session: Session) -> bool:
                for obj in session.dirty)
 
 
+def note_catalog_change(session: Session) -> None:
+    """Bump the catalogue version after this transaction commits, for a change written on
+    the session's connection directly (which the session events below do not see)."""
+    session.info[_CHANGED] = True
+
+
 @sa.event.listens_for(Session, "after_flush")
 def _note_flush(session: Session, _flush_context) -> None:
     if _touches_catalog(session):
