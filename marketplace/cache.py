@@ -95,14 +95,16 @@ def version_engine() -> sa.Engine | None:
     A 304 or a cached body needs nothing else from the database, so the read runs outside
     the request's session: one statement, no BEGIN/ROLLBACK, and no isolation level switched
     back and forth on the main pool's connections (two extra round trips on PostgreSQL).
-    None for an in-memory SQLite database, which only the main engine can see."""
+    No pre-ping either (it would double the round trips of a 304): a connection found dead
+    is replaced and the read retried once (`_read_version`). None for an in-memory SQLite
+    database, which only the main engine can see."""
     app = current_app._get_current_object()
     if "ocop_version_engine" not in app.extensions:
         main = db.engine
         engine = None
         if not (main.dialect.name == "sqlite" and main.url.database in (None, "", ":memory:")):
-            engine = sa.create_engine(main.url, isolation_level="AUTOCOMMIT", pool_pre_ping=True,
-                                      pool_size=VERSION_POOL_SIZE, max_overflow=VERSION_POOL_SIZE)
+            engine = sa.create_engine(main.url, isolation_level="AUTOCOMMIT", pool_size=VERSION_POOL_SIZE,
+                                      max_overflow=VERSION_POOL_SIZE)
         app.extensions.setdefault("ocop_version_engine", engine)
     return app.extensions["ocop_version_engine"]
 
@@ -119,14 +121,25 @@ def dispose_engines(app) -> None:
 
 
 def _read_version(name: str) -> tuple[int, datetime | None]:
-    session = db.session()
-    engine = None if session.in_transaction() else version_engine()
+    # Look at the request's session without creating one: a cache hit or a 304 never needs it.
+    session = db.session() if db.session.registry.has() else None
+    engine = None if session is not None and session.in_transaction() else version_engine()
     if engine is None:
+        session = session or db.session()
         row = session.execute(_VERSION_QUERY, {"name": name}).first()
     else:
-        with engine.connect() as conn:
-            row = conn.execute(_VERSION_QUERY, {"name": name}).first()
+        try:
+            row = _autocommit_read(engine, name)
+        except sa.exc.DBAPIError as exc:
+            if not exc.connection_invalidated:  # e.g. the database restarted: the pool drops
+                raise                            # that connection; one retry on a fresh one
+            row = _autocommit_read(engine, name)
     return (row[0], row[1]) if row else (0, None)
+
+
+def _autocommit_read(engine: sa.Engine, name: str):
+    with engine.connect() as conn:
+        return conn.execute(_VERSION_QUERY, {"name": name}).first()
 
 
 def catalog_state() -> tuple[int, datetime | None]:

@@ -105,11 +105,6 @@ def _base(select: sa.Select) -> sa.Select:
             .outerjoin(Certificate, Certificate.product_id == Product.id))
 
 
-def facet_counts(conditions, stars_expr) -> dict:
-    """The facets (stars, categories with their groups, localities) of a result."""
-    return total_and_facets(conditions, stars_expr)["facets"]
-
-
 def total_and_facets(conditions, stars_expr) -> dict:
     """The total and the facets (stars, categories with their groups, localities) of a
     result, from one grouped scan: one row per (stars, category, locality) combination

@@ -86,9 +86,11 @@ class PostgresBackend(SearchBackend):
         conditions, stars_expr = listing._filtered(params, None, today)
         conditions.append(Product.id.in_(
             sa.select(SearchDocument.product_id).where(SearchDocument.tsv.op("@@")(tsquery))))
-        total = db.session.scalar(listing._base(sa.select(sa.func.count(Product.id))).where(*conditions)) or 0
+        # The total is the sum of the facet scan's groups: one pass over the matches, not two.
+        counted = listing.total_and_facets(conditions, stars_expr)
+        total, facets = counted["total"], counted["facets"]
         if not total:
-            return SearchPage(ids=[], total=0, facets=listing.facet_counts(conditions, stars_expr))
+            return SearchPage(ids=[], total=0, facets=facets)
         page = listing._base(sa.select(Product.id)).where(*conditions)
         sort = params.effective_sort
         if sort == "relevance":
@@ -97,7 +99,7 @@ class PostgresBackend(SearchBackend):
         else:
             page = page.order_by(*listing._order_by(sort, stars_expr))
         ids = list(db.session.scalars(page.limit(params.per_page).offset((params.page - 1) * params.per_page)))
-        return SearchPage(ids=ids, total=total, facets=listing.facet_counts(conditions, stars_expr))
+        return SearchPage(ids=ids, total=total, facets=facets)
 
     def _has_match(self, tokens: list[str]) -> bool:
         if not tokens:
