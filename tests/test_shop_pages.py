@@ -282,6 +282,21 @@ def test_unknown_product_is_a_friendly_404_in_both_languages(web, db):
     assert '<html lang="en">' in text(response)
 
 
+def test_every_page_names_its_icon_and_the_browsers_default_icon_url_answers(web, db):
+    page = text(web.get("/"))
+    assert '<link rel="icon" type="image/svg+xml" href="/static/img/favicon.svg">' in page
+    for url in ("/favicon.ico", "/static/img/favicon.svg"):
+        response = web.get(url)
+        assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+        assert response.get_data().lstrip().startswith(b"<svg")
+
+
+def test_a_product_card_links_to_its_product_once(web, shop):
+    """The photo is covered by the name's link (stretched-link), not linked a second time."""
+    page = text(web.get("/products"))
+    assert page.count(f'href="/products/{shop.cha_muc.slug}"') == 1
+
+
 # ---------------------------------------------------------------- producer page
 def test_producer_page_lists_its_public_products(web, shop):
     page = text(web.get(f"/producers/{shop.htx.slug}"))

@@ -62,7 +62,7 @@ def story(app):
             seller=f.user("seller", email="banhang@matong-bache.vn", producer_id=honey_maker.id).email,
             admin=f.user("admin", email="quantri@ocop.quangninh.vn").email,
             order_code=None)
-        s.honey, s.honey_4, s.wine = s.honey.name, s.honey_4.name, s.wine.name
+        s.honey_id, s.honey, s.honey_4, s.wine = s.honey.id, s.honey.name, s.honey_4.name, s.wine.name
         db.session.remove()
     yield s
     app.config.update(saved)
@@ -117,6 +117,11 @@ def test_a_guest_finds_products_without_accents_buys_from_two_producers_and_pays
     shot = shots("1-guest-buys-with-vietqr")
     page.goto("/")
     shot("home")
+    # CSRF protection is on, as in production: a form post without the token is refused (and the
+    # cart count below shows it added nothing).
+    forged = page.request.post("/cart/add", form={"product_id": str(story.honey_id), "quantity": "5"},
+                               max_redirects=0)
+    assert forged.status == 400
 
     search_and_pick_five_stars(page, shot, "mat ong", story.honey, hidden=(story.honey_4,))
     shot("product-honey")

@@ -41,6 +41,10 @@ def test_a_guest_shops_checks_out_and_sees_the_confirmation(db, client):
     assert order.payment_reference in confirmation  # what goes in the bank transfer description
     assert f"/payments/qr/{order.payment_reference}.png" in confirmation
     assert "Mật ong rừng Ba Chẽ" in confirmation
+    # The page watches for the payment (static/js/payments.js polls the payment API, no inline script).
+    token = re.search(r'data-status-url="/api/v1/payments/orders/' + code + r'\?t=([^"]+)"', confirmation).group(1)
+    assert '<script src="/static/js/payments.js" defer></script>' in confirmation
+    assert client.application.test_client().get(f"/api/v1/payments/orders/{code}?t={token}").json["status"] == "unpaid"
     assert stock_of(honey) == 4
     assert "Mật ong rừng Ba Chẽ" not in client.get("/cart").get_data(as_text=True)
 

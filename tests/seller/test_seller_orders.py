@@ -78,8 +78,11 @@ def test_confirm_ship_and_deliver_through_the_portal(client, app, db, seller, pa
     shipped = my_part(order, seller.producer)
     assert (shipped.status, shipped.carrier, shipped.tracking_number) == ("shipped", "viettelpost", "VTP88123456")
 
+    # The carrier is named, not shown as its code, on the part's page and the packing slip.
+    assert "Viettel Post · <code>VTP88123456</code>" in client.get(f"/seller/orders/{part.id}").get_data(as_text=True)
     slip = client.get(f"/seller/orders/{part.id}/packing-slip").get_data(as_text=True)
     assert order.code in slip and "Trà hoa vàng" in slip and "Số 12, phố Cao Thắng" in slip
+    assert "Viettel Post · VTP88123456" in slip
     assert "350" not in slip.split("<table")[1].split("</table>")[0]  # no prices inside the parcel list
 
     delivered = client.patch(f"/api/v1/seller/order-parts/{part.id}", json={"status": "delivered"})
