@@ -9,7 +9,7 @@ from ..checkout.schemas import CheckoutResultSchema, CheckoutSchema
 from ..orders.context import remember_guest_order
 from ..orders.presenters import order_dict
 from ..orders.services import get_order
-from .common import ApiBlueprint
+from .common import ApiBlueprint, link_to
 
 blp = ApiBlueprint("checkout_api", __name__, description="Checkout (guests welcome)")
 
@@ -17,6 +17,9 @@ blp = ApiBlueprint("checkout_api", __name__, description="Checkout (guests welco
 @blp.route("/checkout", methods=["POST"])
 @blp.arguments(CheckoutSchema)
 @blp.response(201, CheckoutResultSchema)
+@blp.links(201, GetOrder=link_to("GET", "/orders/{code}", code="$response.body#/order/code"),
+           CancelOrder=link_to("POST", "/orders/{code}/cancel", code="$response.body#/order/code"),
+           GetOrderPayment=link_to("GET", "/payments/orders/{code}", code="$response.body#/order/code"))
 @blp.errors(404, 409, 422)
 def checkout(data):
     """Place an order from the cart, or from `items` when given
