@@ -113,7 +113,9 @@ def test_the_error_envelope_and_security_schemes_are_components(spec):
     schemas = spec["components"]["schemas"]
     assert schemas["Error"]["properties"] == {"error": {"$ref": "#/components/schemas/ErrorDetail"}}
     assert schemas["Error"]["required"] == ["error"]
-    assert set(schemas["ErrorDetail"]["properties"]) == {"code", "message", "fields"}
+    assert set(schemas["ErrorDetail"]["properties"]) == {"code", "message", "fields",  # and, on a 409 about a product:
+                                                         "product_id", "product_name", "available", "requested"}
+    assert schemas["ErrorDetail"]["required"] == ["code", "message"]
     schemes = spec["components"]["securitySchemes"]
     assert schemes["bearerAuth"] == {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}
     assert schemes["cookieAuth"]["in"] == "cookie"
