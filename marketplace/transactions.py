@@ -12,6 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError
@@ -35,16 +36,19 @@ def is_retryable(exc: BaseException) -> bool:
     return any(text in message for text in RETRYABLE_SQLITE_MESSAGES)
 
 
-def run_in_transaction(work: Callable[[], T], attempts: int = 8) -> T:
+def run_in_transaction(work: Callable[[], T], attempts: int = 8, keep_loaded: bool = False) -> T:
     """Call `work()` and commit; on a retryable database error roll back and run it again.
 
     Anything else `work` raises (a DomainError, say) rolls back and propagates:
-    nothing is half-written.
+    nothing is half-written. `keep_loaded=True` commits without expiring the objects
+    the session holds, so a caller that answers from what it has just written (the
+    checkout) does not read it all back; use it only when nothing else can have
+    changed those objects in between (their rows were written by this transaction).
     """
     for attempt in range(1, attempts + 1):
         try:
             result = work()
-            db.session.commit()
+            _commit(keep_loaded)
             return result
         except Exception as exc:
             db.session.rollback()
@@ -54,3 +58,23 @@ def run_in_transaction(work: Callable[[], T], attempts: int = 8) -> T:
             log.info("transaction retry %d after %s", attempt, exc.__class__.__name__)
             time.sleep(delay)
     raise AssertionError("unreachable")
+
+
+def _commit(keep_loaded: bool) -> None:
+    if not keep_loaded:
+        db.session.commit()
+        return
+    with keeping_loaded():
+        db.session.commit()
+
+
+@contextmanager
+def keeping_loaded():
+    """Commits inside this block leave the session's objects loaded (not expired)."""
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = expire

@@ -9,7 +9,6 @@ from ..checkout.limits import checkout_rate_limit
 from ..checkout.schemas import CheckoutResultSchema, CheckoutSchema
 from ..orders.context import remember_guest_order
 from ..orders.presenters import order_dict
-from ..orders.services import get_order
 from .common import ApiBlueprint, link_to
 
 blp = ApiBlueprint("checkout_api", __name__, description="Checkout (guests welcome)")
@@ -34,7 +33,7 @@ def checkout(data):
     cart = current_cart()
     from_cart = data.get("items") is None
     items = services.cart_items(cart) if from_cart else data["items"]
-    order = services.place_order(details, items, user=current_user, cart=cart if from_cart else None)
-    remember_guest_order(order.code)
-    payment = services.start_payment(order)
-    return {"order": order_dict(get_order(order.code)), "payment": payment}
+    placed = services.checkout(details, items, user=current_user, cart=cart if from_cart else None)
+    remember_guest_order(placed.order.code)
+    payment = services.payment_of(placed)
+    return {"order": order_dict(placed.order), "payment": payment}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..accounts.services import normalise_email
 from ..cart.services import (MAX_LINE_QUANTITY, PROBLEM_UNAVAILABLE, CartRef, InsufficientStock,
@@ -23,13 +24,16 @@ from ..catalog.models import Product
 from ..errors import DomainError, NotFound, ValidationFailed
 from ..extensions import db
 from ..orders import notifications
-from ..orders.models import PAYMENT_METHODS, Order, OrderLine, OrderPart
+from ..cache import note_catalog_change
+from ..orders.models import PAYMENT_METHODS, Order, OrderEvent, OrderLine, OrderPart
 from ..orders.services import new_order_code, payment_window
 from ..payments import services as payments
 from ..payments.vietqr import new_reference
-from ..orders.status import record_created
+from ..orders.status import actor_columns
+from ..payments.models import PaymentAttempt
+from ..search.sync import note_products
 from ..timeutil import utcnow
-from ..transactions import run_in_transaction
+from ..transactions import keeping_loaded, run_in_transaction
 from ..validators import normalise_phone
 
 log = logging.getLogger(__name__)
@@ -109,52 +113,125 @@ def validate_items(items) -> dict[int, int]:
     return quantities
 
 
+def _check_stock(quantities: dict[int, int], products: dict[int, Product]) -> None:
+    """Refuse early, before anything is written, what the stock just read cannot cover.
+
+    Only a fast path for the common refusal: `_reserve` remains the authority."""
+    for pid in sorted(quantities):
+        if products[pid].stock < quantities[pid]:
+            product = products[pid]
+            raise InsufficientStock(product, pid, product.name, max(product.stock, 0), quantities[pid])
+
+
+_RESERVE = (sa.update(Product.__table__)
+            .where(Product.__table__.c.id == sa.bindparam("pid"), Product.__table__.c.status == "active",
+                   Product.__table__.c.stock >= sa.bindparam("wanted"))
+            .values(stock=Product.__table__.c.stock - sa.bindparam("wanted"))
+            .returning(Product.__table__.c.stock))
+
+
 def _reserve(quantities: dict[int, int], products: dict[int, Product]) -> None:
-    """One conditional UPDATE per product, in id order; raise (rolling everything back) on a shortfall."""
+    """One conditional UPDATE ... RETURNING per product, in id order (two checkouts never
+    deadlock); raise, rolling everything back, on a shortfall.
+
+    The statements run on the transaction's connection, out of sight of the session
+    events, so this says itself what changed: the catalogue version (pages show the
+    stock left) and, only for a product that sold out, the search index (which knows
+    just whether a product is in stock).
+    """
+    session = db.session()
+    connection = session.connection()
+    sold_out = []
     for pid in sorted(quantities):
         wanted = quantities[pid]
-        result = db.session.execute(
-            sa.update(Product).where(Product.id == pid, Product.status == "active", Product.stock >= wanted)
-            .values(stock=Product.stock - wanted).execution_options(synchronize_session=False))
-        if result.rowcount != 1:
-            available = db.session.scalar(sa.select(Product.stock).where(Product.id == pid)) or 0
+        left = connection.execute(_RESERVE, {"pid": pid, "wanted": wanted}).scalar()
+        if left is None:
+            available = session.scalar(sa.select(Product.stock).where(Product.id == pid)) or 0
             raise InsufficientStock(products[pid], pid, products[pid].name, available, wanted)
+        if left == 0:
+            sold_out.append(pid)
+    note_catalog_change(session)
+    note_products(session, sold_out)
 
 
-def _build_order(details: CheckoutDetails, quantities: dict[int, int], user_id: int | None,
-                 actor) -> tuple[Order, dict[int, Product]]:
-    products = load_products(quantities)
-    missing = sorted(set(quantities) - set(products))
-    if missing:
-        raise NotFound(f"Không tìm thấy sản phẩm #{missing[0]} / Product #{missing[0]} not found",
-                       extra={"product_id": missing[0]})
+def _build_order(details: CheckoutDetails, quantities: dict[int, int], products: dict[int, Product],
+                 user_id: int | None, actor) -> Order:
+    """The order, its parts, lines, history and (VietQR) payment attempt, written in one flush."""
     priced = group_lines(products, quantities)
-    for line in priced.lines:
-        if line.problem == PROBLEM_UNAVAILABLE:
-            raise ProductUnavailable(line.product.id, line.product.name)
-    payments.check_payable(details.payment_method, priced.total_vnd)
-
     now = utcnow()
-    code = new_order_code()
-    order = Order(code=code, user_id=user_id, contact_name=details.full_name, contact_phone=details.phone,
-                  contact_email=details.email, ship_line1=details.line1, ship_ward=details.ward,
-                  ship_province=details.province, note=details.note,
+    actor_fields = actor_columns(actor)
+    order = Order(code=new_order_code(), user_id=user_id, status="pending_payment", contact_name=details.full_name,
+                  contact_phone=details.phone, contact_email=details.email, ship_line1=details.line1,
+                  ship_ward=details.ward, ship_province=details.province, note=details.note,
                   subtotal_vnd=priced.subtotal_vnd, shipping_vnd=priced.shipping_vnd, total_vnd=priced.total_vnd,
                   payment_method=details.payment_method, payment_status="unpaid",
-                  payment_reference=new_reference(),
-                  payment_due_at=now + payment_window(details.payment_method), created_at=now, updated_at=now)
+                  payment_reference=new_reference(), payment_due_at=now + payment_window(details.payment_method),
+                  paid_at=None, cancelled_at=None, stock_released_at=None, created_at=now, updated_at=now)
+    events = [OrderEvent(from_status=None, to_status=order.status, note="", created_at=now, **actor_fields)]
     for group in priced.groups:
-        part = OrderPart(producer_id=group.producer.id, producer=group.producer, subtotal_vnd=group.subtotal_vnd,
-                         shipping_vnd=group.shipping_vnd, created_at=now, updated_at=now)
+        part = OrderPart(producer_id=group.producer.id, producer=group.producer, status="pending",
+                         subtotal_vnd=group.subtotal_vnd, shipping_vnd=group.shipping_vnd, carrier=None,
+                         tracking_number=None, shipped_at=None, delivered_at=None, stock_released_at=None,
+                         created_at=now, updated_at=now)
         part.lines = [OrderLine(product_id=line.product.id, product_name=line.product.name,
                                 unit=line.product.unit, unit_price_vnd=line.unit_price_vnd,
                                 quantity=line.quantity, line_total_vnd=line.line_total_vnd)
                       for line in group.lines]
         order.parts.append(part)
-    db.session.add(order)
-    db.session.flush()
-    record_created(order, actor)
-    return order, products
+        events.append(OrderEvent(part=part, from_status=None, to_status=part.status, note="", created_at=now,
+                                 **actor_fields))
+    order.events = events
+    return order
+
+
+def _column_values(obj) -> dict:
+    mapper = sa.inspect(obj).mapper
+    return {prop.columns[0].key: obj.__dict__.get(prop.key) for prop in mapper.column_attrs
+            if not prop.columns[0].primary_key}
+
+
+def _write(order: Order, attempt: PaymentAttempt | None) -> None:
+    """INSERT the new order's rows, one statement per table (RETURNING their ids), without
+    the unit of work's per-object bookkeeping; then put the objects in the session as
+    if just loaded, so the order reads back from memory."""
+    connection = db.session.connection()
+    orders, parts_t = Order.__table__, OrderPart.__table__
+    lines_t, events_t = OrderLine.__table__, OrderEvent.__table__
+    order.id = connection.execute(sa.insert(orders).returning(orders.c.id), _column_values(order)).scalar_one()
+    for part in order.parts:
+        part.order_id = order.id
+    # Several rows with RETURNING: SQLAlchemy sends them as one INSERT ... VALUES (..), (..)
+    # ("insertmanyvalues"), compiled once and cached; rows are matched back by their keys.
+    part_ids = dict(connection.execute(sa.insert(parts_t).returning(parts_t.c.producer_id, parts_t.c.id),
+                                       [_column_values(p) for p in order.parts]).all())
+    lines = []
+    for part in order.parts:
+        part.id = part_ids[part.producer_id]
+        for line in part.lines:
+            line.part_id = part.id
+            lines.append(line)
+    line_ids = {(part_id, product_id): line_id for line_id, part_id, product_id in connection.execute(
+        sa.insert(lines_t).returning(lines_t.c.id, lines_t.c.part_id, lines_t.c.product_id),
+        [_column_values(line) for line in lines])}
+    for line in lines:
+        line.id = line_ids[(line.part_id, line.product_id)]
+    for event in order.events:
+        part = event.__dict__.get("part")  # None for the order's own event
+        event.order_id, event.part_id = order.id, part.id if part is not None else None
+    event_ids = dict(connection.execute(sa.insert(events_t).returning(events_t.c.part_id, events_t.c.id),
+                                        [_column_values(e) for e in order.events]).all())
+    for event in order.events:
+        event.id = event_ids[event.part_id]
+    written = [order, *order.parts, *lines, *order.events]
+    if attempt is not None:
+        attempt.order_id = order.id
+        attempts_t = PaymentAttempt.__table__
+        attempt.id = connection.execute(sa.insert(attempts_t).returning(attempts_t.c.id),
+                                        _column_values(attempt)).scalar_one()
+        written.append(attempt)
+    for obj in written:
+        make_transient_to_detached(obj)
+    db.session.add_all(written)
 
 
 def _is_code_clash(exc: IntegrityError) -> bool:
@@ -162,40 +239,76 @@ def _is_code_clash(exc: IntegrityError) -> bool:
     return "orders" in text and ("code" in text or "payment_reference" in text)
 
 
+@dataclass
+class Placed:
+    """A committed order, fully loaded, and its payment attempt when it opened with the order."""
+
+    order: Order
+    attempt: PaymentAttempt | None = None
+
+
 def place_order(details: CheckoutDetails, items, user=None, cart: CartRef | None = None) -> Order:
-    """Create the order and reserve its stock in one transaction.
+    """Create the order and reserve its stock in one transaction (see `checkout`)."""
+    return checkout(details, items, user, cart).order
+
+
+def checkout(details: CheckoutDetails, items, user=None, cart: CartRef | None = None) -> Placed:
+    """Create the order, its history and (VietQR) payment attempt and reserve its stock,
+    all in one transaction.
 
     `items` are the products to buy; when they came from `cart`, those lines leave
     the cart in the same transaction. Raises InsufficientStock / ProductUnavailable
-    (409) or NotFound with nothing written.
+    (409) or NotFound with nothing written. The objects stay loaded after the commit:
+    the caller answers from them without reading the order back.
     """
     quantities = validate_items(items)
     user_id = user.id if user is not None and getattr(user, "is_authenticated", False) else None
     actor = user if user_id else "shopper"
 
-    def work() -> Order:
-        order, products = _build_order(details, quantities, user_id, actor)
+    def work() -> Placed:
+        products = load_products(quantities)
+        missing = sorted(set(quantities) - set(products))
+        if missing:
+            raise NotFound(f"Không tìm thấy sản phẩm #{missing[0]} / Product #{missing[0]} not found",
+                           extra={"product_id": missing[0]})
+        for pid in sorted(quantities):
+            if not products[pid].is_public:
+                raise ProductUnavailable(pid, products[pid].name)
+        _check_stock(quantities, products)
+        order = _build_order(details, quantities, products, user_id, actor)
+        payments.check_payable(details.payment_method, order.total_vnd)
+        attempt = payments.new_offline_attempt(order)
         if cart is not None and cart.user_id is not None:
             remove_products(cart, quantities)
+        _write(order, attempt)
         notifications.order_placed(order)
         # Last, so the product rows stay locked only for the moment before COMMIT.
         _reserve(quantities, products)
-        return order
+        return Placed(order, attempt)
 
     for attempt in range(3):  # two random codes clashing is astronomically rare: just draw again
         try:
-            order = run_in_transaction(work)
+            placed = run_in_transaction(work, keep_loaded=True)
             break
         except IntegrityError as exc:
             if attempt == 2 or not _is_code_clash(exc):
                 raise
     if cart is not None and cart.user_id is None:
         remove_products(cart, quantities)
-    return order
+    return placed
 
 
 def cart_items(cart: CartRef) -> dict[int, int]:
     return get_quantities(cart)
+
+
+def payment_of(placed: Placed) -> dict:
+    """The Payment object for a just-placed order: the attempt that opened with it, or
+    the provider's (Stripe's) call now, after the order's commit."""
+    if placed.attempt is not None:
+        return payments.describe_attempt(placed.order, placed.attempt)
+    with keeping_loaded():  # it commits; the order it describes stays as placed
+        return start_payment(placed.order)
 
 
 def start_payment(order: Order) -> dict:

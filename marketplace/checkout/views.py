@@ -35,7 +35,7 @@ def checkout():
                 {"full_name": form.full_name.data, "phone": form.phone.data, "email": form.email.data},
                 {"line1": form.line1.data, "ward": form.ward.data, "province": form.province.data},
                 form.payment_method.data, form.note.data)
-            order = services.place_order(details, services.cart_items(cart), user=current_user, cart=cart)
+            placed = services.checkout(details, services.cart_items(cart), user=current_user, cart=cart)
         except ValidationFailed as exc:
             for key, messages in (exc.fields or {}).items():
                 field = getattr(form, CheckoutForm.FIELD_OF.get(key, ""), None)
@@ -48,8 +48,9 @@ def checkout():
         except DomainError as exc:
             flash(exc.message, "error")
         else:
+            order = placed.order
             remember_guest_order(order.code)
-            payment = services.start_payment(order)
+            payment = services.payment_of(placed)
             if payment.get("checkout_url"):
                 return redirect(payment["checkout_url"])
             return redirect(url_for("orders.detail", code=order.code, placed=1))

@@ -117,3 +117,5 @@ class OrderEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
     order = relationship(Order, back_populates="events")
+    # Lets the checkout write a new order's history in the same flush as its parts.
+    part = relationship(OrderPart)

@@ -39,7 +39,8 @@ class IllegalTransition(Conflict):
         self.kind, self.current, self.target = kind, current, target
 
 
-def _actor_fields(actor) -> dict:
+def actor_columns(actor) -> dict:
+    """actor_id and actor_label of a history row for a user, a label such as 'shopper', or None."""
     if actor is None:
         return {"actor_id": None, "actor_label": "system"}
     if isinstance(actor, str):
@@ -55,7 +56,7 @@ def apply_order_transition(order: Order, target: str, actor=None, note: str = ""
     if target not in ORDER_TRANSITIONS.get(order.status, ()):
         raise IllegalTransition("order", order.status, target)
     event = OrderEvent(order_id=order.id, from_status=order.status, to_status=target, note=note,
-                       created_at=utcnow(), **_actor_fields(actor))
+                       created_at=utcnow(), **actor_columns(actor))
     order.status = target
     db.session.add(event)
     return event
@@ -65,7 +66,7 @@ def apply_part_transition(part: OrderPart, target: str, actor=None, note: str = 
     if target not in PART_TRANSITIONS.get(part.status, ()):
         raise IllegalTransition("part", part.status, target)
     event = OrderEvent(order_id=part.order_id, part_id=part.id, from_status=part.status, to_status=target,
-                       note=note, created_at=utcnow(), **_actor_fields(actor))
+                       note=note, created_at=utcnow(), **actor_columns(actor))
     part.status = target
     db.session.add(event)
     return event
@@ -74,10 +75,10 @@ def apply_part_transition(part: OrderPart, target: str, actor=None, note: str = 
 def record_created(order: Order, actor=None) -> None:
     """History starts with the order's creation (and each part's)."""
     db.session.add(OrderEvent(order_id=order.id, from_status=None, to_status=order.status,
-                              created_at=utcnow(), **_actor_fields(actor)))
+                              created_at=utcnow(), **actor_columns(actor)))
     for part in order.parts:
         db.session.add(OrderEvent(order_id=order.id, part_id=part.id, from_status=None,
-                                  to_status=part.status, created_at=utcnow(), **_actor_fields(actor)))
+                                  to_status=part.status, created_at=utcnow(), **actor_columns(actor)))
 
 
 def settle_order_from_parts(order: Order, actor=None) -> None:

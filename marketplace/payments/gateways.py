@@ -7,6 +7,7 @@ and one more entry in `GATEWAYS`. All Stripe calls live in this module.
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,6 +40,9 @@ class ProviderRefund:
 class Gateway:
     method: str = ""
     max_amount_vnd: int | None = None
+    # True when starting a payment needs no call to the provider: the checkout then opens
+    # the attempt in the transaction that creates the order (`prepare`).
+    offline: bool = False
 
     def available(self) -> bool:
         """Whether this deployment is configured to take payments this way."""
@@ -69,10 +73,15 @@ class Gateway:
 
 class VietQRGateway(Gateway):
     method = "vietqr"
+    offline = True
+
+    def prepare(self, order, attempt) -> None:
+        """Fill `attempt` without any outside call (and before it has an id)."""
+        attempt.provider_ref = f"vietqr:{order.payment_reference}:{secrets.token_hex(6)}"
+        attempt.expires_at = order.payment_due_at
 
     def start(self, order, attempt) -> dict:
-        attempt.provider_ref = f"vietqr:{order.payment_reference}:{attempt.id}"
-        attempt.expires_at = order.payment_due_at
+        self.prepare(order, attempt)
         return self.describe(order, attempt)
 
     def describe(self, order, attempt) -> dict:

@@ -49,6 +49,14 @@ def _changes(session: Session) -> Changes:
     return changes
 
 
+def note_products(session: Session, product_ids) -> None:
+    """Queue products whose documents changed through a statement run on the session's
+    connection directly (which the events here do not see), e.g. a product selling out."""
+    ids = {int(i) for i in product_ids}
+    if ids:
+        _changes(session).products.update(ids)
+
+
 def _touched(obj, names) -> bool:
     state = sa.inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in names)

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Profile one checkout (pyinstrument) and count its SQL statements.
+
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_orders \
+        .venv/bin/python bench/profile_checkout.py --requests 200
+
+Rebuilds the given database as bench/checkout.py does (its name must start with
+"test" or "bench"), then places checkouts in-process through the Flask test client
+with a Bearer token, as the benchmark's clients do. Prints the CPU time per
+checkout, the SQL statements of one checkout, and the profile's text summary; the
+HTML profile goes to bench/results/profiles/checkout.html.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.checkout import ADDRESS, CONTACT, prepare  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--products", type=int, default=40)
+    args = parser.parse_args()
+    import sqlalchemy as sa
+    from pyinstrument import Profiler
+    from sqlalchemy.engine import make_url
+
+    from marketplace import create_app
+    from marketplace.config import normalise_database_url
+    from marketplace.extensions import db
+
+    url = normalise_database_url(args.database_url)
+    if not os.path.basename(make_url(url).database or "").startswith(("test", "bench")):
+        raise SystemExit("give a --database-url whose database name starts with 'test' or 'bench' (it is rebuilt)")
+    product_ids, _scarce, tokens, _stock = prepare(url, 1, args.products, 5)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "MAIL_SERVER": "",
+                      "MAIL_OUTBOX_DIR": tempfile.mkdtemp(prefix="profile-outbox-")})
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {tokens[0]}"}
+    rng = random.Random(4)
+
+    def checkout() -> int:
+        items = [{"product_id": pid, "quantity": rng.randint(1, 2)} for pid in rng.sample(product_ids, 2)]
+        body = {"contact": CONTACT, "shipping_address": ADDRESS, "payment_method": "vietqr", "items": items}
+        return client.post("/api/v1/checkout", json=body, headers=headers).status_code
+
+    for _ in range(5):
+        assert checkout() == 201  # warm connections, templates and imports
+
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split())[:110])
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    assert checkout() == 201
+    sa.event.remove(engine, "before_cursor_execute", count)
+    print(f"SQL statements in one checkout of 2 products: {len(statements)}")
+    for text in statements:
+        print("   ", text)
+
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for _ in range(args.requests):
+        assert checkout() == 201
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    print(f"{args.requests} checkouts: {wall / args.requests * 1000:.1f} ms wall, "
+          f"{cpu / args.requests * 1000:.1f} ms CPU of this process per checkout (no profiler)")
+
+    profiler = Profiler(interval=0.0005)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    profiler.start()
+    for _ in range(args.requests):
+        assert checkout() == 201
+    profiler.stop()
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    print(f"{args.requests} checkouts: {wall / args.requests * 1000:.1f} ms wall, "
+          f"{cpu / args.requests * 1000:.1f} ms CPU of this process per checkout (profiler on)")
+    out = ROOT / "bench" / "results" / "profiles"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "checkout.html").write_text(profiler.output_html())
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
