@@ -128,6 +128,19 @@ def build_world() -> World:
     return World(a, b, admin.id, image.id, certificate.scan_path, refund.id, transfer.id)
 
 
+def signed_in(app, user_id: int | None):
+    """A test client with its own cookies, signed in as `user_id` through the session cookie
+    (anonymous when None)."""
+    from tests.conftest import IsolatedClient
+
+    client = IsolatedClient(app, app.response_class, use_cookies=True)
+    if user_id is not None:
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user_id)
+            session["_fresh"] = True
+    return client
+
+
 # --- "nothing changed" ----------------------------------------------------------------
 
 def snapshot(upload_dir: str | None) -> dict:
