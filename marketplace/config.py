@@ -90,6 +90,11 @@ class Config:
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
+        # Per client address; web and API share each budget.
+        self.REGISTER_RATE_LIMIT = env.get("REGISTER_RATE_LIMIT", "10 per hour")
+        self.CHECKOUT_RATE_LIMIT = env.get("CHECKOUT_RATE_LIMIT", "20 per minute")
+        # Per provider address: bank and card providers send bursts when they retry.
+        self.WEBHOOK_RATE_LIMIT = env.get("WEBHOOK_RATE_LIMIT", "300 per minute")
 
         self.MAIL_SERVER = env.get("MAIL_SERVER", "")
         self.MAIL_PORT = _int("MAIL_PORT", 25)

@@ -24,6 +24,13 @@ login_rate_limit = limiter.shared_limit(
 )
 
 
+# Accounts created per client address, web form and API together.
+register_rate_limit = limiter.shared_limit(
+    lambda: current_app.config["REGISTER_RATE_LIMIT"], scope="register", methods=["POST"],
+    error_message="Quá nhiều lần đăng ký, vui lòng thử lại sau / Too many sign-ups, try again later",
+)
+
+
 def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":

@@ -9,6 +9,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..errors import DomainError
 from ..extensions import db, limiter
+from .auth import register_rate_limit
 from .forms import LoginForm, RegisterForm
 from .services import authenticate, create_user
 
@@ -37,6 +38,7 @@ def _login_rate_limit() -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@register_rate_limit
 def register():
     if current_user.is_authenticated:
         return redirect(_next_or_home())

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
-from ..accounts.auth import bearer_token, login_rate_limit
+from ..accounts.auth import bearer_token, login_rate_limit, register_rate_limit
 from ..accounts.schemas import CsrfTokenSchema, LoginSchema, RegisterSchema, UserSchema
 from ..accounts.services import authenticate, create_user, revoke_token
 from ..errors import DomainError
@@ -32,9 +32,10 @@ def check_credentials(email: str, password: str):
 
 
 @blp.route("/auth/register", methods=["POST"])
+@register_rate_limit
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
-@blp.errors(400, 409)
+@blp.errors(400, 409, 429)
 def register(data):
     """Create a shopper account
 

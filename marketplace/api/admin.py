@@ -14,7 +14,7 @@ from ..stats.exports import grouped_table, lines_table
 from ..stats.labels import Labeller
 from ..stats.sales import GROUPINGS, check_producer, date_range, sales_report
 from ..timeutil import local_today
-from .common import ApiBlueprint, LocalDateTime, PaginationQuerySchema, Vnd, page_body, page_schema
+from .common import ApiBlueprint, link_to, LocalDateTime, PaginationQuerySchema, Vnd, page_body, page_schema
 
 URL_PREFIX = "/admin"
 
@@ -72,6 +72,10 @@ class AdminCertificationSchema(CertificationSchema):
 @blp.auth_required("admin")
 @blp.arguments(AdminProducerQuerySchema, location="query")
 @blp.response(200, page_schema(AdminProducerSchema))
+@blp.links(200, **{name: link_to("POST", f"/admin/producers/{{producer_id}}/{action}",
+                                 producer_id="$response.body#/items/0/id")
+                   for name, action in (("ApproveProducer", "approve"), ("SuspendProducer", "suspend"),
+                                        ("ReinstateProducer", "reinstate"))})
 def list_producers(args):
     """Producers, filtered by status (all, pending, approved, suspended) and free text."""
     page = services.list_producers(args["q"], args["status"], args["page"], args["per_page"])

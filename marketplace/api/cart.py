@@ -6,7 +6,7 @@ from flask.views import MethodView
 from ..cart import services
 from ..cart.context import current_cart
 from ..cart.schemas import AddItemSchema, CartSchema, SetQuantitySchema, cart_dict
-from .common import ApiBlueprint
+from .common import ApiBlueprint, link_to
 
 blp = ApiBlueprint("cart_api", __name__, description="Cart: grouped by seller, with totals")
 
@@ -27,6 +27,9 @@ class CartView(MethodView):
 class CartItems(MethodView):
     @blp.arguments(AddItemSchema)
     @blp.response(201, CartSchema)
+    @blp.links(201, SetCartItemQuantity=link_to("PATCH", "/cart/items/{product_id}",
+                                                product_id="$request.body#/product_id"),
+               RemoveCartItem=link_to("DELETE", "/cart/items/{product_id}", product_id="$request.body#/product_id"))
     @blp.errors(404, 409, 422)
     def post(self, data):
         """Add a product (adds to the quantity already in the cart); 409 beyond the stock"""

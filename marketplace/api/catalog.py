@@ -6,7 +6,7 @@ from ..catalog.listing import (BrowseParams, browse, category_tree, public_produ
 from ..catalog.schemas import (CategoryTreeSchema, ProducerPageSchema, ProducerQuerySchema, ProducerSchema,
                                ProductPageSchema, ProductQuerySchema, ProductSchema)
 from ..httpcache import catalog_conditional
-from .common import MAX_PER_PAGE, ApiBlueprint, page_body, paginate
+from .common import MAX_PER_PAGE, ApiBlueprint, link_to, page_body, paginate
 
 blp = ApiBlueprint("Catalogue", __name__, description="OCOP products, categories and producers (public).")
 
@@ -15,6 +15,7 @@ blp = ApiBlueprint("Catalogue", __name__, description="OCOP products, categories
 @catalog_conditional(cache_body=True)  # before parsing: a 304 or a cached body skips it
 @blp.arguments(ProductQuerySchema, location="query", as_kwargs=False)
 @blp.response(200, ProductPageSchema)
+@blp.links(200, GetProduct=link_to("GET", "/products/{ref}", ref="$response.body#/items/0/id"))
 @blp.alt_response(304, description="Not modified since the ETag / Last-Modified sent")
 def list_products(args):
     """Browse and search public products
@@ -51,6 +52,7 @@ def list_categories():
 @catalog_conditional(cache_body=True)  # before parsing: a 304 or a cached body skips it
 @blp.arguments(ProducerQuerySchema, location="query", as_kwargs=False)
 @blp.response(200, ProducerPageSchema)
+@blp.links(200, GetProducer=link_to("GET", "/producers/{ref}", ref="$response.body#/items/0/id"))
 @blp.alt_response(304, description="Not modified since the ETag / Last-Modified sent")
 def list_producers(args):
     """Producer organisations that sell on the marketplace, by name"""

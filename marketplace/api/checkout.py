@@ -5,18 +5,23 @@ from flask_login import current_user
 
 from ..cart.context import current_cart
 from ..checkout import services
+from ..checkout.limits import checkout_rate_limit
 from ..checkout.schemas import CheckoutResultSchema, CheckoutSchema
 from ..orders.context import remember_guest_order
 from ..orders.presenters import order_dict
-from .common import ApiBlueprint
+from .common import ApiBlueprint, link_to
 
 blp = ApiBlueprint("checkout_api", __name__, description="Checkout (guests welcome)")
 
 
 @blp.route("/checkout", methods=["POST"])
+@checkout_rate_limit
 @blp.arguments(CheckoutSchema)
 @blp.response(201, CheckoutResultSchema)
-@blp.errors(404, 409, 422)
+@blp.links(201, GetOrder=link_to("GET", "/orders/{code}", code="$response.body#/order/code"),
+           CancelOrder=link_to("POST", "/orders/{code}/cancel", code="$response.body#/order/code"),
+           GetOrderPayment=link_to("GET", "/payments/orders/{code}", code="$response.body#/order/code"))
+@blp.errors(404, 409, 422, 429)
 def checkout(data):
     """Place an order from the cart, or from `items` when given
 

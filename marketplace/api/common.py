@@ -10,6 +10,8 @@
   documenting such a body.
 - `LocalDateTime` (ISO 8601 with +07:00) and `Vnd` (integer dong) fields.
 - `SECURITY_SCHEMES`: Bearer token and session cookie, registered by register_api().
+- `link_to()` and `ApiBlueprint.links()`: OpenAPI links from a response to the operations
+  that take its ids (clients, and the stateful fuzzer, follow them).
 """
 from __future__ import annotations
 
@@ -79,6 +81,10 @@ class ApiBlueprint(Blueprint):
 
         return decorator
 
+    def links(self, status: int, **links: dict):
+        """Document OpenAPI links (name -> `link_to(...)`) on the `status` response of an operation."""
+        return self.doc(responses={status: {"links": links}})
+
     def auth_required(self, *roles: str):
         """Require a signed-in user (cookie or Bearer), with one of `roles` if given.
 
@@ -93,6 +99,21 @@ class ApiBlueprint(Blueprint):
             return self.errors(401, 403)(guarded) if roles else self.errors(401)(guarded)
 
         return decorator
+
+
+def link_to(method: str, path: str, description: str = "", **parameters: str) -> dict:
+    """An OpenAPI link to the operation `method path` (the path as documented, below /api/v1).
+
+    `parameters` map the target's parameters to runtime expressions, e.g.
+    `product_id="$response.body#/id"` or `code="$response.body#/items/0/code"`.
+    """
+    from . import API_PREFIX
+
+    pointer = (API_PREFIX + path).replace("~", "~0").replace("/", "~1")
+    link = {"operationRef": f"#/paths/{pointer}/{method.lower()}", "parameters": parameters}
+    if description:
+        link["description"] = description
+    return link
 
 
 # --- fields ---------------------------------------------------------------------------

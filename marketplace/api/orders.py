@@ -9,7 +9,7 @@ from ..orders import services
 from ..orders.context import guest_order_codes
 from ..orders.presenters import order_dict, public_tracking_dict
 from ..orders.schemas import CancelArgsSchema, OrderSchema, PublicTrackingSchema, TrackArgsSchema
-from .common import ApiBlueprint, PaginationQuerySchema, page_body, page_schema
+from .common import ApiBlueprint, link_to, PaginationQuerySchema, page_body, page_schema
 
 blp = ApiBlueprint("orders_api", __name__, description="Orders and tracking")
 
@@ -19,6 +19,7 @@ class Orders(MethodView):
     @blp.auth_required()
     @blp.arguments(PaginationQuerySchema, location="query")
     @blp.response(200, page_schema(OrderSchema))
+    @blp.links(200, GetOrder=link_to("GET", "/orders/{code}", code="$response.body#/items/0/code"))
     @blp.errors(422)
     def get(self, args):
         """The signed-in shopper's orders, newest first"""

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from ..errors import NotFound
 from ..payments import services
-from .common import ApiBlueprint, LocalDateTime, PaginationQuerySchema, Vnd, page_body, page_schema
+from .common import ApiBlueprint, link_to, LocalDateTime, PaginationQuerySchema, Vnd, page_body, page_schema
 
 URL_PREFIX = "/payments"
 
@@ -117,6 +117,10 @@ def order_payment(code):
 @blp.auth_required("admin")
 @blp.arguments(PaginationQuerySchema, location="query")
 @blp.response(200, page_schema(TransferSchema))
+@blp.links(200, AssignTransfer=link_to("POST", "/payments/transfers/{transfer_id}/assign",
+                                       transfer_id="$response.body#/items/0/id"),
+           TransferRefunded=link_to("POST", "/payments/transfers/{transfer_id}/refunded",
+                                    transfer_id="$response.body#/items/0/id"))
 @blp.errors(422)
 def transfers(args):
     """Bank transfers waiting for reconciliation (partial, unmatched, overpaid)"""
@@ -147,6 +151,7 @@ def transfer_refunded(body, transfer_id):
 @blp.route("/refunds", methods=["GET"], endpoint="due_refunds")
 @blp.auth_required("admin")
 @blp.response(200, RefundListSchema)
+@blp.links(200, RefundPaid=link_to("POST", "/payments/refunds/{refund_id}/paid", refund_id="$response.body#/items/0/id"))
 def due_refunds():
     """Bank-transfer refunds waiting to be paid back by an admin."""
     return {"items": services.due_refunds()}

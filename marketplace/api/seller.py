@@ -18,7 +18,7 @@ from ..extensions import db, limiter
 from ..seller import orders as seller_orders
 from ..seller import services
 from ..storage import media_url
-from .common import ApiBlueprint, LocalDateTime, PaginationQuerySchema, Vnd, page_body, page_schema
+from .common import ApiBlueprint, LocalDateTime, PaginationQuerySchema, Vnd, link_to, page_body, page_schema
 
 URL_PREFIX = "/seller"
 
@@ -119,10 +119,20 @@ class ProductPatchSchema(ProductWriteSchema):
 
 # --------------------------------------------------------------------------- products
 
+def _product_links(product_id: str) -> dict:
+    """Links from an answer holding a listing's id to what can be done with it."""
+    path = "/seller/products/{product_id}"
+    return {"GetSellerProduct": link_to("GET", path, product_id=product_id),
+            "PatchSellerProduct": link_to("PATCH", path, product_id=product_id),
+            "ArchiveSellerProduct": link_to("DELETE", path, product_id=product_id),
+            "UploadSellerProductImages": link_to("POST", path + "/images", product_id=product_id)}
+
+
 @blp.route("/products", methods=["GET"])
 @blp.auth_required("seller")
 @blp.arguments(ProductListArgs, location="query")
 @blp.response(200, page_schema(SellerProductSchema))
+@blp.links(200, **_product_links("$response.body#/items/0/id"))
 def list_products(args):
     """The producer's listings (drafts and active by default)."""
     items, total = services.list_products(_pid(), status=args["status"], q=args["q"], page=args["page"],
@@ -135,6 +145,7 @@ def list_products(args):
 @blp.errors(422)
 @blp.arguments(ProductWriteSchema)
 @blp.response(201, SellerProductSchema)
+@blp.links(201, **_product_links("$response.body#/id"))
 def create_product(data):
     """Create a listing (a draft unless `status` is `active`)."""
     return services.create_product(_pid(), current_user, data)
@@ -144,6 +155,9 @@ def create_product(data):
 @blp.auth_required("seller")
 @blp.errors(404)
 @blp.response(200, SellerProductSchema)
+@blp.links(200, DeleteSellerProductImage=link_to("DELETE", "/seller/products/{product_id}/images/{image_id}",
+                                                 product_id="$response.body#/id",
+                                                 image_id="$response.body#/images/0/id"))
 def get_product(product_id: int):
     """One of the producer's listings (404 for another producer's)."""
     return services.get_product(_pid(), product_id)
@@ -217,17 +231,25 @@ class SellerPartSchema(Schema):
     allowed_moves = fields.List(fields.String(), metadata={"description": "statuses the seller may move it to now"})
 
 
+def _text(description: str) -> fields.String:
+    """A text field whose values the service checks; anything but text is a 422 here."""
+    return fields.String(allow_none=True, metadata={"description": description},
+                         error_messages={"invalid": "Phải là chuỗi ký tự / Must be text"})
+
+
 class PartMoveSchema(Schema):
-    status = _typed("string", "confirmed, shipped, delivered or cancelled")
-    carrier = _typed("string", "with shipped: ghn, viettelpost, vnpost, ghtk, jt or other")
-    tracking_number = _typed("string", "with shipped")
-    reason = _typed("string", "with cancelled (required), or a note")
+    status = _text("confirmed, shipped, delivered or cancelled")
+    carrier = _text("with shipped: ghn, viettelpost, vnpost, ghtk, jt or other")
+    tracking_number = _text("with shipped")
+    reason = _text("with cancelled (required), or a note")
 
 
 @blp.route("/orders", methods=["GET"])
 @blp.auth_required("seller")
 @blp.arguments(PartListArgs, location="query")
 @blp.response(200, page_schema(SellerPartSchema))
+@blp.links(200, GetOrderPart=link_to("GET", "/seller/order-parts/{part_id}", part_id="$response.body#/items/0/id"),
+           MoveOrderPart=link_to("PATCH", "/seller/order-parts/{part_id}", part_id="$response.body#/items/0/id"))
 def list_order_parts(args):
     """Parts of paid orders for this producer, newest payment first."""
     items, total = seller_orders.list_parts(_pid(), args["status"], page=args["page"], per_page=args["per_page"])

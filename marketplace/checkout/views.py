@@ -11,11 +11,13 @@ from ..errors import DomainError, ValidationFailed
 from ..orders.context import remember_guest_order
 from . import services
 from .forms import CheckoutForm
+from .limits import checkout_rate_limit
 
 bp = Blueprint("checkout", __name__)
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
+@checkout_rate_limit
 def checkout():
     cart = current_cart()
     priced = price_cart(cart)

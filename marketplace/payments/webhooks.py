@@ -12,12 +12,15 @@ import logging
 import stripe
 from flask import Blueprint, current_app, jsonify, request
 
+from ..extensions import limiter
 from . import services
 from .bank import BadNotification, NotAuthentic, casso_authenticate, parse_casso, parse_sepay, sepay_authenticate
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("payment_webhooks", __name__, url_prefix="/payments")
+# Per provider address, shared by the three endpoints (WEBHOOK_RATE_LIMIT).
+limiter.shared_limit(lambda: current_app.config["WEBHOOK_RATE_LIMIT"], scope="webhooks")(bp)
 
 
 def _reject(status: int, message: str):

@@ -70,7 +70,7 @@ def photo_bytes() -> bytes:
     return out.getvalue()
 
 
-def _paid_order(shopper, product: Product) -> Order:
+def paid_order(shopper, product: Product) -> Order:
     line = OrderLine(product_id=product.id, product_name=product.name, unit=product.unit,
                      unit_price_vnd=product.price_vnd, quantity=1, line_total_vnd=product.price_vnd)
     part = OrderPart(producer_id=product.producer_id, subtotal_vnd=product.price_vnd, shipping_vnd=30_000,
@@ -97,7 +97,7 @@ def _side(label: str, producer_name: str, product_name: str) -> tuple[Side, obje
     db.session.flush()
     db.session.add(CartItem(cart_id=cart.id, product_id=product.id, quantity=2))
     db.session.commit()
-    order = _paid_order(shopper, product)
+    order = paid_order(shopper, product)
     seller_services.create_api_token(seller, f"kho {label}")
     token_id = seller_services.api_tokens(seller)[0].id
     certificate = db.session.scalars(sa.select(Certificate).where(Certificate.product_id == product.id)).one()
@@ -126,6 +126,19 @@ def build_world() -> World:
     db.session.add_all([refund, transfer])
     db.session.commit()
     return World(a, b, admin.id, image.id, certificate.scan_path, refund.id, transfer.id)
+
+
+def signed_in(app, user_id: int | None):
+    """A test client with its own cookies, signed in as `user_id` through the session cookie
+    (anonymous when None)."""
+    from tests.conftest import IsolatedClient
+
+    client = IsolatedClient(app, app.response_class, use_cookies=True)
+    if user_id is not None:
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user_id)
+            session["_fresh"] = True
+    return client
 
 
 # --- "nothing changed" ----------------------------------------------------------------

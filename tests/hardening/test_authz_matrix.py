@@ -19,8 +19,8 @@ from typing import Callable
 
 import pytest
 
-from tests.conftest import IsolatedClient, empty_tables
-from tests.hardening.authz_world import build_world, differences, photo_bytes, snapshot
+from tests.conftest import empty_tables
+from tests.hardening.authz_world import build_world, differences, photo_bytes, signed_in, snapshot
 
 INTRUDERS = ("anonymous", "other_shopper", "other_seller", "admin")
 RIGHTFUL = "rightful"  # this role may do it: not tried here (its own tests cover it)
@@ -333,12 +333,7 @@ def world(app):
 
 
 def _request(app, route: Route, role: str, w):
-    client = IsolatedClient(app, app.response_class, use_cookies=True)
-    user_id = w.user_id(role)
-    if user_id is not None:
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user_id)
-            session["_fresh"] = True
+    client = signed_in(app, w.user_id(role))
     kwargs = {}
     if route.json is not None:
         kwargs["json"] = route.json(w)

@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 from marketplace.accounts.services import issue_token
 from marketplace.extensions import db as _db
 from tests.conftest import IsolatedClient, empty_tables
-from tests.hardening.authz_world import build_world, differences, snapshot
+from tests.hardening.authz_world import build_world, differences, signed_in, snapshot
 from tests.hardening.test_authz_matrix import ROUTES
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -70,15 +70,6 @@ def csrf_on(app):
     app.config["WTF_CSRF_ENABLED"] = True
     yield
     app.config["WTF_CSRF_ENABLED"] = False
-
-
-def signed_in(app, user_id: int | None) -> IsolatedClient:
-    client = IsolatedClient(app, app.response_class, use_cookies=True)
-    if user_id is not None:
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user_id)
-            session["_fresh"] = True
-    return client
 
 
 def test_only_webhooks_and_token_creation_are_exempt(app):

@@ -93,6 +93,19 @@ def test_confirm_ship_and_deliver_through_the_portal(client, app, db, seller, pa
     assert events == ["pending", "confirmed", "shipped", "delivered"]
 
 
+@pytest.mark.parametrize("body", [{"status": [None], "carrier": [], "tracking_number": []},
+                                  {"status": {"x": 1}}, {"status": "cancelled", "reason": 5}])
+def test_a_move_that_is_not_text_is_422_and_changes_nothing(client, db, seller, paid, body):
+    """Found by the stateful API fuzzer: a list as `status` reached the service as a 500."""
+    order, _, _ = paid
+    part = my_part(order, seller.producer)
+    factories.login_as(client, seller.user)
+    response = client.patch(f"/api/v1/seller/order-parts/{part.id}", json=body)
+    assert response.status_code == 422
+    assert set(response.json["error"]["fields"]) == {k for k, v in body.items() if not isinstance(v, str)}
+    assert my_part(order, seller.producer).status == "pending"
+
+
 def test_a_paid_part_cancelled_by_its_producer_returns_stock_and_refunds_once(client, app, db, seller, paid):
     order, tea, sauce = paid
     part = my_part(order, seller.producer)
