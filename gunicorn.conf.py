@@ -8,9 +8,22 @@ threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then (guards against slow leaks) without restarting them often:
+# each restart costs a cold worker (connection pool, caches, search index handles).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
+# Load the app once in the master: workers fork ready (faster start and restarts, shared
+# memory); each worker then drops the database connections it inherited (post_fork).
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 accesslog = "-"
 # Query strings may carry phone numbers (order tracking): log the path only.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_fork(server, worker):
+    """A forked worker must never share the master's database sockets: start with empty pools."""
+    if preload_app:
+        from marketplace.cache import dispose_engines
+
+        dispose_engines(server.app.wsgi())

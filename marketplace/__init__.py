@@ -140,6 +140,8 @@ def _register_blueprints(app: Flask) -> None:
     # Providers call the webhooks with their own authentication, never with a CSRF token.
     app.config["CSRF_EXEMPT_BLUEPRINTS"].add(payment_webhooks_bp.name)
     register_api(smorest_api)
+    # Browsers ask for /favicon.ico on pages without an icon link (JSON, files): answer with ours.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("img/favicon.svg"))
 
 
 def _register_cli(app: Flask) -> None:

@@ -86,14 +86,45 @@ _VERSION_QUERY = (sa.select(CacheVersion.version, CacheVersion.changed_at)
                   .where(CacheVersion.name == sa.bindparam("name")))
 
 
+VERSION_POOL_SIZE = 2  # per process: gunicorn runs a couple of threads per worker
+
+
+def version_engine() -> sa.Engine | None:
+    """A small pool of autocommit connections for the version read, kept on the app.
+
+    A 304 or a cached body needs nothing else from the database, so the read runs outside
+    the request's session: one statement, no BEGIN/ROLLBACK, and no isolation level switched
+    back and forth on the main pool's connections (two extra round trips on PostgreSQL).
+    None for an in-memory SQLite database, which only the main engine can see."""
+    app = current_app._get_current_object()
+    if "ocop_version_engine" not in app.extensions:
+        main = db.engine
+        engine = None
+        if not (main.dialect.name == "sqlite" and main.url.database in (None, "", ":memory:")):
+            engine = sa.create_engine(main.url, isolation_level="AUTOCOMMIT", pool_pre_ping=True,
+                                      pool_size=VERSION_POOL_SIZE, max_overflow=VERSION_POOL_SIZE)
+        app.extensions.setdefault("ocop_version_engine", engine)
+    return app.extensions["ocop_version_engine"]
+
+
+def dispose_engines(app) -> None:
+    """Forget every pooled connection inherited from a parent process (gunicorn's preload:
+    call in each worker after fork); the parent's connections are left open for it."""
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)
+        version = app.extensions.get("ocop_version_engine")
+        if version is not None:
+            version.dispose(close=False)
+
+
 def _read_version(name: str) -> tuple[int, datetime | None]:
     session = db.session()
-    if session.in_transaction():
+    engine = None if session.in_transaction() else version_engine()
+    if engine is None:
         row = session.execute(_VERSION_QUERY, {"name": name}).first()
     else:
-        # Outside a transaction (a 304 or a cached body needs nothing else from the
-        # database): one autocommit read, without BEGIN/ROLLBACK round trips.
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with engine.connect() as conn:
             row = conn.execute(_VERSION_QUERY, {"name": name}).first()
     return (row[0], row[1]) if row else (0, None)
 

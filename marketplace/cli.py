@@ -126,25 +126,27 @@ def stats_cli():
 @click.option("--to", "date_to", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last local day (default: today).")
 @click.option("--group-by", default="month", show_default=True,
-              help="month, locality, region, category, stars, producer_kind or producer (comma-separated to combine).")
+              help="month, locality, region, category, stars, producer_kind, producer or product (comma-separated to combine).")
 @click.option("--level", type=click.Choice(["grouped", "lines"]), default="grouped", show_default=True,
               help="grouped: the statistics; lines: one row per paid order line.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--producer-id", type=click.IntRange(min=1), default=None, help="Only this producer's sales.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), required=True)
 @with_appcontext
-def stats_export(date_from, date_to, group_by, level, fmt, output):
+def stats_export(date_from, date_to, group_by, level, fmt, producer_id, output):
     """Export sales (streamed: flat memory however many rows) with a progress bar."""
     from flask import current_app
 
     from .errors import DomainError
     from .stats.exports import csv_chunks, grouped_table, lines_table, write_xlsx
-    from .stats.sales import date_range, sales_report
+    from .stats.sales import check_producer, date_range, sales_report
 
     with current_app.test_request_context():  # labels in the default language (Vietnamese)
         try:
             rng = date_range(date_from.date() if date_from else None, date_to.date() if date_to else None)
-            table = (lines_table(rng) if level == "lines"
-                     else grouped_table(sales_report(rng.date_from, rng.date_to, group_by)))
+            check_producer(producer_id)
+            table = (lines_table(rng, producer_id) if level == "lines"
+                     else grouped_table(sales_report(rng.date_from, rng.date_to, group_by, producer_id)))
         except DomainError as exc:
             raise click.UsageError(exc.message) from None
         total = table.count()
@@ -160,6 +162,7 @@ def stats_export(date_from, date_to, group_by, level, fmt, output):
 
 def register(app: Flask) -> None:
     from .orders.cli import orders_cli
+    from .payments.cli import payments_cli
     from .search.cli import search_cli
     from .seller.cli import seller_cli
 
@@ -169,5 +172,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seller_cli)
     app.cli.add_command(orders_cli)
+    app.cli.add_command(payments_cli)
     app.cli.add_command(ocop_cli)
     app.cli.add_command(stats_cli)

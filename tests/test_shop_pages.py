@@ -187,15 +187,56 @@ def test_product_page_shows_price_badge_certificate_producer_and_cart_form(web, 
     assert "đang còn hiệu lực" in certificate
     assert f'href="/producers/{shop.htx.slug}"' in page and "Hợp tác xã" in page
     assert "Còn hàng: 10" in page
-    form = re.search(r'<form method="post" action="/cart/items".*?</form>', page, re.S).group(0)
+    form = re.search(r'<form method="get" action="/cart/add".*?</form>', page, re.S).group(0)
     assert f'name="product_id" value="{shop.cha_muc.id}"' in form and 'name="quantity"' in form
-    assert 'name="csrf_token"' in form
+    # No token on the page: it is the same for every anonymous visitor (and so cacheable).
+    assert "csrf_token" not in page
+    assert 'src="/static/js/cart.js"' in page
     assert 'src="/static/img/placeholder.svg"' in page
+
+
+def test_adding_to_cart_without_javascript_goes_through_a_confirm_page(web, shop):
+    product_page = web.get(f"/products/{shop.cha_muc.slug}")
+    assert "Set-Cookie" not in product_page.headers
+
+    # The product page's form is a GET: it shows a confirm page and changes nothing yet.
+    confirm = web.get(f"/cart/add?product_id={shop.cha_muc.id}&quantity=2")
+    assert confirm.status_code == 200
+    page = text(confirm)
+    assert "Chả mực giã tay" in page and "350.000 ₫" in page
+    form = re.search(r'<form method="post" action="/cart/add".*?</form>', page, re.S).group(0)
+    assert 'name="csrf_token"' in form and f'name="product_id" value="{shop.cha_muc.id}"' in form
+    assert 'value="2"' in form and 'name="next" value="/cart"' in form
+    assert "Giỏ hàng của bạn đang trống." in text(web.get("/cart"))
+
+    added = web.post("/cart/add", data={"product_id": shop.cha_muc.id, "quantity": 2, "next": "/cart"},
+                     follow_redirects=True)
+    assert added.request.path == "/cart"
+    cart = text(added)
+    assert "Đã thêm vào giỏ hàng." in cart and "Chả mực giã tay" in cart
+    assert re.search(r'name="quantity" value="2"', cart)
+
+
+def test_the_confirm_page_rejects_unknown_products_and_corrects_bad_quantities(web, shop):
+    assert web.get("/cart/add?product_id=abc").status_code == 404
+    assert web.get("/cart/add").status_code == 404
+    assert web.get(f"/cart/add?product_id={shop.draft.id}").status_code == 404
+    assert web.get("/cart/add?product_id=999999").status_code == 404
+
+    page = text(web.get(f"/cart/add?product_id={shop.ruou.id}&quantity=0"))
+    assert "Vui lòng chọn số lượng từ 1 đến 99." in page and 'name="quantity" id="quantity" value="1"' in page
+    english = text(web.get(f"/cart/add?product_id={shop.ruou.id}&quantity=500&lang=en"))
+    assert "Please choose a quantity from 1 to 99." in english and "Confirm: add to cart" in english
+
+
+def test_the_confirm_page_of_a_sold_out_product_has_no_form(web, shop):
+    page = text(web.get(f"/cart/add?product_id={shop.tra.id}"))
+    assert "Hết hàng" in page and 'method="post" action="/cart/add"' not in page
 
 
 def test_product_page_out_of_stock_has_no_cart_form(web, shop):
     page = text(web.get(f"/products/{shop.tra.slug}"))
-    assert "Hết hàng" in page and 'action="/cart/items"' not in page
+    assert "Hết hàng" in page and 'action="/cart/add"' not in page
     assert "125.000 ₫" in page
 
 

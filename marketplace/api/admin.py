@@ -12,7 +12,7 @@ from ..extensions import db
 from ..stats import exports, share
 from ..stats.exports import grouped_table, lines_table
 from ..stats.labels import Labeller
-from ..stats.sales import GROUPINGS, date_range, sales_report
+from ..stats.sales import GROUPINGS, check_producer, date_range, sales_report
 from ..timeutil import local_today
 from .common import ApiBlueprint, LocalDateTime, PaginationQuerySchema, Vnd, page_body, page_schema
 
@@ -122,7 +122,12 @@ class SalesQuerySchema(Schema):
     date_from = fields.Date(data_key="from", load_default=None,
                             metadata={"description": "first local day (default: 1 January of this year)"})
     date_to = fields.Date(data_key="to", load_default=None, metadata={"description": "last local day (default: today)"})
-    group_by = fields.String(load_default="month", validate=validate.OneOf(GROUPINGS))
+    group_by = fields.String(load_default="month", validate=validate.OneOf(GROUPINGS), metadata={
+        "description": "month, locality, region, category, stars, producer_kind, producer (API.md), and, as an "
+                       "extension of API.md, product (one row per product; label = the product's name)"})
+    producer_id = fields.Integer(load_default=None, validate=validate.Range(min=1), metadata={
+        "description": "extension of API.md: only this producer's sales (as its seller portal shows them); "
+                       "422 if there is no such producer"})
 
 
 class ExportQuerySchema(SalesQuerySchema):
@@ -146,6 +151,7 @@ class SalesReportSchema(Schema):
     date_from = fields.Date(data_key="from")
     date_to = fields.Date(data_key="to")
     group_by = fields.String()
+    producer_id = fields.Integer(allow_none=True, metadata={"description": "the producer filter, if any"})
     rows = fields.List(fields.Nested(SalesRowSchema))
     total = fields.Nested(SalesRowSchema)
 
@@ -200,6 +206,7 @@ def _report_json(report) -> dict:
                 "orders": r.orders, "units": r.units, "buyers": r.buyers, "producers": r.producers}
 
     return {"date_from": report.date_from, "date_to": report.date_to, "group_by": name,
+            "producer_id": report.producer_id,
             "rows": [row(r) for r in report.rows], "total": row(report.total, "total", "total")}
 
 
@@ -209,7 +216,7 @@ def _report_json(report) -> dict:
 @blp.response(200, SalesReportSchema)
 def sales_statistics(args):
     """Paid sales (value, orders, units, buyers, producers) for a local date range, grouped."""
-    return _report_json(sales_report(args["date_from"], args["date_to"], args["group_by"]))
+    return _report_json(sales_report(args["date_from"], args["date_to"], args["group_by"], args["producer_id"]))
 
 
 @blp.route("/stats/ecommerce-share", methods=["GET"])
@@ -246,10 +253,15 @@ def put_channel_sales(args, period: str):
 
 def _export(args, fmt: str):
     rng = date_range(args["date_from"], args["date_to"])
+    producer_id = args["producer_id"]
     if args["level"] == "lines":
-        table, what = lines_table(rng), "lines"
+        check_producer(producer_id)
+        table, what = lines_table(rng, producer_id), "lines"
     else:
-        table, what = grouped_table(sales_report(rng.date_from, rng.date_to, args["group_by"])), args["group_by"]
+        table, what = grouped_table(sales_report(rng.date_from, rng.date_to, args["group_by"], producer_id)), \
+            args["group_by"]
+    if producer_id is not None:
+        what = f"{what}-producer{producer_id}"
     record(current_user, "stats.export", "export", f"{what}.{fmt}",
            note=f"{rng.date_from.isoformat()}..{rng.date_to.isoformat()} {what} {fmt}")
     db.session.commit()

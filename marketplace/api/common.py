@@ -46,6 +46,11 @@ class ErrorDetailSchema(ma.Schema):
         keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
         metadata={"description": "Validation errors only: field name -> messages"},
     )
+    # Conflicts about one product (out of stock, no longer sold) name it, so a client can fix its cart.
+    product_id = ma.fields.Integer(metadata={"description": "409 about one product: its id"})
+    product_name = ma.fields.String(metadata={"description": "409 about one product: its name"})
+    available = ma.fields.Integer(metadata={"description": "409 insufficient_stock: the stock left"})
+    requested = ma.fields.Integer(metadata={"description": "409 insufficient_stock: the quantity asked for"})
 
 
 class ErrorSchema(ma.Schema):

@@ -193,7 +193,9 @@ def set_quantity(ref: CartRef, product_id: int, quantity: int) -> None:
 
 
 def remove_item(ref: CartRef, product_id: int) -> None:
-    """Remove a line (removing what is not there is not an error)."""
+    """Remove a line (removing what is not there is not an error, and writes nothing)."""
+    if product_id not in get_quantities(ref):
+        return
     _store(ref, {product_id: 0})
     db.session.commit()
 

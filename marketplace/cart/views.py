@@ -3,19 +3,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..errors import DomainError, ValidationFailed
+from ..catalog.listing import public_product
+from ..errors import DomainError, NotFound, ValidationFailed
 from . import services
 from .context import current_cart
 
 bp = Blueprint("cart", __name__)
 
 
-def _int(name: str, default: int | None = None) -> int | None:
+def _int(name: str, default: int | None = None, source=None) -> int | None:
     try:
-        return int(request.form.get(name, default))
+        return int((request.form if source is None else source).get(name, default))
     except (TypeError, ValueError):
         return None
 
@@ -30,6 +31,25 @@ def _safe_next(default: str) -> str:
 def show():
     return render_template("cart/cart.html", cart=services.price_cart(current_cart()),
                            max_quantity=services.MAX_LINE_QUANTITY)
+
+
+@bp.get("/cart/add")
+def confirm_add():
+    """Where the product page's form lands without JavaScript: a page whose POST carries the
+    CSRF token (the product page itself stays free of tokens and cookies, so it can be cached)."""
+    product_id, quantity = _int("product_id", source=request.args), _int("quantity", 1, source=request.args)
+    if product_id is None or product_id < 1:
+        abort(404)
+    try:
+        product = public_product(product_id)
+    except NotFound:
+        abort(404)
+    problem = None
+    if quantity is None or not 1 <= quantity <= services.MAX_LINE_QUANTITY:
+        problem = _("Please choose a quantity from 1 to %(max)d.", max=services.MAX_LINE_QUANTITY)
+        quantity = 1
+    return render_template("cart/add.html", product=product, quantity=quantity, problem=problem,
+                           max_quantity=min(services.MAX_LINE_QUANTITY, max(product.stock, 1)))
 
 
 @bp.post("/cart/add")

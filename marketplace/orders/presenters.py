@@ -33,8 +33,19 @@ def part_dict(order: Order, part: OrderPart, with_prices: bool = True) -> dict:
     return out
 
 
-def payment_dict(order: Order) -> dict:
-    return {"method": order.payment_method, "status": order.payment_status, "amount_vnd": order.total_vnd,
+def visible_totals(order: Order, parts: list[OrderPart]) -> dict:
+    """Subtotal, shipping and total of what this viewer may see: the whole order, or (a seller
+    of a multi-producer order) only their own parts, never what the other producers sold."""
+    if len(parts) == len(order.parts):
+        return {"subtotal_vnd": order.subtotal_vnd, "shipping_vnd": order.shipping_vnd, "total_vnd": order.total_vnd}
+    return {"subtotal_vnd": sum(p.subtotal_vnd for p in parts), "shipping_vnd": sum(p.shipping_vnd for p in parts),
+            "total_vnd": sum(p.total_vnd for p in parts)}
+
+
+def payment_dict(order: Order, amount_vnd: int | None = None) -> dict:
+    """The order's payment; `amount_vnd` is what the viewer may see of it (default: all)."""
+    amount = order.total_vnd if amount_vnd is None else amount_vnd
+    return {"method": order.payment_method, "status": order.payment_status, "amount_vnd": amount,
             "reference": order.payment_reference, "due_at": isoformat_local(order.payment_due_at),
             "paid_at": isoformat_local(order.paid_at)}
 
@@ -42,7 +53,7 @@ def payment_dict(order: Order) -> dict:
 def order_dict(order: Order, parts: list[OrderPart] | None = None) -> dict:
     """The Order of API.md. `parts` limits what a seller sees to their own part."""
     parts = order.parts if parts is None else parts
-    whole = len(parts) == len(order.parts)
+    totals = visible_totals(order, parts)
     return {
         "code": order.code,
         "status": order.status,
@@ -50,10 +61,8 @@ def order_dict(order: Order, parts: list[OrderPart] | None = None) -> dict:
         "contact": {"full_name": order.contact_name, "phone": order.contact_phone, "email": order.contact_email},
         "shipping_address": {"line1": order.ship_line1, "ward": order.ship_ward, "province": order.ship_province},
         "note": order.note,
-        "subtotal_vnd": order.subtotal_vnd if whole else sum(p.subtotal_vnd for p in parts),
-        "shipping_vnd": order.shipping_vnd if whole else sum(p.shipping_vnd for p in parts),
-        "total_vnd": order.total_vnd if whole else sum(p.total_vnd for p in parts),
-        "payment": payment_dict(order),
+        **totals,
+        "payment": payment_dict(order, totals["total_vnd"]),
         "parts": [part_dict(order, p) for p in parts],
         "history": _history(order_history(order)),
     }

@@ -12,6 +12,7 @@ from ..payments.views import payment_page_url
 from . import services
 from .carriers import carrier_name, tracking_url
 from .context import guest_order_codes
+from .presenters import visible_totals
 
 bp = Blueprint("orders", __name__)
 
@@ -54,7 +55,8 @@ def detail(code: str):
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         abort(404)
-    return render_template("orders/detail.html", order=order, parts=parts, placed=request.args.get("placed"),
+    return render_template("orders/detail.html", order=order, parts=parts, totals=visible_totals(order, parts),
+                           placed=request.args.get("placed"),
                            may_cancel=services.may_cancel(order, current_user, guest_order_codes()),
                            order_history=services.order_history(order),
                            part_history=lambda part: services.part_history(order, part))

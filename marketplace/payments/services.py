@@ -438,10 +438,12 @@ def mark_transfer_refunded(transfer_id: int, actor, note: str = "") -> BankTrans
 def refund_part(part: OrderPart, actor=None, reason: str = "") -> Refund | None:
     """Give back a cancelled part's amount (its lines and its shipping). Runs in the caller's
     transaction. Card payments are refunded through Stripe at once (idempotent); a bank
-    transfer becomes a refund `due` that an admin marks as paid back. Calling it again for
-    the same part returns the same refund. None when nothing was paid."""
+    transfer becomes a refund `due` that an admin marks as paid back. If Stripe cannot be
+    reached or refuses, the refund stays recorded as `failed` (nothing booked, the sale
+    still counts) for `flask payments retry-refunds`. Calling it again for the same part
+    returns the same refund, whatever its status. None when nothing was paid."""
     order = part.order
-    existing = db.session.execute(sa.select(Refund).where(Refund.part_id == part.id, Refund.status != "failed")
+    existing = db.session.execute(sa.select(Refund).where(Refund.part_id == part.id).order_by(Refund.id)
                                   ).scalars().first()
     if existing is not None:
         return existing
@@ -455,14 +457,84 @@ def refund_part(part: OrderPart, actor=None, reason: str = "") -> Refund | None:
     db.session.flush()
     payment = _card_payment(order) if order.payment_method == "stripe" else None
     if payment is not None:
-        result = get_gateway("stripe").refund(
-            order=order, payment_ref=payment.provider_ref, amount_vnd=amount, key=f"refund-part-{part.id}",
-            metadata={"order_code": order.code, "part_id": str(part.id), "refund_id": str(refund.id)})
-        refund.provider_ref = result.provider_ref
-        if result.succeeded:
-            _refund_succeeded(refund, result.refunded_at, note=reason)
+        try:
+            result = get_gateway("stripe").refund(
+                order=order, payment_ref=payment.provider_ref, amount_vnd=amount, key=f"refund-part-{part.id}",
+                metadata=_refund_metadata(refund))
+        except PaymentProviderError as exc:
+            refund.status = "failed"
+            # Why it failed goes to the audit log (the refund has no column for it), for the finance desk.
+            audit.record(actor, "payments.refund_failed", "refund", refund.id, None,
+                         {"status": "failed", "amount_vnd": amount, "order": order.code}, exc.message)
+            log.warning("refund %s of order %s failed (%s); `flask payments retry-refunds` tries again",
+                        refund.id, order.code, exc.message)
+        else:
+            _apply_provider_refund(refund, result.provider_ref, result.succeeded, result.refunded_at, reason)
     refresh_payment_status(order)
     return refund
+
+
+def _refund_metadata(refund: Refund) -> dict:
+    return {"order_code": refund.order.code, "part_id": str(refund.part_id or ""), "refund_id": str(refund.id)}
+
+
+def _apply_provider_refund(refund: Refund, provider_ref: str, succeeded: bool, refunded_at: datetime,
+                           note: str = "") -> None:
+    """Stripe holds this refund: succeeded -> booked; still pending -> `due` until charge.refunded says so."""
+    refund.provider_ref = provider_ref
+    refund.status = "due"
+    if succeeded:
+        _refund_succeeded(refund, refunded_at, note=note)
+
+
+def failed_refunds() -> list[Refund]:
+    return db.session.execute(sa.select(Refund).where(Refund.status == "failed").order_by(Refund.id)).scalars().all()
+
+
+def retry_refund(refund_id: int) -> tuple[str, str]:
+    """Try a failed card refund again; commits. Returns what happened and a detail:
+    `adopted` (Stripe already holds it: the answer was lost, so it is booked, not repeated),
+    `refunded`, `pending` (accepted by Stripe, not final yet), `failed` (still failing; the
+    provider's reason is returned and recorded in the audit log), `skipped` (no longer
+    failed, or not a card refund)."""
+    refund = db.session.execute(sa.select(Refund).where(Refund.id == refund_id).with_for_update()
+                                .execution_options(populate_existing=True)).scalar_one_or_none()
+    if refund is None or refund.status != "failed" or refund.method != "stripe":
+        db.session.rollback()
+        return "skipped", "not a failed card refund"
+    order = db.session.get(Order, refund.order_id)
+    payment = _card_payment(order)
+    if payment is None:
+        db.session.rollback()
+        return "skipped", "no card payment to refund"
+    gateway = get_gateway("stripe")
+    try:
+        for held in gateway.refunds_of(payment.provider_ref):
+            if (held.get("metadata") or {}).get("refund_id") == str(refund.id) and held.get("status") in (
+                    "succeeded", "pending"):
+                _apply_provider_refund(refund, held["id"], held["status"] == "succeeded", _ts(held["created"]),
+                                       refund.reason)
+                outcome = "adopted"
+                break
+        else:
+            # Stripe holds nothing for this refund: a new idempotency key, since Stripe replays
+            # the stored error of the old one.
+            result = gateway.refund(order=order, payment_ref=payment.provider_ref, amount_vnd=refund.amount_vnd,
+                                    key=f"refund-{refund.id}-retry-{int(utcnow().timestamp())}",
+                                    metadata=_refund_metadata(refund))
+            _apply_provider_refund(refund, result.provider_ref, result.succeeded, result.refunded_at, refund.reason)
+            outcome = "refunded" if result.succeeded else "pending"
+    except PaymentProviderError as exc:
+        db.session.rollback()
+        log.warning("refund %s still failing: %s", refund_id, exc.message)
+        audit.record("system", "payments.refund_failed", "refund", refund_id, None, {"status": "failed"}, exc.message)
+        db.session.commit()
+        return "failed", exc.message
+    refresh_payment_status(order)
+    audit.record("system", "payments.refund_retried", "refund", refund.id, {"status": "failed"},
+                 {"status": refund.status, "outcome": outcome, "provider_ref": refund.provider_ref})
+    db.session.commit()
+    return outcome, refund.provider_ref or ""
 
 
 def _card_payment(order: Order) -> LedgerEntry | None:

@@ -2,8 +2,9 @@
 
 Both stream: rows come from the database in batches (yield_per / server-side cursor)
 and leave as chunks, so memory stays flat however many rows there are. XLSX is
-written by openpyxl in write-only mode to a temporary file, which is then sent in
-chunks and deleted.
+written by the small streaming writer in `xlsx.py` (openpyxl, even write-only, was
+several times too slow for a million lines) to a temporary file, which is then sent
+in chunks and deleted.
 """
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ import io
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
 from flask_babel import gettext as _
 
+from . import xlsx
 from .labels import Labeller
 from .sales import DateRange, SalesReport, count_lines, iter_lines
 
@@ -67,7 +68,7 @@ def grouped_table(report: SalesReport) -> Table:
     return Table(header, rows(), lambda: len(report.rows) + 1)
 
 
-def lines_table(rng: DateRange) -> Table:
+def lines_table(rng: DateRange, producer_id: int | None = None) -> Table:
     """One row per paid order line: date, order, product, producer, kind, locality, group, stars,
     quantity, amounts and the refunds made on the line up to the end of the range."""
     labeller = Labeller(("producer_kind",))
@@ -77,12 +78,12 @@ def lines_table(rng: DateRange) -> Table:
     kinds = {}
 
     def rows():
-        for paid_at, code, product, unit, producer, kind, locality, region, group, stars, *numbers in iter_lines(rng):
+        for paid_at, code, product, unit, producer, kind, locality, region, group, stars, *numbers in iter_lines(rng, producer_id=producer_id):
             label = kinds.get(kind) or kinds.setdefault(kind, labeller.label("producer_kind", kind, kind))
             yield [paid_at, code, text_cell(product), text_cell(unit), text_cell(producer), label, locality, region,
                    group, stars or "", *numbers]
 
-    return Table(header, rows(), lambda: count_lines(rng), datetime_columns=(0,))
+    return Table(header, rows(), lambda: count_lines(rng, producer_id), datetime_columns=(0,))
 
 
 def csv_chunks(table: Table, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
@@ -108,28 +109,8 @@ def csv_chunks(table: Table, progress: Callable[[int], None] | None = None) -> I
 
 
 def write_xlsx(table: Table, target, progress: Callable[[int], None] | None = None) -> None:
-    """Write an XLSX workbook (openpyxl write-only: rows go to disk as they come)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Sales"))
-    sheet.append(table.header)
-    dt_columns = table.datetime_columns
-    pending = 0
-    for row in table.rows:
-        for i in dt_columns:
-            cell = WriteOnlyCell(sheet, value=datetime.fromisoformat(row[i]))
-            cell.number_format = "yyyy-mm-dd hh:mm:ss"
-            row[i] = cell
-        sheet.append(row)
-        pending += 1
-        if progress and pending == CHUNK_ROWS:
-            progress(pending)
-            pending = 0
-    workbook.save(target)
-    if progress and pending:
-        progress(pending)
+    """Write an XLSX workbook, row by row as they come (flat memory)."""
+    xlsx.write(target, _("Sales"), table.header, table.rows, table.datetime_columns, progress=progress)
 
 
 def xlsx_chunks(table: Table, chunk_size: int = 256 * 1024) -> Iterator[bytes]:

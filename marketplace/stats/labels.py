@@ -23,7 +23,8 @@ class Labeller:
     @staticmethod
     def title(name: str) -> str:
         return {"month": _("Month"), "locality": _("Locality"), "region": _("Region"), "category": _("OCOP group"),
-                "stars": _("OCOP stars"), "producer_kind": _("Producer kind"), "producer": _("Producer")}[name]
+                "stars": _("OCOP stars"), "producer_kind": _("Producer kind"), "producer": _("Producer"),
+                "product": _("Product")}[name]
 
     def label(self, name: str, key, raw) -> str:
         if name == "stars":

@@ -3,8 +3,14 @@
 Rules (API.md):
 - A sale is a line of a paid order, counted at the order's `paid_at` (the provider's
   time of payment, stored UTC) in the local (UTC+7) period it falls in.
-- Orders that are unpaid, cancelled or expired never count, nor do their refunds.
-- A succeeded refund reduces sales in the local period of its `refunded_at`. Sales are
+- One rule decides which orders count (`counted_order_clause`): the order was paid (its
+  `paid_at` is set), whatever happened to it afterwards. An order cancelled or refunded
+  after payment keeps its sale in the period of payment; what was given back is counted
+  from its succeeded `Refund` rows, as a reduction in the local period of each refund's
+  `refunded_at` (never by the order's later status). Orders never paid (pending,
+  cancelled or expired unpaid) have no `paid_at` and never count, nor can they have refunds.
+- A succeeded refund reduces sales in the local period of its `refunded_at`; a refund that
+  is due or failed has not happened yet and changes nothing. Sales are
   goods (line totals; shipping excluded), so a refund reduces them by its goods share
   (amount x goods / (goods + shipping) of the part or order refunded), spread over the
   refunded lines in proportion to their totals, to the dong (largest remainder).
@@ -34,8 +40,8 @@ from ..payments.models import Refund
 from ..timeutil import local_start_utc, local_today, month_key
 from .sqltime import local_date, local_datetime_text, local_month
 
-GROUPINGS = ("month", "locality", "region", "category", "stars", "producer_kind", "producer")
-EXCLUDED_ORDER_STATUSES = ("pending_payment", "cancelled", "expired")
+# "product" is an extension of API.md's list (documented in the OpenAPI schema).
+GROUPINGS = ("month", "locality", "region", "category", "stars", "producer_kind", "producer", "product")
 MAX_RANGE_DAYS = 366 * 20
 
 
@@ -48,8 +54,10 @@ def ocop_group():
 
 
 def counted_order_clause():
-    """SQL: the order's sales count (paid, and not cancelled or expired)."""
-    return sa.and_(Order.paid_at.is_not(None), Order.status.not_in(EXCLUDED_ORDER_STATUSES))
+    """SQL: the order's sales count: it was paid (`paid_at` is only ever set by the move
+    pending_payment -> paid), whatever its status is now. Later cancellations and refunds
+    are counted through succeeded Refund rows, in their own periods."""
+    return Order.paid_at.is_not(None)
 
 
 def stars_at_sale_expr():
@@ -80,6 +88,8 @@ def _dimension(name: str, instant):
         return [Producer.kind, Producer.kind], ("producer",)
     if name == "producer":
         return [Producer.id, Producer.name], ("producer",)
+    if name == "product":
+        return [Product.id, Product.name], ("product",)
     raise ValueError(name)
 
 
@@ -136,6 +146,7 @@ class SalesReport:
     group_by: tuple[str, ...]
     rows: list[SalesRow] = field(default_factory=list)
     total: SalesRow = field(default_factory=SalesRow)
+    producer_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +176,18 @@ def date_range(date_from: date | None, date_to: date | None) -> DateRange:
     return DateRange(date_from, date_to)
 
 
+def producer_choices() -> dict[int, str]:
+    """Every producer, id -> name, by name (the statistics page's producer filter)."""
+    return dict(db.session.execute(sa.select(Producer.id, Producer.name).order_by(Producer.name, Producer.id)).all())
+
+
+def check_producer(producer_id: int | None) -> None:
+    """A producer filter must name a producer (a typo must not look like a producer without sales)."""
+    if producer_id is not None and db.session.get(Producer, producer_id) is None:
+        raise ValidationFailed("Không có nhà sản xuất này / No such producer",
+                               fields={"producer_id": ["no such producer"]})
+
+
 def parse_group_by(value) -> tuple[str, ...]:
     names = tuple(value) if isinstance(value, (list, tuple)) else tuple(
         part.strip() for part in str(value or "month").split(",") if part.strip())
@@ -175,7 +198,10 @@ def parse_group_by(value) -> tuple[str, ...]:
     return names
 
 
-def _sales_query(rng: DateRange, group_by: tuple[str, ...]):
+def _sales_query(rng: DateRange, group_by: tuple[str, ...], producer_id: int | None = None,
+                 with_total: bool = False):
+    """The sales of the range grouped by `group_by`. With `with_total` (PostgreSQL), one scan
+    gives both the groups and the grand total (GROUPING SETS); a last column is 1 on the total row."""
     key_cols, needed = [], set()
     for name in group_by:
         cols, tables = _dimension(name, Order.paid_at)
@@ -188,7 +214,12 @@ def _sales_query(rng: DateRange, group_by: tuple[str, ...]):
              .join(OrderPart, OrderPart.id == OrderLine.part_id).join(Order, Order.id == OrderPart.order_id))
     query = _join(query, needed).where(counted_order_clause(), Order.paid_at >= rng.start_utc,
                                        Order.paid_at < rng.end_utc)
-    if key_cols:
+    if producer_id is not None:
+        query = query.where(OrderPart.producer_id == producer_id)
+    if key_cols and with_total:
+        query = query.add_columns(sa.func.grouping(key_cols[0])).group_by(
+            sa.func.grouping_sets(sa.tuple_(*key_cols), sa.tuple_()))
+    elif key_cols:
         query = query.group_by(*key_cols)
     return query, len(key_cols)
 
@@ -208,10 +239,13 @@ def allocate(amount: int, weights: list[int]) -> list[int]:
 REFUND_CHUNK = 500
 
 
-def refund_allocations(refund_filter, group_by: tuple[str, ...] = ()) -> Iterator[tuple[int, tuple, tuple, int]]:
+def refund_allocations(refund_filter, group_by: tuple[str, ...] = (),
+                       producer_id: int | None = None) -> Iterator[tuple[int, tuple, tuple, int]]:
     """Each succeeded refund matched by `refund_filter`, spread over its lines:
     yields (line id, keys, labels, goods refund in dong) for lines with a non-zero share.
-    Month keys are the refund's local month; other keys describe the line.
+    Month keys are the refund's local month; other keys describe the line. With
+    `producer_id`, only that producer's lines are yielded (a whole-order refund is still
+    spread over all the order's lines first, so each producer's share is the same).
 
     Refund-driven on purpose (refunds are few): the refunds first, then the lines of
     their orders, REFUND_CHUNK orders at a time; memory stays bounded."""
@@ -232,7 +266,7 @@ def refund_allocations(refund_filter, group_by: tuple[str, ...] = ()) -> Iterato
         chunk = refunds[start:start + REFUND_CHUNK]
         lines: dict[int, list] = defaultdict(list)
         query = (sa.select(OrderPart.order_id, OrderPart.id, OrderPart.shipping_vnd, OrderLine.id,
-                           OrderLine.line_total_vnd, *key_cols)
+                           OrderLine.line_total_vnd, OrderPart.producer_id, *key_cols)
                  .select_from(OrderLine).join(OrderPart, OrderPart.id == OrderLine.part_id)
                  .join(Order, Order.id == OrderPart.order_id))
         query = _join(query, needed).where(OrderPart.order_id.in_({r.order_id for r in chunk})).order_by(OrderLine.id)
@@ -246,32 +280,40 @@ def refund_allocations(refund_filter, group_by: tuple[str, ...] = ()) -> Iterato
             shipping = scope[0][2] if part_id is not None else order_shipping
             goods_refund = min(goods, amount * goods // (goods + shipping)) if goods + shipping else 0
             for row, share in zip(scope, allocate(goods_refund, [r[4] for r in scope])):
-                if not share:
+                if not share or (producer_id is not None and row[5] != producer_id):
                     continue
-                keys, labels = list(row[5::2]), list(row[6::2])
+                keys, labels = list(row[6::2]), list(row[7::2])
                 if month_at is not None:
                     keys.insert(month_at, month_key(refunded_at))
                     labels.insert(month_at, month_key(refunded_at))
                 yield row[3], tuple(keys), tuple(labels), share
 
 
-def sales_report(date_from: date | None = None, date_to: date | None = None, group_by="month") -> SalesReport:
-    """Paid sales in a local date range, grouped by one or more of GROUPINGS."""
+def sales_report(date_from: date | None = None, date_to: date | None = None, group_by="month",
+                 producer_id: int | None = None) -> SalesReport:
+    """Paid sales in a local date range, grouped by one or more of GROUPINGS; with
+    `producer_id`, only that producer's lines (the seller portal's sales page)."""
     rng = date_range(date_from, date_to)
     group_by = parse_group_by(group_by)
-    report = SalesReport(rng.date_from, rng.date_to, group_by)
+    check_producer(producer_id)
+    report = SalesReport(rng.date_from, rng.date_to, group_by, producer_id=producer_id)
     rows: dict[tuple, SalesRow] = {}
-    query, width = _sales_query(rng, group_by)
+    one_scan = db.session.get_bind().dialect.name == "postgresql"
+    query, width = _sales_query(rng, group_by, producer_id, with_total=one_scan)
+    total = None
     for record in db.session.execute(query):
+        gross, units, orders, buyers, producers = map(int, record[width:width + 5])
+        if one_scan and record[-1]:
+            total = (gross, units, orders, buyers, producers)
+            continue
         keys = tuple(_key(v) for v in record[0:width:2])
-        gross, units, orders, buyers, producers = map(int, record[width:])
         rows[keys] = SalesRow(keys, tuple(record[1:width:2]), gross, 0, orders, units, buyers, producers)
-    total_query, _ = _sales_query(rng, ())
-    gross, units, orders, buyers, producers = db.session.execute(total_query).one()
-    report.total = SalesRow(("total",), ("total",), int(gross), 0, int(orders), int(units), int(buyers),
-                            int(producers))
+    if total is None:  # SQLite has no GROUPING SETS: a second scan for the grand total
+        total = map(int, db.session.execute(_sales_query(rng, (), producer_id)[0]).one())
+    gross, units, orders, buyers, producers = total
+    report.total = SalesRow(("total",), ("total",), gross, 0, orders, units, buyers, producers)
     in_range = sa.and_(Refund.refunded_at >= rng.start_utc, Refund.refunded_at < rng.end_utc)
-    for _line, keys, labels, share in refund_allocations(in_range, group_by):
+    for _line, keys, labels, share in refund_allocations(in_range, group_by, producer_id):
         keys = tuple(_key(k) for k in keys)
         row = rows.get(keys)
         if row is None:
@@ -295,12 +337,12 @@ def _sorted(rows: list[SalesRow], group_by: tuple[str, ...]) -> list[SalesRow]:
     return sorted(rows, key=lambda r: (-r.value_vnd, str(r.labels)))
 
 
-def line_refunds(rng: DateRange) -> dict[int, int]:
+def line_refunds(rng: DateRange, producer_id: int | None = None) -> dict[int, int]:
     """Goods refunded so far (up to the end of the range) per line of orders paid in the range."""
     refunds: dict[int, int] = defaultdict(int)
     condition = sa.and_(Refund.refunded_at < rng.end_utc, Order.paid_at >= rng.start_utc,
                         Order.paid_at < rng.end_utc)
-    for line_id, _keys, _labels, share in refund_allocations(condition):
+    for line_id, _keys, _labels, share in refund_allocations(condition, (), producer_id):
         refunds[line_id] += share
     return dict(refunds)
 
@@ -309,26 +351,32 @@ LINE_COLUMNS = ("paid_at", "order_code", "product", "unit", "producer", "produce
                 "ocop_group", "stars", "quantity", "unit_price_vnd", "amount_vnd", "refunds_vnd", "net_vnd")
 
 
-def count_lines(rng: DateRange) -> int:
+def _lines_where(rng: DateRange, producer_id: int | None) -> list:
+    where = [counted_order_clause(), Order.paid_at >= rng.start_utc, Order.paid_at < rng.end_utc]
+    if producer_id is not None:
+        where.append(OrderPart.producer_id == producer_id)
+    return where
+
+
+def count_lines(rng: DateRange, producer_id: int | None = None) -> int:
     query = (sa.select(sa.func.count(OrderLine.id)).select_from(OrderLine)
              .join(OrderPart, OrderPart.id == OrderLine.part_id).join(Order, Order.id == OrderPart.order_id)
-             .where(counted_order_clause(), Order.paid_at >= rng.start_utc, Order.paid_at < rng.end_utc))
+             .where(*_lines_where(rng, producer_id)))
     return db.session.scalar(query) or 0
 
 
-def iter_lines(rng: DateRange, batch: int = 5000) -> Iterator[tuple]:
+def iter_lines(rng: DateRange, batch: int = 5000, producer_id: int | None = None) -> Iterator[tuple]:
     """Every paid order line in the range (paid order, line id), streamed from the database.
 
     Yields tuples in LINE_COLUMNS order; `paid_at` is local wall-clock text 'YYYY-MM-DD HH:MM:SS'."""
-    refunds = line_refunds(rng)
+    refunds = line_refunds(rng, producer_id)
     query = (sa.select(local_datetime_text(Order.paid_at), Order.code, OrderLine.product_name, OrderLine.unit, Producer.name,
                        Producer.kind, Locality.name, Locality.region, ocop_group().name_vi, stars_at_sale_expr(),
                        OrderLine.quantity, OrderLine.unit_price_vnd, OrderLine.line_total_vnd, OrderLine.id)
              .select_from(OrderLine).join(OrderPart, OrderPart.id == OrderLine.part_id)
              .join(Order, Order.id == OrderPart.order_id))
     query = _join(query, ("locality", "category", "certificate")).where(
-        counted_order_clause(), Order.paid_at >= rng.start_utc, Order.paid_at < rng.end_utc,
-    ).order_by(Order.paid_at, Order.id, OrderLine.id)
+        *_lines_where(rng, producer_id)).order_by(Order.paid_at, Order.id, OrderLine.id)
     # Core execution (no ORM row processing) with a server-side cursor, `batch` rows at a time.
     result = db.session.connection().execute(query.execution_options(stream_results=True, yield_per=batch))
     for row in result:

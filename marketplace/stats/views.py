@@ -14,7 +14,7 @@ from ..timeutil import local_today
 from . import share
 from .charts import column_chart, horizontal_bars
 from .labels import Labeller
-from .sales import GROUPINGS, sales_report
+from .sales import GROUPINGS, producer_choices, sales_report
 
 bp = admin_portal(Blueprint("stats", __name__, url_prefix="/admin/stats", template_folder="templates"))
 
@@ -24,17 +24,24 @@ def sales():
     group_by = request.args.get("group_by", "month")
     if group_by not in GROUPINGS:
         group_by = "month"
+    producers = producer_choices()
+    producer_id = request.args.get("producer_id", type=int)
+    if producer_id not in producers:
+        producer_id = None
     try:
-        report = sales_report(date_arg("from"), date_arg("to"), group_by)
+        report = sales_report(date_arg("from"), date_arg("to"), group_by, producer_id)
     except DomainError as exc:
         flash(exc.message, "error")
-        report = sales_report(None, None, group_by)
+        report = sales_report(None, None, group_by, producer_id)
     labeller = Labeller(report.group_by)
     rows = [(labeller.label(group_by, r.key, r.label), r) for r in report.rows]
     chart = horizontal_bars([(label, r.value_vnd, format_vnd(r.value_vnd)) for label, r in rows])
     args = {"from": report.date_from.isoformat(), "to": report.date_to.isoformat(), "group_by": group_by}
+    if producer_id is not None:
+        args["producer_id"] = producer_id
     return render_template("stats/sales.html", report=report, rows=rows, chart=chart, groupings=GROUPINGS,
-                           group_by=group_by, title=labeller.title, args=args)
+                           group_by=group_by, title=labeller.title, args=args, producers=producers,
+                           producer_id=producer_id)
 
 
 @bp.get("/share")

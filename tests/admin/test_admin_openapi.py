@@ -46,6 +46,11 @@ def test_each_admin_operation_is_documented_with_auth_and_the_error_envelope(spe
 def test_the_documented_shapes_of_statistics_and_files(spec):
     sales = spec["paths"]["/api/v1/admin/stats/sales"]["get"]
     assert {"from", "to", "group_by"} <= {p["name"] for p in sales["parameters"]}
+    group_by = next(p for p in sales["parameters"] if p["name"] == "group_by")
+    # API.md's groupings, plus `product`, documented as an extension
+    assert set(group_by["schema"]["enum"]) == {"month", "locality", "region", "category", "stars", "producer_kind",
+                                               "producer", "product"}
+    assert "extension" in group_by["description"] and "product" in group_by["description"]
     body = _resolve(spec, sales["responses"]["200"]["content"]["application/json"]["schema"])
     row = _resolve(spec, body["properties"]["total"])
     assert row["properties"]["value_vnd"]["type"] == "integer"

@@ -32,6 +32,14 @@ CHECK_JS = r"""
     const ratio = (hi + 0.05) / (lo + 0.05);
     if (ratio < 4.5) problems.push('low contrast (' + ratio.toFixed(2) + ':1) on button: ' + name(el));
   }
+  // The same destination linked twice in a row (a photo link next to the name's link): keyboard
+  // and screen-reader users meet every item twice.
+  const links = [...document.querySelectorAll('a[href]')].filter(visible);
+  for (let i = 1; i < links.length; i++) {
+    const [a, b] = [links[i - 1], links[i]];
+    if (a.href === b.href && (!a.innerText.trim() || !b.innerText.trim()) && !a.href.endsWith('#'))
+      problems.push('redundant adjacent links to ' + a.getAttribute('href'));
+  }
   if (!document.documentElement.lang) problems.push('html without lang');
   return problems;
 }

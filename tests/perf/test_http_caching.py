@@ -127,3 +127,23 @@ def test_public_answers_are_kept_whole_in_the_shared_cache(app, client, db, quer
     finally:
         app.config["CACHE_ENABLED"] = False
         app.extensions.pop("ocop_cache", None)
+
+
+def test_the_product_page_is_cacheable_for_anonymous_visitors(client, db):
+    tea = f.product("Trà hoa vàng Ba Chẽ")
+    first = client.get(f"/products/{tea.slug}")
+    assert first.status_code == 200
+    # Nothing personal on the page: no session cookie, no CSRF token; the add-to-cart form is a GET.
+    assert "Set-Cookie" not in first.headers
+    assert "csrf_token" not in first.get_data(as_text=True)
+    etag, since = first.headers["ETag"], first.headers["Last-Modified"]
+    assert first.headers["Cache-Control"] == "no-cache" and "Cookie" in first.headers["Vary"]
+
+    again = client.get(f"/products/{tea.slug}", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    assert client.get(f"/products/{tea.slug}", headers={"If-Modified-Since": since}).status_code == 304
+
+    tea.price_vnd = 150_000
+    db.session.commit()
+    changed = client.get(f"/products/{tea.slug}", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and "150.000 ₫" in changed.get_data(as_text=True)

@@ -78,3 +78,18 @@ def test_bad_dates_are_refused_politely(seller_client, db):
     assert page.status_code == 200 and "2025-01-31" in page.get_data(as_text=True)
     backwards = seller_client.get("/seller/sales?from=2025-05-01&to=2025-01-01")
     assert backwards.status_code == 200 and "must not be after" in backwards.get_data(as_text=True)
+
+
+def test_the_sellers_figures_are_the_provinces_statistics_for_that_producer(db, seller, other_seller, history):
+    """One rule for both portals: the seller's totals equal the producer's row of the admin statistics."""
+    from marketplace.seller.sales import producer_sales
+    from marketplace.stats.sales import sales_report
+
+    everyone = sales_report(date(LAST_YEAR, 1, 1), local_today(), "producer")
+    rows = {row.key: row for row in everyone.rows}
+    for producer in (seller.producer, other_seller.producer):
+        own = producer_sales(producer.id, date(LAST_YEAR, 1, 1), local_today()).total
+        row = rows[str(producer.id)]
+        assert (own.gross_vnd, own.refunds_vnd, own.units, own.orders) == (
+            row.gross_vnd, row.refunds_vnd, row.units, row.orders)
+    assert rows[str(other_seller.producer.id)].value_vnd == 600_000  # the fish sauce still counts

@@ -170,3 +170,30 @@ def test_names_that_excel_would_run_as_formulas_are_written_as_text(client, shop
     response = download(client, "/api/v1/admin/exports/sales.xlsx?from=2025-04-01&to=2025-04-30&level=lines")
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert sheet["C2"].data_type == "s" and sheet["C2"].value.startswith("'=")
+
+
+def test_one_producers_statistics_and_exports_through_the_api_page_and_cli(app, client, sales, tmp_path):
+    """`producer_id` (an extension of API.md): the same figures as that producer's row, in every form."""
+    f.login_as(client, f.user("admin"))
+    everyone = sales_report(date(2025, 1, 1), date(2025, 3, 31), "producer")
+    firm = next(r for r in everyone.rows if r.label == "Công ty Chả mực Hạ Long")
+    query = f"from={sales['from']}&to={sales['to']}&producer_id={firm.key}"
+    api = client.get(f"/api/v1/admin/stats/sales?{query}&group_by=month").json
+    assert api["producer_id"] == int(firm.key)
+    assert (api["total"]["value_vnd"], api["total"]["refunds_vnd"], api["total"]["units"]) == (
+        firm.value_vnd, firm.refunds_vnd, firm.units)
+    assert sum(r["value_vnd"] for r in api["rows"]) == firm.value_vnd
+    grouped = _csv(download(client, f"/api/v1/admin/exports/sales.csv?{query}&group_by=product"))
+    assert [r[1] for r in grouped[1:-1]] == ["Chả mực Hạ Long"] and int(grouped[-1][2]) == firm.value_vnd
+    lines = _csv(download(client, f"/api/v1/admin/exports/sales.csv?{query}&level=lines"))[1:]
+    assert {r[4] for r in lines} == {"Công ty Chả mực Hạ Long"} and len(lines) == 2
+    assert sum(int(r[14]) for r in lines) == firm.value_vnd  # its share of the whole-order refund included
+    page = client.get(f"/admin/stats/sales?{query}&group_by=month").get_data(as_text=True)
+    assert f'<option value="{firm.key}" selected>' in page and f"producer_id={firm.key}" in page
+    missing = client.get("/api/v1/admin/stats/sales?from=2025-01-01&producer_id=999999")
+    assert missing.status_code == 422 and "producer_id" in missing.json["error"]["fields"]
+    assert client.get("/api/v1/admin/exports/sales.csv?level=lines&producer_id=999999").status_code == 422
+    out = tmp_path / "firm.csv"
+    result = app.test_cli_runner().invoke(args=["stats", "export", "--from", "2025-01-01", "--to", "2025-03-31",
+                                                "--producer-id", firm.key, "--level", "lines", "-o", str(out)])
+    assert result.exit_code == 0 and "2 row(s)" in result.output

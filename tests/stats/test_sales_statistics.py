@@ -60,14 +60,38 @@ def test_cancelled_expired_and_unpaid_orders_never_count(shop, catalogue):
     paid = shop.order([(catalogue["wine"], 1)], when)
     shop.order([(catalogue["wine"], 5)], None, status="pending_payment")
     shop.order([(catalogue["wine"], 7)], None, status="expired")
-    shop.order([(catalogue["wine"], 9)], None, status="cancelled")
-    # paid, then cancelled before shipping (its refund follows): the sale is void, the refund too
-    cancelled = shop.order([(catalogue["wine"], 11)], when, status="cancelled")
-    shop.refund(cancelled, 11 * 125_000, local(2025, 5, 11, 9, 0))
+    never_paid = shop.order([(catalogue["wine"], 9)], None, status="cancelled")
+    shop.refund(never_paid, 9 * 125_000, local(2025, 5, 11, 9, 0))  # a stray refund row cannot make it count
     report = sales_report(date(2025, 5, 1), date(2025, 5, 31), "month")
-    assert report.total.value_vnd == 125_000 and report.total.units == 1 and report.total.orders == 1
+    assert (report.total.value_vnd, report.total.refunds_vnd) == (125_000, 0)
+    assert report.total.units == 1 and report.total.orders == 1
     assert [r.key for r in report.rows] == ["2025-05"]
     assert paid.status == "paid"
+    for group_by in GROUPINGS:
+        assert sales_report(date(2025, 5, 1), date(2025, 5, 31), group_by).total == report.total, group_by
+
+
+def test_an_order_cancelled_after_payment_keeps_its_sale_and_its_refund_counts_when_made(shop, catalogue):
+    """One rule: paid means counted, whatever the status is now; what was given back counts
+    from the succeeded refunds, in their own month."""
+    cancelled = shop.order([(catalogue["wine"], 11)], local(2025, 5, 31, 23, 30), status="cancelled")
+    shop.refund(cancelled, 11 * 125_000, local(2025, 6, 1, 8, 0))
+    refunded = shop.order([(catalogue["squid"], 1)], local(2025, 5, 3, 9, 0), status="refunded")
+    shop.refund(refunded, 380_000, local(2025, 5, 4, 9, 0))  # same month: nets to zero there
+    rows = by_key(sales_report(date(2025, 5, 1), date(2025, 6, 30), "month"))
+    assert (rows["2025-05"].gross_vnd, rows["2025-05"].refunds_vnd) == (1_375_000 + 380_000, 380_000)
+    assert rows["2025-05"].value_vnd == 1_375_000 and rows["2025-05"].orders == 2
+    assert (rows["2025-06"].value_vnd, rows["2025-06"].refunds_vnd, rows["2025-06"].orders) == (-1_375_000, 1_375_000, 0)
+    # a report of May alone does not know about June's refund: published months do not change
+    assert sales_report(date(2025, 5, 1), date(2025, 5, 31)).total.value_vnd == 1_375_000
+
+
+def test_a_cancelled_paid_order_whose_refund_is_due_or_failed_still_counts_in_full(shop, catalogue):
+    order = shop.order([(catalogue["tea"], 2)], local(2025, 10, 2, 10, 0), status="cancelled")
+    shop.refund(order, 450_000, local(2025, 10, 3, 10, 0), status="due")
+    shop.refund(order, 450_000, local(2025, 10, 3, 11, 0), status="failed")
+    total = sales_report(date(2025, 10, 1), date(2025, 10, 31)).total
+    assert (total.gross_vnd, total.refunds_vnd, total.value_vnd) == (900_000, 0, 900_000)
 
 
 def test_figures_to_the_dong_with_buyers_and_producers(shop, catalogue):
@@ -139,3 +163,56 @@ def test_bad_parameters_are_refused_with_clear_messages(db):
     with pytest.raises(ValidationFailed) as caught:
         sales_report(group_by="weekday")
     assert "group_by" in caught.value.fields
+
+
+def test_one_producers_sales_are_its_share_of_the_same_statistics(shop, catalogue):
+    """The seller portal's figures come from the same report, filtered to one producer: a
+    whole-order refund is spread over every line first, so each producer bears its share."""
+    order = shop.order([(catalogue["tea"], 1), (catalogue["squid"], 1)], local(2025, 11, 30, 23, 30),
+                       shipping_vnd=10_000)
+    shop.refund(order, 100_001, local(2025, 12, 1, 9, 0))  # the whole order, not one part
+    shop.order([(catalogue["wine"], 2)], local(2025, 12, 5, 9, 0))
+    everyone = sales_report(date(2025, 11, 1), date(2025, 12, 31), "producer")
+    coop, firm = catalogue["tea"].producer_id, catalogue["squid"].producer_id
+    own = {pid: sales_report(date(2025, 11, 1), date(2025, 12, 31), "month", producer_id=pid) for pid in (coop, firm)}
+    for pid, report in own.items():
+        row = by_key(everyone)[str(pid)]
+        assert (report.total.gross_vnd, report.total.refunds_vnd, report.total.units, report.total.orders) == (
+            row.gross_vnd, row.refunds_vnd, row.units, row.orders)
+    # 100,001 x 830,000 / 850,000 = 97,648 dong of goods, spread 450,000 : 380,000
+    assert own[coop].total.refunds_vnd + own[firm].total.refunds_vnd == 97_648
+    assert (own[coop].total.refunds_vnd, own[firm].total.refunds_vnd) == (52_942, 44_706)
+    assert by_key(own[coop])["2025-11"].value_vnd == 450_000 and by_key(own[coop])["2025-12"].value_vnd == -52_942
+    assert own[coop].total.producers == 1 and everyone.total.producers == 2
+
+
+def test_grouping_by_product_names_each_product(shop, catalogue):
+    shop.order([(catalogue["tea"], 2), (catalogue["wine"], 1)], local(2025, 12, 1, 9, 0))
+    shop.order([(catalogue["tea"], 1)], local(2025, 12, 2, 9, 0))
+    report = sales_report(date(2025, 12, 1), date(2025, 12, 31), "product")
+    assert [(r.label, r.units, r.value_vnd, r.orders) for r in report.rows] == [
+        ("Trà hoa vàng", 3, 1_350_000, 2), ("Rượu ba kích", 1, 125_000, 1)]
+    assert report.rows[0].key == str(catalogue["tea"].id)
+
+
+def test_on_postgresql_the_groups_and_the_total_come_from_one_scan_of_the_lines(shop, catalogue, db):
+    import sqlalchemy as sa
+
+    shop.order([(catalogue["tea"], 1), (catalogue["wine"], 2)], local(2025, 12, 3, 9, 0))
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        if "order_lines" in statement:
+            statements.append(statement)
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        report = sales_report(date(2025, 12, 1), date(2025, 12, 31), "producer")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert report.total.gross_vnd == 700_000 and sum(r.gross_vnd for r in report.rows) == 700_000
+    if engine.dialect.name == "postgresql":
+        assert len(statements) == 1 and "GROUPING SETS" in statements[0]
+    else:
+        assert len(statements) == 2  # SQLite has no GROUPING SETS: groups, then the total

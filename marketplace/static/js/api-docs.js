@@ -6,7 +6,9 @@
     url: root.getAttribute("data-spec-url"),
     dom_id: "#swagger-ui",
     deepLinking: true,
-    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-    layout: "StandaloneLayout"
+    // BaseLayout: the standalone layout's top bar has an unlabelled URL box (an accessibility
+    // failure) for exploring other documents, and this page documents one API only.
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: "BaseLayout"
   });
 })();

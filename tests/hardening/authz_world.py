@@ -1,0 +1,159 @@
+"""A small market in which every kind of object has an owner, for the authorisation tests.
+
+Two producers (A and B), each with a seller, an active product with a verified
+certificate (producer A's with a photo and a certificate scan on disk) and an API
+token; two shoppers, each with a cart and a paid order from their own producer
+(shopper A's order also has a refund due); an unmatched bank transfer; an admin.
+
+The "victim" side is A: the matrix tries A's objects as anonymous, as shopper B,
+as producer B's seller and as admin. `snapshot()` captures every table and the
+uploads folder, so a test can prove that a refused request changed nothing.
+"""
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from PIL import Image
+
+from marketplace.cart.models import Cart, CartItem
+from marketplace.catalog.models import Certificate, Producer, Product, ProductImage
+from marketplace.extensions import db
+from marketplace.orders.models import Order, OrderLine, OrderPart
+from marketplace.orders.services import new_order_code
+from marketplace.payments.models import BankTransfer, Refund
+from marketplace.payments.services import new_payment_reference
+from marketplace.seller import services as seller_services
+from marketplace.timeutil import utcnow
+from tests import factories
+
+
+@dataclass(frozen=True)
+class Side:
+    """One producer with its seller, and one shopper buying from it (ids and texts only: the
+    world outlives the database session that built it)."""
+
+    producer_id: int
+    seller_id: int
+    product_id: int
+    product_name: str
+    certificate_id: int
+    shopper_id: int
+    shopper_email: str
+    order_code: str
+    part_id: int
+    token_id: int
+
+
+@dataclass(frozen=True)
+class World:
+    a: Side
+    b: Side
+    admin_id: int
+    image_id: int
+    scan_path: str
+    refund_id: int
+    transfer_id: int
+
+    def user_id(self, role: str) -> int | None:
+        """The id of the user acting as `role` (None for anonymous)."""
+        return {"anonymous": None, "other_shopper": self.b.shopper_id, "other_seller": self.b.seller_id,
+                "admin": self.admin_id, "owner_shopper": self.a.shopper_id, "owner_seller": self.a.seller_id}[role]
+
+
+def photo_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), (180, 90, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _paid_order(shopper, product: Product) -> Order:
+    line = OrderLine(product_id=product.id, product_name=product.name, unit=product.unit,
+                     unit_price_vnd=product.price_vnd, quantity=1, line_total_vnd=product.price_vnd)
+    part = OrderPart(producer_id=product.producer_id, subtotal_vnd=product.price_vnd, shipping_vnd=30_000,
+                     status="pending", lines=[line])
+    now = utcnow()
+    order = Order(code=new_order_code(), user_id=shopper.id, status="paid", contact_name=shopper.full_name,
+                  contact_phone="0912345678", contact_email=shopper.email, ship_line1="Số 12, phố Cao Thắng",
+                  ship_ward="Phường Hạ Long", ship_province="Quảng Ninh", subtotal_vnd=product.price_vnd,
+                  shipping_vnd=30_000, total_vnd=product.price_vnd + 30_000, payment_method="vietqr",
+                  payment_status="paid", payment_reference=new_payment_reference(),
+                  payment_due_at=now + timedelta(hours=24), paid_at=now, parts=[part])
+    db.session.add(order)
+    db.session.commit()
+    return order
+
+
+def _side(label: str, producer_name: str, product_name: str) -> tuple[Side, object, Product]:
+    producer = factories.producer(producer_name)
+    seller = factories.user("seller", email=f"seller-{label}@example.vn", producer_id=producer.id)
+    product = factories.product(product_name, prod=producer, stock=20)
+    shopper = factories.user("shopper", email=f"shopper-{label}@example.vn")
+    cart = Cart(user_id=shopper.id)
+    db.session.add(cart)
+    db.session.flush()
+    db.session.add(CartItem(cart_id=cart.id, product_id=product.id, quantity=2))
+    db.session.commit()
+    order = _paid_order(shopper, product)
+    seller_services.create_api_token(seller, f"kho {label}")
+    token_id = seller_services.api_tokens(seller)[0].id
+    certificate = db.session.scalars(sa.select(Certificate).where(Certificate.product_id == product.id)).one()
+    side = Side(producer.id, seller.id, product.id, product.name, certificate.id, shopper.id, shopper.email,
+                order.code, order.parts[0].id, token_id)
+    return side, seller, product
+
+
+def build_world() -> World:
+    a, seller_a, product_a = _side("a", "HTX Trà hoa vàng Ba Chẽ", "Trà hoa vàng thượng hạng")
+    b, _seller_b, _product_b = _side("b", "HTX Hàu Vân Đồn", "Hàu sữa Vân Đồn")
+    admin = factories.user("admin", email="admin@example.vn")
+    image = seller_services.add_images(product_a, seller_a, [("tra.jpg", photo_bytes())])[0]
+    # A certificate scan on disk (private storage) for the scan routes.
+    certificate = seller_services.claim_certificate(
+        product_a, seller_a,
+        {"stars": "4", "certificate_no": "QN-2025-0042", "level": "province",
+         "issued_on": "2025-01-10", "expires_on": "2028-01-10"},
+        scan=("scan.jpg", photo_bytes()))
+    order_a = db.session.scalars(sa.select(Order).where(Order.code == a.order_code)).one()
+    refund = Refund(order_id=order_a.id, part_id=a.part_id, amount_vnd=10_000, method="vietqr",
+                    status="due", reason="Thiếu hàng")
+    transfer = BankTransfer(provider="sepay", provider_txn_id="9001", bank="Vietcombank", account_no="0011004123456",
+                            amount_vnd=55_000, description="chuyen tien khong ro", bank_reference="FT9001",
+                            transacted_at=utcnow(), status="unmatched")
+    db.session.add_all([refund, transfer])
+    db.session.commit()
+    return World(a, b, admin.id, image.id, certificate.scan_path, refund.id, transfer.id)
+
+
+# --- "nothing changed" ----------------------------------------------------------------
+
+def snapshot(upload_dir: str | None) -> dict:
+    """Every row of every table, and every file under the uploads folder (path, size)."""
+    db.session.expire_all()
+    state = {}
+    for table in db.metadata.sorted_tables:
+        order = [c for c in table.primary_key.columns] or list(table.columns)
+        rows = db.session.execute(sa.select(table).order_by(*order)).all()
+        state[table.name] = [tuple(row) for row in rows]
+    files = []
+    if upload_dir and os.path.isdir(upload_dir):
+        for root, _dirs, names in os.walk(upload_dir):
+            for name in names:
+                path = os.path.join(root, name)
+                files.append((os.path.relpath(path, upload_dir), os.path.getsize(path)))
+    state["<uploads>"] = sorted(files)
+    db.session.rollback()
+    return state
+
+
+def differences(before: dict, after: dict) -> list[str]:
+    """What changed between two snapshots, one line per table or folder."""
+    lines = []
+    for name in sorted(set(before) | set(after)):
+        old, new = set(before.get(name, [])), set(after.get(name, []))
+        if old != new:
+            lines.append(f"{name}: removed {sorted(old - new, key=repr)[:3]}, added {sorted(new - old, key=repr)[:3]}")
+    return lines
