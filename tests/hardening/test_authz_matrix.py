@@ -259,7 +259,7 @@ _public("the public shop", "catalog.home GET", "catalog.products GET", "catalog.
         "catalog.producer GET", "Catalogue.list_categories GET", "Catalogue.list_producers GET",
         "Catalogue.get_producer GET", "Catalogue.list_products GET", "Catalogue.get_product GET",
         "Search.Suggest GET", "open_data.ocop_sales_open_data GET")
-_public("static files, public product photos (private/ keys are in the matrix)", "static GET",
+_public("static files, public product photos (private/ keys are in the matrix)", "static GET", "favicon GET",
         "bootstrap.static GET")
 _public("health probes", "health.healthz GET", "health.readyz GET", "Health.healthz GET", "Health.readyz GET")
 _public("API documentation", "api_docs.index GET", "api_docs.asset GET", "api-docs.openapi_json GET")
@@ -267,7 +267,7 @@ _public("signing in, up and out: the requester's own session or password", "acco
         "accounts.login POST", "accounts.register GET", "accounts.register POST", "accounts.logout POST",
         "Accounts.csrf_token GET", "Accounts.login POST", "Accounts.logout POST", "Accounts.register POST",
         "Tokens.create_token POST")
-_public("the requester's own cart and checkout (session or signed-in cart)", "cart.show GET", "cart.add POST",
+_public("the requester's own cart and checkout (session or signed-in cart)", "cart.show GET", "cart.add POST", "cart.confirm_add GET",
         "cart.remove POST", "cart.update POST", "cart_api.CartView GET", "cart_api.CartItems POST",
         "checkout.checkout GET", "checkout.checkout POST", "checkout_api.checkout POST")
 _public("capability: whoever holds the order code and the phone number (tests/orders)", "orders.track GET",
