@@ -12,6 +12,10 @@ It rebuilds the schema of the given database (its name must start with "test" or
    many checkouts may succeed;
 3. verifies no oversell: for every product, units ordered + stock left == stock at the
    start, and no stock is negative.
+
+It also measures GET /healthz on the same server with the same clients, and prints the
+machine's load: on a shared machine the ratio of checkouts/s to /healthz requests/s says
+more than the absolute figure.
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+TARGET_RATE, TARGET_P95_MS = 150, 150  # issue #4: checkouts per second, and p95 latency
 CONTACT = {"full_name": "Khách thử tải", "phone": "0912345678", "email": "bench@example.vn"}
 ADDRESS = {"line1": "Số 1 Trần Hưng Đạo", "ward": "Phường Hồng Gai", "province": "Quảng Ninh"}
 
@@ -135,6 +140,67 @@ def run_clients(base: str, tokens: list[str], make_items, stop_after_s: float | 
     return latencies, statuses, time.perf_counter() - started
 
 
+def healthz_rate(base: str, clients: int, seconds: float) -> tuple[float, int]:
+    """Requests per second of GET /healthz (no database, no template) from the same number of
+    clients against the same server: what this machine gives a request that does nothing."""
+    done = [0]
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients)
+    deadline = [0.0]
+
+    def client():
+        session = requests.Session()
+        barrier.wait()
+        count = 0
+        while time.perf_counter() < deadline[0]:
+            if session.get(f"{base}/healthz", timeout=60).ok:
+                count += 1
+        with lock:
+            done[0] += count
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    deadline[0] = started + seconds
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return done[0] / (time.perf_counter() - started), done[0]
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def server_cpu(server_pid: int, url: str) -> dict[str, float]:
+    """CPU seconds used so far by the gunicorn workers and by this database's PostgreSQL
+    backends (Linux /proc; zeros elsewhere). Unlike throughput, CPU per checkout hardly
+    depends on what else the machine is doing."""
+    workers = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server_pid:
+                workers.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        backends = list(conn.execute(sa.text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )).scalars())
+    engine.dispose()
+    return {"app": sum(map(_cpu_seconds, workers)), "postgres": sum(map(_cpu_seconds, backends))}
+
+
+def machine_load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min) {five:.1f} (5 min) on {os.cpu_count()} CPUs"
+
+
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
@@ -160,6 +226,8 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=5099)
     parser.add_argument("--products", type=int, default=40)
     parser.add_argument("--last-units", type=int, default=20)
+    parser.add_argument("--healthz-seconds", type=float, default=5,
+                        help="how long to measure the /healthz reference")
     args = parser.parse_args()
 
     from marketplace.config import normalise_database_url
@@ -182,14 +250,28 @@ def main() -> int:
 
         # warm up each worker's connection pool and templates
         run_clients(base, tokens[: min(4, len(tokens))], basket, attempts_each=3)
+        print(f"machine before: {machine_load()}")
+        cpu_before = server_cpu(server.pid, url)
         latencies, statuses, elapsed = run_clients(base, tokens, basket, stop_after_s=args.seconds)
+        cpu_after = server_cpu(server.pid, url)
         placed = statuses.get(201, 0)
+        rate, p95 = placed / elapsed, percentile(latencies, 95) * 1000
         print(f"throughput: {placed} checkouts in {elapsed:.1f} s with {args.clients} clients, "
               f"{args.workers} gunicorn workers")
-        print(f"  checkouts/s: {placed / elapsed:.1f}")
-        print(f"  latency p50: {percentile(latencies, 50) * 1000:.0f} ms   p95: {percentile(latencies, 95) * 1000:.0f} ms"
+        print(f"  checkouts/s: {rate:.1f}   (target >= {TARGET_RATE})")
+        print(f"  latency p50: {percentile(latencies, 50) * 1000:.0f} ms   p95: {p95:.0f} ms   (target <= {TARGET_P95_MS} ms)"
               f"   max: {max(latencies) * 1000:.0f} ms")
         print(f"  statuses: {dict(sorted(statuses.items()))}")
+        if placed:
+            print("  CPU per checkout: " + ", ".join(
+                f"{name} {(cpu_after[name] - cpu_before[name]) / placed * 1000:.1f} ms" for name in cpu_after))
+        cpu_before = server_cpu(server.pid, url)
+        reference, answered = healthz_rate(base, args.clients, args.healthz_seconds)
+        cpu_after = server_cpu(server.pid, url)
+        print(f"reference: GET /healthz on the same server and clients: {reference:.0f} requests/s "
+              f"(app CPU {(cpu_after['app'] - cpu_before['app']) / max(answered, 1) * 1000:.1f} ms each); "
+              f"checkouts/s is {rate / reference:.1%} of it")
+        print(f"machine after: {machine_load()}")
 
         _, race, _ = run_clients(base, tokens, lambda rng: [{"product_id": scarce_id, "quantity": 1}],
                                  attempts_each=2)

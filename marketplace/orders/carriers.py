@@ -13,10 +13,13 @@ class Carrier:
     tracking_url: str  # `{number}` is replaced by the (URL-quoted) tracking number
 
 
+# GHN, GHTK, J&T and VNPost: the tracking links many public integrations use. Viettel Post:
+# the page is theirs, but no parameter that pre-fills the number is confirmed (public code
+# uses several); if it is ignored the shopper pastes the number shown next to the link.
 CARRIERS: dict[str, Carrier] = {c.code: c for c in (
     Carrier("ghn", "Giao Hàng Nhanh (GHN)", "https://donhang.ghn.vn/?order_code={number}"),
     Carrier("viettelpost", "Viettel Post", "https://viettelpost.com.vn/tra-cuu-hanh-trinh-don/?orderNumber={number}"),
-    Carrier("vnpost", "VNPost (Bưu điện Việt Nam)", "https://vnpost.vn/tra-cuu-hanh-trinh/buu-pham?key={number}"),
+    Carrier("vnpost", "VNPost (Bưu điện Việt Nam)", "https://www.vnpost.vn/vi-vn/dinh-vi/buu-pham?key={number}"),
     Carrier("ghtk", "Giao Hàng Tiết Kiệm (GHTK)", "https://i.ghtk.vn/{number}"),
     Carrier("jt", "J&T Express", "https://jtexpress.vn/vi/tracking?type=track&billcode={number}"),
     Carrier("other", "Khác / Other", ""),
