@@ -56,7 +56,11 @@ class CacheVersion(db.Model):
 # --- the catalogue version -----------------------------------------------------------
 
 def _bump(bind, name: str = CATALOG) -> tuple[int, datetime]:
-    """version += 1 in its own short transaction (creates the row on first use)."""
+    """version += 1 in its own short transaction (creates the row on first use).
+
+    One statement, so on the version pool's autocommit connections (when this app has
+    them) it is its own transaction: one round trip instead of pre-ping, BEGIN, the
+    statement and COMMIT on the main pool. A checkout bumps the version every time."""
     table = CacheVersion.__table__
     now = utcnow()
     if bind.dialect.name == "postgresql":
@@ -67,8 +71,12 @@ def _bump(bind, name: str = CATALOG) -> tuple[int, datetime]:
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.name], set_={"version": table.c.version + 1, "changed_at": now},
     ).returning(table.c.version)
-    with bind.begin() as conn:
-        version = conn.execute(statement).scalar_one()
+    autocommit = version_engine() if has_app_context() and bind is db.engine else None
+    if autocommit is not None:
+        version = _retrying_once(autocommit, lambda conn: conn.execute(statement).scalar_one())
+    else:
+        with bind.begin() as conn:
+            version = conn.execute(statement).scalar_one()
     if has_app_context():
         g.pop("ocop_cache_versions", None)
         cache = get_cache()
@@ -128,18 +136,22 @@ def _read_version(name: str) -> tuple[int, datetime | None]:
         session = session or db.session()
         row = session.execute(_VERSION_QUERY, {"name": name}).first()
     else:
-        try:
-            row = _autocommit_read(engine, name)
-        except sa.exc.DBAPIError as exc:
-            if not exc.connection_invalidated:  # e.g. the database restarted: the pool drops
-                raise                            # that connection; one retry on a fresh one
-            row = _autocommit_read(engine, name)
+        row = _retrying_once(engine, lambda conn: conn.execute(_VERSION_QUERY, {"name": name}).first())
     return (row[0], row[1]) if row else (0, None)
 
 
-def _autocommit_read(engine: sa.Engine, name: str):
-    with engine.connect() as conn:
-        return conn.execute(_VERSION_QUERY, {"name": name}).first()
+def _retrying_once(engine: sa.Engine, run):
+    """run(connection) on the autocommit pool, which has no pre-ping: a connection found
+    dead (e.g. the database restarted) is dropped by the pool and the statement retried
+    once on a fresh one."""
+    try:
+        with engine.connect() as conn:
+            return run(conn)
+    except sa.exc.DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        with engine.connect() as conn:
+            return run(conn)
 
 
 def catalog_state() -> tuple[int, datetime | None]:
