@@ -417,11 +417,11 @@ def search_figures(stdout: str) -> list[tuple]:
 
 
 def export_figures(stdout: str) -> list[tuple]:
-    """bench/export.py prints `export <level> <fmt>: N rows in X s, peak RSS Y MB, ...`;
+    """bench/export.py prints `export <level> <fmt>: N rows in X s (cpu …), peak RSS Y MB, …`;
     ratios are shares of the issue's budget (60 s, 250 MB for 1,000,000 lines)."""
     figures = []
     for level, fmt, rows, seconds, peak in re.findall(
-            r"export (\w+) (\w+): (\d+) rows in ([\d.]+) s, peak RSS ([\d.]+) MB", stdout):
+            r"export (\w+) (\w+): (\d+) rows in ([\d.]+) s\b.*?, peak RSS ([\d.]+) MB", stdout):
         figures.append((f"export {level} {fmt} ({int(rows):,} rows): time / 60 s", float(seconds), "s",
                         float(seconds) / 60, None, {}))
         figures.append((f"export {level} {fmt}: peak memory / 250 MB", float(peak), "MB", float(peak) / 250, None,
