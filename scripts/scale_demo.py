@@ -287,7 +287,8 @@ class Demo:
         body, content_type = multipart("images", "anh.jpg", data, "image/jpeg")
         status, payload, _ = call("POST", f"{self.a}/api/v1/seller/products/{product['id']}/images", raw=body,
                                   token=token, content_type=content_type)
-        self.check(status == 201, "upload accepted by server A", f"HTTP {status} {payload[:200]!r}")
+        self.check(status == 201, "upload accepted by server A",
+                   f"HTTP {status}" if status == 201 else f"HTTP {status} {payload[:300].decode(errors='replace')}")
         if status != 201:
             return
         image = as_json(payload)["images"][-1]
