@@ -7,6 +7,7 @@ the month's sales. Screenshots: test-artifacts/screenshots/<journey>/.
 """
 from __future__ import annotations
 
+import binascii
 import csv
 import io
 import json
@@ -35,6 +36,33 @@ GUEST = SimpleNamespace(name="Trần Thị Hoa", phone="0987 654 321", email="ho
                         line1="Số 12 đường Trần Hưng Đạo", ward="Phường Hồng Gai", province="Quảng Ninh")
 TRACKING_NUMBER = "GHN5K7QX9P2"
 WAIT_MS = 30_000  # the order page polls every few seconds
+
+
+def _tlv(text: str) -> dict[str, str]:
+    fields, at = {}, 0
+    while at < len(text):
+        tag, size = text[at:at + 2], int(text[at + 2:at + 4])
+        fields[tag] = text[at + 4:at + 4 + size]
+        at += 4 + size
+    return fields
+
+
+def scanned_vietqr(png: bytes) -> dict[str, str]:
+    """Decode a screenshot of a VietQR code (zxing-cpp) and read its EMVCo fields back,
+    checking the CRC-16/CCITT-FALSE that banking apps check before they pre-fill a transfer."""
+    zxingcpp = pytest.importorskip("zxingcpp", reason="pip install -r requirements-dev.txt (zxing-cpp)")
+    from PIL import Image
+
+    codes = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert [c.format.name for c in codes] == ["QRCode"], "exactly one QR code on the screenshot"
+    payload = codes[0].text
+    assert binascii.crc_hqx(payload[:-4].encode("ascii"), 0xFFFF) == int(payload[-4:], 16), "bad CRC"
+    top = _tlv(payload)
+    merchant = _tlv(top["38"])
+    account = _tlv(merchant["01"])
+    assert (top["00"], top["01"], merchant["00"], merchant["02"]) == ("01", "12", "A000000727", "QRIBFTTA")
+    return {"bank_bin": account["00"], "account_no": account["01"], "currency": top["53"], "country": top["58"],
+            "amount_vnd": top["54"], "purpose": _tlv(top["62"])["08"]}
 
 
 @pytest.fixture(autouse=True)
@@ -161,6 +189,10 @@ def test_a_guest_finds_products_without_accents_buys_from_two_producers_and_pays
     qr = page.locator("main img[src*='/payments/qr/']")
     expect(qr).to_be_visible()
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0"), "the QR code image did not load"
+    # What a banking app reads off the screen: the QR as Chromium painted it, decoded.
+    transfer = scanned_vietqr(qr.screenshot())
+    assert transfer == {"bank_bin": "970436", "account_no": ACCOUNT_NO, "currency": "704", "country": "VN",
+                        "amount_vnd": str(order.total_vnd), "purpose": order.payment_reference}
     expect(page.locator("main")).to_contain_text(order.payment_reference)
     expect(page.locator("main")).to_contain_text(f"{order.total_vnd:,}".replace(",", "."))
     expect(page.locator("main section.card")).to_have_count(2)
