@@ -93,7 +93,8 @@ def prepare(url: str, clients: int, products: int, last_units: int):
 
 def start_server(url: str, port: int, workers: int, outbox: str) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "RATELIMIT_ENABLED": "0", "MAIL_OUTBOX_DIR": outbox,
-           "MAIL_SERVER": "", "SECRET_KEY": "bench-" + "x" * 40}
+           "MAIL_SERVER": "", "SECRET_KEY": "bench-" + "x" * 40,
+           "GUNICORN_MAX_REQUESTS": "0"}  # no worker recycling in the middle of a measurement
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "wsgi:app", "-b", f"127.0.0.1:{port}", "-w", str(workers),
          "--threads", "1", "--access-logfile", "/dev/null", "--error-logfile", "-", "--log-level", "warning"],

@@ -123,6 +123,10 @@ def free_port() -> int:
 def gunicorn(url: str, workers: int = 2, **extra: str):
     """gunicorn for the benchmark database with these settings; yields the base URL."""
     RESULTS.mkdir(parents=True, exist_ok=True)
+    # Worker recycling off: one /healthz reference run alone sends ~35,000 requests, so
+    # gunicorn.conf.py's max_requests would restart each worker (cold caches and pools)
+    # in the middle of the measurements around it.
+    extra.setdefault("GUNICORN_MAX_REQUESTS", "0")
     with gunicorn_server(app_env(url, **extra), RESULTS / "gunicorn.log", workers=workers, access_log=False) as base:
         yield base
 
