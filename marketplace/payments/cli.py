@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import click
-import sqlalchemy as sa
 
 from ..extensions import db
 from ..money import format_vnd
@@ -35,8 +34,7 @@ def retry_refunds():
         refund = db.session.get(Refund, refund_id)
         click.echo(f"{outcome:8} {_describe(refund)}: {detail}")
         still_failing += outcome == "failed"
-    by_hand = db.session.execute(sa.select(Refund).where(Refund.status == "due", Refund.method != "stripe")
-                                 .order_by(Refund.id)).scalars().all()
+    by_hand = [refund for refund in services.due_refunds() if refund.method != "stripe"]
     for refund in by_hand:
         click.echo(f"by hand  {_describe(refund)}: pay back by bank transfer, then mark it paid in the admin portal")
     click.echo(f"{len(ids)} failed refund(s) retried, {still_failing} still failing; "
