@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import random
-import re
 import shutil
 import statistics
 import subprocess
@@ -196,10 +195,10 @@ def wrk_checkouts(base: str, tokens: list[str], product_ids: list[int], clients:
 
 
 def wrk_healthz(base: str, clients: int, seconds: float) -> tuple[float, int]:
-    out = subprocess.run([shutil.which("wrk"), "-t2", f"-c{clients}", f"-d{max(1, round(seconds))}s",
-                          f"{base}/healthz"], capture_output=True, text=True, check=True).stdout
-    answered = int(re.search(r"(\d+) requests in", out).group(1))
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), answered
+    from bench.run import wrk
+
+    result = wrk(shutil.which("wrk"), f"{base}/healthz", max(1, round(seconds)), connections=clients)
+    return result["rps"], result["requests"]
 
 
 def _cpu_seconds(pid: int) -> float:
