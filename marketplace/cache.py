@@ -98,13 +98,13 @@ VERSION_POOL_SIZE = 2  # per process: gunicorn runs a couple of threads per work
 
 
 def version_engine() -> sa.Engine | None:
-    """A small pool of autocommit connections for the version read, kept on the app.
+    """A small pool of autocommit connections for the version read and bump, kept on the app.
 
     A 304 or a cached body needs nothing else from the database, so the read runs outside
     the request's session: one statement, no BEGIN/ROLLBACK, and no isolation level switched
     back and forth on the main pool's connections (two extra round trips on PostgreSQL).
     No pre-ping either (it would double the round trips of a 304): a connection found dead
-    is replaced and the read retried once (`_read_version`). None for an in-memory SQLite
+    is replaced and the statement retried once (`_retrying_once`). None for an in-memory SQLite
     database, which only the main engine can see."""
     app = current_app._get_current_object()
     if "ocop_version_engine" not in app.extensions:
