@@ -104,7 +104,8 @@ def revoke_token(token: str) -> bool:
 
 
 def user_for_token(token: str) -> User | None:
-    record = _live_token(token)
-    if record is None or not record.user.active:
-        return None
-    return record.user
+    """The active user a live token belongs to, in one query that loads only the user
+    (every Bearer request asks)."""
+    return db.session.scalar(sa.select(User).join(ApiToken, ApiToken.user_id == User.id)
+                             .where(ApiToken.token_hash == ApiToken.digest(token), ApiToken.revoked_at.is_(None),
+                                    User.active.is_(True)))

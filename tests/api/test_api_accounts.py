@@ -6,6 +6,7 @@ import re
 import pytest
 
 from marketplace.accounts.models import ApiToken, User
+from marketplace.accounts.services import issue_token
 from marketplace.extensions import limiter
 from tests import factories as f
 from tests.api.envelope import error_of
@@ -140,6 +141,15 @@ def test_a_token_authenticates_me_until_it_is_revoked(client, other_client, db):
 
     assert other.post("/api/v1/auth/logout", headers=bearer(token)).status_code == 204
     assert error_of(other.get("/api/v1/me", headers=bearer(token)), 401)["code"] == "unauthorized"
+
+
+def test_a_token_stops_working_when_its_account_is_disabled(other_client, db):
+    user = f.user(email="an@example.vn")
+    token = issue_token(user, "app")
+    assert other_client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    user.active = False
+    db.session.commit()
+    assert error_of(other_client.get("/api/v1/me", headers=bearer(token)), 401)["code"] == "unauthorized"
 
 
 def test_unknown_tokens_and_bad_credentials_are_401(client, db):
