@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import joinedload, load_only, make_transient_to_detached, raiseload
 
 from ..accounts.services import normalise_email
 from ..cart.services import (MAX_LINE_QUANTITY, PROBLEM_UNAVAILABLE, CartRef, InsufficientStock,
-                             ProductUnavailable, get_quantities, group_lines, load_products, remove_products)
-from ..catalog.models import Product
+                             ProductUnavailable, get_quantities, group_lines, remove_products)
+from ..catalog.models import Producer, Product
 from ..errors import DomainError, NotFound, ValidationFailed
 from ..extensions import db
 from ..orders import notifications
@@ -111,6 +111,22 @@ def validate_items(items) -> dict[int, int]:
         raise ValidationFailed(f"Tối đa {MAX_LINE_QUANTITY} mỗi sản phẩm / At most {MAX_LINE_QUANTITY} of one product",
                                fields={"items": [f"quantity ≤ {MAX_LINE_QUANTITY}"]})
     return quantities
+
+
+def _products_to_sell(product_ids) -> dict[int, Product]:
+    """The products by id with just what placing an order reads: name, unit, price, stock,
+    status and the producer's selling state and shipping terms, in one query (the
+    catalogue's usual load also joins the category, certificate and locality).
+    Anything else raises instead of quietly loading it row by row."""
+    rows = db.session.scalars(
+        sa.select(Product).where(Product.id.in_(sorted(set(product_ids)))).order_by(Product.id)
+        .options(load_only(Product.name, Product.unit, Product.price_vnd, Product.stock, Product.status,
+                           Product.producer_id, raiseload=True),
+                 joinedload(Product.producer).load_only(
+                     Producer.name, Producer.approved, Producer.suspended_at, Producer.shipping_fee_vnd,
+                     Producer.free_shipping_threshold_vnd, raiseload=True),
+                 raiseload("*"))).all()
+    return {p.id: p for p in rows}
 
 
 def _check_stock(quantities: dict[int, int], products: dict[int, Product]) -> None:
@@ -266,7 +282,7 @@ def checkout(details: CheckoutDetails, items, user=None, cart: CartRef | None = 
     actor = user if user_id else "shopper"
 
     def work() -> Placed:
-        products = load_products(quantities)
+        products = _products_to_sell(quantities)
         missing = sorted(set(quantities) - set(products))
         if missing:
             raise NotFound(f"Không tìm thấy sản phẩm #{missing[0]} / Product #{missing[0]} not found",
