@@ -26,13 +26,21 @@ class _EncodedHeaders(type(compat32)):
     encoded and folded by `build_message`) is written out as it is, instead of being
     parsed and folded again each time the message is serialised."""
 
-    def _fold(self, name, value, sanitize):
-        if isinstance(value, str) and value.isascii():
-            lines = f"{name}: {value}".split("\n")
-            # continuation lines only (a bare newline never starts a new header)
-            if all(len(line) <= 78 for line in lines) and all(line[:1] in (" ", "\t") for line in lines[1:]):
-                return self.linesep.join(lines) + self.linesep
-        return super()._fold(name, value, sanitize)
+    def fold(self, name, value):
+        return self._as_is(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        finished = self._as_is(name, value)
+        return finished.encode("ascii") if finished else super().fold_binary(name, value)
+
+    def _as_is(self, name, value) -> str | None:
+        if not (isinstance(value, str) and value.isascii()):
+            return None
+        lines = f"{name}: {value}".split("\n")
+        # folded already, with continuation lines only (a bare newline never starts a new header)
+        if all(len(line) <= 78 for line in lines) and all(line[:1] in (" ", "\t") for line in lines[1:]):
+            return self.linesep.join(lines) + self.linesep
+        return None
 
 
 _POLICY = _EncodedHeaders()
