@@ -90,6 +90,27 @@ def prepare(url: str, clients: int, products: int, last_units: int):
         return [p.id for p in items], scarce.id, tokens, stock_at_start
 
 
+def in_process_checkouts(url: str, product_ids: list[int], token: str, outbox_prefix: str):
+    """(app, checkout): the app on `url`, and a function that places one checkout of two
+    of `product_ids` (1-2 of each) through the app's test client with the Bearer
+    `token`, as the HTTP clients do, and returns the status code. Seeded: every run
+    places the same baskets. For the in-process tools (profile, instruction count)."""
+    from marketplace import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "MAIL_SERVER": "",
+                      "MAIL_OUTBOX_DIR": tempfile.mkdtemp(prefix=outbox_prefix)})
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    rng = random.Random(4)
+
+    def checkout() -> int:
+        items = [{"product_id": pid, "quantity": rng.randint(1, 2)} for pid in rng.sample(product_ids, 2)]
+        body = {"contact": CONTACT, "shipping_address": ADDRESS, "payment_method": "vietqr", "items": items}
+        return client.post("/api/v1/checkout", json=body, headers=headers).status_code
+
+    return app, checkout
+
+
 def start_server(url: str, port: int, workers: int, outbox: str) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "RATELIMIT_ENABLED": "0", "MAIL_OUTBOX_DIR": outbox,
            "MAIL_SERVER": "", "SECRET_KEY": "bench-" + "x" * 40,

@@ -11,7 +11,7 @@ instrumentation off: the app starts and places 20 checkouts to warm up at full s
 the instrumentation is switched on (`callgrind_control -i on`) for the measured
 checkouts only, and the count is divided by their number. The checkouts are those of
 bench/profile_checkout.py: in-process through the Flask test client with a Bearer
-token, 2 products each, the same baskets every run (PYTHONHASHSEED=0, seeded choice).
+token, 2 products (1-2 of each), the same baskets every run (PYTHONHASHSEED=0, seeded choice).
 Only this process is counted, not PostgreSQL. About a minute per 100 checkouts.
 Successive runs of the same code agree within about 1%.
 """
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import re
 import shutil
 import subprocess
@@ -31,27 +30,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.checkout import ADDRESS, CONTACT, prepare  # noqa: E402
+from bench.checkout import in_process_checkouts, prepare  # noqa: E402
 
 WARM_UP = 20
 
 
 def measured_run(url: str, state: dict, requests: int) -> None:
     """The part that runs under callgrind."""
-    from marketplace import create_app
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "MAIL_SERVER": "",
-                      "MAIL_OUTBOX_DIR": tempfile.mkdtemp(prefix="instructions-outbox-")})
-    client = app.test_client()
-    headers = {"Authorization": f"Bearer {state['token']}"}
-    rng = random.Random(4)
+    _app, place = in_process_checkouts(url, state["product_ids"], state["token"], "instructions-outbox-")
 
     def checkout() -> None:
-        items = [{"product_id": pid, "quantity": 1} for pid in rng.sample(state["product_ids"], 2)]
-        body = {"contact": CONTACT, "shipping_address": ADDRESS, "payment_method": "vietqr", "items": items}
-        response = client.post("/api/v1/checkout", json=body, headers=headers)
-        if response.status_code != 201:
-            raise SystemExit(f"checkout answered {response.status_code}: {response.get_data(as_text=True)[:300]}")
+        status = place()
+        if status != 201:
+            raise SystemExit(f"a checkout answered {status}")
 
     for _ in range(WARM_UP):
         checkout()

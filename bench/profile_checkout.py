@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.checkout import ADDRESS, CONTACT, prepare  # noqa: E402
+from bench.checkout import in_process_checkouts, prepare  # noqa: E402
 
 
 def main() -> int:
@@ -36,7 +34,6 @@ def main() -> int:
     from pyinstrument import Profiler
     from sqlalchemy.engine import make_url
 
-    from marketplace import create_app
     from marketplace.config import normalise_database_url
     from marketplace.extensions import db
 
@@ -44,16 +41,7 @@ def main() -> int:
     if not os.path.basename(make_url(url).database or "").startswith(("test", "bench")):
         raise SystemExit("give a --database-url whose database name starts with 'test' or 'bench' (it is rebuilt)")
     product_ids, _scarce, tokens, _stock = prepare(url, 1, args.products, 5)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "MAIL_SERVER": "",
-                      "MAIL_OUTBOX_DIR": tempfile.mkdtemp(prefix="profile-outbox-")})
-    client = app.test_client()
-    headers = {"Authorization": f"Bearer {tokens[0]}"}
-    rng = random.Random(4)
-
-    def checkout() -> int:
-        items = [{"product_id": pid, "quantity": rng.randint(1, 2)} for pid in rng.sample(product_ids, 2)]
-        body = {"contact": CONTACT, "shipping_address": ADDRESS, "payment_method": "vietqr", "items": items}
-        return client.post("/api/v1/checkout", json=body, headers=headers).status_code
+    app, checkout = in_process_checkouts(url, product_ids, tokens[0], "profile-outbox-")
 
     for _ in range(5):
         assert checkout() == 201  # warm connections, templates and imports
