@@ -11,7 +11,12 @@ It rebuilds the schema of the given database (its name must start with "test" or
 2. last units: the same clients race for a product with few units left; exactly that
    many checkouts may succeed;
 3. verifies no oversell: for every product, units ordered + stock left == stock at the
-   start, and no stock is negative.
+   start, and no stock is negative; and that every confirmation email went out.
+
+The confirmation emails are sent as in production (`--mail worker`, the default): the
+checkout puts them in the outbox and `flask mail worker` sends them (to .eml files), its
+CPU shown beside the web workers'. `--mail inline` sends them from the web workers, right
+after each commit.
 
 It also measures GET /healthz on the same server with the same clients, and prints the
 machine's load: on a shared machine the ratio of checkouts/s to /healthz requests/s says
@@ -111,10 +116,29 @@ def in_process_checkouts(url: str, product_ids: list[int], token: str, outbox_pr
     return app, checkout
 
 
-def start_server(url: str, port: int, workers: int, outbox: str) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "RATELIMIT_ENABLED": "0", "MAIL_OUTBOX_DIR": outbox,
-           "MAIL_SERVER": "", "SECRET_KEY": "bench-" + "x" * 40,
-           "GUNICORN_MAX_REQUESTS": "0"}  # no worker recycling in the middle of a measurement
+def server_env(url: str, outbox: str, mail: str) -> dict:
+    return {**os.environ, "DATABASE_URL": url, "RATELIMIT_ENABLED": "0", "MAIL_OUTBOX_DIR": outbox,
+            "MAIL_SERVER": "", "MAIL_DELIVERY": mail, "SECRET_KEY": "bench-" + "x" * 40,
+            "GUNICORN_MAX_REQUESTS": "0"}  # no worker recycling in the middle of a measurement
+
+
+def start_mail_worker(env: dict, outbox: str) -> subprocess.Popen:
+    """`flask mail worker`, as the Procfile runs it beside the web server; returns once it
+    has started (so its start-up is not counted in the CPU per checkout)."""
+    log = Path(outbox) / "worker.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "mail", "worker"],
+                                cwd=ROOT, env=env, stdout=out)
+    deadline = time.time() + 60
+    while "looking every" not in log.read_text():
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            raise SystemExit("flask mail worker did not start")
+        time.sleep(0.2)
+    return proc
+
+
+def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "wsgi:app", "-b", f"127.0.0.1:{port}", "-w", str(workers),
          "--threads", "1", "--access-logfile", "/dev/null", "--error-logfile", "-", "--log-level", "warning"],
@@ -230,10 +254,10 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def server_cpu(server_pid: int, url: str) -> dict[str, float]:
-    """CPU seconds used so far by the gunicorn workers and by this database's PostgreSQL
-    backends (Linux /proc; zeros elsewhere). Unlike throughput, CPU per checkout hardly
-    depends on what else the machine is doing."""
+def server_cpu(server_pid: int, url: str, mail_worker: subprocess.Popen | None = None) -> dict[str, float]:
+    """CPU seconds used so far by the gunicorn workers, the mail worker (when it runs) and
+    this database's PostgreSQL backends (Linux /proc; zeros elsewhere). Unlike throughput,
+    CPU per checkout hardly depends on what else the machine is doing."""
     workers = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -247,7 +271,18 @@ def server_cpu(server_pid: int, url: str) -> dict[str, float]:
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )).scalars())
     engine.dispose()
-    return {"app": sum(map(_cpu_seconds, workers)), "postgres": sum(map(_cpu_seconds, backends))}
+    cpu = {"app": sum(map(_cpu_seconds, workers)), "postgres": sum(map(_cpu_seconds, backends))}
+    if mail_worker is not None:
+        cpu["mail worker"] = _cpu_seconds(mail_worker.pid)
+    return cpu
+
+
+def unsent_mail(url: str) -> int:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        count = conn.execute(sa.text("SELECT count(*) FROM outgoing_mail WHERE status <> 'sent'")).scalar()
+    engine.dispose()
+    return count
 
 
 def machine_load() -> str:
@@ -284,6 +319,9 @@ def main() -> int:
                         help="how long to measure the /healthz reference")
     parser.add_argument("--driver", choices=("wrk", "python"), default="wrk" if shutil.which("wrk") else "python",
                         help="load generator of the throughput step and its reference (default: wrk when installed)")
+    parser.add_argument("--mail", choices=("worker", "inline"), default="worker",
+                        help="MAIL_DELIVERY: the confirmation emails sent by `flask mail worker` (as in production, "
+                             "its CPU counted) or by the web workers after each commit")
     args = parser.parse_args()
     if args.driver == "wrk" and not shutil.which("wrk"):
         raise SystemExit("--driver wrk needs wrk (apt-get install wrk), or use --driver python")
@@ -299,7 +337,9 @@ def main() -> int:
     print(f"preparing {name}: {args.products} products, {args.clients} clients …", flush=True)
     product_ids, scarce_id, tokens, stock_at_start = prepare(url, args.clients, args.products, args.last_units)
     outbox = tempfile.mkdtemp(prefix="bench-outbox-")
-    server = start_server(url, args.port, args.workers, outbox)
+    env = server_env(url, outbox, args.mail)
+    server = start_server(env, args.port, args.workers)
+    mail_worker = start_mail_worker(env, outbox) if args.mail == "worker" else None
     base = f"http://127.0.0.1:{args.port}"
     try:
         def basket(rng):
@@ -309,13 +349,13 @@ def main() -> int:
         # warm up each worker's connection pool and templates
         run_clients(base, tokens[: min(4, len(tokens))], basket, attempts_each=3)
         print(f"machine before: {machine_load()}")
-        cpu_before = server_cpu(server.pid, url)
+        cpu_before = server_cpu(server.pid, url, mail_worker)
         if args.driver == "wrk":
             latency, statuses, elapsed = wrk_checkouts(base, tokens, product_ids, args.clients, args.seconds)
         else:
             latencies, statuses, elapsed = run_clients(base, tokens, basket, stop_after_s=args.seconds)
             latency = {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "max": max(latencies)}
-        cpu_after = server_cpu(server.pid, url)
+        cpu_after = server_cpu(server.pid, url, mail_worker)
         placed = statuses.get(201, 0)
         rate, p95 = placed / elapsed, latency["p95"] * 1000
         print(f"throughput: {placed} checkouts in {elapsed:.1f} s with {args.clients} {args.driver} clients, "
@@ -342,15 +382,22 @@ def main() -> int:
         print(f"last units: {args.last_units} left, {args.clients} clients x 2 attempts -> "
               f"{won} checkouts succeeded, {race.get(409, 0)} refused with 409 (others: "
               f"{ {k: v for k, v in race.items() if k not in (201, 409)} })")
+        deadline = time.time() + 30
+        while (unsent := unsent_mail(url)) and time.time() < deadline:
+            time.sleep(0.5)
+        print(f"confirmation emails: {'all sent' if not unsent else f'{unsent} NOT sent'} "
+              f"(MAIL_DELIVERY={args.mail})")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for proc in (server, mail_worker):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)
 
     ok, stock_now = verify(url, stock_at_start)
     ok = ok and won == args.last_units and stock_now[scarce_id] == 0
     print(f"no oversell: {'OK' if ok else 'FAILED'} (stock of the last-units product now {stock_now[scarce_id]}; "
           "units ordered + stock left == starting stock for every product)")
-    return 0 if ok and statuses.get(500, 0) == 0 else 1
+    return 0 if ok and not unsent and statuses.get(500, 0) == 0 else 1
 
 
 if __name__ == "__main__":

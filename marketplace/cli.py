@@ -161,6 +161,7 @@ def stats_export(date_from, date_to, group_by, level, fmt, producer_id, output):
 
 
 def register(app: Flask) -> None:
+    from .mail.cli import mail_cli
     from .orders.cli import orders_cli
     from .payments.cli import payments_cli
     from .search.cli import search_cli
@@ -172,6 +173,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seller_cli)
     app.cli.add_command(orders_cli)
+    app.cli.add_command(mail_cli)
     app.cli.add_command(payments_cli)
     app.cli.add_command(ocop_cli)
     app.cli.add_command(stats_cli)

@@ -104,6 +104,11 @@ class Config:
         self.MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
         self.MAIL_DEFAULT_SENDER = env.get("MAIL_DEFAULT_SENDER", "OCOP Quảng Ninh <no-reply@ocop.quangninh.local>")
         self.MAIL_TIMEOUT_S = _int("MAIL_TIMEOUT_S", 10)
+        # "inline": the process that queued a message sends it right after the commit;
+        # "worker": `flask mail worker` sends it (no request waits for the mail server).
+        self.MAIL_DELIVERY = env.get("MAIL_DELIVERY", "inline").strip().lower()
+        self.MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 10)  # then the message is given up
+        self.MAIL_KEEP_DAYS = _int("MAIL_KEEP_DAYS", 30)  # sent and given-up messages are then deleted
 
         self.STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY", "")
         self.STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET", "")
@@ -134,5 +139,7 @@ class Config:
             validate_account(self.VIETQR_BANK_BIN, self.VIETQR_ACCOUNT_NO)
         except ValueError as exc:
             raise RuntimeError(str(exc)) from None
+        if self.MAIL_DELIVERY not in ("inline", "worker"):
+            raise RuntimeError("MAIL_DELIVERY must be 'inline' or 'worker'.")
         if not self.VIETQR_ACCOUNT_NAME.strip():
             raise RuntimeError("VIETQR_ACCOUNT_NAME must be set (the receiving account holder's name).")

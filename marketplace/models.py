@@ -6,5 +6,6 @@ from .catalog.models import Category, Certificate, Locality, Producer, Product, 
 from .orders.models import Order, OrderEvent, OrderLine, OrderPart  # noqa: F401
 from .payments.models import BankTransfer, LedgerEntry, PaymentAttempt, ProviderEvent, Refund  # noqa: F401
 from .cache import CacheVersion  # noqa: F401
+from .mail.models import OutgoingMail  # noqa: F401
 from .search.models import SearchDocument, SearchTerm  # noqa: F401
 from .stats.models import ChannelSale, RetailTotal  # noqa: F401

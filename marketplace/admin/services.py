@@ -17,7 +17,7 @@ from ..audit import AuditEntry, record
 from ..catalog.models import OCOP_MIN_STARS, Category, Certificate, Locality, Producer, Product
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
-from ..mail import send_email
+from ..mail import send_after_commit
 from ..timeutil import local_start_utc, local_today, utcnow
 from ..validators import slugify
 
@@ -115,10 +115,10 @@ def approve_producer(actor, producer_id: int) -> Producer:
     producer.approved = True
     producer.approved_at = utcnow()
     record(actor, "producer.approve", "producer", producer.id, before, producer_snapshot(producer))
+    send_after_commit(producer_recipients(producer), f"[OCOP Quảng Ninh] {producer.name}: đã được duyệt / approved",
+                      f"{producer.name} đã được duyệt và có thể bán hàng trên sàn OCOP Quảng Ninh.\n\n"
+                      f"{producer.name} has been approved and may now sell on the OCOP Quang Ninh marketplace.")
     db.session.commit()
-    send_email(producer_recipients(producer), f"[OCOP Quảng Ninh] {producer.name}: đã được duyệt / approved",
-               f"{producer.name} đã được duyệt và có thể bán hàng trên sàn OCOP Quảng Ninh.\n\n"
-               f"{producer.name} has been approved and may now sell on the OCOP Quang Ninh marketplace.")
     return producer
 
 
@@ -140,12 +140,12 @@ def suspend_producer(actor, producer_id: int, reason: str) -> Producer:
     producer.suspended_at = producer.suspended_at or utcnow()
     producer.suspension_reason = reason
     record(actor, "producer.suspend", "producer", producer.id, before, producer_snapshot(producer), note=reason)
+    send_after_commit(producer_recipients(producer), f"[OCOP Quảng Ninh] {producer.name}: tạm ngừng bán / suspended",
+                      f"Gian hàng {producer.name} đã bị tạm ngừng. Lý do: {reason}\n"
+                      "Các đơn hàng đang mở vẫn cần được giao.\n\n"
+                      f"The shop of {producer.name} has been suspended. Reason: {reason}\n"
+                      "Open orders must still be fulfilled.")
     db.session.commit()
-    send_email(producer_recipients(producer), f"[OCOP Quảng Ninh] {producer.name}: tạm ngừng bán / suspended",
-               f"Gian hàng {producer.name} đã bị tạm ngừng. Lý do: {reason}\n"
-               "Các đơn hàng đang mở vẫn cần được giao.\n\n"
-               f"The shop of {producer.name} has been suspended. Reason: {reason}\n"
-               "Open orders must still be fulfilled.")
     return producer
 
 
@@ -238,12 +238,12 @@ def reject_certificate(actor, cert_id: int, reason: str) -> Certificate:
     reason = _reason(reason)
     cert = get_certificate(cert_id, lock=True)
     _mark_rejected(actor, cert, reason)
+    send_after_commit(producer_recipients(cert.product.producer),
+                      f"[OCOP Quảng Ninh] Chứng nhận {cert.certificate_no}: bị từ chối / rejected",
+                      f"Chứng nhận OCOP {cert.certificate_no} của sản phẩm {cert.product.name} chưa được xác minh. "
+                      f"Lý do: {reason}\n\nThe OCOP certificate {cert.certificate_no} of {cert.product.name} "
+                      f"was not verified. Reason: {reason}")
     db.session.commit()
-    send_email(producer_recipients(cert.product.producer),
-               f"[OCOP Quảng Ninh] Chứng nhận {cert.certificate_no}: bị từ chối / rejected",
-               f"Chứng nhận OCOP {cert.certificate_no} của sản phẩm {cert.product.name} chưa được xác minh. "
-               f"Lý do: {reason}\n\nThe OCOP certificate {cert.certificate_no} of {cert.product.name} "
-               f"was not verified. Reason: {reason}")
     return cert
 
 
@@ -310,7 +310,6 @@ def expire_certificates(today: date | None = None) -> list[Certificate]:
                    {**certificate_snapshot(cert), "expired": True},
                    note=f"expired on {cert.expires_on.isoformat()}")
             claimed.append(cert)
-    db.session.commit()
     by_producer: dict[int, list[Certificate]] = {}
     for cert in claimed:
         by_producer.setdefault(cert.product.producer_id, []).append(cert)
@@ -318,11 +317,13 @@ def expire_certificates(today: date | None = None) -> list[Certificate]:
         producer = certs[0].product.producer
         listing = "\n".join(f"- {c.product.name}: {c.certificate_no} ({c.stars}★), {c.expires_on:%d/%m/%Y}"
                             for c in certs)
-        send_email(producer_recipients(producer), "[OCOP Quảng Ninh] Chứng nhận OCOP hết hạn / OCOP certificate expired",
-                   "Các chứng nhận OCOP sau đã hết hạn; sản phẩm không còn hiển thị số sao cho đến khi "
-                   "có chứng nhận mới:\n" + listing +
-                   "\n\nThese OCOP certificates have expired; the products show no stars until a new "
-                   "certificate is verified.")
+        send_after_commit(producer_recipients(producer),
+                          "[OCOP Quảng Ninh] Chứng nhận OCOP hết hạn / OCOP certificate expired",
+                          "Các chứng nhận OCOP sau đã hết hạn; sản phẩm không còn hiển thị số sao cho đến khi "
+                          "có chứng nhận mới:\n" + listing +
+                          "\n\nThese OCOP certificates have expired; the products show no stars until a new "
+                          "certificate is verified.")
+    db.session.commit()  # the certificates and the producers' messages together
     return claimed
 
 

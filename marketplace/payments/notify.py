@@ -1,39 +1,16 @@
 """Emails to the shopper about money: payment received, refund sent.
 
-Messages are queued on the database session and sent only after it commits, so a
+Messages join the outbox in the transaction of the payment or refund they report, so a
 rolled-back transaction never tells a shopper something that did not happen.
 """
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from ..extensions import db
-from ..mail import send_email
+from ..mail import send_after_commit
 from ..money import format_vnd
 from ..timeutil import to_local
-
-_KEY = "payments_outbox"
-
-
-def _queue(to: str, subject: str, text: str) -> None:
-    db.session.info.setdefault(_KEY, []).append((to, subject, text))
-
-
-@sa.event.listens_for(sa.orm.Session, "after_commit")
-def _send_after_commit(session):
-    queued = session.info.pop(_KEY, None)
-    if not queued:
-        return
-    for to, subject, text in queued:
-        send_email(to, subject, text)
-
-
-@sa.event.listens_for(sa.orm.Session, "after_soft_rollback")
-def _drop_after_rollback(session, previous_transaction):
-    if previous_transaction.parent is None:  # only when the outermost transaction rolls back
-        session.info.pop(_KEY, None)
 
 
 def _order_url(order) -> str:
@@ -44,7 +21,7 @@ def _order_url(order) -> str:
 
 def payment_received(order, paid_vnd: int) -> None:
     when = to_local(order.paid_at).strftime("%d/%m/%Y %H:%M") if order.paid_at else ""
-    _queue(order.contact_email,
+    send_after_commit(order.contact_email,
            _("Payment received for order %(code)s", code=order.code),
            _("Hello %(name)s,\n\nWe received %(amount)s for order %(code)s at %(when)s. "
              "The producers are now preparing your parcel(s).\n\nReceipt and order status: %(url)s\n\n"
@@ -55,7 +32,7 @@ def payment_received(order, paid_vnd: int) -> None:
 
 def refund_sent(refund) -> None:
     order = refund.order
-    _queue(order.contact_email,
+    send_after_commit(order.contact_email,
            _("Refund for order %(code)s", code=order.code),
            _("Hello %(name)s,\n\nWe have refunded %(amount)s for order %(code)s (%(method)s). "
              "Depending on your bank it can take a few days to appear.\nReason: %(reason)s\n\n"

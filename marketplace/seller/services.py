@@ -24,7 +24,7 @@ from ..catalog.models import (
 )
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..mail import send_email
+from ..mail import send_after_commit
 from ..money import STRIPE_MAX_VND
 from ..storage import PRIVATE_PREFIX, get_storage, new_key
 from ..timeutil import local_today, utcnow
@@ -201,12 +201,12 @@ def register_producer(data: Mapping) -> tuple[Producer, User]:
         raise
     audit.record(user, "producer.registered", "producer", producer.id,
                  after={"name": name, "tax_code": tax_code, "kind": kind})
+    send_after_commit(user.email, "Đã nhận đăng ký cơ sở OCOP / OCOP producer registration received",
+                      f"Xin chào {user.full_name},\n\nChúng tôi đã nhận đăng ký của {producer.name}. "
+                      "Ban quản lý sẽ duyệt hồ sơ; trong thời gian chờ, bạn có thể soạn sẵn sản phẩm.\n\n"
+                      f"Hello {user.full_name},\n\nWe received the registration of {producer.name}. "
+                      "An administrator will review it; meanwhile you can prepare your listings.")
     db.session.commit()
-    send_email(user.email, "Đã nhận đăng ký cơ sở OCOP / OCOP producer registration received",
-               f"Xin chào {user.full_name},\n\nChúng tôi đã nhận đăng ký của {producer.name}. "
-               "Ban quản lý sẽ duyệt hồ sơ; trong thời gian chờ, bạn có thể soạn sẵn sản phẩm.\n\n"
-               f"Hello {user.full_name},\n\nWe received the registration of {producer.name}. "
-               "An administrator will review it; meanwhile you can prepare your listings.")
     return producer, user
 
 
@@ -247,11 +247,11 @@ def invite_member(producer_id: int, inviter: User, email: str) -> str:
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     link = f"{base}/seller/invitations/{token}"
     days = current_app.config["INVITATION_MAX_AGE_S"] // 86400
-    send_email(email, f"Lời mời tham gia {producer.name} / Invitation to join {producer.name}",
-               f"{inviter.full_name} mời bạn cùng quản lý gian hàng {producer.name} trên sàn OCOP Quảng Ninh.\n"
-               f"Mở liên kết sau để đặt mật khẩu (hiệu lực {days} ngày):\n{link}\n\n"
-               f"{inviter.full_name} invites you to manage {producer.name} on the OCOP Quang Ninh marketplace.\n"
-               f"Open this link to set your password (valid {days} days):\n{link}\n")
+    send_after_commit(email, f"Lời mời tham gia {producer.name} / Invitation to join {producer.name}",
+                      f"{inviter.full_name} mời bạn cùng quản lý gian hàng {producer.name} trên sàn OCOP Quảng Ninh.\n"
+                      f"Mở liên kết sau để đặt mật khẩu (hiệu lực {days} ngày):\n{link}\n\n"
+                      f"{inviter.full_name} invites you to manage {producer.name} on the OCOP Quang Ninh "
+                      f"marketplace.\nOpen this link to set your password (valid {days} days):\n{link}\n")
     audit.record(inviter, "producer.member_invited", "producer", producer_id, after={"email": email})
     db.session.commit()
     return token
@@ -662,8 +662,9 @@ def expiring_certificates(producer_id: int | None = None, today: date | None = N
 def warn_expiring_certificates(today: date | None = None) -> int:
     """Email each producer about its certificates expiring within the window, once per claim.
 
-    Cron-safe: a certificate is claimed with a conditional UPDATE on `expiry_notified_at`
-    before the email goes out, so two runs never warn twice. Returns emails sent.
+    Cron-safe: a certificate is claimed with a conditional UPDATE on `expiry_notified_at`,
+    committed with the message, so two runs never warn twice and a claim never loses its
+    message. Returns the number of messages queued.
     """
     today = today or local_today()
     by_producer: dict[int, list[Certificate]] = {}
@@ -680,20 +681,19 @@ def warn_expiring_certificates(today: date | None = None) -> int:
                 .values(expiry_notified_at=utcnow()))
             if result.rowcount == 1:
                 claimed.append(certificate)
-        db.session.commit()
-        if not claimed:
-            continue
         producer = db.session.get(Producer, producer_id)
         recipients = sorted({u.email for u in members(producer_id) if u.active} | ({producer.email} - {None}))
-        lines = "\n".join(f"- {c.product.name}: {c.certificate_no}, {c.stars}★, "
-                          f"hết hạn / expires {c.expires_on:%d/%m/%Y}" for c in claimed)
-        if send_email(recipients,
-                      "Giấy chứng nhận OCOP sắp hết hạn / OCOP certificates expiring soon",
-                      f"Các giấy chứng nhận OCOP sau của {producer.name} sắp hết hạn; hãy đề nghị đánh giá "
-                      f"lại và cập nhật trên cổng người bán.\nThe following OCOP certificates of "
-                      f"{producer.name} expire soon; apply for re-assessment and update them in the seller "
-                      f"portal.\n\n{lines}\n"):
+        if claimed and recipients:
+            lines = "\n".join(f"- {c.product.name}: {c.certificate_no}, {c.stars}★, "
+                              f"hết hạn / expires {c.expires_on:%d/%m/%Y}" for c in claimed)
+            send_after_commit(recipients,
+                              "Giấy chứng nhận OCOP sắp hết hạn / OCOP certificates expiring soon",
+                              f"Các giấy chứng nhận OCOP sau của {producer.name} sắp hết hạn; hãy đề nghị đánh "
+                              f"giá lại và cập nhật trên cổng người bán.\nThe following OCOP certificates of "
+                              f"{producer.name} expire soon; apply for re-assessment and update them in the "
+                              f"seller portal.\n\n{lines}\n")
             sent += 1
+        db.session.commit()  # the claims and the message together
     return sent
 
 

@@ -1,58 +1,17 @@
 """Order emails, received by a real SMTP server on loopback (aiosmtpd)."""
 from __future__ import annotations
 
-import socket
-import threading
 from datetime import datetime, timezone
-from email import message_from_bytes, policy
 
-import pytest
-from aiosmtpd.controller import Controller
+import sqlalchemy as sa
 
 import factories as f
 from orders_helpers import checkout, place, reload
+from marketplace.mail.models import OutgoingMail
 from marketplace.orders import services
+from smtp_inbox import free_port, smtp  # noqa: F401 - the fixture
 
 PAID_AT = datetime(2026, 4, 10, 1, 30, tzinfo=timezone.utc)
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        with self.lock:
-            self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-    def to(self, address):
-        return [m for rcpts, m in self.messages if address in rcpts]
-
-    @staticmethod
-    def text(message) -> str:
-        return message.get_body(preferencelist=("plain",)).get_content()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(app):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    saved = {k: app.config[k] for k in ("MAIL_SERVER", "MAIL_PORT")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
-    try:
-        yield inbox
-    finally:
-        app.config.update(saved)
-        controller.stop()
 
 
 def test_the_whole_journey_sends_the_right_emails(db, client, smtp):
@@ -117,7 +76,7 @@ def test_no_email_for_a_checkout_that_failed(db, client, smtp):
 
 def test_a_dead_mail_server_never_fails_the_order(db, client, app):
     saved = {k: app.config[k] for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_TIMEOUT_S")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port(), MAIL_TIMEOUT_S=2)  # nobody listens
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_TIMEOUT_S=2)  # nobody listens
     try:
         item = f.product(stock=3)
         response = checkout(client, [(item, 1)])
@@ -127,3 +86,7 @@ def test_a_dead_mail_server_never_fails_the_order(db, client, app):
         assert reload(order).status == "paid"
     finally:
         app.config.update(saved)
+    # …and the messages wait in the outbox for the next try (tests/test_mail_outbox.py)
+    waiting = db.session.scalars(sa.select(OutgoingMail).order_by(OutgoingMail.id)).all()
+    assert [(m.status, m.attempts) for m in waiting] == [("pending", 1)] * 2  # placed, paid
+    assert order.code in waiting[0].subject

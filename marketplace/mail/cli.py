@@ -1,0 +1,73 @@
+"""`flask mail ...`: send the outbox (a worker, or cron) and look at it."""
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+import click
+
+from . import outbox
+
+PURGE_EVERY_S = 3600
+
+
+@click.group("mail")
+def mail_cli():
+    """Outgoing email (the outbox)."""
+
+
+def _summary(report) -> str:
+    return ", ".join(f"{report.get(k, 0)} {k}" for k in ("sent", "retry", "failed"))
+
+
+@mail_cli.command("send-due")
+@click.option("--batch", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Messages taken (and sent over one connection) at a time.")
+def send_due(batch: int):
+    """Send every message that is due, then delete those older than MAIL_KEEP_DAYS (for cron;
+    safe to run on several machines at once)."""
+    report = outbox.deliver_due(batch=batch)
+    click.echo(f"mail: {_summary(report)}; {outbox.purge()} old message(s) deleted")
+
+
+def run_worker(interval: float, batch: int, stop: threading.Event, echo=click.echo) -> None:
+    """Every `interval` seconds, send all that is due, until `stop` is set. Waiting between
+    passes even after a busy one lets messages gather: under a steady flow each pass sends
+    many over one connection and records them in one statement, instead of a few each time."""
+    purged_at = 0.0
+    while not stop.is_set():
+        report = outbox.deliver_due(batch=batch)
+        if report:
+            echo(f"mail: {_summary(report)}")
+        if time.monotonic() - purged_at > PURGE_EVERY_S:
+            purged_at = time.monotonic()
+            outbox.purge()
+        stop.wait(interval)
+
+
+@mail_cli.command("worker")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
+              help="Seconds between passes over the outbox (the longest a message waits).")
+@click.option("--batch", type=click.IntRange(min=1), default=50, show_default=True)
+def worker(interval: float, batch: int):
+    """Send the outbox as messages come in (the Procfile's `worker`; run with MAIL_DELIVERY=worker).
+    Stops cleanly on SIGTERM or Ctrl-C, after the batch in hand."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"mail worker: looking every {interval:g} s")
+    run_worker(interval, batch, stop)
+    click.echo("mail worker: stopped")
+
+
+@mail_cli.command("status")
+def status():
+    """How many messages wait, were sent or were given up; the last ones given up."""
+    state = outbox.status()
+    counts = state["counts"]
+    click.echo(f"pending {counts['pending']}, sent {counts['sent']}, failed {counts['failed']}")
+    if state["oldest_pending_age"] is not None:
+        click.echo(f"oldest pending: {int(state['oldest_pending_age'].total_seconds() // 60)} min old")
+    for row in state["failed"]:
+        click.echo(f"failed #{row['id']} after {row['attempts']} tries: {row['subject']} ({row['last_error']})")
