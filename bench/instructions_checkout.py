@@ -12,7 +12,10 @@ the instrumentation is switched on (`callgrind_control -i on`) for the measured
 checkouts only, and the count is divided by their number. The checkouts are those of
 bench/profile_checkout.py: in-process through the Flask test client with a Bearer
 token, 2 products (1-2 of each), the same baskets every run (PYTHONHASHSEED=0, seeded choice).
-Only this process is counted, not PostgreSQL. About a minute per 100 checkouts.
+Only this process is counted, not PostgreSQL. The confirmation email is sent as
+MAIL_DELIVERY says (default inline: built and written after each commit; with
+MAIL_DELIVERY=worker in the environment only queued, as in production, where
+`flask mail worker` sends it). About a minute per 100 checkouts.
 Successive runs of the same code agree within about 1%.
 """
 from __future__ import annotations

@@ -203,3 +203,25 @@ def test_an_unknown_delivery_mode_is_refused_at_start(monkeypatch, tmp_path):
     monkeypatch.setenv("MAIL_DELIVERY", "sometimes")
     with pytest.raises(RuntimeError, match="MAIL_DELIVERY"):
         create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
+
+
+def test_a_long_subject_is_kept_whole(db, smtp):
+    name = "Hợp tác xã " + "Nông sản sạch Quảng Ninh " * 12  # longer than any fixed column would allow
+    send_after_commit("lan@example.vn", f"[OCOP] {name} đã gửi hàng / parcel shipped", "…")
+    db.session.commit()
+    [(_to, message)] = smtp.messages
+    assert message["Subject"] == f"[OCOP] {name} đã gửi hàng / parcel shipped"
+
+
+def test_a_failure_after_the_commit_never_reaches_the_caller_and_the_message_waits(db, smtp, monkeypatch,
+                                                                                  caplog):
+    def database_gone(*_args):
+        raise sa.exc.OperationalError("UPDATE outgoing_mail", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(outbox, "_record", database_gone)
+    queue(db)  # the commit returns normally
+    monkeypatch.undo()
+    [row] = rows(db)
+    assert row.status == "pending" and row.locked_until > utcnow()  # held: the next sender takes it later
+    assert "left for the next sender" in caplog.text
+    assert outbox.deliver_due(now=row.locked_until + timedelta(seconds=1)) == {"sent": 1}

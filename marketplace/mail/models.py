@@ -25,7 +25,7 @@ class OutgoingMail(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recipients: Mapped[str] = mapped_column(sa.Text, nullable=False)  # "a@x.vn, b@y.vn"
-    subject: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    subject: Mapped[str] = mapped_column(sa.Text, nullable=False)  # names in it have no set length
     body_text: Mapped[str] = mapped_column(sa.Text, nullable=False)
     body_html: Mapped[str | None] = mapped_column(sa.Text)
     message_id: Mapped[str] = mapped_column(sa.String(200), nullable=False)  # the same on every try

@@ -63,8 +63,14 @@ def send_after_commit(to, subject: str, text: str, html: str | None = None) -> N
 @sa.event.listens_for(Session, "after_commit")
 def _send_queued(session: Session) -> None:
     rows = session.info.pop(_QUEUED, None)
-    if rows:
+    if not rows:
+        return
+    try:
         _send(session.get_bind(mapper=OutgoingMail.__mapper__), rows, utcnow())
+    except Exception:  # noqa: BLE001 - the change is committed: never fail its caller now
+        # (e.g. the database went away before the outcome was written): the messages stay
+        # pending, held until LEASE runs out, then the worker or cron sends them.
+        log.exception("outbox: %d message(s) left for the next sender", len(rows))
 
 
 @sa.event.listens_for(Session, "after_rollback")

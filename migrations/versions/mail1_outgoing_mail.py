@@ -21,7 +21,7 @@ def upgrade():
         'outgoing_mail',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('recipients', sa.Text(), nullable=False),
-        sa.Column('subject', sa.String(length=300), nullable=False),
+        sa.Column('subject', sa.Text(), nullable=False),
         sa.Column('body_text', sa.Text(), nullable=False),
         sa.Column('body_html', sa.Text(), nullable=True),
         sa.Column('message_id', sa.String(length=200), nullable=False),
