@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from ..accounts.auth import role_required
 from ..errors import DomainError
+from ..mail import outbox
 from ..storage import file_response
 from . import register, services
 
@@ -166,6 +167,30 @@ def register_import():
 @bp.get("/certificates/stars")
 def stars():
     return render_template("admin/stars.html", dashboard=services.star_dashboard())
+
+
+# --- outgoing email --------------------------------------------------------------------------------
+
+@bp.get("/mail")
+def mail():
+    return render_template("admin/mail.html", state=outbox.status(), given_up=outbox.given_up(),
+                           worker=current_app.config["MAIL_DELIVERY"] == "worker")
+
+
+@bp.post("/mail/<int:mail_id>/resend")
+def resend_mail(mail_id: int):
+    try:
+        message = outbox.resend(current_user, mail_id)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.mail"))
+    if current_app.config["MAIL_DELIVERY"] == "worker":
+        flash(_("The message is queued again; the mail worker sends it within seconds."), "success")
+    elif outbox.deliver_due().get("sent"):  # no worker here: send it now
+        flash(_("Sent again: %(subject)s", subject=message.subject), "success")
+    else:
+        flash(_("Not sent this time either; it will be tried again later."), "error")
+    return redirect(url_for("admin.mail"))
 
 
 # --- audit log -----------------------------------------------------------------------------------

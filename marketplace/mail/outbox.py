@@ -20,6 +20,8 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from ..audit import record
+from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..timeutil import utcnow
 from .message import MESSAGE_ID_DOMAIN, Postman, build_message, is_permanent
@@ -163,14 +165,34 @@ def purge(now: datetime | None = None) -> int:
 def status() -> dict:
     """Counts by status, the oldest pending message's age, and the last messages given up."""
     now = utcnow()
-    with db.engine.connect() as conn:
-        counts = dict(conn.execute(sa.select(_table.c.status, sa.func.count()).group_by(_table.c.status)).all())
-        oldest = conn.execute(sa.select(sa.func.min(_table.c.created_at))
-                              .where(_table.c.status == "pending")).scalar()
-        failed = conn.execute(sa.select(_table.c.id, _table.c.subject, _table.c.attempts, _table.c.last_error)
-                              .where(_table.c.status == "failed").order_by(_table.c.id.desc()).limit(10)).all()
+    session = db.session
+    counts = dict(session.execute(sa.select(_table.c.status, sa.func.count()).group_by(_table.c.status)).all())
+    oldest = session.execute(sa.select(sa.func.min(_table.c.created_at))
+                             .where(_table.c.status == "pending")).scalar()
+    failed = session.execute(sa.select(_table.c.id, _table.c.subject, _table.c.attempts, _table.c.last_error)
+                             .where(_table.c.status == "failed").order_by(_table.c.id.desc()).limit(10)).all()
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=now.tzinfo)
     return {"counts": {s: counts.get(s, 0) for s in ("pending", "sent", "failed")},
             "oldest_pending_age": (now - oldest) if oldest else None,
             "failed": [dict(r._mapping) for r in failed]}
+
+
+def given_up(limit: int = 50) -> list[OutgoingMail]:
+    """The last messages given up, newest first (the admin's Email page)."""
+    return list(db.session.scalars(sa.select(OutgoingMail).where(OutgoingMail.status == "failed")
+                                   .order_by(OutgoingMail.id.desc()).limit(limit)))
+
+
+def resend(actor, mail_id: int) -> OutgoingMail:
+    """Put a message that was given up back in the queue, due now, with a fresh count of tries
+    (the address was corrected, the mail server fixed …). Audited."""
+    mail = db.session.get(OutgoingMail, mail_id, with_for_update=True)
+    if mail is None:
+        raise NotFound("Không tìm thấy thư / Message not found")
+    if mail.status != "failed":
+        raise Conflict("Chỉ gửi lại được thư đã bị bỏ / Only a message that was given up can be sent again")
+    mail.status, mail.attempts, mail.next_attempt_at, mail.locked_until = "pending", 0, utcnow(), None
+    record(actor, "mail.resend", "outgoing_mail", mail.id, note=mail.subject[:200])
+    db.session.commit()
+    return mail

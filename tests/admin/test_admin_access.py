@@ -19,7 +19,7 @@ API_ROUTES = [
     ("post", "/api/v1/admin/products/1/certification", {"verified": True}),
 ]
 WEB_PAGES = ["/admin/", "/admin/producers", "/admin/certificates", "/admin/certificates/register",
-             "/admin/certificates/stars", "/admin/audit"]
+             "/admin/certificates/stars", "/admin/mail", "/admin/audit"]
 STATS_PAGES = ["/admin/stats/sales", "/admin/stats/share", "/admin/stats/exports"]
 
 
