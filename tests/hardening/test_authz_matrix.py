@@ -88,6 +88,8 @@ ROUTES: list[Route] = [
     # --- admin portal (web) ---------------------------------------------------------------
     Route("admin.index", "GET", lambda w: "/admin/", ADMIN_WEB_READ),
     Route("admin.audit", "GET", lambda w: "/admin/audit", ADMIN_WEB_READ),
+    Route("admin.mail", "GET", lambda w: "/admin/mail", ADMIN_WEB_READ),
+    Route("admin.resend_mail", "POST", lambda w: "/admin/mail/1/resend", ADMIN_WEB_WRITE, form=lambda w: {}),
     Route("admin.certificates", "GET", lambda w: "/admin/certificates", ADMIN_WEB_READ),
     Route("admin.stars", "GET", lambda w: "/admin/certificates/stars", ADMIN_WEB_READ),
     Route("admin.register_import", "GET", lambda w: "/admin/certificates/register", ADMIN_WEB_READ),
