@@ -5,7 +5,8 @@ Two parts:
 - **The catalogue version** (`catalog_state()`): a counter in the database, bumped right
   after any transaction that changed a product, its certificate or images, a producer, a
   category or a locality commits (ORM flushes and ORM-enabled bulk UPDATE/DELETE are both
-  seen). Every app process and every server reads the same counter, so a change made
+  seen); the checkout, which changes stock many times a second, bumps it as the last
+  statement of its own transaction instead (`bump_within`). Every app process and every server reads the same counter, so a change made
   through one server invalidates the caches and HTTP validators of all of them at once.
   It is read at most once per request (kept on `flask.g`); with Redis, from a copy in
   Redis that only moves forward and expires after a minute, so a cache hit or a 304
@@ -41,6 +42,7 @@ CATALOG = "catalog"
 CATALOG_TABLES = frozenset({"products", "certificates", "product_images", "producers", "categories",
                             "localities"})
 _CHANGED = "ocop_catalog_changed"
+_BUMPED = "ocop_catalog_bumped"  # (name, version, changed_at) bumped within the transaction
 
 
 class CacheVersion(db.Model):
@@ -55,34 +57,62 @@ class CacheVersion(db.Model):
 
 # --- the catalogue version -----------------------------------------------------------
 
+_BUMP_STATEMENTS: dict[str, sa.Insert] = {}
+
+
+def _bump_statement(dialect: str) -> sa.Insert:
+    """version += 1 for :name, the row created on first use, RETURNING the new version;
+    built once per dialect (its parameters are :name and :now)."""
+    if dialect not in _BUMP_STATEMENTS:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        table = CacheVersion.__table__
+        now = sa.bindparam("now", type_=table.c.changed_at.type)
+        statement = insert(table).values(name=sa.bindparam("name"), version=1, changed_at=now)
+        _BUMP_STATEMENTS[dialect] = statement.on_conflict_do_update(
+            index_elements=[table.c.name], set_={"version": table.c.version + 1, "changed_at": now},
+        ).returning(table.c.version)
+    return _BUMP_STATEMENTS[dialect]
+
+
 def _bump(bind, name: str = CATALOG) -> tuple[int, datetime]:
     """version += 1 in its own short transaction (creates the row on first use).
 
     One statement, so on the version pool's autocommit connections (when this app has
     them) it is its own transaction: one round trip instead of pre-ping, BEGIN, the
-    statement and COMMIT on the main pool. A checkout bumps the version every time."""
-    table = CacheVersion.__table__
+    statement and COMMIT on the main pool."""
     now = utcnow()
-    if bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).values(name=name, version=1, changed_at=now)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.name], set_={"version": table.c.version + 1, "changed_at": now},
-    ).returning(table.c.version)
+    statement, params = _bump_statement(bind.dialect.name), {"name": name, "now": now}
     autocommit = version_engine() if has_app_context() and bind is db.engine else None
     if autocommit is not None:
-        version = _retrying_once(autocommit, lambda conn: conn.execute(statement).scalar_one())
+        version = _retrying_once(autocommit, lambda conn: conn.execute(statement, params).scalar_one())
     else:
         with bind.begin() as conn:
-            version = conn.execute(statement).scalar_one()
+            version = conn.execute(statement, params).scalar_one()
+    _announce(name, version, now)
+    return version, now
+
+
+def bump_within(session: Session, name: str = CATALOG) -> None:
+    """Bump the version as a statement of the session's own transaction, for a hot write
+    path (the checkout): no second transaction after the commit (a pool checkout, a round
+    trip and a commit of its own). Readers see the change and the new version together.
+    Make it the transaction's last statement: the version row stays locked until COMMIT."""
+    connection = session.connection()
+    now = utcnow()
+    version = connection.execute(_bump_statement(connection.dialect.name), {"name": name, "now": now}).scalar_one()
+    session.info[_BUMPED] = (name, version, now)
+
+
+def _announce(name: str, version: int, changed_at: datetime) -> None:
+    """Tell this request and the other servers (through Redis) about a version just committed."""
     if has_app_context():
         g.pop("ocop_cache_versions", None)
         cache = get_cache()
         if isinstance(cache, RedisCache):
-            cache.publish_version(name, version, now)
-    return version, now
+            cache.publish_version(name, version, changed_at)
 
 
 def bump_version(name: str = CATALOG) -> None:
@@ -199,6 +229,9 @@ def _note_bulk(state) -> None:
 
 @sa.event.listens_for(Session, "after_commit")
 def _bump_after_commit(session: Session) -> None:
+    bumped = session.info.pop(_BUMPED, None)
+    if bumped is not None:
+        _announce(*bumped)
     if session.info.pop(_CHANGED, False):
         bind = session.get_bind(mapper=CacheVersion.__mapper__)
         if isinstance(bind, sa.Engine):
@@ -208,6 +241,7 @@ def _bump_after_commit(session: Session) -> None:
 @sa.event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_CHANGED, None)
+    session.info.pop(_BUMPED, None)
 
 
 # --- cache backends -------------------------------------------------------------------

@@ -103,9 +103,12 @@ def revoke_token(token: str) -> bool:
     return True
 
 
+_USER_FOR_TOKEN = (sa.select(User).join(ApiToken, ApiToken.user_id == User.id)
+                   .where(ApiToken.token_hash == sa.bindparam("token_hash"), ApiToken.revoked_at.is_(None),
+                          User.active.is_(True)))
+
+
 def user_for_token(token: str) -> User | None:
     """The active user a live token belongs to, in one query that loads only the user
-    (every Bearer request asks)."""
-    return db.session.scalar(sa.select(User).join(ApiToken, ApiToken.user_id == User.id)
-                             .where(ApiToken.token_hash == ApiToken.digest(token), ApiToken.revoked_at.is_(None),
-                                    User.active.is_(True)))
+    (every Bearer request asks: the statement is built once, its cache key with it)."""
+    return db.session.scalar(_USER_FOR_TOKEN, {"token_hash": ApiToken.digest(token)})

@@ -24,7 +24,7 @@ from ..catalog.models import Producer, Product
 from ..errors import DomainError, NotFound, ValidationFailed
 from ..extensions import db
 from ..orders import notifications
-from ..cache import note_catalog_change
+from ..cache import bump_within
 from ..orders.models import PAYMENT_METHODS, Order, OrderEvent, OrderLine, OrderPart
 from ..orders.services import new_order_code, payment_window
 from ..payments import services as payments
@@ -113,19 +113,24 @@ def validate_items(items) -> dict[int, int]:
     return quantities
 
 
+# Built once: a checkout only binds the ids (constructing the statement and its cache key
+# again on every call costs more than running it).
+_PRODUCTS_TO_SELL = (
+    sa.select(Product).where(Product.id.in_(sa.bindparam("ids", expanding=True))).order_by(Product.id)
+    .options(load_only(Product.name, Product.unit, Product.price_vnd, Product.stock, Product.status,
+                       Product.producer_id, raiseload=True),
+             joinedload(Product.producer).load_only(
+                 Producer.name, Producer.approved, Producer.suspended_at, Producer.shipping_fee_vnd,
+                 Producer.free_shipping_threshold_vnd, raiseload=True),
+             raiseload("*")))
+
+
 def _products_to_sell(product_ids) -> dict[int, Product]:
     """The products by id with just what placing an order reads: name, unit, price, stock,
     status and the producer's selling state and shipping terms, in one query (the
     catalogue's usual load also joins the category, certificate and locality).
     Anything else raises instead of quietly loading it row by row."""
-    rows = db.session.scalars(
-        sa.select(Product).where(Product.id.in_(sorted(set(product_ids)))).order_by(Product.id)
-        .options(load_only(Product.name, Product.unit, Product.price_vnd, Product.stock, Product.status,
-                           Product.producer_id, raiseload=True),
-                 joinedload(Product.producer).load_only(
-                     Producer.name, Producer.approved, Producer.suspended_at, Producer.shipping_fee_vnd,
-                     Producer.free_shipping_threshold_vnd, raiseload=True),
-                 raiseload("*"))).all()
+    rows = db.session.scalars(_PRODUCTS_TO_SELL, {"ids": sorted(set(product_ids))}).all()
     return {p.id: p for p in rows}
 
 
@@ -151,9 +156,9 @@ def _reserve(quantities: dict[int, int], products: dict[int, Product]) -> None:
     deadlock); raise, rolling everything back, on a shortfall.
 
     The statements run on the transaction's connection, out of sight of the session
-    events, so this says itself what changed: the catalogue version (pages show the
-    stock left) and, only for a product that sold out, the search index (which knows
-    just whether a product is in stock).
+    events, so this says itself what changed: it bumps the catalogue version (pages show
+    the stock left) as the transaction's last statement, and tells the search index
+    (which knows just whether a product is in stock) about a product that sold out.
     """
     session = db.session()
     connection = session.connection()
@@ -166,7 +171,7 @@ def _reserve(quantities: dict[int, int], products: dict[int, Product]) -> None:
             raise InsufficientStock(products[pid], pid, products[pid].name, available, wanted)
         if left == 0:
             sold_out.append(pid)
-    note_catalog_change(session)
+    bump_within(session)
     note_products(session, sold_out)
 
 
@@ -206,20 +211,25 @@ def _column_values(obj) -> dict:
             if not prop.columns[0].primary_key}
 
 
+_INSERT_ORDER = sa.insert(Order.__table__).returning(Order.__table__.c.id)
+_INSERT_PARTS = sa.insert(OrderPart.__table__).returning(OrderPart.__table__.c.producer_id, OrderPart.__table__.c.id)
+_INSERT_LINES = sa.insert(OrderLine.__table__).returning(
+    OrderLine.__table__.c.id, OrderLine.__table__.c.part_id, OrderLine.__table__.c.product_id)
+_INSERT_EVENTS = sa.insert(OrderEvent.__table__).returning(OrderEvent.__table__.c.part_id, OrderEvent.__table__.c.id)
+_INSERT_ATTEMPT = sa.insert(PaymentAttempt.__table__).returning(PaymentAttempt.__table__.c.id)
+
+
 def _write(order: Order, attempt: PaymentAttempt | None) -> None:
     """INSERT the new order's rows, one statement per table (RETURNING their ids), without
     the unit of work's per-object bookkeeping; then put the objects in the session as
     if just loaded, so the order reads back from memory."""
     connection = db.session.connection()
-    orders, parts_t = Order.__table__, OrderPart.__table__
-    lines_t, events_t = OrderLine.__table__, OrderEvent.__table__
-    order.id = connection.execute(sa.insert(orders).returning(orders.c.id), _column_values(order)).scalar_one()
+    order.id = connection.execute(_INSERT_ORDER, _column_values(order)).scalar_one()
     for part in order.parts:
         part.order_id = order.id
     # Several rows with RETURNING: SQLAlchemy sends them as one INSERT ... VALUES (..), (..)
     # ("insertmanyvalues"), compiled once and cached; rows are matched back by their keys.
-    part_ids = dict(connection.execute(sa.insert(parts_t).returning(parts_t.c.producer_id, parts_t.c.id),
-                                       [_column_values(p) for p in order.parts]).all())
+    part_ids = dict(connection.execute(_INSERT_PARTS, [_column_values(p) for p in order.parts]).all())
     lines = []
     for part in order.parts:
         part.id = part_ids[part.producer_id]
@@ -227,23 +237,19 @@ def _write(order: Order, attempt: PaymentAttempt | None) -> None:
             line.part_id = part.id
             lines.append(line)
     line_ids = {(part_id, product_id): line_id for line_id, part_id, product_id in connection.execute(
-        sa.insert(lines_t).returning(lines_t.c.id, lines_t.c.part_id, lines_t.c.product_id),
-        [_column_values(line) for line in lines])}
+        _INSERT_LINES, [_column_values(line) for line in lines])}
     for line in lines:
         line.id = line_ids[(line.part_id, line.product_id)]
     for event in order.events:
         part = event.__dict__.get("part")  # None for the order's own event
         event.order_id, event.part_id = order.id, part.id if part is not None else None
-    event_ids = dict(connection.execute(sa.insert(events_t).returning(events_t.c.part_id, events_t.c.id),
-                                        [_column_values(e) for e in order.events]).all())
+    event_ids = dict(connection.execute(_INSERT_EVENTS, [_column_values(e) for e in order.events]).all())
     for event in order.events:
         event.id = event_ids[event.part_id]
     written = [order, *order.parts, *lines, *order.events]
     if attempt is not None:
         attempt.order_id = order.id
-        attempts_t = PaymentAttempt.__table__
-        attempt.id = connection.execute(sa.insert(attempts_t).returning(attempts_t.c.id),
-                                        _column_values(attempt)).scalar_one()
+        attempt.id = connection.execute(_INSERT_ATTEMPT, _column_values(attempt)).scalar_one()
         written.append(attempt)
     for obj in written:
         make_transient_to_detached(obj)

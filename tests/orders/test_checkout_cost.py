@@ -2,8 +2,8 @@
 
 A checkout is one transaction: read the products, write the order, its parts, lines,
 history and VietQR payment attempt, reserve each product's stock with a conditional
-UPDATE, put the confirmation email in the outbox, commit; then bump the catalogue
-version (product pages show the stock left).
+UPDATE, bump the catalogue version (product pages show the stock left), commit, all in
+the one transaction; the confirmation email is in the outbox with the order.
 No SELECT ... FOR UPDATE, no read-back of what was just written, and the search
 index is only touched when a product sells out.
 """
@@ -52,7 +52,7 @@ def _writes_of_a_two_producer_order() -> dict:
         ("INSERT", "payment_attempts"): 1,  # the VietQR attempt, in the same transaction
         ("UPDATE", "products"): 2,          # one conditional UPDATE ... RETURNING per product
         ("INSERT", "outgoing_mail"): 1,     # the confirmation, in the outbox with the order
-        ("INSERT", "cache_versions"): 1,    # the catalogue version, after the commit
+        ("INSERT", "cache_versions"): 1,    # the catalogue version: the transaction's last statement
         # MAIL_DELIVERY=inline (the tests' setting): sent after the commit, then marked sent
         ("UPDATE", "outgoing_mail"): 1,
     }
