@@ -33,7 +33,7 @@ def check_credentials(email: str, password: str):
 
 @blp.route("/auth/register", methods=["POST"])
 @register_rate_limit
-@blp.arguments(RegisterSchema)
+@blp.arguments(RegisterSchema())
 @blp.response(201, UserSchema)
 @blp.errors(400, 409, 429)
 def register(data):
@@ -47,7 +47,7 @@ def register(data):
 
 @blp.route("/auth/login", methods=["POST"])
 @login_rate_limit
-@blp.arguments(LoginSchema)
+@blp.arguments(LoginSchema())
 @blp.response(200, UserSchema)
 @blp.errors(400, 401, 429)
 def login(data):

@@ -70,7 +70,7 @@ class AdminCertificationSchema(CertificationSchema):
 
 @blp.route("/producers", methods=["GET"])
 @blp.auth_required("admin")
-@blp.arguments(AdminProducerQuerySchema, location="query")
+@blp.arguments(AdminProducerQuerySchema(), location="query")
 @blp.response(200, page_schema(AdminProducerSchema))
 @blp.links(200, **{name: link_to("POST", f"/admin/producers/{{producer_id}}/{action}",
                                  producer_id="$response.body#/items/0/id")
@@ -94,7 +94,7 @@ def approve_producer(producer_id: int):
 @blp.route("/producers/<int:producer_id>/suspend", methods=["POST"])
 @blp.auth_required("admin")
 @blp.errors(404)
-@blp.arguments(ReasonSchema)
+@blp.arguments(ReasonSchema())
 @blp.response(200, AdminProducerSchema)
 def suspend_producer(args, producer_id: int):
     """Suspend a producer with a reason: its listings leave the shop at once; open orders go on."""
@@ -113,7 +113,7 @@ def reinstate_producer(producer_id: int):
 @blp.route("/products/<int:product_id>/certification", methods=["POST"])
 @blp.auth_required("admin")
 @blp.errors(404)
-@blp.arguments(CertificationArgsSchema)
+@blp.arguments(CertificationArgsSchema())
 @blp.response(200, AdminCertificationSchema)
 def set_certification(args, product_id: int):
     """Verify a product's OCOP certificate (recording its terms) or reject the claim with a reason."""
@@ -216,7 +216,7 @@ def _report_json(report) -> dict:
 
 @blp.route("/stats/sales", methods=["GET"])
 @blp.auth_required("admin")
-@blp.arguments(SalesQuerySchema, location="query")
+@blp.arguments(SalesQuerySchema(), location="query")
 @blp.response(200, SalesReportSchema)
 def sales_statistics(args):
     """Paid sales (value, orders, units, buyers, producers) for a local date range, grouped."""
@@ -225,7 +225,7 @@ def sales_statistics(args):
 
 @blp.route("/stats/ecommerce-share", methods=["GET"])
 @blp.auth_required("admin")
-@blp.arguments(ShareQuerySchema, location="query")
+@blp.arguments(ShareQuerySchema(), location="query")
 @blp.response(200, ShareSchema)
 def ecommerce_share_indicator(args):
     """Marketplace and other channels' e-commerce sales over total retail, with the year's target."""
@@ -236,7 +236,7 @@ def ecommerce_share_indicator(args):
 
 @blp.route("/retail-totals/<string:period>", methods=["PUT"])
 @blp.auth_required("admin")
-@blp.arguments(RetailTotalArgsSchema)
+@blp.arguments(RetailTotalArgsSchema())
 @blp.response(200, ShareSchema)
 def put_retail_total(args, period: str):
     """Record a period's total retail sales (statistics office), optionally other channels' e-commerce sales."""
@@ -247,7 +247,7 @@ def put_retail_total(args, period: str):
 
 @blp.route("/ecommerce-channels/<string:period>", methods=["PUT"])
 @blp.auth_required("admin")
-@blp.arguments(ChannelsArgsSchema)
+@blp.arguments(ChannelsArgsSchema())
 @blp.response(200, ShareSchema)
 def put_channel_sales(args, period: str):
     """Replace the e-commerce sales other channels reported for a period."""
@@ -277,7 +277,7 @@ def _export(args, fmt: str):
 
 @blp.route("/exports/sales.csv", methods=["GET"])
 @blp.auth_required("admin")
-@blp.arguments(ExportQuerySchema, location="query")
+@blp.arguments(ExportQuerySchema(), location="query")
 @blp.doc(responses={"200": {"description": "CSV (UTF-8 with BOM), streamed",
                             "content": {"text/csv": {"schema": {"type": "string"}}}}})
 def export_sales_csv(args):
@@ -287,7 +287,7 @@ def export_sales_csv(args):
 
 @blp.route("/exports/sales.xlsx", methods=["GET"])
 @blp.auth_required("admin")
-@blp.arguments(ExportQuerySchema, location="query")
+@blp.arguments(ExportQuerySchema(), location="query")
 @blp.doc(responses={"200": {"description": "XLSX workbook, streamed", "content": {
     exports.MIMETYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}}}})
 def export_sales_xlsx(args):

@@ -25,7 +25,7 @@ class CartView(MethodView):
 
 @blp.route("/cart/items")
 class CartItems(MethodView):
-    @blp.arguments(AddItemSchema)
+    @blp.arguments(AddItemSchema())
     @blp.response(201, CartSchema)
     @blp.links(201, SetCartItemQuantity=link_to("PATCH", "/cart/items/{product_id}",
                                                 product_id="$request.body#/product_id"),
@@ -39,7 +39,7 @@ class CartItems(MethodView):
 
 @blp.route("/cart/items/<int:product_id>")
 class CartItem(MethodView):
-    @blp.arguments(SetQuantitySchema)
+    @blp.arguments(SetQuantitySchema())
     @blp.response(200, CartSchema)
     @blp.errors(404, 409, 422)
     def patch(self, data, product_id):

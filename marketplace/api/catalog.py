@@ -13,7 +13,7 @@ blp = ApiBlueprint("Catalogue", __name__, description="OCOP products, categories
 
 @blp.route("/products", methods=["GET"])
 @catalog_conditional(cache_body=True)  # before parsing: a 304 or a cached body skips it
-@blp.arguments(ProductQuerySchema, location="query", as_kwargs=False)
+@blp.arguments(ProductQuerySchema(), location="query", as_kwargs=False)
 @blp.response(200, ProductPageSchema)
 @blp.links(200, GetProduct=link_to("GET", "/products/{ref}", ref="$response.body#/items/0/id"))
 @blp.alt_response(304, description="Not modified since the ETag / Last-Modified sent")
@@ -50,7 +50,7 @@ def list_categories():
 
 @blp.route("/producers", methods=["GET"])
 @catalog_conditional(cache_body=True)  # before parsing: a 304 or a cached body skips it
-@blp.arguments(ProducerQuerySchema, location="query", as_kwargs=False)
+@blp.arguments(ProducerQuerySchema(), location="query", as_kwargs=False)
 @blp.response(200, ProducerPageSchema)
 @blp.links(200, GetProducer=link_to("GET", "/producers/{ref}", ref="$response.body#/items/0/id"))
 @blp.alt_response(304, description="Not modified since the ETag / Last-Modified sent")

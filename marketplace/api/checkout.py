@@ -16,7 +16,7 @@ blp = ApiBlueprint("checkout_api", __name__, description="Checkout (guests welco
 
 @blp.route("/checkout", methods=["POST"])
 @checkout_rate_limit
-@blp.arguments(CheckoutSchema)
+@blp.arguments(CheckoutSchema())
 @blp.response(201, CheckoutResultSchema)
 @blp.links(201, GetOrder=link_to("GET", "/orders/{code}", code="$response.body#/order/code"),
            CancelOrder=link_to("POST", "/orders/{code}/cancel", code="$response.body#/order/code"),

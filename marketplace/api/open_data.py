@@ -23,7 +23,7 @@ class OpenDataQuerySchema(Schema):
 
 
 @blp.route("/ocop-sales", methods=["GET"])
-@blp.arguments(OpenDataQuerySchema, location="query")
+@blp.arguments(OpenDataQuerySchema(), location="query")
 @blp.doc(responses={"200": {"description": "monthly sales by OCOP group and region; cacheable (ETag)"},
                     "304": {"description": "not modified (If-None-Match)"}})
 def ocop_sales_open_data(args):

@@ -17,7 +17,7 @@ blp = ApiBlueprint("orders_api", __name__, description="Orders and tracking")
 @blp.route("/orders")
 class Orders(MethodView):
     @blp.auth_required()
-    @blp.arguments(PaginationQuerySchema, location="query")
+    @blp.arguments(PaginationQuerySchema(), location="query")
     @blp.response(200, page_schema(OrderSchema))
     @blp.links(200, GetOrder=link_to("GET", "/orders/{code}", code="$response.body#/items/0/code"))
     @blp.errors(422)
@@ -38,7 +38,7 @@ class OrderDetail(MethodView):
 
 
 @blp.route("/orders/<code>/cancel", methods=["POST"])
-@blp.arguments(CancelArgsSchema)
+@blp.arguments(CancelArgsSchema())
 @blp.response(200, OrderSchema)
 @blp.errors(404, 409, 422)
 def cancel(data, code):
@@ -50,7 +50,7 @@ def cancel(data, code):
 
 @blp.route("/track/<code>")
 @limiter.limit("30 per minute")
-@blp.arguments(TrackArgsSchema, location="query")
+@blp.arguments(TrackArgsSchema(), location="query")
 @blp.response(200, PublicTrackingSchema)
 @blp.errors(404, 422, 429)
 def track(args, code):

@@ -115,7 +115,7 @@ def order_payment(code):
 
 @blp.route("/transfers", methods=["GET"], endpoint="transfers")
 @blp.auth_required("admin")
-@blp.arguments(PaginationQuerySchema, location="query")
+@blp.arguments(PaginationQuerySchema(), location="query")
 @blp.response(200, page_schema(TransferSchema))
 @blp.links(200, AssignTransfer=link_to("POST", "/payments/transfers/{transfer_id}/assign",
                                        transfer_id="$response.body#/items/0/id"),
@@ -130,7 +130,7 @@ def transfers(args):
 
 @blp.route("/transfers/<int:transfer_id>/assign", methods=["POST"], endpoint="assign_transfer")
 @blp.auth_required("admin")
-@blp.arguments(AssignSchema)
+@blp.arguments(AssignSchema())
 @blp.response(200, TransferSchema)
 @blp.errors(404, 409, 422)
 def assign_transfer(body, transfer_id):
@@ -140,7 +140,7 @@ def assign_transfer(body, transfer_id):
 
 @blp.route("/transfers/<int:transfer_id>/refunded", methods=["POST"], endpoint="transfer_refunded")
 @blp.auth_required("admin")
-@blp.arguments(NoteSchema)
+@blp.arguments(NoteSchema())
 @blp.response(200, TransferSchema)
 @blp.errors(404, 409, 422)
 def transfer_refunded(body, transfer_id):
@@ -159,7 +159,7 @@ def due_refunds():
 
 @blp.route("/refunds/<int:refund_id>/paid", methods=["POST"], endpoint="refund_paid")
 @blp.auth_required("admin")
-@blp.arguments(NoteSchema)
+@blp.arguments(NoteSchema())
 @blp.response(200, RefundSchema)
 @blp.errors(404, 409, 422)
 def refund_paid(body, refund_id):

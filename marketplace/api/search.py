@@ -34,7 +34,7 @@ class Suggestions(Schema):
 
 @blp.route("/products/suggest")
 class Suggest(MethodView):
-    @blp.arguments(SuggestArgs, location="query")
+    @blp.arguments(SuggestArgs(), location="query")
     @blp.response(200, Suggestions)
     @blp.errors(422)
     def get(self, args):

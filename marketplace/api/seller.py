@@ -130,7 +130,7 @@ def _product_links(product_id: str) -> dict:
 
 @blp.route("/products", methods=["GET"])
 @blp.auth_required("seller")
-@blp.arguments(ProductListArgs, location="query")
+@blp.arguments(ProductListArgs(), location="query")
 @blp.response(200, page_schema(SellerProductSchema))
 @blp.links(200, **_product_links("$response.body#/items/0/id"))
 def list_products(args):
@@ -143,7 +143,7 @@ def list_products(args):
 @blp.route("/products", methods=["POST"])
 @blp.auth_required("seller")
 @blp.errors(422)
-@blp.arguments(ProductWriteSchema)
+@blp.arguments(ProductWriteSchema())
 @blp.response(201, SellerProductSchema)
 @blp.links(201, **_product_links("$response.body#/id"))
 def create_product(data):
@@ -166,7 +166,7 @@ def get_product(product_id: int):
 @blp.route("/products/<int:product_id>", methods=["PATCH"])
 @blp.auth_required("seller")
 @blp.errors(404, 422)
-@blp.arguments(ProductPatchSchema)
+@blp.arguments(ProductPatchSchema())
 @blp.response(200, SellerProductSchema)
 def patch_product(data, product_id: int):
     """Edit price, stock, text, photo order/removal and the certificate claim, all or nothing."""
@@ -246,7 +246,7 @@ class PartMoveSchema(Schema):
 
 @blp.route("/orders", methods=["GET"])
 @blp.auth_required("seller")
-@blp.arguments(PartListArgs, location="query")
+@blp.arguments(PartListArgs(), location="query")
 @blp.response(200, page_schema(SellerPartSchema))
 @blp.links(200, GetOrderPart=link_to("GET", "/seller/order-parts/{part_id}", part_id="$response.body#/items/0/id"),
            MoveOrderPart=link_to("PATCH", "/seller/order-parts/{part_id}", part_id="$response.body#/items/0/id"))
@@ -268,7 +268,7 @@ def get_order_part(part_id: int):
 @blp.route("/order-parts/<int:part_id>", methods=["PATCH"])
 @blp.auth_required("seller")
 @blp.errors(404, 409, 422)
-@blp.arguments(PartMoveSchema)
+@blp.arguments(PartMoveSchema())
 @blp.response(200, SellerPartSchema)
 def move_order_part(data, part_id: int):
     """Confirm, ship (carrier + tracking_number), deliver, or cancel (reason) a part.

@@ -18,7 +18,7 @@ blp = ApiBlueprint("Tokens", __name__, description="Bearer tokens for API client
 
 @blp.route("/auth/tokens", methods=["POST"])
 @login_rate_limit
-@blp.arguments(TokenRequestSchema)
+@blp.arguments(TokenRequestSchema())
 @blp.response(201, TokenSchema)
 @blp.errors(400, 401, 429)
 def create_token(data):
