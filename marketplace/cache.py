@@ -6,8 +6,9 @@ Two parts:
   after any transaction that changed a product, its certificate or images, a producer, a
   category or a locality commits (ORM flushes and ORM-enabled bulk UPDATE/DELETE are both
   seen); the checkout, which changes stock many times a second, bumps it as the last
-  statement of its own transaction instead (`bump_within`). Every app process and every server reads the same counter, so a change made
-  through one server invalidates the caches and HTTP validators of all of them at once.
+  statement of its own transaction instead (`bump_within`). Every app process and every
+  server reads the same counter, so a change made through one server invalidates the
+  caches and HTTP validators of all of them at once.
   It is read at most once per request (kept on `flask.g`); with Redis, from a copy in
   Redis that only moves forward and expires after a minute, so a cache hit or a 304
   touches no database at all.
@@ -205,12 +206,6 @@ def _touches_catalog(session: Session) -> bool:
             return True
     return any(getattr(obj, "__tablename__", None) in CATALOG_TABLES and session.is_modified(obj)
                for obj in session.dirty)
-
-
-def note_catalog_change(session: Session) -> None:
-    """Bump the catalogue version after this transaction commits, for a change written on
-    the session's connection directly (which the session events below do not see)."""
-    session.info[_CHANGED] = True
 
 
 @sa.event.listens_for(Session, "after_flush")
