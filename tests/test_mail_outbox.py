@@ -225,3 +225,34 @@ def test_a_failure_after_the_commit_never_reaches_the_caller_and_the_message_wai
     assert row.status == "pending" and row.locked_until > utcnow()  # held: the next sender takes it later
     assert "left for the next sender" in caplog.text
     assert outbox.deliver_due(now=row.locked_until + timedelta(seconds=1)) == {"sent": 1}
+
+
+def test_the_worker_outlives_a_pass_that_fails(app, db, smtp, monkeypatch, caplog):
+    real, calls = outbox.deliver_due, []
+
+    def first_pass_fails(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise sa.exc.OperationalError("UPDATE outgoing_mail", {}, Exception("the database is restarting"))
+        return real(**kwargs)
+
+    monkeypatch.setattr(outbox, "deliver_due", first_pass_fails)
+    stop = threading.Event()
+
+    def work():
+        with app.app_context():
+            run_worker(interval=0.1, batch=10, stop=stop, echo=lambda _line: None)
+
+    with settings(app, MAIL_DELIVERY="worker"):
+        queue(db)
+        worker = threading.Thread(target=work)
+        worker.start()
+        try:
+            deadline = time.monotonic() + 10
+            while not smtp.messages and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            worker.join(5)
+    assert len(smtp.messages) == 1 and len(calls) >= 2
+    assert "this pass failed" in caplog.text

@@ -1,6 +1,7 @@
 """`flask mail ...`: send the outbox (a worker, or cron) and look at it."""
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
@@ -10,6 +11,7 @@ import click
 from . import outbox
 
 PURGE_EVERY_S = 3600
+log = logging.getLogger(__name__)
 
 
 @click.group("mail")
@@ -37,12 +39,15 @@ def run_worker(interval: float, batch: int, stop: threading.Event, echo=click.ec
     many over one connection and records them in one statement, instead of a few each time."""
     purged_at = 0.0
     while not stop.is_set():
-        report = outbox.deliver_due(batch=batch)
-        if report:
-            echo(f"mail: {_summary(report)}")
-        if time.monotonic() - purged_at > PURGE_EVERY_S:
-            purged_at = time.monotonic()
-            outbox.purge()
+        try:
+            report = outbox.deliver_due(batch=batch)
+            if report:
+                echo(f"mail: {_summary(report)}")
+            if time.monotonic() - purged_at > PURGE_EVERY_S:
+                purged_at = time.monotonic()
+                outbox.purge()
+        except Exception:  # noqa: BLE001 - e.g. the database restarting: keep going, try again
+            log.exception("mail worker: this pass failed; trying again in %g s", interval)
         stop.wait(interval)
 
 
