@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from ..accounts.auth import role_required
 from ..errors import DomainError
+from ..extensions import db
 from ..mail import outbox
 from ..storage import file_response
 from . import register, services
@@ -174,7 +175,7 @@ def stars():
 @bp.get("/mail")
 def mail():
     return render_template("admin/mail.html", state=outbox.status(), given_up=outbox.given_up(),
-                           worker=current_app.config["MAIL_DELIVERY"] == "worker")
+                           worker=not outbox.sends_inline())
 
 
 @bp.post("/mail/<int:mail_id>/resend")
@@ -184,9 +185,12 @@ def resend_mail(mail_id: int):
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.mail"))
-    if current_app.config["MAIL_DELIVERY"] == "worker":
+    if not outbox.sends_inline():
         flash(_("The message is queued again; the mail worker sends it within seconds."), "success")
-    elif outbox.deliver_due().get("sent"):  # no worker here: send it now
+        return redirect(url_for("admin.mail"))
+    outbox.deliver_due()  # no worker here: send it now (with anything else that is due)
+    db.session.refresh(message)
+    if message.status == "sent":
         flash(_("Sent again: %(subject)s", subject=message.subject), "success")
     else:
         flash(_("Not sent this time either; it will be tried again later."), "error")

@@ -68,11 +68,11 @@ def worker(interval: float, batch: int):
 
 @mail_cli.command("status")
 def status():
-    """How many messages wait, were sent or were given up; the last ones given up."""
+    """How many messages wait, were sent or were given up; the last ten given up."""
     state = outbox.status()
     counts = state["counts"]
     click.echo(f"pending {counts['pending']}, sent {counts['sent']}, failed {counts['failed']}")
     if state["oldest_pending_age"] is not None:
         click.echo(f"oldest pending: {int(state['oldest_pending_age'].total_seconds() // 60)} min old")
-    for row in state["failed"]:
-        click.echo(f"failed #{row['id']} after {row['attempts']} tries: {row['subject']} ({row['last_error']})")
+    for mail in outbox.given_up(limit=10):
+        click.echo(f"failed #{mail.id} after {mail.attempts} tries: {mail.subject} ({mail.last_error})")

@@ -25,7 +25,7 @@ from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..timeutil import utcnow
 from .message import MESSAGE_ID_DOMAIN, Postman, build_message, is_permanent
-from .models import OutgoingMail
+from .models import MAIL_STATUSES, OutgoingMail
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +44,18 @@ def recipients_of(to: str | Iterable[str] | None) -> list[str]:
     return list(dict.fromkeys(a.strip() for a in items if a and a.strip()))
 
 
+def sends_inline() -> bool:
+    """MAIL_DELIVERY=inline: the process that queues a message sends it after the commit
+    (else `flask mail worker` does)."""
+    return current_app.config["MAIL_DELIVERY"] == "inline"
+
+
 def send_after_commit(to, subject: str, text: str, html: str | None = None) -> None:
     """Queue a message in the current transaction; it goes out once that transaction commits."""
     recipients = recipients_of(to)
     if not recipients:
         return
-    inline = current_app.config["MAIL_DELIVERY"] == "inline"
+    inline = sends_inline()
     now = utcnow()
     row = {"recipients": ", ".join(recipients), "subject": subject, "body_text": text, "body_html": html,
            "message_id": make_msgid(domain=MESSAGE_ID_DOMAIN), "status": "pending", "attempts": 0,
@@ -163,19 +169,13 @@ def purge(now: datetime | None = None) -> int:
 
 
 def status() -> dict:
-    """Counts by status, the oldest pending message's age, and the last messages given up."""
-    now = utcnow()
+    """Counts by status and the oldest pending message's age (`given_up` lists the failed)."""
     session = db.session
     counts = dict(session.execute(sa.select(_table.c.status, sa.func.count()).group_by(_table.c.status)).all())
     oldest = session.execute(sa.select(sa.func.min(_table.c.created_at))
                              .where(_table.c.status == "pending")).scalar()
-    failed = session.execute(sa.select(_table.c.id, _table.c.subject, _table.c.attempts, _table.c.last_error)
-                             .where(_table.c.status == "failed").order_by(_table.c.id.desc()).limit(10)).all()
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=now.tzinfo)
-    return {"counts": {s: counts.get(s, 0) for s in ("pending", "sent", "failed")},
-            "oldest_pending_age": (now - oldest) if oldest else None,
-            "failed": [dict(r._mapping) for r in failed]}
+    return {"counts": {s: counts.get(s, 0) for s in MAIL_STATUSES},
+            "oldest_pending_age": (utcnow() - oldest) if oldest else None}
 
 
 def given_up(limit: int = 50) -> list[OutgoingMail]:
