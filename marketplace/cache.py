@@ -233,10 +233,13 @@ def _bump_after_commit(session: Session) -> None:
             _bump(bind)
 
 
-@sa.event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_CHANGED, None)
-    session.info.pop(_BUMPED, None)
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, rolled_back) -> None:
+    # Only when the whole transaction rolls back: a savepoint rolling back (a duplicate
+    # caught with begin_nested) leaves the transaction's earlier changes to commit.
+    if rolled_back.parent is None:
+        session.info.pop(_CHANGED, None)
+        session.info.pop(_BUMPED, None)
 
 
 # --- cache backends -------------------------------------------------------------------

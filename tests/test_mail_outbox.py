@@ -256,3 +256,14 @@ def test_the_worker_outlives_a_pass_that_fails(app, db, smtp, monkeypatch, caplo
             worker.join(5)
     assert len(smtp.messages) == 1 and len(calls) >= 2
     assert "this pass failed" in caplog.text
+
+
+def test_a_savepoint_that_rolls_back_drops_only_its_own_messages(db, smtp):
+    send_after_commit("lan@example.vn", "Trước điểm lưu / Before the savepoint", "…")
+    savepoint = db.session.begin_nested()
+    send_after_commit("minh@example.vn", "Trong điểm lưu / Inside the savepoint", "…")
+    savepoint.rollback()
+    db.session.commit()
+
+    assert [m["Subject"] for _to, m in smtp.messages] == ["Trước điểm lưu / Before the savepoint"]
+    assert [(r.subject, r.status) for r in rows(db)] == [("Trước điểm lưu / Before the savepoint", "sent")]

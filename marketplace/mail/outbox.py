@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 # How long a sender holds the messages it took: if it dies, they are sent by another after this.
 LEASE = timedelta(minutes=10)
 MAX_RETRY_DELAY = timedelta(hours=6)
-_QUEUED = "mail_queued_inline"  # session.info: the rows to send once this transaction commits
+# session.info: (row, savepoint it was queued in or None), to send once the transaction commits
+_QUEUED = "mail_queued_inline"
 
 _table = OutgoingMail.__table__
 _INSERT = sa.insert(_table).returning(_table.c.id)
@@ -65,14 +66,15 @@ def send_after_commit(to, subject: str, text: str, html: str | None = None) -> N
     session = db.session()
     row["id"] = session.connection().execute(_INSERT, row).scalar_one()
     if inline:
-        session.info.setdefault(_QUEUED, []).append(row)
+        session.info.setdefault(_QUEUED, []).append((row, session.get_nested_transaction()))
 
 
 @sa.event.listens_for(Session, "after_commit")
 def _send_queued(session: Session) -> None:
-    rows = session.info.pop(_QUEUED, None)
-    if not rows:
+    queued = session.info.pop(_QUEUED, None)
+    if not queued:
         return
+    rows = [row for row, _savepoint in queued]
     try:
         _send(session.get_bind(mapper=OutgoingMail.__mapper__), rows, utcnow())
     except Exception:  # noqa: BLE001 - the change is committed: never fail its caller now
@@ -81,9 +83,26 @@ def _send_queued(session: Session) -> None:
         log.exception("outbox: %d message(s) left for the next sender", len(rows))
 
 
-@sa.event.listens_for(Session, "after_rollback")
-def _forget_queued(session: Session) -> None:
-    session.info.pop(_QUEUED, None)
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_queued(session: Session, rolled_back) -> None:
+    """The transaction rolled back: its messages are gone, and so are those of a savepoint
+    that rolled back (the rest of the transaction, and its messages, go on)."""
+    queued = session.info.get(_QUEUED)
+    if not queued:
+        return
+    if rolled_back.parent is None:
+        session.info.pop(_QUEUED)
+    elif rolled_back.nested:
+        session.info[_QUEUED] = [(row, savepoint) for row, savepoint in queued
+                                 if not _inside(savepoint, rolled_back)]
+
+
+def _inside(savepoint, rolled_back) -> bool:
+    while savepoint is not None:
+        if savepoint is rolled_back:
+            return True
+        savepoint = savepoint.parent
+    return False
 
 
 def deliver_due(now: datetime | None = None, batch: int = 50) -> Counter:

@@ -147,3 +147,19 @@ def test_the_product_page_is_cacheable_for_anonymous_visitors(client, db):
     db.session.commit()
     changed = client.get(f"/products/{tea.slug}", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and "150.000 ₫" in changed.get_data(as_text=True)
+
+
+def test_a_savepoint_that_rolls_back_keeps_the_transactions_earlier_change(client, db):
+    tea = f.product("Trà hoa vàng")
+
+    def version() -> int:
+        return _db.session.scalar(sa.select(CacheVersion.version).where(CacheVersion.name == "catalog")) or 0
+
+    start = version()
+    tea = _db.session.get(Product, tea.id)
+    tea.name = "Trà hoa vàng Ba Chẽ"
+    _db.session.flush()
+    savepoint = _db.session.begin_nested()  # e.g. a duplicate caught by its unique index
+    savepoint.rollback()
+    _db.session.commit()
+    assert version() == start + 1
