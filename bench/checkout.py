@@ -138,10 +138,10 @@ def start_mail_worker(env: dict, outbox: str) -> subprocess.Popen:
     return proc
 
 
-def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
+def start_server(env: dict, port: int, workers: int, threads: int = 1) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "wsgi:app", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-         "--threads", "1", "--access-logfile", "/dev/null", "--error-logfile", "-", "--log-level", "warning"],
+         "--threads", str(threads), "--access-logfile", "/dev/null", "--error-logfile", "-", "--log-level", "warning"],
         cwd=ROOT, env=env)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -312,6 +312,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 4)))
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker (1: sync workers; more: gthread, with keep-alive)")
     parser.add_argument("--port", type=int, default=5099)
     parser.add_argument("--products", type=int, default=40)
     parser.add_argument("--last-units", type=int, default=20)
@@ -338,7 +340,7 @@ def main() -> int:
     product_ids, scarce_id, tokens, stock_at_start = prepare(url, args.clients, args.products, args.last_units)
     outbox = tempfile.mkdtemp(prefix="bench-outbox-")
     env = server_env(url, outbox, args.mail)
-    server = start_server(env, args.port, args.workers)
+    server = start_server(env, args.port, args.workers, args.threads)
     mail_worker = start_mail_worker(env, outbox) if args.mail == "worker" else None
     base = f"http://127.0.0.1:{args.port}"
     try:
@@ -359,7 +361,7 @@ def main() -> int:
         placed = statuses.get(201, 0)
         rate, p95 = placed / elapsed, latency["p95"] * 1000
         print(f"throughput: {placed} checkouts in {elapsed:.1f} s with {args.clients} {args.driver} clients, "
-              f"{args.workers} gunicorn workers")
+              f"{args.workers} gunicorn workers x {args.threads} thread(s)")
         print(f"  checkouts/s: {rate:.1f}   (target >= {TARGET_RATE})")
         print(f"  latency p50: {latency['p50'] * 1000:.0f} ms   p95: {p95:.0f} ms   (target <= {TARGET_P95_MS} ms)"
               f"   max: {latency['max'] * 1000:.0f} ms")

@@ -3,10 +3,15 @@ the commit, or by the worker), retried while the mail server is away, given up w
 for good, and never sent twice by two senders."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -267,3 +272,27 @@ def test_a_savepoint_that_rolls_back_drops_only_its_own_messages(db, smtp):
 
     assert [m["Subject"] for _to, m in smtp.messages] == ["Trước điểm lưu / Before the savepoint"]
     assert [(r.subject, r.status) for r in rows(db)] == [("Trước điểm lưu / Before the savepoint", "sent")]
+
+
+def _niceness(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads priorities from /proc (Linux)")
+def test_the_worker_gives_way_to_web_requests_by_running_at_a_lower_priority(tmp_path):
+    """`flask mail worker` (the Procfile's) lowers its own CPU priority, by 10 unless told
+    otherwise, so its bursts of sending never take a core from a checkout in flight."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}", "MAIL_DELIVERY": "worker",
+           "MAIL_SERVER": "", "MAIL_OUTBOX_DIR": str(tmp_path / "outbox")}
+    root = Path(__file__).resolve().parent.parent
+    for args, lowered_by in (([], 10), (["--nice", "3"], 3), (["--nice", "0"], 0)):
+        worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "mail", "worker",
+                                   "--interval", "0.2", *args], cwd=root, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            assert "mail worker: looking every 0.2 s" in worker.stdout.readline()
+            assert _niceness(worker.pid) == os.nice(0) + lowered_by
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            out, _ = worker.communicate(timeout=20)
+        assert worker.returncode == 0 and "stopped" in out
