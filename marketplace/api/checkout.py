@@ -9,7 +9,7 @@ from ..checkout.limits import checkout_rate_limit
 from ..checkout.schemas import CheckoutResultSchema, CheckoutSchema
 from ..orders.context import remember_guest_order
 from ..orders.presenters import order_dict
-from .common import ApiBlueprint, link_to
+from .common import ApiBlueprint, link_to, shaped_response
 
 blp = ApiBlueprint("checkout_api", __name__, description="Checkout (guests welcome)")
 
@@ -36,4 +36,4 @@ def checkout(data):
     placed = services.checkout(details, items, user=current_user, cart=cart if from_cart else None)
     remember_guest_order(placed.order.code)
     payment = services.payment_of(placed)
-    return {"order": order_dict(placed.order), "payment": payment}
+    return shaped_response({"order": order_dict(placed.order), "payment": payment}, 201)

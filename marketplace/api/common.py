@@ -19,6 +19,7 @@ from http import HTTPStatus
 
 import marshmallow as ma
 import sqlalchemy as sa
+from flask import Response, jsonify
 from flask_login import login_required
 from flask_smorest import Blueprint
 
@@ -99,6 +100,17 @@ class ApiBlueprint(Blueprint):
             return self.errors(401, 403)(guarded) if roles else self.errors(401)(guarded)
 
         return decorator
+
+
+def shaped_response(body: dict, status: int) -> Response:
+    """Answer `body` as it stands, skipping flask-smorest's dump through the view's response
+    schema (which stays its documentation). Only for a body the presenters already build
+    field for field in the documented shape, with a test that dumping it through the schema
+    changes nothing; the checkout uses it, where the second pass over the order cost 7% of
+    the request's CPU."""
+    response = jsonify(body)
+    response.status_code = status
+    return response
 
 
 def link_to(method: str, path: str, description: str = "", **parameters: str) -> dict:

@@ -44,6 +44,7 @@ class PaymentSchema(Schema):
     amount_vnd = fields.Integer()
     page_url = fields.String(metadata={"description": "the order's payment page (works for guests too)"})
     checkout_url = fields.String(metadata={"description": "stripe: the hosted checkout page"})
+    expires_at = fields.String(metadata={"description": "stripe: when the hosted checkout page closes"})
     vietqr = fields.Nested(VietQRSchema, metadata={"description": "vietqr: the QR payload, account and reference"})
     error = fields.Nested(PaymentErrorSchema, metadata={
         "description": "set when the payment could not be started (the order stays; retry from page_url)"})

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import factories as f
 from orders_helpers import ADDRESS, checkout, checkout_body
 from marketplace.catalog.models import Product
+from marketplace.checkout.schemas import CheckoutResultSchema
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart
 
@@ -204,3 +205,22 @@ def test_guest_checkout_from_the_session_cart(db, client):
     # The session that placed it may open it; another browser may not.
     assert client.get(f"/api/v1/orders/{code}").status_code == 200
     assert client.application.test_client().get(f"/api/v1/orders/{code}").status_code == 404
+
+
+def test_the_answer_is_exactly_the_documented_checkout_result(db, client):
+    """The checkout answers its body as the presenters build it, without a second pass
+    through its response schema: so that body must already be what the schema documents,
+    no field more, none renamed, none reshaped."""
+    coop_a, coop_b = f.producer("HTX A"), f.producer("HTX B")
+    tea, honey = f.product(price_vnd=120_000, stock=9, prod=coop_a), f.product(price_vnd=95_000, stock=9, prod=coop_b)
+    guest = checkout(client, [(tea, 2), (honey, 1)], note="Gọi trước khi giao")
+    shopper = f.user()
+    f.login_as(client, shopper)
+    signed_in = checkout(client, [(honey, 1)])
+
+    for response in (guest, signed_in):
+        assert response.status_code == 201, response.json
+        assert CheckoutResultSchema().dump(response.json) == response.json
+        assert set(response.json) == {"order", "payment"}
+    assert len(guest.json["order"]["parts"]) == 2
+    assert guest.json["payment"]["vietqr"]["amount_vnd"] == guest.json["order"]["total_vnd"] > 335_000

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 import stripe
 
 from marketplace.catalog.models import Product
+from tests import factories
+from marketplace.checkout.schemas import CheckoutResultSchema
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db as _db
 from marketplace.orders.models import Order, OrderEvent
@@ -111,6 +113,26 @@ def test_when_stripe_cannot_be_reached_the_order_waits_and_the_shopper_can_retry
     assert reload(order).status == "pending_payment"
     app.config["STRIPE_HTTP_CLIENT"] = stripe_env  # reachable again: a new Checkout opens
     assert services.start_payment(order)["checkout_url"].startswith("https://checkout.stripe.com/")
+
+
+def test_a_card_checkout_answers_exactly_its_documented_shape_even_when_stripe_is_down(db, app, client,
+                                                                                      stripe_env):
+    f = factories
+
+    item = f.product(price_vnd=150_000, stock=5)
+    body = {"contact": {"full_name": "Jane Doe", "phone": "0912345678", "email": "jane@example.com"},
+            "shipping_address": {"line1": "1 Bến Đoan", "ward": "Phường Hồng Gai", "province": "Quảng Ninh"},
+            "payment_method": "stripe", "items": [{"product_id": item.id, "quantity": 1}]}
+    opened = client.post("/api/v1/checkout", json=body)
+    app.config["STRIPE_HTTP_CLIENT"] = stripe.RequestsClient()
+    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"  # nothing listens: the order waits
+    waiting = client.post("/api/v1/checkout", json=body)
+
+    assert opened.status_code == waiting.status_code == 201
+    assert opened.json["payment"]["checkout_url"].startswith("https://checkout.stripe.com/")
+    assert waiting.json["payment"]["error"]["code"] == "payment_provider_error"
+    for response in (opened, waiting):
+        assert CheckoutResultSchema().dump(response.json) == response.json
 
 
 def test_card_payment_is_refused_at_checkout_when_stripe_is_not_configured(db, app, stripe_env):
