@@ -1,4 +1,5 @@
 """gunicorn settings; each can be overridden from the environment."""
+import gc
 import multiprocessing
 import os
 
@@ -19,6 +20,15 @@ accesslog = "-"
 # Query strings may carry phone numbers (order tracking): log the path only.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def pre_fork(server, worker):
+    """Right before each fork, move what the master has loaded (the app, its modules and
+    mappers) out of the garbage collector's sight, as the gc module's documentation advises
+    for fork without exec: a worker's collections then never walk those objects (less CPU
+    per collection), nor write to their pages (which stay shared between workers)."""
+    if preload_app:
+        gc.freeze()
 
 
 def post_fork(server, worker):
