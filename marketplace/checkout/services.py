@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, load_only, make_transient_to_detached, raiseload
+from sqlalchemy.orm import joinedload, load_only, raiseload
 
 from ..accounts.services import normalise_email
 from ..cart.services import (MAX_LINE_QUANTITY, PROBLEM_UNAVAILABLE, CartRef, InsufficientStock,
@@ -35,6 +35,7 @@ from ..search.sync import note_products
 from ..timeutil import utcnow
 from ..transactions import keeping_loaded, run_in_transaction
 from ..validators import normalise_phone
+from . import rows
 
 log = logging.getLogger(__name__)
 
@@ -205,57 +206,6 @@ def _build_order(details: CheckoutDetails, quantities: dict[int, int], products:
     return order
 
 
-def _column_values(obj) -> dict:
-    mapper = sa.inspect(obj).mapper
-    return {prop.columns[0].key: obj.__dict__.get(prop.key) for prop in mapper.column_attrs
-            if not prop.columns[0].primary_key}
-
-
-_INSERT_ORDER = sa.insert(Order.__table__).returning(Order.__table__.c.id)
-_INSERT_PARTS = sa.insert(OrderPart.__table__).returning(OrderPart.__table__.c.producer_id, OrderPart.__table__.c.id)
-_INSERT_LINES = sa.insert(OrderLine.__table__).returning(
-    OrderLine.__table__.c.id, OrderLine.__table__.c.part_id, OrderLine.__table__.c.product_id)
-_INSERT_EVENTS = sa.insert(OrderEvent.__table__).returning(OrderEvent.__table__.c.part_id, OrderEvent.__table__.c.id)
-_INSERT_ATTEMPT = sa.insert(PaymentAttempt.__table__).returning(PaymentAttempt.__table__.c.id)
-
-
-def _write(order: Order, attempt: PaymentAttempt | None) -> None:
-    """INSERT the new order's rows, one statement per table (RETURNING their ids), without
-    the unit of work's per-object bookkeeping; then put the objects in the session as
-    if just loaded, so the order reads back from memory."""
-    connection = db.session.connection()
-    order.id = connection.execute(_INSERT_ORDER, _column_values(order)).scalar_one()
-    for part in order.parts:
-        part.order_id = order.id
-    # Several rows with RETURNING: SQLAlchemy sends them as one INSERT ... VALUES (..), (..)
-    # ("insertmanyvalues"), compiled once and cached; rows are matched back by their keys.
-    part_ids = dict(connection.execute(_INSERT_PARTS, [_column_values(p) for p in order.parts]).all())
-    lines = []
-    for part in order.parts:
-        part.id = part_ids[part.producer_id]
-        for line in part.lines:
-            line.part_id = part.id
-            lines.append(line)
-    line_ids = {(part_id, product_id): line_id for line_id, part_id, product_id in connection.execute(
-        _INSERT_LINES, [_column_values(line) for line in lines])}
-    for line in lines:
-        line.id = line_ids[(line.part_id, line.product_id)]
-    for event in order.events:
-        part = event.__dict__.get("part")  # None for the order's own event
-        event.order_id, event.part_id = order.id, part.id if part is not None else None
-    event_ids = dict(connection.execute(_INSERT_EVENTS, [_column_values(e) for e in order.events]).all())
-    for event in order.events:
-        event.id = event_ids[event.part_id]
-    written = [order, *order.parts, *lines, *order.events]
-    if attempt is not None:
-        attempt.order_id = order.id
-        attempt.id = connection.execute(_INSERT_ATTEMPT, _column_values(attempt)).scalar_one()
-        written.append(attempt)
-    for obj in written:
-        make_transient_to_detached(obj)
-    db.session.add_all(written)
-
-
 def _is_code_clash(exc: IntegrityError) -> bool:
     text = str(exc.orig).lower()
     return "orders" in text and ("code" in text or "payment_reference" in text)
@@ -302,7 +252,7 @@ def checkout(details: CheckoutDetails, items, user=None, cart: CartRef | None = 
         attempt = payments.new_offline_attempt(order)
         if cart is not None and cart.user_id is not None:
             remove_products(cart, quantities)
-        _write(order, attempt)
+        rows.write(order, attempt)
         notifications.order_placed(order)
         # Last, so the product rows stay locked only for the moment before COMMIT.
         _reserve(quantities, products)

@@ -224,3 +224,29 @@ def test_the_answer_is_exactly_the_documented_checkout_result(db, client):
         assert set(response.json) == {"order", "payment"}
     assert len(guest.json["order"]["parts"]) == 2
     assert guest.json["payment"]["vietqr"]["amount_vnd"] == guest.json["order"]["total_vnd"] > 335_000
+
+
+@pytest.mark.parametrize("shape", ["one line", "three producers, several lines each", "card (no attempt yet)"])
+def test_the_answer_built_from_memory_is_the_order_as_stored(db, client, shape):
+    """The rows are written without reading anything back (on PostgreSQL in one statement,
+    each child taking its parent's id in the database) and the answer is built from the
+    objects in memory: it must be exactly the order the database now holds."""
+    coops = [f.producer(f"HTX {name}") for name in ("Ba Chẽ", "Đầm Hà", "Vân Đồn")]
+    products = [f.product(price_vnd=10_000 * (i + 1), stock=20, prod=coops[i % 3]) for i in range(7)]
+    basket, method = {
+        "one line": ([(products[0], 1)], "vietqr"),
+        "three producers, several lines each": ([(p, 1 + i % 2) for i, p in enumerate(products)], "vietqr"),
+        "card (no attempt yet)": ([(products[1], 2), (products[2], 1)], "stripe"),
+    }[shape]
+
+    placed = checkout(client, basket, method=method)
+
+    assert placed.status_code == 201, placed.json
+    answered = placed.json["order"]
+    assert client.get(f"/api/v1/orders/{answered['code']}").json == answered
+    stored = db.session.scalars(sa.select(OrderLine)).all()
+    assert sorted((line.product_id, line.quantity) for line in stored) == sorted((p.id, q) for p, q in basket)
+    for line in stored:  # each line sits in the part of its product's producer
+        assert db.session.get(OrderPart, line.part_id).producer_id == db.session.get(Product, line.product_id).producer_id
+    events = db.session.scalars(sa.select(OrderEvent)).all()
+    assert sorted(e.part_id or 0 for e in events) == sorted([0, *(p["id"] for p in answered["parts"])])
