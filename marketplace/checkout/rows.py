@@ -103,7 +103,7 @@ def _insert(table: sa.Table, parents: dict, columns: list[sa.Column], rows: sa.S
             .returning(*returning).cte(name))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)  # the usual shapes are few; an odd one costs a new build
 def _one_statement(parts: int, lines: int, with_attempt: bool) -> sa.CompoundSelect:
     """The statement for an order of this shape (parts, lines, attempt or not), built once:
     its cache key, and so its compiled form, are built with it."""
@@ -111,15 +111,15 @@ def _one_statement(parts: int, lines: int, with_attempt: bool) -> sa.CompoundSel
                  .values({c.name: sa.bindparam(f"order_{c.name}", type_=c.type) for c in _own_columns(ORDERS)})
                  .returning(ORDERS.c.id).cte("new_order"))
     part_rows = _rows("part_rows", _PART_COLUMNS, parts)
-    new_parts = _insert(PARTS, {"order_id": new_order.c.id}, _PART_COLUMNS, part_rows, new_order.join(part_rows, sa.true()),
-                        PARTS.c.id, PARTS.c.producer_id, name="new_parts")
+    new_parts = _insert(PARTS, {"order_id": new_order.c.id}, _PART_COLUMNS, part_rows,
+                        new_order.join(part_rows, sa.true()), PARTS.c.id, PARTS.c.producer_id, name="new_parts")
     line_rows = _rows("line_rows", _LINE_COLUMNS, lines, with_producer=True)
     new_lines = _insert(LINES, {"part_id": new_parts.c.id}, _LINE_COLUMNS, line_rows,
                         new_parts.join(line_rows, line_rows.c.producer_id == new_parts.c.producer_id),
                         LINES.c.id, LINES.c.part_id, LINES.c.product_id, name="new_lines")
     event_rows = _rows("event_rows", _EVENT_COLUMNS, parts + 1, with_producer=True)
-    new_events = _insert(EVENTS, {"order_id": new_order.c.id, "part_id": new_parts.c.id}, _EVENT_COLUMNS, event_rows,
-                         new_order.join(event_rows, sa.true())
+    new_events = _insert(EVENTS, {"order_id": new_order.c.id, "part_id": new_parts.c.id}, _EVENT_COLUMNS,
+                         event_rows, new_order.join(event_rows, sa.true())
                          .outerjoin(new_parts, new_parts.c.producer_id == event_rows.c.producer_id),
                          EVENTS.c.id, EVENTS.c.part_id, name="new_events")
     none = sa.cast(sa.null(), sa.Integer)
@@ -135,34 +135,31 @@ def _one_statement(parts: int, lines: int, with_attempt: bool) -> sa.CompoundSel
     return sa.union_all(*ids)
 
 
-def _write_in_one_statement(connection, order: Order, attempt: PaymentAttempt | None) -> None:
-    lines = [line for part in order.parts for line in part.lines]
+def _parameters(order: Order, attempt: PaymentAttempt | None) -> dict:
+    """The one statement's parameters: each object's own columns, under its row's names."""
     params = {f"order_{name}": value for name, value in column_values(order).items()}
 
-    def add(name: str, i: int, obj, columns: list[sa.Column], producer_id=None, with_producer=False) -> None:
-        values = column_values(obj)
-        params.update({f"{name}{i}_{c.name}": values[c.name] for c in columns})
-        if with_producer:
-            params[f"{name}{i}_producer_id"] = producer_id
+    def row(name: str, i: int, obj, columns: list[sa.Column], **keys) -> None:
+        values = column_values(obj) | keys
+        params.update({f"{name}{i}_{column}": values[column] for column in [*(c.name for c in columns), *keys]})
 
     for i, part in enumerate(order.parts):
-        add("part_rows", i, part, _PART_COLUMNS)
-    producer_of_part = {id(part): part.producer_id for part in order.parts}
-    i = 0
-    for part in order.parts:
-        for line in part.lines:
-            add("line_rows", i, line, _LINE_COLUMNS, part.producer_id, with_producer=True)
-            i += 1
+        row("part_rows", i, part, _PART_COLUMNS)
+    for i, (part, line) in enumerate((part, line) for part in order.parts for line in part.lines):
+        row("line_rows", i, line, _LINE_COLUMNS, producer_id=part.producer_id)
     for i, event in enumerate(order.events):
-        part = event.__dict__.get("part")
-        add("event_rows", i, event, _EVENT_COLUMNS, producer_of_part[id(part)] if part is not None else None,
-            with_producer=True)
+        part = event.__dict__.get("part")  # None for the order's own event
+        row("event_rows", i, event, _EVENT_COLUMNS, producer_id=part.producer_id if part is not None else None)
     if attempt is not None:
-        add("attempt_rows", 0, attempt, _ATTEMPT_COLUMNS)
+        row("attempt_rows", 0, attempt, _ATTEMPT_COLUMNS)
+    return params
 
+
+def _write_in_one_statement(connection, order: Order, attempt: PaymentAttempt | None) -> None:
+    lines = [line for part in order.parts for line in part.lines]
     statement = _one_statement(len(order.parts), len(lines), attempt is not None)
     ids: dict[str, dict] = {"order": {}, "part": {}, "line": {}, "event": {}, "attempt": {}}
-    for kind, row_id, first, second in connection.execute(statement, params):
+    for kind, row_id, first, second in connection.execute(statement, _parameters(order, attempt)):
         key = (first, second) if kind == "line" else first
         ids[kind][key] = row_id
     order.id = ids["order"][None]
