@@ -7,7 +7,8 @@
 Rebuilds the given database as bench/checkout.py does (its name must start with
 "test" or "bench"), then places checkouts in-process through the Flask test client
 with a Bearer token, as the benchmark's clients do. Prints the CPU time per
-checkout, the SQL statements of one checkout, and the profile's text summary; the
+checkout (this process's user and system time, and that of the machine's PostgreSQL
+processes), the SQL statements of one checkout, and the profile's text summary; the
 HTML profile goes to bench/results/profiles/checkout.html.
 """
 from __future__ import annotations
@@ -22,6 +23,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.checkout import in_process_checkouts, prepare  # noqa: E402
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds used so far by every PostgreSQL process of this machine (Linux /proc):
+    user space only is what callgrind counts; this catches the kernel's and the server's
+    share of each round trip too."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        if name == "postgres":
+            total += int(rest[11]) + int(rest[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:
@@ -60,12 +77,14 @@ def main() -> int:
     for text in statements:
         print("   ", text)
 
-    cpu0, wall0 = time.process_time(), time.perf_counter()
+    times0, pg0, wall0 = os.times(), postgres_cpu_seconds(), time.perf_counter()
     for _ in range(args.requests):
         assert checkout() == 201
-    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    print(f"{args.requests} checkouts: {wall / args.requests * 1000:.1f} ms wall, "
-          f"{cpu / args.requests * 1000:.1f} ms CPU of this process per checkout (no profiler)")
+    times1, pg1, wall = os.times(), postgres_cpu_seconds(), time.perf_counter() - wall0
+    per = 1000 / args.requests
+    print(f"{args.requests} checkouts: {wall * per:.2f} ms wall, CPU per checkout (no profiler): this process "
+          f"{(times1.user - times0.user) * per:.2f} ms user + {(times1.system - times0.system) * per:.2f} ms "
+          f"system, PostgreSQL {(pg1 - pg0) * per:.2f} ms (all its processes on this machine)")
 
     profiler = Profiler(interval=0.0005)
     cpu0, wall0 = time.process_time(), time.perf_counter()
