@@ -110,7 +110,7 @@ def _user_for_token_statement() -> sa.Select:
     """Built once, on first use (the options need the mappers configured): the user alone,
     not its producer. `User.producer` is joined by default, with the producer's locality;
     no Bearer request of a shopper needs it and the seller API reads only the id, yet
-    setting up that joined load took a tenth of a checkout's CPU. A seller's
+    setting up that joined load took 2.8% of a checkout's instructions. A seller's
     `user.producer` still loads when read; a shopper's, with no producer_id, never queries."""
     return (sa.select(User).join(ApiToken, ApiToken.user_id == User.id)
             .where(ApiToken.token_hash == sa.bindparam("token_hash"), ApiToken.revoked_at.is_(None),

@@ -107,7 +107,7 @@ def shaped_response(body: dict, status: int) -> Response:
     schema (which stays its documentation). Only for a body the presenters already build
     field for field in the documented shape, with a test that dumping it through the schema
     changes nothing; the checkout uses it, where the second pass over the order cost 7% of
-    the request's CPU."""
+    the request's instructions."""
     response = jsonify(body)
     response.status_code = status
     return response
