@@ -15,8 +15,8 @@ That is one round trip to the database where table by table takes five, each wai
 the ids of the one before. On the checkout, the busiest write of the market, saving those
 four round trips cut the app's system CPU per checkout by 24% and PostgreSQL's by 15%
 (measured; the Python side costs about the same either way), and on a database across a
-network they are latency too. Foreign keys are checked at the end of the statement, when every
-parent row is there.
+network they are latency too. Foreign keys are checked at the end of the statement, when
+every parent row is there.
 
 Elsewhere (SQLite has no INSERT inside WITH) it is one INSERT ... RETURNING per table.
 
