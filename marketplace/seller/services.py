@@ -681,18 +681,19 @@ def warn_expiring_certificates(today: date | None = None) -> int:
                 .values(expiry_notified_at=utcnow()))
             if result.rowcount == 1:
                 claimed.append(certificate)
-        producer = db.session.get(Producer, producer_id)
-        recipients = sorted({u.email for u in members(producer_id) if u.active} | ({producer.email} - {None}))
-        if claimed and recipients:
-            lines = "\n".join(f"- {c.product.name}: {c.certificate_no}, {c.stars}★, "
-                              f"hết hạn / expires {c.expires_on:%d/%m/%Y}" for c in claimed)
-            send_after_commit(recipients,
-                              "Giấy chứng nhận OCOP sắp hết hạn / OCOP certificates expiring soon",
-                              f"Các giấy chứng nhận OCOP sau của {producer.name} sắp hết hạn; hãy đề nghị đánh "
-                              f"giá lại và cập nhật trên cổng người bán.\nThe following OCOP certificates of "
-                              f"{producer.name} expire soon; apply for re-assessment and update them in the "
-                              f"seller portal.\n\n{lines}\n")
-            sent += 1
+        if claimed:  # (another run may have claimed them all: then no lookups, no message)
+            producer = db.session.get(Producer, producer_id)
+            recipients = sorted({u.email for u in members(producer_id) if u.active} | ({producer.email} - {None}))
+            if recipients:
+                lines = "\n".join(f"- {c.product.name}: {c.certificate_no}, {c.stars}★, "
+                                  f"hết hạn / expires {c.expires_on:%d/%m/%Y}" for c in claimed)
+                send_after_commit(recipients,
+                                  "Giấy chứng nhận OCOP sắp hết hạn / OCOP certificates expiring soon",
+                                  f"Các giấy chứng nhận OCOP sau của {producer.name} sắp hết hạn; hãy đề nghị "
+                                  f"đánh giá lại và cập nhật trên cổng người bán.\nThe following OCOP "
+                                  f"certificates of {producer.name} expire soon; apply for re-assessment and "
+                                  f"update them in the seller portal.\n\n{lines}\n")
+                sent += 1
         db.session.commit()  # the claims and the message together
     return sent
 
