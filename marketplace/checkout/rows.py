@@ -48,11 +48,12 @@ def column_values(obj) -> dict:
 def write(order: Order, attempt: PaymentAttempt | None) -> None:
     """INSERT the new order's rows and give each object its id (see the module's docstring)."""
     connection = db.session.connection()
+    lines = [line for part in order.parts for line in part.lines]
     if connection.dialect.name == "postgresql":
-        _write_in_one_statement(connection, order, attempt)
+        _write_in_one_statement(connection, order, lines, attempt)
     else:
-        _write_table_by_table(connection, order, attempt)
-    written = [order, *order.parts, *(line for part in order.parts for line in part.lines), *order.events]
+        _write_table_by_table(connection, order, lines, attempt)
+    written = [order, *order.parts, *lines, *order.events]
     if attempt is not None:
         written.append(attempt)
     for obj in written:
@@ -157,8 +158,8 @@ def _parameters(order: Order, attempt: PaymentAttempt | None) -> dict:
     return params
 
 
-def _write_in_one_statement(connection, order: Order, attempt: PaymentAttempt | None) -> None:
-    lines = [line for part in order.parts for line in part.lines]
+def _write_in_one_statement(connection, order: Order, lines: list[OrderLine],
+                            attempt: PaymentAttempt | None) -> None:
     statement = _one_statement(len(order.parts), len(lines), attempt is not None)
     ids: dict[str, dict] = {"order": {}, "part": {}, "line": {}, "event": {}, "attempt": {}}
     for kind, row_id, first, second in connection.execute(statement, _parameters(order, attempt)):
@@ -183,7 +184,8 @@ _INSERT_EVENTS = sa.insert(EVENTS).returning(EVENTS.c.part_id, EVENTS.c.id)
 _INSERT_ATTEMPT = sa.insert(ATTEMPTS).returning(ATTEMPTS.c.id)
 
 
-def _write_table_by_table(connection, order: Order, attempt: PaymentAttempt | None) -> None:
+def _write_table_by_table(connection, order: Order, lines: list[OrderLine],
+                          attempt: PaymentAttempt | None) -> None:
     order.id = connection.execute(_INSERT_ORDER, column_values(order)).scalar_one()
     for part in order.parts:
         part.order_id = order.id
@@ -191,7 +193,6 @@ def _write_table_by_table(connection, order: Order, attempt: PaymentAttempt | No
     # ("insertmanyvalues"), compiled once and cached; rows are matched back by their keys.
     part_ids = dict(connection.execute(_INSERT_PARTS, [column_values(p) for p in order.parts]).all())
     _link(order, attempt, part_ids)
-    lines = [line for part in order.parts for line in part.lines]
     line_ids = {(part_id, product_id): line_id for line_id, part_id, product_id in connection.execute(
         _INSERT_LINES, [column_values(line) for line in lines])}
     for line in lines:

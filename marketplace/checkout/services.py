@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, load_only, raiseload
 
 from ..accounts.services import normalise_email
-from ..cart.services import (MAX_LINE_QUANTITY, PROBLEM_UNAVAILABLE, CartRef, InsufficientStock,
+from ..cart.services import (MAX_LINE_QUANTITY, CartRef, InsufficientStock,
                              ProductUnavailable, get_quantities, group_lines, remove_products)
 from ..catalog.models import Producer, Product
 from ..errors import DomainError, NotFound, ValidationFailed
@@ -131,8 +131,8 @@ def _products_to_sell(product_ids) -> dict[int, Product]:
     status and the producer's selling state and shipping terms, in one query (the
     catalogue's usual load also joins the category, certificate and locality).
     Anything else raises instead of quietly loading it row by row."""
-    rows = db.session.scalars(_PRODUCTS_TO_SELL, {"ids": sorted(set(product_ids))}).all()
-    return {p.id: p for p in rows}
+    found = db.session.scalars(_PRODUCTS_TO_SELL, {"ids": sorted(set(product_ids))}).all()
+    return {p.id: p for p in found}
 
 
 def _check_stock(quantities: dict[int, int], products: dict[int, Product]) -> None:

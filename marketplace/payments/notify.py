@@ -22,21 +22,21 @@ def _order_url(order) -> str:
 def payment_received(order, paid_vnd: int) -> None:
     when = to_local(order.paid_at).strftime("%d/%m/%Y %H:%M") if order.paid_at else ""
     send_after_commit(order.contact_email,
-           _("Payment received for order %(code)s", code=order.code),
-           _("Hello %(name)s,\n\nWe received %(amount)s for order %(code)s at %(when)s. "
-             "The producers are now preparing your parcel(s).\n\nReceipt and order status: %(url)s\n\n"
-             "OCOP Quang Ninh Marketplace",
-             name=order.contact_name, amount=format_vnd(paid_vnd), code=order.code, when=when,
-             url=_order_url(order)))
+                      _("Payment received for order %(code)s", code=order.code),
+                      _("Hello %(name)s,\n\nWe received %(amount)s for order %(code)s at %(when)s. "
+                        "The producers are now preparing your parcel(s).\n\nReceipt and order status: %(url)s\n\n"
+                        "OCOP Quang Ninh Marketplace",
+                        name=order.contact_name, amount=format_vnd(paid_vnd), code=order.code, when=when,
+                        url=_order_url(order)))
 
 
 def refund_sent(refund) -> None:
     order = refund.order
     send_after_commit(order.contact_email,
-           _("Refund for order %(code)s", code=order.code),
-           _("Hello %(name)s,\n\nWe have refunded %(amount)s for order %(code)s (%(method)s). "
-             "Depending on your bank it can take a few days to appear.\nReason: %(reason)s\n\n"
-             "Receipt and order status: %(url)s\n\nOCOP Quang Ninh Marketplace",
-             name=order.contact_name, amount=format_vnd(refund.amount_vnd), code=order.code,
-             method=_("card") if refund.method == "stripe" else _("bank transfer"),
-             reason=refund.reason or "-", url=_order_url(order)))
+                      _("Refund for order %(code)s", code=order.code),
+                      _("Hello %(name)s,\n\nWe have refunded %(amount)s for order %(code)s (%(method)s). "
+                        "Depending on your bank it can take a few days to appear.\nReason: %(reason)s\n\n"
+                        "Receipt and order status: %(url)s\n\nOCOP Quang Ninh Marketplace",
+                        name=order.contact_name, amount=format_vnd(refund.amount_vnd), code=order.code,
+                        method=_("card") if refund.method == "stripe" else _("bank transfer"),
+                        reason=refund.reason or "-", url=_order_url(order)))
