@@ -246,7 +246,8 @@ def wrk_healthz(base: str, clients: int, seconds: float) -> tuple[float, int]:
     return result["rps"], result["requests"]
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process `pid` (Linux /proc; 0 elsewhere)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -271,9 +272,9 @@ def server_cpu(server_pid: int, url: str, mail_worker: subprocess.Popen | None =
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )).scalars())
     engine.dispose()
-    cpu = {"app": sum(map(_cpu_seconds, workers)), "postgres": sum(map(_cpu_seconds, backends))}
+    cpu = {"app": sum(map(cpu_seconds, workers)), "postgres": sum(map(cpu_seconds, backends))}
     if mail_worker is not None:
-        cpu["mail worker"] = _cpu_seconds(mail_worker.pid)
+        cpu["mail worker"] = cpu_seconds(mail_worker.pid)
     return cpu
 
 

@@ -22,23 +22,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.checkout import in_process_checkouts, prepare  # noqa: E402
+from bench.checkout import cpu_seconds, in_process_checkouts, prepare  # noqa: E402
 
 
 def postgres_cpu_seconds() -> float:
     """CPU seconds used so far by every PostgreSQL process of this machine (Linux /proc):
     user space only is what callgrind counts; this catches the kernel's and the server's
     share of each round trip too."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    pids = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
         try:
-            text = stat.read_text()
+            if comm.read_text().strip() == "postgres":
+                pids.append(int(comm.parent.name))
         except OSError:
             continue
-        name, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
-        if name == "postgres":
-            total += int(rest[11]) + int(rest[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    return sum(map(cpu_seconds, pids))
 
 
 def main() -> int:
