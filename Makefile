@@ -22,6 +22,7 @@ seed: migrate
 	$(FLASK) seed
 
 run: seed
+	$(FLASK) demo accounts
 	$(FLASK) search reindex --if-missing
 	$(FLASK) run --host 127.0.0.1 --port 5000
 

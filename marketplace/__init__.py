@@ -49,7 +49,11 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    # INSTANCE_PATH moves everything a local run keeps (SQLite database, search index, outbox,
+    # uploads, development secrets) elsewhere, e.g. a throw-away folder for a test.
+    instance_path = os.environ.get("INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.path.abspath(instance_path) if instance_path else None)
     os.makedirs(app.instance_path, exist_ok=True)
     config = Config(app.instance_path)
     config.check()
@@ -126,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     from .cart.views import bp as cart_bp
     from .catalog.views import bp as catalog_bp
     from .checkout.views import bp as checkout_bp
+    from .devtools import init_app as init_devtools
     from .health import bp as health_bp
     from .orders.views import bp as orders_bp
     from .payments.views import bp as payments_bp
@@ -139,6 +144,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     # Providers call the webhooks with their own authentication, never with a CSRF token.
     app.config["CSRF_EXEMPT_BLUEPRINTS"].add(payment_webhooks_bp.name)
+    init_devtools(app)  # development only: the simulated bank transfer (404 elsewhere)
     register_api(smorest_api)
     # Browsers ask for /favicon.ico on pages without an icon link (JSON, files): answer with ours.
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("img/favicon.svg"))

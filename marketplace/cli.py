@@ -161,6 +161,7 @@ def stats_export(date_from, date_to, group_by, level, fmt, producer_id, output):
 
 
 def register(app: Flask) -> None:
+    from .devtools.cli import register as register_devtools
     from .mail.cli import mail_cli
     from .orders.cli import orders_cli
     from .payments.cli import payments_cli
@@ -177,3 +178,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(payments_cli)
     app.cli.add_command(ocop_cli)
     app.cli.add_command(stats_cli)
+    register_devtools(app)

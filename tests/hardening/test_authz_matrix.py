@@ -163,6 +163,8 @@ ROUTES: list[Route] = [
     Route("payments.order_payment", "GET", lambda w: f"/payments/orders/{order_code(w)}", ORDER_PAYMENT_PAGE),
     Route("payments.restart_card_payment", "POST", lambda w: f"/payments/orders/{order_code(w)}/card",
           ORDER_WRITE, form=lambda w: {}),
+    Route("devtools.simulate_transfer", "POST",
+          lambda w: f"/dev/payments/orders/{order_code(w)}/simulate-transfer", ORDER_WRITE, form=lambda w: {}),
     Route("payments.stripe_success", "GET", lambda w: f"/payments/stripe/success?order={order_code(w)}",
           ORDER_PAYMENT_PAGE),
     Route("payments.stripe_cancel", "GET", lambda w: f"/payments/stripe/cancel?order={order_code(w)}",
