@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
 from ..errors import DomainError
@@ -14,6 +15,7 @@ def demo_cli():
 
 
 @demo_cli.command("accounts")
+@with_appcontext
 def demo_accounts():
     """Create the demo admin, seller and shopper once; print their e-mails and passwords."""
     from .demo import HOMES, demo_file, ensure_demo_accounts
@@ -40,6 +42,7 @@ def demo_accounts():
 @click.argument("code")
 @click.option("--amount", type=click.IntRange(min=1), default=None,
               help="VND transferred (default: what is left to pay).")
+@with_appcontext
 def simulate_transfer_command(code: str, amount: int | None):
     """Pay order CODE by a simulated bank transfer, sent through the real SePay webhook."""
     from .transfers import describe, simulate_transfer
