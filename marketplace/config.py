@@ -40,6 +40,8 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(env.get("DATABASE_URL") or default_db)
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SQLALCHEMY_RECORD_QUERIES = False
+        # While the database cannot be reached, requests answer 503 with this Retry-After.
+        self.UNAVAILABLE_RETRY_AFTER_S = _int("UNAVAILABLE_RETRY_AFTER_S", 5)
 
         self.SEARCH_BACKEND = env.get("SEARCH_BACKEND", "whoosh")
         self.SEARCH_INDEX_DIR = env.get("SEARCH_INDEX_DIR") or os.path.join(instance_path, "search-index")

@@ -3,12 +3,20 @@
 Services raise `DomainError` subclasses (no request objects); the API turns them
 into `{"error": {"code", "message", "fields"}}` with the exception's status, and
 web views catch them to show a message.
+
+A database that cannot be reached (restarting, failing over, its file locked or gone) is
+answered here, once for every view: 503 with `Retry-After`, never a 500. Nothing was
+written (the transaction died with the connection), so the client, or the payment
+provider redelivering a notification, may simply try again; the pool's pre-ping replaces
+the dead connections as soon as the database is back.
 """
 from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from flask import current_app, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -102,6 +110,8 @@ def handle_http_exception(error: HTTPException):
     status = error.code or 500
     if status >= 500:
         original = getattr(error, "original_exception", None)
+        if database_unavailable(original):  # raised outside a view (after_request, a teardown)
+            return service_unavailable(original)
         if original is not None:
             log.exception("unhandled error on %s %s", request.method, request.path, exc_info=original)
     data = getattr(error, "data", None) or {}
@@ -144,6 +154,82 @@ def handle_domain_error(error: DomainError):
         return error.message, error.status
 
 
+# SQLite reports an unreachable or busy file with these OperationalErrors; its other
+# OperationalErrors ("no such table", a syntax error) are programming errors and stay 500s.
+SQLITE_UNAVAILABLE = ("unable to open database file", "database is locked", "database is busy",
+                      "database table is locked", "disk i/o error", "database or disk is full",
+                      "attempt to write a readonly database")
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Whether `error` (or an exception it was raised from) means the database cannot be
+    reached or cannot serve right now, rather than a mistake in a statement."""
+    seen = 0
+    while error is not None and seen < 8:
+        if isinstance(error, sa.exc.TimeoutError):  # no pooled connection came free in time
+            return True
+        if isinstance(error, sa.exc.PendingRollbackError) and "invalid transaction" in str(error):
+            return True  # the session's connection was lost mid-transaction
+        if isinstance(error, sa.exc.DBAPIError):
+            if error.connection_invalidated or isinstance(error, sa.exc.InterfaceError):
+                return True
+            if isinstance(error, sa.exc.OperationalError):
+                orig = error.orig
+                if orig is None or orig.__class__.__module__.startswith("psycopg"):
+                    # psycopg keeps OperationalError for the server's state (connection,
+                    # shutdown, resources, timeouts, serialization), never for bad SQL.
+                    return True
+                message = str(orig).lower()
+                return any(text in message for text in SQLITE_UNAVAILABLE)
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
+def _wants_json() -> bool:
+    """API clients and the payment providers' webhooks (JSON bodies) get JSON; browsers a page."""
+    if is_api_request() or request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def service_unavailable(error: BaseException):
+    """503 with Retry-After: as JSON (the error envelope) or as a page that needs no database."""
+    retry_after = str(current_app.config.get("UNAVAILABLE_RETRY_AFTER_S", 5))
+    log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                str(error).splitlines()[0] if str(error) else error.__class__.__name__)
+    headers = {"Retry-After": retry_after, "Cache-Control": "no-store"}
+    message = _("The service is briefly unavailable. Please try again in a moment.")
+    if _wants_json():
+        body = error_body(503, message, "service_unavailable")
+        if request.blueprint == "payment_webhooks":
+            body["success"] = False  # the providers read this flag; the status makes them redeliver
+        response = jsonify(body)
+        response.status_code = 503
+        response.headers.update(headers)
+        return response
+    try:
+        # Rendered without the app's context processors (Flask-Login's loads the signed-in
+        # user from the database), on a layout of its own (base.html reads that user too).
+        from flask_babel import get_locale
+
+        page = current_app.jinja_env.get_template("errors/503.html").render(
+            status=503, request=request, current_locale=str(get_locale() or "vi"))
+        return page, 503, headers
+    except Exception:  # noqa: BLE001 - the answer must stay a 503 whatever happens
+        current_app.logger.exception("the 503 page failed to render")
+        return message, 503, {**headers, "Content-Type": "text/plain; charset=utf-8"}
+
+
+def handle_database_error(error: Exception):
+    if not database_unavailable(error):
+        raise error  # a real fault: Flask's usual 500 path logs and answers it
+    return service_unavailable(error)
+
+
 def register_error_handlers(app) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
+    for error_class in (sa.exc.DBAPIError, sa.exc.TimeoutError, sa.exc.PendingRollbackError):
+        app.register_error_handler(error_class, handle_database_error)
