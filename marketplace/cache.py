@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -277,7 +278,13 @@ class LocalCache:
 
 
 class RedisCache:
-    """Entries in Redis, shared by every process and server (keys prefixed `ocop:cache:`)."""
+    """Entries in Redis, shared by every process and server (keys prefixed `ocop:cache:`).
+
+    Redis only ever holds copies: while it cannot be reached every call is a miss (or does
+    nothing) and the app computes from the database. After a failure it is left alone for
+    `retry_s` seconds, so an outage costs one failed call per process every few seconds
+    instead of one per lookup (a Redis that hangs would otherwise add its socket timeout to
+    every request); the outage and the recovery are each logged once."""
 
     prefix = "ocop:cache:"
 
@@ -293,43 +300,72 @@ redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 return 1
 """
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, retry_s: float = 5.0):
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._set_if_newer = self.client.register_script(self._SET_IF_NEWER)
+        self.retry_s = retry_s
+        self._down_until = 0.0  # time.monotonic() before which Redis is not tried
+        self._down = False
+        self._lock = threading.Lock()
+
+    def _call(self, operation: Callable[[], Any], default: Any = None) -> Any:
+        if self._down and (time.monotonic() < self._down_until or not self._recover()):
+            return default
+        try:
+            return operation()
+        except Exception as exc:  # noqa: BLE001 - a cache that is down is a miss, never an error
+            self._failed(exc)
+            return default
+
+    def _failed(self, exc: Exception) -> None:
+        with self._lock:
+            self._down_until = time.monotonic() + self.retry_s
+            if self._down:
+                return
+            self._down = True
+        logging.getLogger(__name__).warning(
+            "cache: Redis unreachable (%s); serving without the shared cache, trying it again every %g s",
+            exc.__class__.__name__, self.retry_s)
+
+    def _recover(self) -> bool:
+        """Redis is tried again: first drop the catalogue version copies, which may be older
+        than the database's (a bump made while Redis was away could not be published), so
+        that nothing cached under an old version is served; every process then reads the
+        version from the database and publishes it again."""
+        try:
+            for key in self.client.scan_iter(self.version_prefix + "*"):
+                self.client.delete(key)
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
+            return False
+        with self._lock:
+            was_down, self._down = self._down, False
+        if was_down:
+            logging.getLogger(__name__).warning("cache: Redis reachable again; using the shared cache")
+        return True
 
     def read_version(self, name: str) -> tuple[int, datetime] | None:
-        try:
-            value = self.client.get(self.version_prefix + name)
-        except Exception:  # noqa: BLE001 - fall back to the database
-            return None
+        value = self._call(lambda: self.client.get(self.version_prefix + name))
         if not value:
             return None
         version, stamp = value.decode().split("|")
         return int(version), datetime.fromtimestamp(int(stamp) / 1_000_000, tz=UTC)
 
     def publish_version(self, name: str, version: int, changed_at: datetime) -> None:
+        # When this fails, readers fall back to the database once the copy expires, or at
+        # once when Redis comes back (_recover drops the copies).
         stamp = int(changed_at.timestamp() * 1_000_000)
-        try:
-            self._set_if_newer(keys=[self.version_prefix + name],
-                               args=[version, f"{version}|{stamp}", self.VERSION_TTL_S])
-        except Exception:  # noqa: BLE001 - readers fall back to the database after the TTL
-            current_app.logger.warning("cache: could not publish catalogue version %s to Redis", version)
+        self._call(lambda: self._set_if_newer(keys=[self.version_prefix + name],
+                                              args=[version, f"{version}|{stamp}", self.VERSION_TTL_S]))
 
     def get(self, key: str) -> str | None:
-        try:
-            value = self.client.get(self.prefix + key)
-        except Exception:  # noqa: BLE001 - a cache that is down is a miss, never an error
-            current_app.logger.warning("cache: Redis unavailable, computing without cache")
-            return None
+        value = self._call(lambda: self.client.get(self.prefix + key))
         return value.decode() if value is not None else None
 
     def set(self, key: str, value: str, ttl: int) -> None:
-        try:
-            self.client.set(self.prefix + key, value, ex=ttl)
-        except Exception:  # noqa: BLE001
-            pass
+        self._call(lambda: self.client.set(self.prefix + key, value, ex=ttl))
 
     def clear(self) -> None:
         for key in self.client.scan_iter(self.prefix + "*"):
@@ -341,7 +377,7 @@ def get_cache() -> LocalCache | RedisCache:
     cache = app.extensions.get("ocop_cache")
     if cache is None:
         url = app.config.get("CACHE_REDIS_URL") or app.config.get("REDIS_URL")
-        cache = RedisCache(url) if url else LocalCache()
+        cache = RedisCache(url, app.config.get("CACHE_REDIS_RETRY_S", 5)) if url else LocalCache()
         app.extensions["ocop_cache"] = cache
     return cache
 

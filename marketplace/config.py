@@ -88,7 +88,15 @@ class Config:
         self.CACHE_ENABLED = _bool("CACHE_ENABLED", True)
         self.CACHE_TTL_S = _int("CACHE_TTL_S", 300)
         self.HTTP_CACHE_ENABLED = _bool("HTTP_CACHE_ENABLED", True)
+        # While Redis is unreachable the cache is bypassed, and tried again this often.
+        self.CACHE_REDIS_RETRY_S = float(env.get("CACHE_REDIS_RETRY_S") or 5)
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or self.REDIS_URL or "memory://"
+        # A shared store (Redis) that goes away must not stop the shop: Flask-Limiter then
+        # counts in each process's memory (logging a warning) until the store answers again,
+        # and a store that hangs is given up after half a second.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        if self.RATELIMIT_STORAGE_URI.startswith(("redis://", "rediss://", "redis+")):
+            self.RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
