@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi.py
 
-.PHONY: install run serve test fuzz migrate seed clean browser-deps bench bench-quick scale-demo profile
+.PHONY: install run serve test fuzz migrate seed clean browser-deps bench bench-quick scale-demo profile chaos
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ profile: install
 
 scale-demo: install
 	$(PY) scripts/scale_demo.py $(SCALE_ARGS)
+
+# Outages under load (PostgreSQL, Redis, the mail server); not part of `make test`.
+chaos: install
+	$(PY) scripts/chaos.py $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
