@@ -1,5 +1,8 @@
 """Flask extensions, created unbound and initialised in create_app()."""
+import logging
+
 from flask import current_app, request
+from flask.logging import default_handler
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
@@ -26,6 +29,13 @@ csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Flask-Limiter logs behind a NullHandler, so where nothing configures logging (gunicorn sets
+# up only its own loggers) its word that the shared store (Redis) is unreachable and that it
+# counts in memory, and later that the store is back, would be lost: log it like the app's.
+_limiter_log = logging.getLogger("flask-limiter")
+_limiter_log.setLevel(logging.INFO)
+if default_handler not in _limiter_log.handlers:
+    _limiter_log.addHandler(default_handler)
 
 
 @limiter.request_filter

@@ -28,8 +28,7 @@ SERVER = r"""
 import logging, sys
 from werkzeug.serving import make_server
 from marketplace import create_app
-logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
-logging.getLogger("werkzeug").setLevel(logging.ERROR)
+logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log; the app's logging as configured
 app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1], "SEARCH_INDEX_DIR": sys.argv[3],
                   "MAIL_OUTBOX_DIR": sys.argv[4], "WTF_CSRF_ENABLED": False, "LOGIN_RATE_LIMIT": "3 per minute",
                   "CACHE_REDIS_RETRY_S": 1})
@@ -119,6 +118,7 @@ def test_the_shop_sells_on_while_redis_is_away_and_uses_it_again_when_it_is_back
         assert sign_in_attempt(server) in (401, 429)
         time.sleep(0.5)
     assert "cache: Redis reachable again" in server.logged()
+    assert "Rate limit storage recovered" in server.logged()
     assert server.call("POST", "/api/v1/checkout", checkout_body([(item, 1)]))[0] == 201
 
     db.session.expire_all()
