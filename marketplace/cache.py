@@ -143,8 +143,9 @@ def version_engine() -> sa.Engine | None:
         main = db.engine
         engine = None
         if not (main.dialect.name == "sqlite" and main.url.database in (None, "", ":memory:")):
+            connect_args = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("connect_args", {})
             engine = sa.create_engine(main.url, isolation_level="AUTOCOMMIT", pool_size=VERSION_POOL_SIZE,
-                                      max_overflow=VERSION_POOL_SIZE)
+                                      max_overflow=VERSION_POOL_SIZE, connect_args=connect_args)
         app.extensions.setdefault("ocop_version_engine", engine)
     return app.extensions["ocop_version_engine"]
 

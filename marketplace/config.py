@@ -39,6 +39,12 @@ class Config:
         default_db = "sqlite:///" + os.path.join(instance_path, "marketplace.db")
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(env.get("DATABASE_URL") or default_db)
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            # A database host that drops packets (down, or cut off by the network) would hold
+            # a new connection for the kernel's ~2 minutes of retries, past gunicorn's timeout:
+            # give up sooner, and the request answers 503.
+            self.SQLALCHEMY_ENGINE_OPTIONS["connect_args"] = {
+                "connect_timeout": _int("DATABASE_CONNECT_TIMEOUT_S", 5)}
         self.SQLALCHEMY_RECORD_QUERIES = False
         # While the database cannot be reached, requests answer 503 with this Retry-After.
         self.UNAVAILABLE_RETRY_AFTER_S = _int("UNAVAILABLE_RETRY_AFTER_S", 5)

@@ -21,6 +21,7 @@ class CuttableProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, name="tcp-proxy", daemon=True)
         self._server: asyncio.Server | None = None
         self._transports: set[asyncio.Transport] = set()
+        self._hanging = False
 
     # --- driven from any thread ---------------------------------------------------------
 
@@ -38,9 +39,14 @@ class CuttableProxy:
         self._call(self._cut())
 
     def restore(self) -> None:
-        """Accept connections again, on the same port."""
+        """Accept and forward connections again, on the same port."""
+        self._hanging = False
         if self.is_cut:
             self._call(self._listen())
+
+    def hang(self) -> None:
+        """New connections are accepted but get no answer (open ones are left working)."""
+        self._hanging = True
 
     def stop(self) -> None:
         if self._thread.is_alive():
@@ -69,6 +75,12 @@ class CuttableProxy:
 
     async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        if self._hanging:
+            self._transports.add(client_writer.transport)
+            while await client_reader.read(65536):
+                pass
+            self._transports.discard(client_writer.transport)
+            return
         try:
             server_reader, server_writer = await asyncio.open_connection(*self.target)
         except OSError:

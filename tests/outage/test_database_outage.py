@@ -253,3 +253,22 @@ def test_sqlite_a_write_lock_held_elsewhere_makes_writes_503_while_reads_go_on(d
         close_connections(database.app)
     with within() as db:
         assert {k: counts(db)[k] for k in ("orders", "units", "stock")} == {"orders": 1, "units": 1, "stock": 4}
+
+
+def test_postgresql_a_server_that_does_not_answer_new_connections_is_a_503_within_the_connect_timeout(
+        database, api, within):
+    """A new connection to a server that drops packets would wait for the kernel's retries
+    (minutes) and outlive gunicorn's worker timeout; DATABASE_CONNECT_TIMEOUT_S ends it."""
+    if database.dialect != "postgresql":
+        pytest.skip("PostgreSQL's connect timeout")
+    from .conftest import close_connections
+
+    assert database.app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 5}
+    product(within)
+    close_connections(database.app)  # a worker that has no connection yet
+    database.path.proxy.hang()
+    started = time.monotonic()
+    assert_unavailable(api.get("/api/v1/products"))
+    assert 4 < time.monotonic() - started < 15
+    database.restore()
+    assert api.get("/api/v1/products").json["total"] == 1
