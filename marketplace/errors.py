@@ -5,10 +5,10 @@ into `{"error": {"code", "message", "fields"}}` with the exception's status, and
 web views catch them to show a message.
 
 A database that cannot be reached (restarting, failing over, its file locked or gone) is
-answered here, once for every view: 503 with `Retry-After`, never a 500. Nothing was
-written (the transaction died with the connection), so the client, or the payment
-provider redelivering a notification, may simply try again; the pool's pre-ping replaces
-the dead connections as soon as the database is back.
+answered here, once for every view: 503 with `Retry-After`, never a 500. Nothing is
+half-written (a transaction is whole or gone with its connection), so the client, or the
+payment provider redelivering a notification, may simply try again; the pool's pre-ping
+replaces the dead connections as soon as the database is back.
 """
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ import argparse
 import itertools
 import json
 import os
+import queue
 import random
 import shutil
 import subprocess
@@ -152,9 +153,10 @@ class Load:
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.created: list[dict] = []       # orders answered 201
-        self.to_notify: list[dict] = []     # bank notifications not yet answered 2xx
+        self.to_notify: queue.Queue = queue.Queue()  # bank notifications not yet answered 2xx
         self.notified: dict[int, dict] = {}  # txn id -> the order it paid (answered 2xx)
         self.txn_ids = itertools.count(7_000_001)
+        self.unacknowledged = 0  # notifications still refused when the run ended
         self.examples: dict[tuple, str] = {}  # (kind, status) -> the first such answer's body
 
     def call(self, kind: str, method: str, path: str, body=None, headers=None, opener=None) -> tuple[int, dict | None]:
@@ -198,28 +200,30 @@ class Load:
                 with self.lock:
                     self.created.append(order)
                     if rng.random() < 0.7:  # most shoppers pay
-                        self.to_notify.append({"order": order, "txn": next(self.txn_ids), "twice": rng.random() < 0.2})
+                        self.to_notify.put({"order": order, "txn": next(self.txn_ids), "twice": rng.random() < 0.2})
             elif status != 409:
                 time.sleep(0.1)
 
     def bank(self) -> None:
-        """SePay: delivers each notification until it is answered 2xx, sometimes once more."""
-        while not self.stop.is_set() or self.to_notify:
-            with self.lock:
-                pending = self.to_notify[:]
-            if not pending:
-                time.sleep(0.05)
+        """SePay: delivers each notification until it is answered 2xx, sometimes once more.
+        Runs until told to stop and every notification has been acknowledged."""
+        while True:
+            try:
+                item = self.to_notify.get(timeout=0.1)
+            except queue.Empty:
+                if self.stop.is_set():
+                    return
                 continue
-            for item in pending:
-                status, _answer = self.deliver(item)
-                if status == 200:
-                    if item["twice"]:
-                        self.deliver(item)
-                    with self.lock:
-                        self.notified[item["txn"]] = item["order"]
-                        self.to_notify.remove(item)
-                else:
-                    time.sleep(0.2)  # SePay waits before it delivers again
+            status, _answer = self.deliver(item)
+            if status == 200:
+                if item["twice"]:
+                    self.deliver(item)
+                with self.lock:
+                    self.notified[item["txn"]] = item["order"]
+            else:
+                time.sleep(0.2)  # SePay waits before it delivers again
+                self.to_notify.put(item)
+            self.to_notify.task_done()
 
     def deliver(self, item: dict):
         order = item["order"]
@@ -287,6 +291,8 @@ def report(load: Load, before: dict, after: dict, smtp: Smtp) -> list[str]:
     unanswered = sum(n for status, n in every.items() if not isinstance(status, int))
     if unanswered:
         problems.append(f"{unanswered} requests got no HTTP answer")
+    if load.unacknowledged:
+        problems.append(f"{load.unacknowledged} bank notifications were never acknowledged")
 
     created, sold = len(load.created), after["units"] - before["units"]
     paid = load.notified.values()
@@ -366,8 +372,8 @@ def main() -> None:
         load = Load(base, products)
         threads = [threading.Thread(target=load.shopper, args=(n,)) for n in range(args.shoppers)]
         threads += [threading.Thread(target=load.visitor, args=(n,)) for n in range(args.visitors)]
-        bank = threading.Thread(target=load.bank)
-        for thread in threads + [bank]:
+        banks = [threading.Thread(target=load.bank) for _ in range(3)]
+        for thread in threads + banks:
             thread.start()
         outages = {"postgres down": lambda: database.outage(args.down_seconds),
                    "redis down": lambda: (redis.stop(), time.sleep(args.down_seconds), redis.start()),
@@ -385,7 +391,12 @@ def main() -> None:
             load.stop.set()
             for thread in threads:
                 thread.join(60)
-            bank.join(120)  # the last notifications are delivered until acknowledged
+            deadline = time.monotonic() + 300  # the last notifications are delivered until acknowledged
+            while load.to_notify.unfinished_tasks and time.monotonic() < deadline:
+                time.sleep(0.2)
+            load.unacknowledged = load.to_notify.unfinished_tasks
+            for thread in banks:
+                thread.join(60)
         time.sleep(2)  # the mail worker's last pass
         after = figures(direct_url, product_ids)
         problems = report(load, before, after, smtp)
