@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import aliased, contains_eager, with_expression
 
 from ..cache import remember
@@ -16,6 +17,9 @@ from ..errors import NotFound
 from ..extensions import db
 from ..timeutil import local_today
 from .models import Category, Certificate, Locality, Producer, Product
+
+# The key in `app.extensions` under which the search package offers free-text search.
+TEXT_SEARCH = "catalog.text_search"
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "stars", "bestselling")
 MAX_PER_PAGE = 100
@@ -155,11 +159,15 @@ def _load(ids: list[int]) -> list[Product]:
     return [found[i] for i in ids if i in found]
 
 
-def _search(params: BrowseParams, with_facets: bool) -> BrowseResult:
-    """Free text: the search backend ranks, filters, counts facets and picks the page."""
-    from ..search import get_backend
+def _text_search(params: BrowseParams):
+    """Free text: the search package ranks, filters, counts facets and picks the page; None
+    when `params.q` holds no word to search for. Search sits above the catalogue (it indexes
+    products and reuses this module's filters), so it registers this hook at start-up
+    (`search.init_app`) instead of the catalogue importing it."""
+    return current_app.extensions[TEXT_SEARCH](params)
 
-    hits = get_backend().search(params)
+
+def _search_result(hits, params: BrowseParams, with_facets: bool) -> BrowseResult:
     return BrowseResult(items=_load(hits.ids), total=hits.total, page=params.page, per_page=params.per_page,
                         facets=hits.facets if with_facets else {}, suggestion=hits.suggestion)
 
@@ -171,13 +179,14 @@ def browse(params: BrowseParams, ranked_ids: list[int] | None = None, suggestion
     `params.q` is answered by the search backend (ranked, typo-tolerant, with a "did you
     mean" suggestion). `ranked_ids` (best first) restricts and orders by relevance in SQL.
     """
-    from ..search import Query
-
     today = local_today()
     per_page = max(1, min(params.per_page, MAX_PER_PAGE))
     page = max(1, params.page)
-    if ranked_ids is None and Query.parse(params.q):
-        return _search(replace(params, page=page, per_page=per_page), with_facets)
+    if ranked_ids is None and params.q:
+        paged = replace(params, page=page, per_page=per_page)
+        hits = _text_search(paged)
+        if hits is not None:
+            return _search_result(hits, paged, with_facets)
     conditions, stars_expr = _filtered(params, ranked_ids, today)
 
     def counts() -> dict:

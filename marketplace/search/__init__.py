@@ -39,12 +39,24 @@ def get_backend(app: Flask | None = None) -> SearchBackend:
     return backend
 
 
+def text_search(params) -> SearchPage | None:
+    """The catalogue's free-text search: one page for `params` (a catalog.listing.BrowseParams),
+    or None when `params.q` holds no word to look for (the listing then browses as usual)."""
+    if not Query.parse(params.q):
+        return None
+    return get_backend().search(params)
+
+
 def init_app(app: Flask) -> None:
+    from ..catalog.listing import TEXT_SEARCH
     from . import sync
     from .highlight import highlight, snippet
 
     if app.config.get("SEARCH_BACKEND", "whoosh") not in BACKENDS:
         raise RuntimeError(f"SEARCH_BACKEND must be one of {', '.join(BACKENDS)}")
+    # The catalogue asks for free text through this hook: it must not import search (search
+    # depends on the catalogue).
+    app.extensions[TEXT_SEARCH] = text_search
     sync.listen()
     app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.filters["snippet"] = snippet
