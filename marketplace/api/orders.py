@@ -33,7 +33,7 @@ class OrderDetail(MethodView):
     @blp.errors(404)
     def get(self, code):
         """One order: its shopper (or the guest session that placed it), an admin, or a seller (their part only)"""
-        order, parts = services.order_for_viewer(code, current_user, guest_order_codes())
+        order, parts = services.find_order(code, current_user, guest_codes=guest_order_codes())
         return order_dict(order, parts)
 
 
@@ -44,7 +44,7 @@ class OrderDetail(MethodView):
 def cancel(data, code):
     """Cancel while unpaid, or paid and not yet shipped (stock released, payment refunded)"""
     services.shopper_cancel(code, current_user, guest_order_codes(), data["reason"])
-    order, parts = services.order_for_viewer(code, current_user, guest_order_codes())
+    order, parts = services.find_order(code, current_user, guest_codes=guest_order_codes())
     return order_dict(order, parts)
 
 

@@ -6,8 +6,8 @@ from flask import request
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
-from ..errors import NotFound
-from ..payments import services
+from ..orders.access import find_order
+from ..payments import matching, refunds, services
 from .common import ApiBlueprint, link_to, LocalDateTime, PaginationQuerySchema, Vnd, page_body, page_schema
 
 URL_PREFIX = "/payments"
@@ -107,9 +107,7 @@ def order_payment(code):
 
     For the order's owner or an admin, or with `?t=` (the access token in the
     order's payment page link, for guest checkouts)."""
-    order = services.order_by_code(code)
-    if order is None or not (services.can_view(order, current_user) or services.token_allows(order, request.args.get("t"))):
-        raise NotFound("Không tìm thấy đơn hàng / Order not found")
+    order, _parts = find_order(code, current_user, token=request.args.get("t"), whole=True)
     return services.payment_info(order)
 
 
@@ -124,7 +122,7 @@ def order_payment(code):
 @blp.errors(422)
 def transfers(args):
     """Bank transfers waiting for reconciliation (partial, unmatched, overpaid)"""
-    items, total = services.open_transfers(page=args["page"], per_page=args["per_page"])
+    items, total = matching.open_transfers(page=args["page"], per_page=args["per_page"])
     return page_body(items, total, args["page"], args["per_page"])
 
 
@@ -135,7 +133,7 @@ def transfers(args):
 @blp.errors(404, 409, 422)
 def assign_transfer(body, transfer_id):
     """Book an unmatched or partial transfer to an order waiting for payment."""
-    return services.assign_transfer(transfer_id, body["order_code"], current_user, body["note"])
+    return matching.assign_transfer(transfer_id, body["order_code"], current_user, body["note"])
 
 
 @blp.route("/transfers/<int:transfer_id>/refunded", methods=["POST"], endpoint="transfer_refunded")
@@ -145,7 +143,7 @@ def assign_transfer(body, transfer_id):
 @blp.errors(404, 409, 422)
 def transfer_refunded(body, transfer_id):
     """Record that a transfer was paid back outside the system."""
-    return services.mark_transfer_refunded(transfer_id, current_user, body["note"])
+    return matching.mark_transfer_refunded(transfer_id, current_user, body["note"])
 
 
 @blp.route("/refunds", methods=["GET"], endpoint="due_refunds")
@@ -154,7 +152,7 @@ def transfer_refunded(body, transfer_id):
 @blp.links(200, RefundPaid=link_to("POST", "/payments/refunds/{refund_id}/paid", refund_id="$response.body#/items/0/id"))
 def due_refunds():
     """Bank-transfer refunds waiting to be paid back by an admin."""
-    return {"items": services.due_refunds()}
+    return {"items": refunds.due_refunds()}
 
 
 @blp.route("/refunds/<int:refund_id>/paid", methods=["POST"], endpoint="refund_paid")
@@ -164,4 +162,4 @@ def due_refunds():
 @blp.errors(404, 409, 422)
 def refund_paid(body, refund_id):
     """Record that a due refund was paid back to the shopper."""
-    return services.mark_refund_paid(refund_id, current_user, body["note"])
+    return refunds.mark_refund_paid(refund_id, current_user, body["note"])

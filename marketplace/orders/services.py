@@ -1,7 +1,7 @@
 """Order rules after checkout: payment, cancellation, expiry, fulfilment, and who may see what.
 
 Every change to an existing order starts by locking the order row with a
-conditional UPDATE (`_lock_order`): it waits for any other writer of the same
+conditional UPDATE (`access.lock_order`): it waits for any other writer of the same
 order, refuses when the order is no longer in an expected status, and then
 re-reads the order and its parts. Locks are always taken order row first, then
 product rows in id order, so concurrent operations cannot deadlock, and a
@@ -14,7 +14,6 @@ order records when it was fully released (`Order.stock_released_at`).
 """
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 from collections.abc import Iterable
@@ -31,35 +30,16 @@ from ..timeutil import utcnow
 from ..transactions import run_in_transaction
 from ..validators import normalise_phone
 from . import notifications
+from .access import find_order, get_order, lock_order, visible_parts
 from .carriers import CARRIERS, TRACKING_NUMBER
+from .codes import new_order_code, normalise_code  # noqa: F401  (checkout and tests take them from here)
+from .events import order_paid, paid_parts_cancelled
 from .models import Order, OrderEvent, OrderPart
 from .status import (IllegalTransition, apply_order_transition, apply_part_transition,
                      settle_order_from_parts)
 
-log = logging.getLogger(__name__)
-
-# --- codes ---------------------------------------------------------------------------------------
-
-# Upper-case letters and digits without look-alikes (0/O, 1/I/L, U/V): easy to read out on the phone.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ23456789"
-CODE_LENGTH = 10  # 29**10 ≈ 4·10^14 codes: not guessable, and tracking also needs the phone number
-_CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 LIVE_PART = ("pending", "confirmed", "shipped", "delivered")
 CANCELLABLE_PART = ("pending", "confirmed")
-
-
-def new_order_code() -> str:
-    """A random order code shown as two groups of five, e.g. `7KM4P-Q9XDA`."""
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return f"{raw[:5]}-{raw[5:]}"
-
-
-def normalise_code(text: str | None) -> str | None:
-    """Accept a code typed any way (`7km4p q9xda`, `7KM4PQ9XDA`); None if it cannot be one."""
-    raw = re.sub(r"[^0-9A-Za-z]", "", str(text or "")).upper()
-    if not _CODE_RE.match(raw):
-        return None
-    return f"{raw[:5]}-{raw[5:]}"
 
 
 def payment_window(method: str) -> timedelta:
@@ -68,31 +48,7 @@ def payment_window(method: str) -> timedelta:
     return timedelta(minutes=minutes)
 
 
-# --- locking and stock ---------------------------------------------------------------------------
-
-
-def _load_order(order_id: int) -> Order:
-    return db.session.execute(
-        sa.select(Order).where(Order.id == order_id)
-        .options(selectinload(Order.parts).selectinload(OrderPart.lines))
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-
-
-def _lock_order(order_id: int, statuses: Iterable[str], target: str, extra=None) -> Order:
-    """Lock the order row if its status is one of `statuses`, then re-read it.
-
-    Raises IllegalTransition (409) naming the order's actual status otherwise.
-    """
-    condition = [Order.id == order_id, Order.status.in_(tuple(statuses))]
-    if extra is not None:
-        condition.append(extra)
-    result = db.session.execute(sa.update(Order).where(*condition).values(updated_at=utcnow())
-                                .execution_options(synchronize_session=False))
-    order = _load_order(order_id)
-    if result.rowcount != 1:
-        raise IllegalTransition("order", order.status, target)
-    return order
+# --- stock ---------------------------------------------------------------------------------------
 
 
 def _claim_release(model, row_id: int) -> datetime | None:
@@ -134,7 +90,8 @@ def _release_order_stock(order: Order) -> bool:
 def mark_order_paid(order: Order, paid_at: datetime, actor="system", note: str = "", commit: bool = True,
                     notify_shopper: bool = True) -> Order:
     """pending_payment -> paid at the provider's time `paid_at`; counts the units sold and
-    emails the shopper and each producer (after commit).
+    emails the shopper and each producer (after commit). The payment status follows from
+    the payments ledger, which hears of it through `events.order_paid`.
 
     With commit=False the caller's transaction (e.g. a webhook that also records the
     provider's event id) commits it; the emails still wait for that commit. The payments
@@ -145,10 +102,9 @@ def mark_order_paid(order: Order, paid_at: datetime, actor="system", note: str =
     order_id = order.id
 
     def work() -> Order:
-        locked = _lock_order(order_id, ("pending_payment",), "paid")
+        locked = lock_order(order_id, ("pending_payment",), "paid")
         apply_order_transition(locked, "paid", actor, note)
         locked.paid_at = paid_at
-        locked.payment_status = "paid"
         sold: dict[int, int] = {}
         for part in locked.parts:
             for line in part.lines:
@@ -161,26 +117,17 @@ def mark_order_paid(order: Order, paid_at: datetime, actor="system", note: str =
             notifications.order_paid(locked)
         for part in locked.parts:
             notifications.producer_new_part(part)
+        order_paid.send(locked)
         return locked
 
     return run_in_transaction(work) if commit else work()
 
 
-def _refund_cancelled_parts(part_ids: list[int], actor, reason: str) -> None:
-    """Give back what was paid for cancelled parts, each in its own transaction after the
-    cancellation has committed (a provider outage never undoes a cancellation; the
-    payments domain makes a repeated refund of the same part a no-op)."""
-    from ..payments.gateways import PaymentProviderError
-    from ..payments.services import refund_part
-
-    for part_id in part_ids:
-        part = db.session.get(OrderPart, part_id)
-        try:
-            refund_part(part, actor, reason)
-            db.session.commit()
-        except PaymentProviderError:
-            db.session.rollback()
-            log.warning("refund of part %s of order %s failed; an admin retries it", part_id, part.order_id)
+def _refund_cancelled_parts(order_id: int, part_ids: list[int], actor, reason: str) -> None:
+    """Tell the payments domain, after the cancellation has committed, to give back what was
+    paid for these parts (so a provider outage never undoes a cancellation)."""
+    if part_ids:
+        paid_parts_cancelled.send(order_id, part_ids=part_ids, actor=actor, reason=reason)
 
 
 # --- cancellation and expiry ---------------------------------------------------------------------
@@ -195,7 +142,7 @@ def cancel_order(order: Order, actor, reason: str = "") -> Order:
     order_id = order.id
 
     def work():
-        locked = _lock_order(order_id, ("pending_payment", "paid"), "cancelled")
+        locked = lock_order(order_id, ("pending_payment", "paid"), "cancelled")
         shipped = [p for p in locked.parts if p.status in ("shipped", "delivered")]
         if shipped:
             raise Conflict("Đơn đã có kiện được gửi đi, không thể huỷ cả đơn / "
@@ -212,7 +159,7 @@ def cancel_order(order: Order, actor, reason: str = "") -> Order:
         return locked, ([p.id for p in cancelled] if was_paid else [])
 
     locked, to_refund = run_in_transaction(work)
-    _refund_cancelled_parts(to_refund, actor, reason)
+    _refund_cancelled_parts(order_id, to_refund, actor, reason)
     return locked
 
 
@@ -226,7 +173,7 @@ def cancel_part(part: OrderPart, actor, reason: str = "") -> OrderPart:
     order_id, part_id = part.order_id, part.id
 
     def work():
-        locked = _lock_order(order_id, ("paid",), "cancelled")
+        locked = lock_order(order_id, ("paid",), "cancelled")
         target = next(p for p in locked.parts if p.id == part_id)
         apply_part_transition(target, "cancelled", actor, reason)
         _release_part_stock(target)
@@ -246,7 +193,7 @@ def cancel_part(part: OrderPart, actor, reason: str = "") -> OrderPart:
             raise Conflict("Đơn chưa thanh toán: hãy huỷ cả đơn / The order is not paid yet: cancel the whole order",
                            code="order_not_paid") from exc
         raise
-    _refund_cancelled_parts([cancelled.id], actor, reason)
+    _refund_cancelled_parts(order_id, [cancelled.id], actor, reason)
     return cancelled
 
 
@@ -265,7 +212,7 @@ def expire_order(order: Order, only_if_due: bool = False, now: datetime | None =
 
     def work() -> bool:
         try:
-            locked = _lock_order(order_id, ("pending_payment",), "expired",
+            locked = lock_order(order_id, ("pending_payment",), "expired",
                                  Order.payment_due_at <= now if only_if_due else None)
         except IllegalTransition:
             return False
@@ -341,7 +288,7 @@ def update_part_status(part: OrderPart, target: str, actor, carrier: str | None 
 
     def work() -> OrderPart:
         try:
-            locked = _lock_order(order_id, ("paid",), target)
+            locked = lock_order(order_id, ("paid",), target)
         except IllegalTransition as exc:
             raise Conflict(f"Đơn đang ở trạng thái {exc.current}, chưa thể xử lý / "
                            f"The order is {exc.current}; its parts cannot move now",
@@ -367,39 +314,6 @@ def _with_everything(query):
     return query.options(selectinload(Order.parts).selectinload(OrderPart.lines), selectinload(Order.events))
 
 
-def get_order(code: str | None) -> Order | None:
-    code = normalise_code(code)
-    if code is None:
-        return None
-    return db.session.scalars(_with_everything(sa.select(Order).where(Order.code == code))).first()
-
-
-def visible_parts(order: Order, user, guest_codes: Iterable[str] = ()) -> list[OrderPart] | None:
-    """The parts of `order` this viewer may see, or None when the order is not theirs.
-
-    The shopper who placed it (signed in, or the guest session that placed it) and
-    admins see it all; a seller sees only their own producer's part of a paid order.
-    """
-    if order.code in set(guest_codes or ()):
-        return list(order.parts)
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    if user.role == "admin" or (order.user_id is not None and order.user_id == user.id):
-        return list(order.parts)
-    if user.role == "seller" and user.producer_id and order.status != "pending_payment":
-        mine = [p for p in order.parts if p.producer_id == user.producer_id]
-        return mine or None
-    return None
-
-
-def order_for_viewer(code: str, user, guest_codes: Iterable[str] = ()) -> tuple[Order, list[OrderPart]]:
-    order = get_order(code)
-    parts = visible_parts(order, user, guest_codes) if order is not None else None
-    if parts is None:
-        raise NotFound("Không tìm thấy đơn hàng / Order not found")
-    return order, parts
-
-
 def may_cancel(order: Order, user, guest_codes: Iterable[str] = ()) -> bool:
     """The shopper (or an admin) may cancel while unpaid, or paid with nothing shipped."""
     if order.status not in ("pending_payment", "paid"):
@@ -411,9 +325,8 @@ def may_cancel(order: Order, user, guest_codes: Iterable[str] = ()) -> bool:
 
 
 def shopper_cancel(code: str, user, guest_codes: Iterable[str], reason: str) -> Order:
-    order, parts = order_for_viewer(code, user, guest_codes)
-    if len(parts) != len(order.parts):  # a seller sees only a part: not theirs to cancel whole
-        raise NotFound("Không tìm thấy đơn hàng / Order not found")
+    # whole: a seller sees only a part, not theirs to cancel whole
+    order, _parts = find_order(code, user, guest_codes=guest_codes, whole=True)
     actor = user if user is not None and getattr(user, "is_authenticated", False) else "shopper"
     return cancel_order(order, actor, reason)
 

@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 
 from ..errors import DomainError, NotFound
 from ..extensions import limiter, login_manager
-from ..payments.views import payment_page_url
 from . import services
 from .carriers import carrier_name, tracking_url
 from .context import guest_order_codes
@@ -36,7 +35,7 @@ def order_status_label(status: str) -> str:
 @bp.app_context_processor
 def _order_helpers():
     return {"carrier_name": carrier_name, "tracking_url": tracking_url, "payment_labels": PAYMENT_LABELS,
-            "method_labels": METHOD_LABELS, "payment_page_url": payment_page_url}
+            "method_labels": METHOD_LABELS}
 
 
 @bp.get("/orders")
@@ -49,9 +48,9 @@ def index():
 
 @bp.get("/orders/<code>")
 def detail(code: str):
-    order = services.get_order(code)
-    parts = services.visible_parts(order, current_user, guest_order_codes()) if order else None
-    if parts is None:
+    try:
+        order, parts = services.find_order(code, current_user, guest_codes=guest_order_codes())
+    except NotFound:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         abort(404)

@@ -5,7 +5,7 @@ import click
 
 from ..extensions import db
 from ..money import format_vnd
-from . import services
+from . import refunds
 from .models import Refund
 
 
@@ -26,15 +26,15 @@ def retry_refunds():
     made twice. Exits with 1 while any refund is still failing (for cron alerts), else 0.
     Safe to run on several machines at once: each refund is locked while it is retried.
     """
-    ids = [refund.id for refund in services.failed_refunds()]
+    ids = [refund.id for refund in refunds.failed_refunds()]
     db.session.rollback()  # end the read before talking to Stripe
     still_failing = 0
     for refund_id in ids:
-        outcome, detail = services.retry_refund(refund_id)
+        outcome, detail = refunds.retry_refund(refund_id)
         refund = db.session.get(Refund, refund_id)
         click.echo(f"{outcome:8} {_describe(refund)}: {detail}")
         still_failing += outcome == "failed"
-    by_hand = [refund for refund in services.due_refunds() if refund.method != "stripe"]
+    by_hand = refunds.to_pay_back_by_hand(refunds.due_refunds())
     for refund in by_hand:
         click.echo(f"by hand  {_describe(refund)}: pay back by bank transfer, then mark it paid in the admin portal")
     click.echo(f"{len(ids)} failed refund(s) retried, {still_failing} still failing; "

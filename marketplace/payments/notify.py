@@ -31,6 +31,8 @@ def payment_received(order, paid_vnd: int) -> None:
 
 
 def refund_sent(refund) -> None:
+    from .providers import get_gateway  # the providers book refunds through this module
+
     order = refund.order
     send_after_commit(order.contact_email,
                       _("Refund for order %(code)s", code=order.code),
@@ -38,5 +40,5 @@ def refund_sent(refund) -> None:
                         "Depending on your bank it can take a few days to appear.\nReason: %(reason)s\n\n"
                         "Receipt and order status: %(url)s\n\nOCOP Quang Ninh Marketplace",
                         name=order.contact_name, amount=format_vnd(refund.amount_vnd), code=order.code,
-                        method=_("card") if refund.method == "stripe" else _("bank transfer"),
+                        method=str(get_gateway(refund.method).label),
                         reason=refund.reason or "-", url=_order_url(order)))

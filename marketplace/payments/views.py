@@ -7,16 +7,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.auth import role_required
-from ..errors import DomainError
+from ..errors import DomainError, NotFound
 from ..extensions import db
+from ..orders.access import access_token, find_order
 from ..orders.models import Order
-from . import services, vietqr
-from .services import access_token, token_allows
-from .gateways import GATEWAYS
+from . import matching, refunds, services, vietqr
+from .providers.banktransfer import BankTransferGateway, qr_payload
 
 bp = Blueprint("payments", __name__)
 
 
+@bp.app_template_global()
 def payment_page_url(order: Order, external: bool = False) -> str:
     """The order's payment page; carries the access token so guests can open it from an email."""
     return url_for("payments.order_payment", code=order.code, t=access_token(order), _external=external)
@@ -38,8 +39,10 @@ def payment_token(order: Order) -> str:
 
 
 def _viewable_order(code: str) -> Order:
-    order = services.order_by_code(code)
-    if order is None or not (services.can_view(order, current_user) or token_allows(order, request.args.get("t"))):
+    """The whole order, for its shopper (signed in, or holding the link's token) or an admin."""
+    try:
+        order, _parts = find_order(code, current_user, token=request.args.get("t"), whole=True)
+    except NotFound:
         abort(404)
     return order
 
@@ -48,10 +51,9 @@ def _viewable_order(code: str) -> Order:
 def qr_image(reference: str):
     """The VietQR code of an order waiting for a bank transfer (it only holds payment instructions)."""
     order = services.order_by_reference(reference)
-    if order is None or order.payment_method != "vietqr" or order.status != "pending_payment":
+    if order is None or order.payment_method != BankTransferGateway.method or order.status != "pending_payment":
         abort(404)
-    info = GATEWAYS["vietqr"].describe(order, None)
-    response = make_response(vietqr.qr_png(info["payload"]))
+    response = make_response(vietqr.qr_png(qr_payload(order)))
     response.headers["Content-Type"] = "image/png"
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
@@ -96,9 +98,9 @@ def stripe_cancel():
 @role_required("admin")
 def reconciliation():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    transfers, total = services.open_transfers(page=page, per_page=50)
+    transfers, total = matching.open_transfers(page=page, per_page=50)
     return render_template("payments/reconciliation.html", transfers=transfers, total=total, page=page,
-                           refunds=services.due_refunds())
+                           refunds=refunds.due_refunds())
 
 
 def _admin_action(action, *args):
@@ -115,16 +117,16 @@ def _admin_action(action, *args):
 @bp.post("/admin/payments/transfers/<int:transfer_id>/assign")
 @role_required("admin")
 def assign_transfer(transfer_id: int):
-    return _admin_action(services.assign_transfer, transfer_id, request.form.get("order_code", ""))
+    return _admin_action(matching.assign_transfer, transfer_id, request.form.get("order_code", ""))
 
 
 @bp.post("/admin/payments/transfers/<int:transfer_id>/refunded")
 @role_required("admin")
 def transfer_refunded(transfer_id: int):
-    return _admin_action(services.mark_transfer_refunded, transfer_id)
+    return _admin_action(matching.mark_transfer_refunded, transfer_id)
 
 
 @bp.post("/admin/payments/refunds/<int:refund_id>/paid")
 @role_required("admin")
 def refund_paid(refund_id: int):
-    return _admin_action(services.mark_refund_paid, refund_id)
+    return _admin_action(refunds.mark_refund_paid, refund_id)

@@ -14,7 +14,10 @@ from flask import Blueprint, current_app, jsonify, request
 
 from ..extensions import limiter
 from . import services
-from .bank import BadNotification, NotAuthentic, casso_authenticate, parse_casso, parse_sepay, sepay_authenticate
+from .providers import banktransfer
+from .providers.banktransfer import (BadNotification, NotAuthentic, casso_authenticate, parse_casso, parse_sepay,
+                                     sepay_authenticate)
+from .providers.stripe import StripeGateway, verify_webhook
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,11 @@ def _reject(status: int, message: str):
                                                 "message": message}}), status
 
 
+def _record_transfer(notice: banktransfer.BankNotice) -> str:
+    return services.receive(banktransfer.BankTransferGateway.method, notice.provider, notice.txn_id,
+                            "transfer.in" if notice.incoming else "transfer.out", notice.raw, notice)
+
+
 @bp.post("/sepay/webhook")
 def sepay():
     cfg = current_app.config
@@ -39,7 +47,7 @@ def sepay():
         return _reject(401, "Xác thực thất bại / Authentication failed")
     except BadNotification as exc:
         return _reject(400, f"Dữ liệu không hợp lệ / Invalid notification: {exc}")
-    outcome = services.record_bank_notification(notification)
+    outcome = _record_transfer(notification)
     return jsonify({"success": True, "outcome": outcome}), 200
 
 
@@ -55,7 +63,7 @@ def casso():
         return _reject(401, "Xác thực thất bại / Authentication failed")
     except BadNotification as exc:
         return _reject(400, f"Dữ liệu không hợp lệ / Invalid notification: {exc}")
-    outcomes = [services.record_bank_notification(n) for n in notifications]
+    outcomes = [_record_transfer(n) for n in notifications]
     return jsonify({"success": True, "outcome": outcomes[0] if len(outcomes) == 1 else outcomes}), 200
 
 
@@ -66,7 +74,7 @@ def stripe_webhook():
     if not secret:
         return _reject(401, "Stripe webhooks are not configured")
     try:
-        stripe.Webhook.construct_event(payload, request.headers.get("Stripe-Signature", ""), secret)
+        verify_webhook(payload, request.headers.get("Stripe-Signature", ""), secret)
         event = json.loads(payload)
     except stripe.SignatureVerificationError:
         return _reject(400, "Chữ ký không hợp lệ / Invalid signature")
@@ -75,5 +83,5 @@ def stripe_webhook():
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or "created" not in event \
             or not isinstance((event.get("data") or {}).get("object"), dict):
         return _reject(400, "Dữ liệu không hợp lệ / Invalid event")
-    outcome = services.handle_stripe_event(event)
+    outcome = services.receive(StripeGateway.method, "stripe", event["id"], event.get("type", ""), event, event)
     return jsonify({"received": True, "outcome": outcome}), 200

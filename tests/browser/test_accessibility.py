@@ -14,7 +14,7 @@ import pytest
 
 from marketplace.extensions import db
 from marketplace.orders.services import new_order_code
-from marketplace.payments.services import access_token
+from marketplace.orders.access import access_token
 from tests import factories as f
 from tests.browser.a11y import accessibility_problems
 from tests.browser.steps import add_to_cart, log_in

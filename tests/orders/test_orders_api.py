@@ -12,16 +12,6 @@ from marketplace.orders import services
 PAID_AT = datetime(2026, 5, 2, 3, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def shopper_order(db, client):
-    shopper = f.user(email="lan@example.vn")
-    f.login_as(client, shopper)
-    honey = f.product("Mật ong", price_vnd=200_000, stock=10)
-    tea = f.product("Trà", price_vnd=150_000, stock=10)
-    code = checkout(client, [(honey, 1), (tea, 2)]).json["order"]["code"]
-    return shopper, code, honey, tea
-
-
 def test_the_shopper_lists_and_opens_their_orders(shopper_order, client):
     _, code, *_ = shopper_order
     listed = client.get("/api/v1/orders").json

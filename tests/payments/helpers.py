@@ -113,7 +113,7 @@ def post_stripe_event(client, event: dict, secret: str = STRIPE_WHSEC):
 
 def paid_intent(amount_vnd: int, order_code: str) -> str:
     """A real, succeeded PaymentIntent on localstripe (as Checkout would leave behind)."""
-    from marketplace.payments.gateways import stripe_client
+    from marketplace.payments.providers.stripe import stripe_client
 
     client = stripe_client()
     method = client.v1.payment_methods.create(params={"type": "card", "card": {

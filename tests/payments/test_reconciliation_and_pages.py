@@ -12,7 +12,7 @@ from marketplace.audit import AuditEntry
 from marketplace.extensions import db as _db
 from marketplace.orders.models import Order
 from marketplace.orders.status import apply_part_transition
-from marketplace.payments import services
+from marketplace.payments import refunds
 from marketplace.payments.models import BankTransfer, LedgerEntry, Refund
 from marketplace.payments.views import payment_page_url
 from tests import factories
@@ -105,10 +105,10 @@ def test_a_cancelled_bank_paid_part_becomes_a_refund_due_until_an_admin_pays_it_
     admin = factories.user(role="admin")
     part = order.parts[1]
     apply_part_transition(part, "cancelled", admin, "producer cannot deliver")
-    refund = services.refund_part(part, admin, "producer cannot deliver")
+    refund = refunds.refund_part(part, admin, "producer cannot deliver")
     _db.session.commit()
     assert (refund.status, refund.method, refund.amount_vnd, refund.refunded_at) == ("due", "vietqr", 80_000, None)
-    assert services.refund_part(part, admin, "again").id == refund.id
+    assert refunds.refund_part(part, admin, "again").id == refund.id
     assert reload(order).payment_status == "paid"  # nothing has gone back yet
 
     factories.login_as(client, admin)
@@ -135,7 +135,7 @@ def test_a_cancelled_bank_paid_part_becomes_a_refund_due_until_an_admin_pays_it_
 def test_nothing_is_refunded_for_an_unpaid_order(db):
     order = make_order()
     apply_part_transition(order.parts[0], "cancelled", None, "changed my mind")
-    assert services.refund_part(order.parts[0], None, "changed my mind") is None
+    assert refunds.refund_part(order.parts[0], None, "changed my mind") is None
 
 
 # ---- reconciliation ---------------------------------------------------------------------------

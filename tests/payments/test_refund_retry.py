@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from marketplace.audit import AuditEntry
 from marketplace.extensions import db as _db
 from marketplace.orders.services import cancel_order
-from marketplace.payments.gateways import stripe_client
+from marketplace.payments.providers.stripe import stripe_client
 from marketplace.payments.models import LedgerEntry, Refund
 from marketplace.stats.sales import sales_report
 from marketplace.timeutil import local_today
@@ -127,7 +127,7 @@ def test_bank_transfer_refunds_are_listed_for_a_person_and_do_not_fail_the_run(a
 
 def test_repeating_a_failed_parts_refund_returns_the_recorded_refund(db, client, stripe_link):
     from marketplace.orders.status import apply_part_transition
-    from marketplace.payments.services import refund_part
+    from marketplace.payments.refunds import refund_part
 
     order, _attempt, _intent = paid_card_order(client)
     stripe_link.down()

@@ -18,8 +18,8 @@ from marketplace.errors import ValidationFailed
 from marketplace.extensions import db as _db
 from marketplace.orders.models import Order, OrderEvent
 from marketplace.orders.status import apply_order_transition, apply_part_transition
-from marketplace.payments import services
-from marketplace.payments.gateways import stripe_client
+from marketplace.payments import refunds, services
+from marketplace.payments.providers.stripe import stripe_client
 from marketplace.payments.models import LedgerEntry, PaymentAttempt, ProviderEvent, Refund
 
 from .helpers import make_order, paid_intent, post_stripe_event, session_event, stripe_event, stripe_signature_header
@@ -314,9 +314,9 @@ def test_cancelling_a_paid_card_part_refunds_it_through_stripe_once(db, client, 
     admin = __import__("tests.factories", fromlist=["user"]).user(role="admin")
     apply_part_transition(part, "cancelled", admin, "out of stock")
 
-    refund = services.refund_part(part, admin, "out of stock")
+    refund = refunds.refund_part(part, admin, "out of stock")
     _db.session.commit()
-    again = services.refund_part(part, admin, "out of stock")
+    again = refunds.refund_part(part, admin, "out of stock")
 
     assert again.id == refund.id
     assert refund.status == "succeeded" and refund.amount_vnd == 230_000 and refund.method == "stripe"
@@ -352,7 +352,7 @@ def test_charge_refunded_does_not_double_book_the_marketplaces_own_refund(db, cl
     order, _attempt, intent = paid_card_order(client)
     part = order.parts[0]
     apply_part_transition(part, "cancelled", None, "test")
-    services.refund_part(part, None, "test")
+    refunds.refund_part(part, None, "test")
     _db.session.commit()
     charge = {"id": "ch_y", "object": "charge", "payment_intent": intent, "amount_refunded": 130_000}
     post_stripe_event(client, stripe_event("charge.refunded", charge))

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 import factories
 from marketplace.payments.models import Refund
-from marketplace.payments.services import mark_refund_paid
+from marketplace.payments.refunds import mark_refund_paid
 from marketplace.seller.orders import move_part
 from marketplace.timeutil import local_today
 from seller_samples import pay, place

@@ -1,21 +1,94 @@
-"""Bank-transfer notifications from SePay and Casso: authenticate, then parse into one shape.
+"""Bank transfer (VietQR): the QR a banking app scans to pre-fill the transfer, the SePay and
+Casso notices that tell us a transfer arrived, and refunds paid back by hand.
 
-Both providers report a bank's transaction time as local time (Asia/Ho_Chi_Minh)
-without an offset; it is converted to UTC here. Field names are the providers'
-published ones, so a real SePay or Casso account can be pointed at the marketplace.
+A transfer carries the order's payment reference in its description; `matching` books it
+to that order. Both notice providers report a bank's transaction time as local time
+(Asia/Ho_Chi_Minh) without an offset; it is converted to UTC here. Field names are the
+providers' published ones, so a real SePay or Casso account can be pointed at the
+marketplace.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
-from ..timeutil import LOCAL_TZ, UTC
+from ...timeutil import LOCAL_TZ, UTC, isoformat_local
+from .. import matching, vietqr
+from ..gateway import PENDING, SUCCEEDED, GatewayResult
+from ..models import ProviderEvent, Refund
+
+
+class BankTransferGateway:
+    """Paid by a transfer to the marketplace's account; paid back by an admin's transfer."""
+
+    method = "vietqr"
+    label = _l("bank transfer")
+    max_amount_vnd = None
+    offline = True
+    pays_back_by_hand = True
+
+    def available(self) -> bool:
+        return True
+
+    def check_amount(self, amount_vnd: int) -> None:
+        """A bank transfer carries any order total."""
+
+    def start(self, order, attempt) -> GatewayResult:
+        """Nothing to call: the order's reference is the whole payment (`attempt` may not have an id yet)."""
+        attempt.provider_ref = f"vietqr:{order.payment_reference}:{secrets.token_hex(6)}"
+        attempt.expires_at = order.payment_due_at
+        return GatewayResult(PENDING, provider_ref=attempt.provider_ref, amount_vnd=order.total_vnd)
+
+    def describe(self, order, attempt=None) -> dict:
+        return {"vietqr": qr_details(order)}
+
+    def handle_event(self, event: "BankNotice", recorded: ProviderEvent) -> str:
+        return matching.apply_transfer(event, recorded, self.method)
+
+    def refund(self, refund: Refund, payment_ref: str | None, key: str) -> GatewayResult:
+        """Due until an admin has paid it back and marks it paid (`refunds.mark_refund_paid`)."""
+        return GatewayResult(PENDING, amount_vnd=refund.amount_vnd)
+
+    def find_refund(self, refund: Refund, payment_ref: str | None) -> GatewayResult | None:
+        """The admin's record is the only one there is."""
+        if refund.status == "succeeded":
+            return GatewayResult(SUCCEEDED, provider_ref=refund.provider_ref, amount_vnd=refund.amount_vnd,
+                                 occurred_at=refund.refunded_at)
+        return GatewayResult(PENDING, amount_vnd=refund.amount_vnd) if refund.status == "due" else None
+
+
+def qr_payload(order) -> str:
+    """The VietQR string of a transfer paying `order`."""
+    cfg = current_app.config
+    return vietqr.build_payload(cfg["VIETQR_BANK_BIN"], cfg["VIETQR_ACCOUNT_NO"], order.total_vnd,
+                                order.payment_reference)
+
+
+def qr_details(order) -> dict:
+    """How to pay `order` by transfer (API.md's Payment.vietqr)."""
+    cfg = current_app.config
+    return {
+        "payload": qr_payload(order),
+        "image_url": url_for("payments.qr_image", reference=order.payment_reference, _external=True),
+        "bank_bin": cfg["VIETQR_BANK_BIN"],
+        "account_no": cfg["VIETQR_ACCOUNT_NO"],
+        "account_name": cfg["VIETQR_ACCOUNT_NAME"],
+        "amount_vnd": order.total_vnd,
+        "reference": order.payment_reference,
+        "expires_at": isoformat_local(order.payment_due_at),
+    }
+
+
+# ---- notices from SePay and Casso ---------------------------------------------------------------
 
 BANK_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -29,7 +102,7 @@ class BadNotification(Exception):
 
 
 @dataclass(frozen=True)
-class BankNotification:
+class BankNotice:
     provider: str  # sepay | casso
     txn_id: str  # the provider's id of the transaction: the idempotency key
     incoming: bool
@@ -103,12 +176,12 @@ def sepay_authenticate(authorization: str | None, api_key: str) -> None:
         raise NotAuthentic("bad API key")
 
 
-def parse_sepay(body: bytes) -> BankNotification:
+def parse_sepay(body: bytes) -> BankNotice:
     data = _validated(SepaySchema(), _load_json(body))
     # SePay puts the reference it recognised in `code` and the full text in `content`;
     # `description` is the raw bank SMS/statement line. Look for the reference in all of them.
     text = " ".join(part for part in (data.get("code"), data.get("content"), data.get("description")) if part)
-    return BankNotification(
+    return BankNotice(
         provider="sepay", txn_id=str(data["id"]), incoming=data["transferType"] == "in",
         amount_vnd=data["transferAmount"], account_no=(data.get("accountNumber") or "").strip(),
         description=text, bank=data.get("gateway") or "", bank_reference=data.get("referenceCode") or "",
@@ -164,7 +237,7 @@ def casso_authenticate(header: str | None, body: bytes, key: str, max_age_s: int
     return data
 
 
-def parse_casso(data: dict) -> list[BankNotification]:
+def parse_casso(data: dict) -> list[BankNotice]:
     if data.get("error", 0) != 0:
         raise BadNotification(f"Casso reported error {data.get('error')!r}")
     items = data.get("data")
@@ -176,7 +249,7 @@ def parse_casso(data: dict) -> list[BankNotification]:
         txn = _validated(CassoTransactionSchema(), item)
         if txn["amount"] == 0:
             raise BadNotification("amount must not be zero")
-        out.append(BankNotification(
+        out.append(BankNotice(
             provider="casso", txn_id=str(txn["id"]), incoming=txn["amount"] > 0, amount_vnd=abs(txn["amount"]),
             account_no=(txn.get("accountNumber") or "").strip(), description=txn.get("description") or "",
             bank=txn.get("bankName") or "", bank_reference=txn.get("reference") or "",

@@ -1,0 +1,112 @@
+"""The one gateway interface: every way of paying an order sits behind `Gateway`.
+
+A gateway starts a payment for an order, handles its provider's notifications, gives
+money back and looks a refund up; each answer is a `GatewayResult`. Callers pick the
+gateway of an order's method from `providers.get_gateway` and never branch on the
+method's name: `vietqr` (bank transfer, confirmed by SePay or Casso, paid back by hand)
+and `stripe` (hosted Checkout) are registered; VNPay or MoMo would be one more module
+in `providers/`. Failures are the typed exceptions below (as Oscar's payment
+exceptions), so a caller catches what it can handle and nothing else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+from flask_babel import gettext as _
+
+from ..errors import DomainError, ValidationFailed
+from ..money import format_vnd
+
+# The one vocabulary of a GatewayResult's status.
+PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+
+
+@dataclass(frozen=True)
+class GatewayResult:
+    """What a provider answered (as Saleor's GatewayResponse).
+
+    `status`: pending (accepted, not final: a payment the shopper has still to make, a
+    refund the provider or an admin has still to carry out), succeeded or failed.
+    `provider_ref` names the provider's record (a Checkout Session, a Refund); `amount_vnd`
+    and `occurred_at` are the provider's; `metadata` is what we attached to it.
+    """
+
+    status: str
+    provider_ref: str | None = None
+    amount_vnd: int | None = None
+    occurred_at: datetime | None = None
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == SUCCEEDED
+
+
+class PaymentError(DomainError):
+    """Something about a payment went wrong; the subclasses say what."""
+
+    status = 502
+    code = "payment_error"
+
+
+class PaymentProviderError(PaymentError):
+    """The provider could not be reached or refused the call; nothing was changed."""
+
+    status = 502
+    code = "payment_provider_error"
+
+
+class ProviderNotConfigured(PaymentProviderError):
+    """This deployment has no credentials for the provider (a card payment without a Stripe key)."""
+
+    status = 503
+    code = "payment_method_unavailable"
+
+
+class Gateway(Protocol):
+    """What every payment provider offers (`providers/` holds one module per provider)."""
+
+    method: ClassVar[str]  # the order's payment_method that picks this gateway
+    label: ClassVar[Any]  # how a shopper calls it ("card", "bank transfer"), translated
+    max_amount_vnd: ClassVar[int | None]
+    # True: starting a payment calls no provider, so the checkout opens the attempt in the
+    # transaction that creates the order, and the order alone says how to pay it.
+    offline: ClassVar[bool]
+    # True: refunds are paid back by an admin, who then marks them paid (nothing to retry).
+    pays_back_by_hand: ClassVar[bool]
+
+    def available(self) -> bool:
+        """Whether this deployment is configured to take payments this way."""
+
+    def check_amount(self, amount_vnd: int) -> None:
+        """Refuse (ValidationFailed) an amount this rail cannot carry, before anything is created."""
+
+    def start(self, order, attempt) -> GatewayResult:
+        """Begin paying `order`: fill `attempt` (provider ids, expiry); pending, or PaymentProviderError."""
+
+    def describe(self, order, attempt) -> dict:
+        """The method's part of API.md's Payment object (how to pay) for an attempt already started."""
+
+    def handle_event(self, event, recorded) -> str:
+        """Apply one authenticated notification of this gateway's providers (already recorded
+        once as `recorded`, a ProviderEvent) in the caller's transaction; the outcome's name."""
+
+    def refund(self, refund, payment_ref: str | None, key: str) -> GatewayResult:
+        """Give back `refund.amount_vnd` of the payment `payment_ref`; `key` makes a repeat a no-op."""
+
+    def find_refund(self, refund, payment_ref: str | None) -> GatewayResult | None:
+        """What the provider holds for `refund` (to adopt one whose answer was lost), or None."""
+
+
+def check_amount_at_most(gateway: Gateway, amount_vnd: int) -> None:
+    """`Gateway.check_amount` for a gateway with a per-payment ceiling (`max_amount_vnd`)."""
+    limit = gateway.max_amount_vnd
+    if limit is not None and amount_vnd > limit:
+        raise ValidationFailed(
+            _("Card payments are limited to %(limit)s per order. Please pay this order by bank transfer "
+              "(VietQR).", limit=format_vnd(limit)),
+            code="amount_too_large_for_method", fields={"payment_method": [
+                _("Card payments are limited to %(limit)s per order.", limit=format_vnd(limit))]},
+        )
