@@ -133,6 +133,10 @@ class Config:
         self.VIETQR_ACCOUNT_NO = env.get("VIETQR_ACCOUNT_NO", "0011004123456")
         self.VIETQR_ACCOUNT_NAME = env.get("VIETQR_ACCOUNT_NAME", "TRUNG TAM OCOP QUANG NINH")
         self.SEPAY_API_KEY = env.get("SEPAY_API_KEY", "")
+        # How this deployment's SePay webhook is authenticated: "apikey" (Authorization: Apikey
+        # SEPAY_API_KEY) or "hmac" (signed with SEPAY_WEBHOOK_SECRET, with a timestamp header).
+        self.SEPAY_WEBHOOK_AUTH = env.get("SEPAY_WEBHOOK_AUTH", "apikey").strip().lower()
+        self.SEPAY_WEBHOOK_SECRET = env.get("SEPAY_WEBHOOK_SECRET", "")
         self.CASSO_CHECKSUM_KEY = env.get("CASSO_CHECKSUM_KEY", "")
         self.BANK_WEBHOOK_MAX_AGE_S = _int("BANK_WEBHOOK_MAX_AGE_S", 300)
         self.PAYMENT_WINDOW_STRIPE_MIN = _int("PAYMENT_WINDOW_STRIPE_MIN", 30)
@@ -155,6 +159,8 @@ class Config:
             validate_account(self.VIETQR_BANK_BIN, self.VIETQR_ACCOUNT_NO)
         except ValueError as exc:
             raise RuntimeError(str(exc)) from None
+        if self.SEPAY_WEBHOOK_AUTH not in ("apikey", "hmac"):
+            raise RuntimeError("SEPAY_WEBHOOK_AUTH must be 'apikey' or 'hmac'.")
         if self.MAIL_DELIVERY not in ("inline", "worker"):
             raise RuntimeError("MAIL_DELIVERY must be 'inline' or 'worker'.")
         if not self.VIETQR_ACCOUNT_NAME.strip():

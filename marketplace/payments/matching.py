@@ -23,6 +23,13 @@ from .vietqr import MIN_REFERENCE_LENGTH, compact
 
 # How far back a transfer may name an order that is no longer waiting (to flag late or double payments).
 LATE_MATCH_DAYS = 45
+# A bank's clock may run a little ahead of ours; a transfer further in the future than this
+# cannot have happened yet, so it is held for an admin instead of paying anything.
+FUTURE_TOLERANCE = timedelta(minutes=10)
+# VietQR's amount field holds at most 13 digits: a larger amount cannot be a payment to us
+# (and would not fit the ledger). It is kept for an admin, unbooked, and acknowledged, so the
+# provider does not deliver it again forever.
+MAX_TRANSFER_VND = 10**13 - 1
 # Statuses an admin still has to look at.
 QUEUE_STATUSES = OPEN_TRANSFER_STATUSES + ("overpaid",)
 
@@ -35,11 +42,16 @@ def apply_transfer(n, event: ProviderEvent, method: str) -> str:
     if n.account_no != current_app.config["VIETQR_ACCOUNT_NO"]:
         event.note = f"account {n.account_no} is not the marketplace's receiving account"
         return "ignored_other_account"
+    out_of_range = n.amount_vnd > MAX_TRANSFER_VND
     transfer = BankTransfer(provider=n.provider, provider_txn_id=n.txn_id, event_id=event.id, bank=n.bank[:80],
-                            account_no=n.account_no, amount_vnd=n.amount_vnd, description=n.description,
-                            bank_reference=n.bank_reference[:80], transacted_at=n.transacted_at, status="unmatched")
+                            account_no=n.account_no, amount_vnd=0 if out_of_range else n.amount_vnd,
+                            description=n.description, bank_reference=n.bank_reference[:80],
+                            transacted_at=n.transacted_at, status="unmatched")
     db.session.add(transfer)
     db.session.flush()
+    if out_of_range:
+        transfer.note = event.note = f"reported amount {n.amount_vnd} VND cannot be a payment; not booked"
+        return "amount_out_of_range"
     order = _order_for_description(n.description)
     payment = dict(kind="payment", method=method, amount_vnd=n.amount_vnd, provider_ref=f"{n.provider}:{n.txn_id}",
                    occurred_at=n.transacted_at, event_id=event.id, bank_transfer_id=transfer.id)
@@ -49,6 +61,11 @@ def apply_transfer(n, event: ProviderEvent, method: str) -> str:
         return "unmatched"
     event.order_id = order.id
     transfer.order_id = order.id
+    if n.transacted_at > utcnow() + FUTURE_TOLERANCE:
+        # Held, not applied: an admin who trusts it assigns it to the order.
+        ledger.book(order_id=None, note="bank time in the future", **payment)
+        transfer.note = f"held: the bank's time {n.transacted_at.isoformat()} is in the future"
+        return "held_future_time"
     if order.status not in ("pending_payment",) + PAID_ORDER_STATUSES:
         # Money for an order that expired or was cancelled: an admin gives it back.
         ledger.book(order_id=None, note=f"order {order.code} is {order.status}", **payment)
@@ -137,6 +154,9 @@ def assign_transfer(transfer_id: int, order_code: str, actor, note: str = "") ->
     transfer = _transfer_for_update(transfer_id)
     if transfer.status == "overpaid":
         raise Conflict(_("An overpaid transfer can only be refunded."), code="invalid_reconciliation")
+    if transfer.amount_vnd <= 0:
+        raise Conflict(_("This transfer's amount cannot be booked; record it as refunded once settled."),
+                       code="invalid_reconciliation")
     order = lock_order_by_code(order_code)
     if order is None:
         raise ValidationFailed(_("No order with this code."), fields={"order_code": [_("No order with this code.")]})

@@ -40,7 +40,7 @@ def _record_transfer(notice: banktransfer.BankNotice) -> str:
 def sepay():
     cfg = current_app.config
     try:
-        sepay_authenticate(request.headers.get("Authorization"), cfg["SEPAY_API_KEY"])
+        sepay_authenticate(request.headers, request.get_data(), cfg)
         notification = parse_sepay(request.get_data())
     except NotAuthentic as exc:
         log.warning("sepay webhook refused: %s", exc)

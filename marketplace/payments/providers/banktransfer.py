@@ -167,13 +167,41 @@ class SepaySchema(Schema):
     description = fields.String(allow_none=True, load_default="")
 
 
-def sepay_authenticate(authorization: str | None, api_key: str) -> None:
-    """SePay sends `Authorization: Apikey <key>`."""
+def sepay_authenticate(headers, body: bytes, cfg, now: float | None = None) -> None:
+    """Authenticate a SePay webhook the way this deployment chose (`SEPAY_WEBHOOK_AUTH`):
+
+    - `apikey`: `Authorization: Apikey <SEPAY_API_KEY>`;
+    - `hmac`: SePay's signed mode: `X-SePay-Timestamp: <unix seconds>` and `X-SePay-Signature:
+      sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>" under SEPAY_WEBHOOK_SECRET>`; a
+      timestamp further than BANK_WEBHOOK_MAX_AGE_S from now is refused (a replay), as
+      SePay's documentation advises (5 minutes) and as Casso's signatures are checked.
+    """
+    if cfg["SEPAY_WEBHOOK_AUTH"] == "hmac":
+        _sepay_signed(headers, body, cfg["SEPAY_WEBHOOK_SECRET"], cfg["BANK_WEBHOOK_MAX_AGE_S"], now)
+        return
+    api_key = cfg["SEPAY_API_KEY"]
     if not api_key:
         raise NotAuthentic("SEPAY_API_KEY is not configured")
-    scheme, _, given = (authorization or "").strip().partition(" ")
+    scheme, _, given = (headers.get("Authorization") or "").strip().partition(" ")
     if scheme.lower() != "apikey" or not hmac.compare_digest(given.strip().encode(), api_key.encode()):
         raise NotAuthentic("bad API key")
+
+
+def sepay_signature(secret: str, timestamp: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def _sepay_signed(headers, body: bytes, secret: str, max_age_s: int, now: float | None) -> None:
+    if not secret:
+        raise NotAuthentic("SEPAY_WEBHOOK_SECRET is not configured")
+    timestamp = (headers.get("X-SePay-Timestamp") or "").strip()
+    scheme, _, given = (headers.get("X-SePay-Signature") or "").strip().rpartition("=")
+    if not timestamp.isdigit() or len(timestamp) > 12 or scheme not in ("", "sha256") or not given:
+        raise NotAuthentic("missing signature")
+    if not hmac.compare_digest(sepay_signature(secret, timestamp, body), given.lower()):
+        raise NotAuthentic("bad signature")
+    if abs((now if now is not None else time.time()) - int(timestamp)) > max_age_s:
+        raise NotAuthentic("stale notification")
 
 
 def parse_sepay(body: bytes) -> BankNotice:
@@ -205,14 +233,21 @@ class CassoTransactionSchema(Schema):
     bankName = fields.String(allow_none=True, load_default="")
 
 
-def casso_canonical(data) -> str:
-    """The body as Casso signs it: keys sorted at every level, no spaces, non-ASCII as is."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def casso_canonical(data, ascii_only: bool = False, escape_slashes: bool = False) -> str:
+    """The body as Casso signs it: keys sorted at every level, no spaces. Casso's own server
+    keeps non-ASCII as is; its published Python sample escapes it (`\\uXXXX`) and its PHP
+    sample (json_encode) also escapes `/` as `\\/`."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=ascii_only)
+    return text.replace("/", "\\/") if escape_slashes else text
 
 
-def casso_signature(key: str, timestamp: str, data) -> str:
-    message = f"{timestamp}.{casso_canonical(data)}".encode()
+def casso_signature(key: str, timestamp: str, data, ascii_only: bool = False, escape_slashes: bool = False) -> str:
+    message = f"{timestamp}.{casso_canonical(data, ascii_only, escape_slashes)}".encode()
     return hmac.new(key.encode(), message, hashlib.sha512).hexdigest()
+
+
+# Every way a Casso sample may have serialised the body it signed.
+_CASSO_FORMS = ((False, False), (True, False), (True, True), (False, True))
 
 
 def casso_authenticate(header: str | None, body: bytes, key: str, max_age_s: int, now: float | None = None) -> dict:
@@ -227,7 +262,8 @@ def casso_authenticate(header: str | None, body: bytes, key: str, max_age_s: int
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError):
         raise NotAuthentic("body is not JSON; cannot verify the signature") from None
-    if not hmac.compare_digest(casso_signature(key, timestamp, data), given.lower()):
+    given = given.lower()
+    if not any([hmac.compare_digest(casso_signature(key, timestamp, data, *form), given) for form in _CASSO_FORMS]):
         raise NotAuthentic("bad signature")
     age_s = (now if now is not None else time.time()) - int(timestamp) / 1000
     if abs(age_s) > max_age_s:
