@@ -126,8 +126,12 @@ def mark_order_paid(order: Order, paid_at: datetime, actor="system", note: str =
 def _refund_cancelled_parts(order_id: int, part_ids: list[int], actor, reason: str) -> None:
     """Tell the payments domain, after the cancellation has committed, to give back what was
     paid for these parts (so a provider outage never undoes a cancellation)."""
-    if part_ids:
-        paid_parts_cancelled.send(order_id, part_ids=part_ids, actor=actor, reason=reason)
+    if not part_ids:
+        return
+    if not paid_parts_cancelled.receivers:
+        # Money would silently stay with the marketplace: the payments package must be loaded.
+        raise RuntimeError("nothing refunds cancelled parts: import marketplace.payments.refunds")
+    paid_parts_cancelled.send(order_id, part_ids=part_ids, actor=actor, reason=reason)
 
 
 # --- cancellation and expiry ---------------------------------------------------------------------
