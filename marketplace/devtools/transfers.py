@@ -19,7 +19,7 @@ from ..errors import DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..orders.models import Order
 from ..payments import services as payments
-from ..payments.bank import BANK_TIME_FORMAT
+from ..payments.providers.banktransfer import BANK_TIME_FORMAT
 from ..timeutil import LOCAL_TZ
 from . import enabled
 from .instance_files import ensure_sepay_key

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, request
 from flask_login import current_user
 
-from ..errors import DomainError
+from ..errors import DomainError, NotFound
+from ..orders.access import find_order
 from ..payments import services as payments
 from . import enabled
 
@@ -27,10 +28,9 @@ def simulate_transfer(code: str):
     """Who may see the order's payment page may press the button; everyone else gets 404."""
     from .transfers import describe, simulate_transfer as send
 
-    order = payments.order_by_code(code)
-    if order is None:
-        abort(404)
-    if not (payments.can_view(order, current_user) or payments.token_allows(order, request.args.get("t"))):
+    try:
+        order, _parts = find_order(code, current_user, token=request.args.get("t"), whole=True)
+    except NotFound:
         abort(404)
     back = payments.payment_page_path(order)
     try:
