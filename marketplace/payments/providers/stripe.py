@@ -116,7 +116,7 @@ class StripeGateway:
             "order_code": refund.order.code, "part_id": str(refund.part_id or ""), "refund_id": str(refund.id)})
 
     def find_refund(self, refund: Refund, payment_ref: str | None) -> GatewayResult | None:
-        for held in self.refunds_of(payment_ref) if payment_ref else ():
+        for held in self._refunds_of(payment_ref) if payment_ref else ():
             if (held.get("metadata") or {}).get("refund_id") == str(refund.id) and held.get("status") in (
                     SUCCEEDED, PENDING):
                 return GatewayResult(held["status"], provider_ref=held["id"], amount_vnd=int(held["amount"]),
@@ -135,7 +135,7 @@ class StripeGateway:
                              amount_vnd=amount_vnd, metadata=metadata,
                              occurred_at=datetime.fromtimestamp(refund.created, UTC) if refund.created else utcnow())
 
-    def refunds_of(self, payment_ref: str) -> list[dict]:
+    def _refunds_of(self, payment_ref: str) -> list[dict]:
         """Every refund Stripe holds for a PaymentIntent, as plain dicts (to notice dashboard refunds)."""
         try:
             listing = stripe_client().v1.refunds.list(params={"payment_intent": payment_ref, "limit": 100})
@@ -248,7 +248,7 @@ def _on_charge_refunded(gateway: StripeGateway, event: dict, recorded: ProviderE
     order = lock_order(payment.order_id) if payment.order_id else None
     recorded.order_id = order.id if order else None
     booked = 0
-    for stripe_refund in gateway.refunds_of(intent):
+    for stripe_refund in gateway._refunds_of(intent):
         metadata = stripe_refund.get("metadata") or {}
         succeeded = stripe_refund.get("status") == "succeeded"
         known = db.session.execute(sa.select(Refund).where(Refund.provider_ref == stripe_refund["id"])
