@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..accounts.auth import role_required
+from ..accounts.auth import register_rate_limit, role_required
 from ..accounts.sessions import sign_in
 from ..catalog.models import PRODUCER_KINDS, PRODUCT_STATUSES
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -61,6 +61,7 @@ def _files(field: str) -> list[tuple[str, bytes]]:
 # --------------------------------------------------------------------------- joining
 
 @bp.route("/join", methods=["GET", "POST"])
+@register_rate_limit  # it creates an account: the sign-up budget of /register and the API
 def join():
     if getattr(current_user, "is_seller", False):
         return redirect(url_for("seller.dashboard"))
