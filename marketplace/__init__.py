@@ -98,7 +98,7 @@ def _init_extensions(app: Flask) -> None:
     from .accounts import auth  # noqa: F401  (login loaders)
     from .errors import register_error_handlers
     from .search import init_app as init_search
-    from .security import csrf_protect, security_headers
+    from . import security
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
@@ -118,8 +118,7 @@ def _init_extensions(app: Flask) -> None:
     smorest_api.init_app(app)
     register_error_handlers(app)
     init_search(app)
-    app.before_request(csrf_protect)
-    app.after_request(security_headers)
+    security.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

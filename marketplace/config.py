@@ -83,6 +83,7 @@ class Config:
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", self.ENV_NAME == "production")
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
 
         # Behind a load balancer: how many proxies in front of the app add X-Forwarded-For /
@@ -106,6 +107,9 @@ class Config:
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
+        # Failed sign-ins per account from all addresses together; the window is short so
+        # that someone spending it on purpose keeps the owner out for minutes at most.
+        self.ACCOUNT_LOGIN_RATE_LIMIT = env.get("ACCOUNT_LOGIN_RATE_LIMIT", "10 per 5 minutes")
         # Per client address; web and API share each budget.
         self.REGISTER_RATE_LIMIT = env.get("REGISTER_RATE_LIMIT", "10 per hour")
         self.CHECKOUT_RATE_LIMIT = env.get("CHECKOUT_RATE_LIMIT", "20 per minute")

@@ -214,3 +214,19 @@ def query_counter(app):
         return count_queries()
 
     return make
+
+
+@contextmanager
+def rate_limits_on(app, **settings):
+    """Rate limits switched on with these settings (e.g. LOGIN_RATE_LIMIT="3 per minute"),
+    fresh counters, and everything as it was afterwards."""
+    from marketplace.extensions import limiter
+
+    saved = {key: app.config.get(key) for key in ("RATELIMIT_ENABLED", *settings)}
+    app.config.update(RATELIMIT_ENABLED=True, **settings)
+    limiter.reset()
+    try:
+        yield
+    finally:
+        app.config.update(saved)
+        limiter.reset()

@@ -42,7 +42,8 @@ def producer(name: str | None = None, kind: str = "cooperative", approved: bool 
              **extra) -> Producer:
     n = next(_seq)
     name = name or f"HTX Thử nghiệm {n}"
-    prod = Producer(slug=f"{slugify(name)}-{n}", name=name, kind=kind, tax_code=f"{5700000000 + n}",
+    extra.setdefault("tax_code", f"{5700000000 + n}")
+    prod = Producer(slug=f"{slugify(name)}-{n}", name=name, kind=kind,
                     locality_id=(loc or locality()).id, address="Thôn 1", phone="0912345678",
                     approved=approved, **extra)
     db.session.add(prod)
@@ -81,10 +82,22 @@ def login(client, email: str, password: str = PASSWORD):
     return client.post("/api/v1/auth/login", json={"email": email, "password": password})
 
 
+def session_key(user) -> str:
+    """A live session record for `user` (what signing in creates); its key is what
+    Flask-Login keeps in the session cookie."""
+    from marketplace.accounts.sessions import start_session
+
+    key = start_session(user)
+    db.session.commit()
+    return key
+
+
 def login_as(client, user) -> None:
-    """Sign a test client in by writing the Flask-Login session directly."""
+    """Sign a test client in by writing the Flask-Login session directly (with a new
+    session record, as a sign-in makes)."""
+    key = session_key(user)
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = key
         session["_fresh"] = True
     # Requests made inside a test's app context (the ctx/db fixtures) share its `g`, where
     # Flask-Login caches the user of the previous request: forget it.

@@ -17,6 +17,18 @@ def vietnamese_phone(form, field) -> None:
         raise ValidationError(_l("Enter a Vietnamese phone number, e.g. 0912 345 678.")) from exc
 
 
+def new_password_fields(label):
+    """A new password and its repetition (registration, password change)."""
+    password = PasswordField(label, validators=[
+        DataRequired(_l("Please choose a password.")),
+        Length(min=MIN_PASSWORD_LENGTH, max=200,
+               message=_l("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))])
+    confirm = PasswordField(_l("Repeat the password"), validators=[
+        DataRequired(_l("Please repeat the password.")),
+        EqualTo("password", message=_l("The two passwords do not match."))])
+    return password, confirm
+
+
 class RegisterForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[
         DataRequired(_l("Please enter your full name.")), Length(max=120, message=_l("At most 120 characters."))])
@@ -24,13 +36,7 @@ class RegisterForm(FlaskForm):
         DataRequired(_l("Please enter your email address.")), Length(max=254, message=_l("At most 254 characters.")),
         Email(_l("Enter a valid email address, e.g. lan@example.vn."), check_deliverability=False)])
     phone = TelField(_l("Phone"), validators=[DataRequired(_l("Please enter your phone number.")), vietnamese_phone])
-    password = PasswordField(_l("Password"), validators=[
-        DataRequired(_l("Please choose a password.")),
-        Length(min=MIN_PASSWORD_LENGTH, max=200,
-               message=_l("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))])
-    confirm = PasswordField(_l("Repeat the password"), validators=[
-        DataRequired(_l("Please repeat the password.")),
-        EqualTo("password", message=_l("The two passwords do not match."))])
+    password, confirm = new_password_fields(_l("Password"))
     submit = SubmitField(_l("Create account"))
 
 
@@ -39,3 +45,14 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Please enter your password."))])
     remember = BooleanField(_l("Keep me signed in"))
     submit = SubmitField(_l("Log in"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[
+        DataRequired(_l("Please enter your current password."))])
+    password, confirm = new_password_fields(_l("New password"))
+    submit = SubmitField(_l("Change password"))
+
+
+class SignOutEverywhereForm(FlaskForm):
+    submit = SubmitField(_l("Sign out everywhere else"))

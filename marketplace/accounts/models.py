@@ -31,6 +31,27 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     producer = relationship("Producer", lazy="joined")
 
+    # The key of the UserSession this request was signed in with (set by
+    # accounts.sessions when it starts or loads one); Flask-Login stores it, not the id.
+    session_key = None
+
+    def get_id(self) -> str:  # flask-login
+        if not self.session_key:
+            raise RuntimeError("sign users in with accounts.sessions.sign_in (a session record), not login_user")
+        return self.session_key
+
+    # UserMixin compares users by get_id(), now a session key: compare accounts by id.
+    def __eq__(self, other):
+        if not isinstance(other, User):
+            return NotImplemented
+        return self.id is not None and self.id == other.id
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__
+
     @property
     def is_active(self) -> bool:  # flask-login
         return self.active
@@ -65,3 +86,26 @@ class ApiToken(TimestampMixin, db.Model):
     @staticmethod
     def digest(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class UserSession(TimestampMixin, db.Model):
+    """One sign-in of a browser (or cookie client): the server-side record behind the
+    session cookie and its remember-me cookie.
+
+    Flask-Login stores `User.get_id()` in the session and signs it into the remember-me
+    cookie; that id is this record's random key (only its SHA-256 digest is stored), so
+    each sign-in gets new cookies, and revoking the record (sign out, password change,
+    "sign out everywhere") makes every copy of them worthless.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    user_agent: Mapped[str | None] = mapped_column(sa.String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @staticmethod
+    def digest(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

@@ -82,6 +82,26 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def change_password(user: User, current_password: str, new_password: str, keep_session: str | None = None,
+                    keep_token: str | None = None) -> tuple[int, int]:
+    """Set a new password and end every other session and API token of the user (whoever
+    knew the old password may hold one); the credential named by keep_* stays valid.
+    Returns (sessions, tokens) ended."""
+    from flask_babel import gettext as _
+
+    from .sessions import end_other_sessions
+
+    if not check_password_hash(user.password_hash, current_password or ""):
+        raise ValidationFailed(_("Invalid input"), fields={"current_password": [_("The current password is wrong.")]})
+    if not new_password or len(new_password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(_("Invalid input"), fields={"password": [
+            _("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)]})
+    user.password_hash = hash_password(new_password)
+    ended = end_other_sessions(user.id, keep_session, keep_token, commit=False)
+    db.session.commit()
+    return ended
+
+
 def issue_token(user: User, name: str = "api") -> str:
     """Create a Bearer token; only its digest is stored. Returns the token (shown once)."""
     token = "ocop_" + secrets.token_urlsafe(32)

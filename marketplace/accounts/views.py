@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required
 
 from ..errors import DomainError
-from ..extensions import db, limiter
-from .auth import register_rate_limit
-from .forms import LoginForm, RegisterForm
-from .services import authenticate, create_user
+from ..extensions import db
+from .auth import register_rate_limit, sign_in_limits
+from .forms import ChangePasswordForm, LoginForm, RegisterForm, SignOutEverywhereForm
+from .models import UserSession
+from .services import authenticate, change_password, create_user
+from .sessions import end_other_sessions, live_sessions, live_token_count, sign_in, sign_out
 
 bp = Blueprint("accounts", __name__)
 
@@ -33,10 +35,6 @@ def _next_or_home() -> str:
     return safe_next(request.args.get("next")) or url_for("catalog.home")
 
 
-def _login_rate_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @bp.route("/register", methods=["GET", "POST"])
 @register_rate_limit
 def register():
@@ -52,14 +50,14 @@ def register():
                 field = form._fields.get(name)
                 (field.errors if field is not None else form.form_errors).extend(messages)
         else:
-            login_user(user)
+            sign_in(user)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
             return redirect(_next_or_home())
     return render_template("accounts/register.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"])
+@sign_in_limits
 def login():
     if current_user.is_authenticated:
         return redirect(_next_or_home())
@@ -67,8 +65,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
-            db.session.commit()  # last_login_at
-            login_user(user, remember=bool(form.remember.data))
+            sign_in(user, remember=bool(form.remember.data))  # commits last_login_at too
             flash(_("You are signed in."), "success")
             return redirect(_next_or_home())
         form.form_errors.append(_("Wrong email or password."))
@@ -77,6 +74,47 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    sign_out(current_user)
     flash(_("You are signed out."), "info")
     return redirect(url_for("catalog.home"))
+
+
+def _account_page(password_form: ChangePasswordForm | None = None, status: int = 200):
+    return render_template("accounts/account.html", password_form=password_form or ChangePasswordForm(),
+                           everywhere_form=SignOutEverywhereForm(), sessions=live_sessions(current_user.id),
+                           token_count=live_token_count(current_user.id),
+                           current_session_hash=UserSession.digest(current_user.session_key or "")), status
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return _account_page()
+
+
+@bp.post("/account/password")
+@login_required
+def password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current_password.data, form.password.data,
+                            keep_session=current_user.session_key)
+        except DomainError as exc:
+            db.session.rollback()
+            for name, messages in (exc.fields or {}).items():
+                getattr(form, name).errors = list(getattr(form, name).errors) + messages
+        else:
+            flash(_("Your password is changed. Every other session and API token is signed out."), "success")
+            return redirect(url_for("accounts.account"))
+    return _account_page(form, 422)
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    if SignOutEverywhereForm().validate_on_submit():
+        sessions, tokens = end_other_sessions(current_user.id, keep_session=current_user.session_key)
+        flash(_("Signed out everywhere else: %(sessions)d sessions and %(tokens)d API tokens ended.",
+                sessions=sessions, tokens=tokens), "success")
+    return redirect(url_for("accounts.account"))

@@ -10,19 +10,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager
 
 from ..accounts.models import User
 from ..audit import AuditEntry, record
 from ..catalog.models import OCOP_MIN_STARS, Category, Certificate, Locality, Producer, Product
-from ..errors import NotFound, ValidationFailed
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..mail import send_after_commit
 from ..timeutil import local_start_utc, local_today, utcnow
 from ..validators import slugify
 
 MAX_PER_PAGE = 100
-PRODUCER_STATUSES = ("all", "pending", "approved", "suspended")
+PRODUCER_STATUSES = ("all", "pending", "approved", "suspended", "clash")
 
 
 @dataclass
@@ -46,6 +47,33 @@ def _paginate(query: sa.Select, page: int, per_page: int, count_query: sa.Select
     return Page(items, total, page, per_page)
 
 
+# --- accounts ------------------------------------------------------------------------------------
+
+def list_users(q: str | None = None, page: int = 1, per_page: int = 50) -> Page:
+    """Accounts, newest first; `q` matches the email or the name."""
+    query = sa.select(User).order_by(User.created_at.desc(), User.id.desc())
+    q = (q or "").strip()
+    if q:
+        query = query.where(sa.or_(User.email.ilike(f"%{q}%"), User.full_name.ilike(f"%{q}%")))
+    return _paginate(query, page, per_page)
+
+
+def sign_out_everywhere(actor, user_id: int) -> User:
+    """End every session and API token of an account (e.g. reported stolen); audited."""
+    from ..accounts.sessions import end_other_sessions
+
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("Account not found"))
+    # An admin signing their own account out everywhere keeps the session doing it.
+    keep = getattr(actor, "session_key", None) if getattr(actor, "id", None) == user.id else None
+    sessions, tokens = end_other_sessions(user.id, keep_session=keep, commit=False)
+    record(actor, "account.sign_out_everywhere", "user", user.id,
+           after={"sessions_ended": sessions, "tokens_ended": tokens})
+    db.session.commit()
+    return user
+
+
 # --- producers -----------------------------------------------------------------------------------
 
 def producer_snapshot(producer: Producer) -> dict:
@@ -53,8 +81,18 @@ def producer_snapshot(producer: Producer) -> dict:
             "suspended_at": producer.suspended_at, "suspension_reason": producer.suspension_reason}
 
 
+def _other_claims(producer=Producer) -> sa.ColumnElement:
+    """How many other producers claim the producer's tax code (correlated subquery)."""
+    other = sa.orm.aliased(Producer)
+    return (sa.select(sa.func.count(other.id))
+            .where(other.tax_code == producer.tax_code, other.id != producer.id)
+            .correlate(producer).scalar_subquery())
+
+
 def _producer_conditions(q: str | None, status: str) -> list:
     conditions = []
+    if status == "clash":
+        conditions.append(_other_claims() > 0)
     if status == "pending":
         conditions.append(Producer.approved.is_(False))
     elif status == "approved":
@@ -70,7 +108,9 @@ def _producer_conditions(q: str | None, status: str) -> list:
 
 
 def list_producers(q: str | None = None, status: str = "all", page: int = 1, per_page: int = 50) -> Page:
-    """Producers, newest first, each with its number of active listings (two queries in all)."""
+    """Producers, newest first, each with its number of active listings and of other producers
+    claiming its tax code (two queries in all). Status "clash": only producers whose tax code
+    another also claims, grouped by tax code."""
     if status not in PRODUCER_STATUSES:
         raise ValidationFailed("Trạng thái không hợp lệ / Unknown status",
                                fields={"status": [f"one of {', '.join(PRODUCER_STATUSES)}"]})
@@ -78,14 +118,18 @@ def list_producers(q: str | None = None, status: str = "all", page: int = 1, per
     active = (sa.select(sa.func.count(Product.id))
               .where(Product.producer_id == Producer.id, Product.status == "active")
               .correlate(Producer).scalar_subquery())
-    query = (sa.select(Producer, active.label("active_products")).where(*conditions)
-             .order_by(Producer.created_at.desc(), Producer.id.desc()))
+    query = (sa.select(Producer, active.label("active_products"), _other_claims().label("other_claims"))
+             .where(*conditions))
+    # Claims of one tax code next to each other, so the admin compares them.
+    query = query.order_by(Producer.tax_code, Producer.created_at) if status == "clash" else query.order_by(
+        Producer.created_at.desc(), Producer.id.desc())
     page, per_page = max(1, int(page)), max(1, min(int(per_page), MAX_PER_PAGE))
     total = db.session.scalar(sa.select(sa.func.count(Producer.id)).where(*conditions)) or 0
     rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     items = []
-    for producer, count in rows:
+    for producer, count, claims in rows:
         producer.active_products = count
+        producer.other_claims = claims
         items.append(producer)
     return Page(items, total, page, per_page)
 
@@ -106,11 +150,24 @@ def producer_recipients(producer: Producer) -> list[str]:
     return list(dict.fromkeys(e for e in emails if e))
 
 
+def _check_tax_code_free(producer: Producer) -> None:
+    """One producer per tax code may sell: refuse while another claimant of the code does
+    (the admin suspends that one first). The partial unique index is the backstop."""
+    if not producer.tax_code:
+        return
+    holder = db.session.scalar(sa.select(Producer).where(
+        Producer.tax_code == producer.tax_code, Producer.id != producer.id, Producer.selling_clause()))
+    if holder is not None:
+        raise Conflict(_("%(name)s already sells under tax code %(code)s; suspend it first.",
+                         name=holder.name, code=producer.tax_code), code="tax_code_clash")
+
+
 def approve_producer(actor, producer_id: int) -> Producer:
     """Allow a producer to sell. Approving an approved producer changes nothing."""
     producer = get_producer(producer_id, lock=True)
     if producer.approved:
         return producer
+    _check_tax_code_free(producer)
     before = producer_snapshot(producer)
     producer.approved = True
     producer.approved_at = utcnow()
@@ -153,6 +210,7 @@ def reinstate_producer(actor, producer_id: int) -> Producer:
     producer = get_producer(producer_id, lock=True)
     if producer.suspended_at is None:
         return producer
+    _check_tax_code_free(producer)
     before = producer_snapshot(producer)
     producer.suspended_at = None
     producer.suspension_reason = None

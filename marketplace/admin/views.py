@@ -74,6 +74,21 @@ def index():
                            pending_certificates=pending_certificates, totals=dashboard["totals"])
 
 
+# --- accounts ------------------------------------------------------------------------------------
+
+@bp.get("/users")
+def users():
+    q = request.args.get("q", "").strip()
+    page = services.list_users(q, _int_arg("page"), _int_arg("per_page", 50))
+    return render_template("admin/users.html", page=page, q=q)
+
+
+@bp.post("/users/<int:user_id>/sign-out-everywhere")
+def sign_out_user(user_id: int):
+    return _act(services.sign_out_everywhere, user_id, back=url_for("admin.users"),
+                success=_("Every session and API token of the account is ended."))
+
+
 # --- producers -----------------------------------------------------------------------------------
 
 @bp.get("/producers")

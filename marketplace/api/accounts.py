@@ -1,20 +1,21 @@
 """Accounts API: register, log in and out (session cookie), CSRF token, the signed-in user."""
 from __future__ import annotations
 
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from ..accounts.auth import bearer_token, login_rate_limit, register_rate_limit
+from ..accounts.auth import bearer_token, register_rate_limit, sign_in_limits
 from ..accounts.schemas import CsrfTokenSchema, LoginSchema, RegisterSchema, UserSchema
 from ..accounts.services import authenticate, create_user, revoke_token
+from ..accounts.sessions import sign_in, sign_out
 from ..errors import DomainError
-from ..extensions import db
 from .common import AUTH_SECURITY, ApiBlueprint
 
 blp = ApiBlueprint(
     "Accounts", __name__,
     description="Register, sign in with the session cookie, sign out, and the signed-in user. "
-                "Cookie-authenticated POSTs need the X-CSRFToken header (GET /auth/csrf).",
+                "POSTs that carry the session or remember-me cookie need the X-CSRFToken header "
+                "(GET /auth/csrf); clients without cookies need none, but send JSON bodies.",
 )
 
 
@@ -35,7 +36,7 @@ def check_credentials(email: str, password: str):
 @register_rate_limit
 @blp.arguments(RegisterSchema())
 @blp.response(201, UserSchema)
-@blp.errors(400, 409, 429)
+@blp.errors(400, 409, 415, 429)
 def register(data):
     """Create a shopper account
 
@@ -46,18 +47,19 @@ def register(data):
 
 
 @blp.route("/auth/login", methods=["POST"])
-@login_rate_limit
+@sign_in_limits
 @blp.arguments(LoginSchema())
 @blp.response(200, UserSchema)
-@blp.errors(400, 401, 429)
+@blp.errors(400, 401, 415, 429)
 def login(data):
     """Sign in and receive the session cookie
 
-    Rate limited per client address (429 `rate_limited`).
+    Each sign-in starts a new session: new session and remember-me cookies, which stop
+    working at sign-out. Rate limited per client address (with the web form and
+    /auth/tokens) and per account (failed attempts from every address): 429 `rate_limited`.
     """
     user = check_credentials(data["email"], data["password"])
-    login_user(user, remember=data["remember"])
-    db.session.commit()  # last_login_at
+    sign_in(user, remember=data["remember"])  # commits last_login_at too
     return user
 
 
@@ -68,12 +70,14 @@ def login(data):
 def logout():
     """Sign out
 
-    Ends the session; with `Authorization: Bearer`, revokes that token.
+    Ends the session: its session cookie and every remember-me cookie issued to it stop
+    working. With `Authorization: Bearer`, revokes that token instead.
     """
     token = bearer_token()
     if token:
         revoke_token(token)
-    logout_user()
+        return
+    sign_out(current_user)
 
 
 @blp.route("/auth/csrf", methods=["GET"])

@@ -84,10 +84,13 @@ def list_producers(args):
 
 @blp.route("/producers/<int:producer_id>/approve", methods=["POST"])
 @blp.auth_required("admin")
-@blp.errors(404)
+@blp.errors(404, 409)
 @blp.response(200, AdminProducerSchema)
 def approve_producer(producer_id: int):
-    """Approve a producer: it may sell from now on."""
+    """Approve a producer: it may sell from now on.
+
+    409 `tax_code_clash` while another producer claiming the same tax code sells.
+    """
     return services.approve_producer(current_user, producer_id)
 
 
@@ -103,10 +106,10 @@ def suspend_producer(args, producer_id: int):
 
 @blp.route("/producers/<int:producer_id>/reinstate", methods=["POST"])
 @blp.auth_required("admin")
-@blp.errors(404)
+@blp.errors(404, 409)
 @blp.response(200, AdminProducerSchema)
 def reinstate_producer(producer_id: int):
-    """Lift a suspension."""
+    """Lift a suspension (409 `tax_code_clash` while another claimant of its tax code sells)."""
     return services.reinstate_producer(current_user, producer_id)
 
 

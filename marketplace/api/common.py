@@ -33,8 +33,12 @@ SECURITY_SCHEMES = {
     "bearerAuth": {"type": "http", "scheme": "bearer",
                    "description": "A token from POST /api/v1/auth/tokens: `Authorization: Bearer <token>`."},
     "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "session",
-                   "description": "The session cookie set by POST /api/v1/auth/login. Mutating requests "
-                                  "must send `X-CSRFToken` (from GET /api/v1/auth/csrf)."},
+                   "description": "The session cookie set by POST /api/v1/auth/login (with `remember`, also a "
+                                  "`remember_token` cookie); both end at POST /api/v1/auth/logout. Mutating "
+                                  "requests that carry either cookie must send `X-CSRFToken` (from GET "
+                                  "/api/v1/auth/csrf). A request with a Bearer header ignores the cookies; one "
+                                  "with neither needs no CSRF token but must send JSON bodies "
+                                  "(415 otherwise)."},
 }
 # Either scheme is enough.
 AUTH_SECURITY = [{"bearerAuth": []}, {"cookieAuth": []}]

@@ -63,13 +63,18 @@ class Producer(TimestampMixin, db.Model):
         sa.CheckConstraint(
             "kind IN ('enterprise', 'cooperative', 'cooperative_group', 'household')", name="kind"
         ),
+        # Several applicants may claim one tax code (a squatter must not block the real
+        # holder, nor learn that the code is taken); only one of them may sell at a time.
+        sa.Index("uq_producers_selling_tax_code", "tax_code", unique=True,
+                 sqlite_where=sa.text("approved AND suspended_at IS NULL"),
+                 postgresql_where=sa.text("approved AND suspended_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(160), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)
-    tax_code: Mapped[str | None] = mapped_column(sa.String(14), unique=True)
+    tax_code: Mapped[str | None] = mapped_column(sa.String(14), index=True)
     locality_id: Mapped[int] = mapped_column(sa.ForeignKey("localities.id"), nullable=False, index=True)
     address: Mapped[str] = mapped_column(sa.String(255), nullable=False, default="")
     phone: Mapped[str | None] = mapped_column(sa.String(20))

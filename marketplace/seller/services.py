@@ -150,8 +150,9 @@ def register_producer(data: Mapping) -> tuple[Producer, User]:
         tax_code = validate_tax_code(_text(data, "tax_code"))
     except ValueError as exc:
         errors["tax_code"] = [str(exc)]
-    if tax_code and db.session.scalar(sa.select(Producer.id).where(Producer.tax_code == tax_code)):
-        errors["tax_code"] = ["Mã số thuế này đã được đăng ký / This tax code is already registered"]
+    # A tax code someone else already claimed is accepted like any other: refusing it would
+    # tell a stranger the code is registered, and let a squatter block its real holder. The
+    # admin sees the clash (admin.services.list_producers) and approves one of them.
     locality = None
     try:
         locality = db.session.get(Locality, int(data.get("locality_id") or 0))

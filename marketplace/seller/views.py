@@ -11,9 +11,10 @@ from datetime import date
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user
+from flask_login import current_user
 
-from ..accounts.auth import role_required
+from ..accounts.auth import register_rate_limit, role_required
+from ..accounts.sessions import sign_in
 from ..catalog.models import PRODUCER_KINDS, PRODUCT_STATUSES
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..extensions import db
@@ -60,6 +61,7 @@ def _files(field: str) -> list[tuple[str, bytes]]:
 # --------------------------------------------------------------------------- joining
 
 @bp.route("/join", methods=["GET", "POST"])
+@register_rate_limit  # it creates an account: the sign-up budget of /register and the API
 def join():
     if getattr(current_user, "is_seller", False):
         return redirect(url_for("seller.dashboard"))
@@ -70,7 +72,7 @@ def join():
         except DomainError as exc:
             errors = exc.fields or {"_": [exc.message]}
         else:
-            login_user(user)
+            sign_in(user)
             flash(_("Registration received. An administrator will approve your organisation; "
                     "meanwhile you can prepare your listings."), "success")
             return redirect(url_for("seller.dashboard"))
@@ -89,7 +91,7 @@ def invitation(token: str):
         except DomainError as exc:
             errors = exc.fields or {"_": [exc.message]}
         else:
-            login_user(user)
+            sign_in(user)
             flash(_("Welcome! You are now a member of %(name)s.", name=invitation.producer.name), "success")
             return redirect(url_for("seller.dashboard"))
     return render_template("seller/invitation.html", invitation=invitation, form=request.form,

@@ -213,10 +213,10 @@ def csrf_on(app):
 
 def test_cookie_requests_need_the_csrf_token(client, db, csrf_on):
     f.user(email="an@example.vn")
+    token = client.get("/api/v1/auth/csrf").get_json()["csrf_token"]  # the client now has a cookie
     error = error_of(f.login(client, "an@example.vn"), 400)
     assert error == {"code": "csrf_failed", "message": "Thiếu hoặc sai mã CSRF / The CSRF token is missing."}
 
-    token = client.get("/api/v1/auth/csrf").get_json()["csrf_token"]
     signed_in = client.post("/api/v1/auth/login", json={"email": "an@example.vn", "password": f.PASSWORD},
                             headers={"X-CSRFToken": token})
     assert signed_in.status_code == 200

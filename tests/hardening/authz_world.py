@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from PIL import Image
 
+from marketplace.accounts.models import User
 from marketplace.cart.models import Cart, CartItem
 from marketplace.catalog.models import Certificate, Producer, Product, ProductImage
 from marketplace.extensions import db
@@ -125,6 +127,9 @@ def build_world() -> World:
                             transacted_at=utcnow(), status="unmatched")
     db.session.add_all([refund, transfer])
     db.session.commit()
+    _SESSION_KEYS.clear()
+    for user in db.session.scalars(sa.select(User)):
+        _SESSION_KEYS[user.id] = factories.session_key(user)
     return World(a, b, admin.id, image.id, certificate.scan_path, refund.id, transfer.id)
 
 
@@ -136,9 +141,25 @@ def signed_in(app, user_id: int | None):
     client = IsolatedClient(app, app.response_class, use_cookies=True)
     if user_id is not None:
         with client.session_transaction() as session:
-            session["_user_id"] = str(user_id)
+            session["_user_id"] = _SESSION_KEYS.get(user_id) or _new_session_key(user_id)
             session["_fresh"] = True
     return client
+
+
+# Session keys of the world's users, made when the world is built, so that signing a
+# client in writes nothing inside a test's "nothing changed" snapshots.
+_SESSION_KEYS: dict[int, str] = {}
+
+
+def _new_session_key(user_id: int) -> str:
+    from marketplace.accounts.models import User
+    from marketplace.accounts.sessions import start_session
+
+    with current_app.test_request_context():
+        key = start_session(db.session.get(User, user_id))
+        db.session.commit()
+        db.session.remove()
+    return key
 
 
 # --- "nothing changed" ----------------------------------------------------------------

@@ -102,6 +102,9 @@ ROUTES: list[Route] = [
     Route("admin.reject_certificate", "POST", lambda w: f"/admin/certificates/{w.a.certificate_id}/reject",
           ADMIN_WEB_WRITE, form=lambda w: {"reason": "Giả mạo"}),
     Route("admin.producers", "GET", lambda w: "/admin/producers", ADMIN_WEB_READ),
+    Route("admin.users", "GET", lambda w: "/admin/users", ADMIN_WEB_READ),
+    Route("admin.sign_out_user", "POST", lambda w: f"/admin/users/{w.a.shopper_id}/sign-out-everywhere",
+          ADMIN_WEB_WRITE, form=lambda w: {}),
     Route("admin.approve_producer", "POST", lambda w: f"/admin/producers/{w.a.producer_id}/approve",
           ADMIN_WEB_WRITE, form=lambda w: {}),
     Route("admin.suspend_producer", "POST", lambda w: f"/admin/producers/{w.a.producer_id}/suspend",
@@ -280,6 +283,8 @@ _public("capability: the payment reference; the QR holds only payment instructio
 _public("capability: a signed, expiring invitation (tests/seller)", "seller.invitation GET",
         "seller.invitation POST")
 _public("anyone may apply to sell", "seller.join GET", "seller.join POST")
+_public("the signed-in requester's own account: password, sessions (tests/hardening/test_sessions.py)",
+        "accounts.account GET", "accounts.password POST", "accounts.sign_out_everywhere POST")
 _public("provider webhooks: signed by the provider, never by a user (tests/payments)",
         "payment_webhooks.sepay POST", "payment_webhooks.casso POST", "payment_webhooks.stripe_webhook POST")
 

@@ -1,11 +1,13 @@
-"""CSRF: every cookie-authenticated mutation (web form or API) needs the CSRF token.
+"""CSRF follows the credential a request carries (README, Security).
 
 The list of mutations comes from the URL map (every POST, PUT, PATCH and DELETE), so a
-new form or API route is covered the day it is added. Each is sent by its rightful user
-(signed in with the session cookie) against the objects of authz_world, without the
-token: it must be refused with 400 and change nothing. Bearer-token requests carry no
-cookie a third-party page could ride on, so they are exempt; so are the provider
-webhooks and the token endpoint, which are listed here by name.
+new form or API route is covered the day it is added.
+- With the session cookie: each is sent by its rightful user against the objects of
+  authz_world, without the token: it must be refused with 400 and change nothing.
+- With a Bearer token: no CSRF token needed; a junk token is 401 even with a cookie.
+- With neither (a mobile app): API mutations are not CSRF-checked (a JSON body is
+  required instead); web forms still need their token (no login CSRF).
+The provider webhooks and the token endpoint are exempt, listed here by name.
 """
 from __future__ import annotations
 
@@ -153,3 +155,50 @@ def _user_model():
     from marketplace.accounts.models import User
 
     return User
+
+
+def test_cookieless_api_mutations_are_not_csrf_checked(app, world, csrf_on):
+    """A client without cookies has nothing a forged request could ride on."""
+    client = IsolatedClient(app, app.response_class, use_cookies=False)
+    with app.test_request_context():
+        before = snapshot(app.config["UPLOAD_DIR"])
+    checked = 0
+    for endpoint, method, rule in mutations(app):
+        if not rule.rule.startswith("/api/") or (endpoint, method) in EXEMPT:
+            continue
+        path = url_for_rule(world, endpoint, method, rule)
+        if endpoint in ("Accounts.register", "Accounts.login", "checkout_api.checkout"):
+            continue  # they succeed without cookies: tests/hardening/test_credentials.py
+        response = client.open(path, method=method, json={})
+        body = response.get_json(silent=True) or {}
+        assert (body.get("error") or {}).get("code") != "csrf_failed", f"{method} {path}"
+        checked += 1
+    with app.test_request_context():
+        assert not differences(before, snapshot(app.config["UPLOAD_DIR"]))
+    assert checked >= 20
+
+
+def test_web_forms_need_the_token_even_without_a_cookie(app, world, csrf_on):
+    client = IsolatedClient(app, app.response_class, use_cookies=False)
+    failures = []
+    for endpoint, method, rule in mutations(app):
+        if rule.rule.startswith("/api/") or (endpoint, method) in EXEMPT:
+            continue
+        path = url_for_rule(world, endpoint, method, rule)
+        response = client.open(path, method=method, data={"email": "a@example.vn", "password": "x"})
+        if response.status_code != 400:
+            failures.append(f"{method} {path}: {response.status_code}")
+    assert not failures, "web forms accepted without a CSRF token:\n" + "\n".join(failures)
+
+
+def test_a_junk_bearer_token_is_401_on_every_mutation_even_with_a_cookie(app, world, csrf_on):
+    client = signed_in(app, world.admin_id)
+    failures = []
+    for endpoint, method, rule in mutations(app):
+        if (endpoint, method) in EXEMPT:
+            continue
+        path = url_for_rule(world, endpoint, method, rule)
+        response = client.open(path, method=method, json={}, headers={"Authorization": "Bearer junk"})
+        if response.status_code != 401:
+            failures.append(f"{method} {path}: {response.status_code}")
+    assert not failures, "\n".join(failures)

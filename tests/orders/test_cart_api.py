@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 from flask import session
-from flask_login import login_user
 
 import factories as f
+from marketplace.accounts.sessions import sign_in
 from marketplace.cart import services as cart
 from marketplace.catalog.models import Product
 from marketplace.extensions import db as _db
@@ -120,7 +120,7 @@ def test_the_guest_cart_merges_into_the_stored_cart_at_login(db, app):
 
     with app.test_request_context():
         session[cart.SESSION_KEY] = {str(both.id): 3, str(guest_only.id): 5}
-        login_user(shopper)  # what every login path (web form, API) calls
+        sign_in(shopper)  # what every login path (web form, API) calls
         assert cart.SESSION_KEY not in session
 
     assert cart.get_quantities(cart.CartRef(user_id=shopper.id)) == {both.id: 5, stored_only.id: 1,
