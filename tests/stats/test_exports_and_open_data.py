@@ -92,6 +92,17 @@ def test_the_line_export_has_one_row_per_paid_line_with_its_refunds(client, sale
     assert db.session.query(AuditEntry).filter_by(action="stats.export").count() == 1
 
 
+def test_the_line_export_marks_the_lines_of_sample_products(client, shop, db):
+    maker = f.producer("HTX Mẫu", sample=True)
+    sample = f.product("Mật ong mẫu", price_vnd=100_000, prod=maker, sample=True)
+    real = f.product("Ngọc trai Akoya", price_vnd=900_000, stars=5, source="https://thuonghieuquangninh.gov.vn/?p=3978")
+    shop.order([(sample, 1), (real, 1)], local(2025, 4, 2, 10, 0))
+    f.login_as(client, f.user("admin"))
+    rows = _csv(download(client, "/api/v1/admin/exports/sales.csv?from=2025-04-01&to=2025-04-30&level=lines"))
+    assert rows[0][-1] == "Dữ liệu mẫu"
+    assert {r[2]: r[-1] for r in rows[1:]} == {"Mật ong mẫu": "mẫu", "Ngọc trai Akoya": ""}
+
+
 def test_the_line_export_as_xlsx_keeps_dates_and_numbers_typed(client, sales):
     f.login_as(client, f.user("admin"))
     response = download(client, f"/api/v1/admin/exports/sales.xlsx?from={sales['from']}&to={sales['to']}&level=lines")
