@@ -59,7 +59,8 @@ def grow_catalogue(target: int, progress=None) -> int:
         next_producer += 1
         new_producers.append({**template, "id": producer_id, "slug": f"{template['slug']}-{copy}",
                               "name": f"{template['name']} {copy}",
-                              "tax_code": f"{8000000000 + producer_id}", "created_at": now, "updated_at": now})
+                              "tax_code": f"{8000000000 + producer_id}", "created_at": now, "updated_at": now,
+                              "sample": True})  # generated copies, never the public record
         sources = by_producer.get(template["id"]) or [rng.choice(products)]
         count = max(1, round(rng.gauss(PRODUCTS_PER_PRODUCER, 0.8)))
         for n in range(count):
@@ -72,7 +73,7 @@ def grow_catalogue(target: int, progress=None) -> int:
                                  "price_vnd": max(10_000, source["price_vnd"] + rng.randrange(-20, 21) * 1000),
                                  "stock": rng.choice((0, 5, 20, 50, 120, 400)),
                                  "sold_count": rng.randrange(0, 500), "created_at": now - timedelta(minutes=product_id),
-                                 "updated_at": now})
+                                 "updated_at": now, "sample": True, "source": None})
             cert = certificates.get(source["id"])
             if cert is not None:
                 issued = today - timedelta(days=rng.randrange(30, 900))

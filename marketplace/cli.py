@@ -1,6 +1,8 @@
 """Every `flask` CLI command, registered in one place."""
 from __future__ import annotations
 
+import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -30,23 +32,39 @@ def seed_command(catalogue: Path | None):
     """Load localities, OCOP groups and the seed catalogue (idempotent; all or nothing)."""
     from .catalog.seed import CATALOGUE_CSV, SeedError, load_seed
 
-    def progress(items, label):
-        return click.progressbar(items, label=label, show_pos=True)
-
     try:
-        report = load_seed(catalogue, progress=progress)
+        report = load_seed(catalogue, progress=_terminal_progress)
     except SeedError as exc:
         for error in exc.errors:
             click.echo(str(error), err=True)
         raise click.ClickException(exc.message) from exc
-    source = catalogue or CATALOGUE_CSV
-    parts = ", ".join(
-        f"{name} {report.created.get(name, 0)} new"
-        + (f"/{report.updated[name]} updated" if report.updated.get(name) else "")
-        + f"/{report.existing.get(name, 0)} present"
-        for name in ("localities", "categories", "producers", "products"))
-    verdict = "loaded" if report.changed else "already loaded, nothing to do"
-    click.echo(f"Seed {source.name}: {verdict} ({parts}).")
+    click.echo(seed_summary((catalogue or CATALOGUE_CSV).name, report))
+
+
+def _terminal_progress(items, label):
+    """A progress bar on a terminal's stderr; nothing at all in a log or a pipe."""
+    if not sys.stderr.isatty():
+        return nullcontext(items)
+    return click.progressbar(items, label=label, show_pos=True, file=sys.stderr)
+
+
+def seed_summary(name: str, report) -> str:
+    """One line: what the seed created (or that it had nothing to do)."""
+    created, existing = report.created, report.existing
+    if not report.changed:
+        return (f"Seed {name}: already loaded, nothing to do ({existing.get('products', 0)} products, "
+                f"{existing.get('producers', 0)} producers, {existing.get('localities', 0)} localities).")
+    sample = created.get("sample products", 0)
+    line = (f"Seed {name}: created {created.get('products', 0)} products ({sample} sample), "
+            f"{created.get('producers', 0)} producers, {created.get('localities', 0)} localities, "
+            f"{created.get('categories', 0)} OCOP groups")
+    updated = [f"{n} {what}" for what, n in report.updated.items() if n]
+    present = [f"{existing[what]} {what}" for what in ("products", "producers") if existing.get(what)]
+    if updated:
+        line += "; updated " + ", ".join(updated)
+    if present:
+        line += "; already present " + ", ".join(present)
+    return line + "."
 
 
 users_cli = AppGroup("users", help="User accounts.")

@@ -148,7 +148,7 @@ class Config:
 
         self.DEFAULT_SHIPPING_VND = _int("DEFAULT_SHIPPING_VND", 30000)
         self.DEFAULT_FREE_SHIPPING_VND = _int("DEFAULT_FREE_SHIPPING_VND", 500000)
-        self.ECOMMERCE_TARGET_PERCENT = env.get("ECOMMERCE_TARGET_PERCENT", "10")
+        self.ECOMMERCE_TARGET_PERCENT = env.get("ECOMMERCE_TARGET_PERCENT", "")  # empty: stats/ecommerce_targets.csv
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
     def check(self) -> None:

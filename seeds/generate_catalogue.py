@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Regenerate seeds/ocop_products.csv, the illustrative OCOP catalogue of Quảng Ninh.
+"""Regenerate seeds/ocop_products.csv, the OCOP catalogue of Quảng Ninh used as seed data.
 
     .venv/bin/python seeds/generate_catalogue.py            # writes seeds/ocop_products.csv
     .venv/bin/python seeds/generate_catalogue.py -o x.csv   # elsewhere
 
-The sample matches the province's published totals (432 certified products: 5 five-star,
-107 four-star, 320 three-star, from 186 producers); every name, tax code, phone and
-certificate number in it is invented. The output depends only on SEED and REFERENCE_DATE:
-running the script twice gives byte-identical files.
+The catalogue matches the province's published totals (432 certified products: 5 five-star,
+107 four-star, 320 three-star, from 186 producers). Where the public record names a product
+and its producer (REAL below, each with its source, listed in seeds/SOURCES.md), the row is
+that product; every other row is sample data (`source` = "sample"), shown as such by the
+app, with contact details that cannot belong to anyone (no tax code or phone, an
+example.com address). The output depends only on SEED and REFERENCE_DATE: running the
+script twice gives byte-identical files.
 """
 from __future__ import annotations
 
@@ -40,13 +43,57 @@ COLUMNS = [
     "product_slug", "product_name", "category", "description", "unit", "price_vnd", "stock",
     "stars", "certificate_no", "certificate_level", "issued_on", "expires_on", "verified",
     "producer_slug", "producer_name", "producer_kind", "producer_tax_code", "producer_locality",
-    "producer_address", "producer_phone", "producer_email", "producer_description",
+    "producer_address", "producer_phone", "producer_email", "producer_description", "source",
 ]
+SAMPLE = "sample"
+
+# The public record (seeds/SOURCES.md). Product, producer, stars and former district come from
+# the source; the commune/ward is where the seed places the producer inside that district when
+# the source gives none, and prices, stock and units are illustrative.
+NATIONAL_5 = "https://thuonghieuquangninh.gov.vn/?p=3978"
+FOUR_STAR_2023 = ("https://doanhnghiephoinhap.vn/quang-ninh-39-san-pham-dat-tieu-chuan-4-sao-va-1-san-pham-"
+                  "tiem-nang-5-sao-ocop.html")
+FOUR_STAR_2023_BQN = "https://nongthon.vietnamtourism.gov.vn/40-san-pham-dat-4-sao-ocop-quang-ninh-nam-2023/"
+# (producer name, kind, locality slug, former district, [(product, category, unit, price, stars, source)])
+REAL = [
+    ("Công ty CP Ngọc trai Hạ Long", "enterprise", "ha-long", "Hạ Long", [
+        ("Ngọc trai Akoya", "my-nghe-luu-niem", "hộp 1 viên", 2_500_000, 5, NATIONAL_5),
+        ("Ngọc trai Tahiti", "my-nghe-luu-niem", "hộp 1 viên", 4_500_000, 5, NATIONAL_5),
+        ("Ngọc trai South Sea", "my-nghe-luu-niem", "hộp 1 viên", 5_500_000, 5, NATIONAL_5),
+    ]),
+    ("Công ty TNHH Thương mại dịch vụ và Xuất nhập khẩu Quy Hoa", "enterprise", "quang-ha", "Hải Hà", [
+        ("Trà hoa vàng Quy Hoa", "che-tra", "hộp 100 g", 900_000, 5, NATIONAL_5),
+    ]),
+    ("Công ty CP Kinh doanh lâm sản Đạp Thanh", "enterprise", "ba-che", "Ba Chẽ", [
+        ("Trà hoa vàng Ba Chẽ", "che-tra", "hộp 100 g", 750_000, 4, FOUR_STAR_2023_BQN),
+    ]),
+    ("HTX kinh doanh dịch vụ lâm sản ngoài gỗ Ba Chẽ", "cooperative", "ba-che", "Ba Chẽ", [
+        ("Rượu nấm lim xanh Ba Chẽ", "ruou", "chai 500 ml", 350_000, 4, FOUR_STAR_2023),
+        ("Rượu ba kích Ba Chẽ", "ruou", "chai 500 ml", 280_000, 4, FOUR_STAR_2023),
+    ]),
+    ("Công ty CP Nước khoáng Quang Hanh", "enterprise", "quang-hanh", "Cẩm Phả", [
+        ("Nước khoáng thiên nhiên Quang Hanh (bổ sung ga chất lượng cao)", "do-uong-khac", "thùng 24 chai 500 ml",
+         150_000, 4, FOUR_STAR_2023),
+        ("Nước khoáng thiên nhiên Quang Hanh Fresh", "do-uong-khac", "thùng 24 chai 500 ml", 130_000, 4,
+         FOUR_STAR_2023),
+        ("Nước khoáng Quang Hanh Fresh vị chanh muối", "do-uong-khac", "thùng 24 chai 500 ml", 160_000, 4,
+         FOUR_STAR_2023),
+    ]),
+    ("HTX chăn nuôi và dịch vụ Đồng Tiến", "cooperative", "tien-yen", "Tiên Yên", [
+        ("Trứng vịt biển Đồng Rui", "nong-san", "hộp 10 quả", 60_000, 4, FOUR_STAR_2023),
+    ]),
+]
+# The 4★ certificates of 2023 were handed over at the OCOP fair on 2 February 2024 (FOUR_STAR_2023_BQN).
+FOUR_STAR_2023_HANDED_OVER = date(2024, 2, 2)
+# The national 5★ ratings (2021, 2022) are counted in the province's 2025 total; their renewed
+# certificates' dates are not published: the seed dates them inside the current 36 months.
+NATIONAL_RENEWAL = date(2024, 12, 1)
 
 # Producers per former district/city (sums to TOTAL_PRODUCERS).
+# Sample producers per former district/city (with REAL's, sums to TOTAL_PRODUCERS).
 REGION_PRODUCERS = {
-    "Hạ Long": 24, "Cẩm Phả": 12, "Uông Bí": 14, "Móng Cái": 14, "Đông Triều": 18, "Quảng Yên": 14,
-    "Vân Đồn": 16, "Cô Tô": 6, "Ba Chẽ": 16, "Bình Liêu": 12, "Tiên Yên": 14, "Đầm Hà": 11, "Hải Hà": 15,
+    "Hạ Long": 23, "Cẩm Phả": 11, "Uông Bí": 14, "Móng Cái": 14, "Đông Triều": 18, "Quảng Yên": 14,
+    "Vân Đồn": 16, "Cô Tô": 6, "Ba Chẽ": 14, "Bình Liêu": 12, "Tiên Yên": 13, "Đầm Hà": 11, "Hải Hà": 14,
 }
 KIND_WEIGHTS = {"enterprise": 27, "cooperative": 43, "cooperative_group": 10, "household": 20}
 FOUR_STAR_WEIGHT = {"enterprise": 2.2, "cooperative": 1.6, "cooperative_group": 1.0, "household": 0.7}
@@ -236,12 +283,9 @@ TEMPLATES = [
      "Vé tham quan điểm du lịch được công nhận, có thuyết minh viên."),
 ]
 
-# The five national (5★) products: (template name, region). Each gets its own producer.
+# 5★ products beyond those of REAL, to reach the published count: (template name, region, kind).
+# Sample rows, shown as such: the public record names no other national 5★ of the province.
 FIVE_STAR = [
-    ("Chả mực {place}", "Hạ Long", "enterprise"),
-    ("Trà hoa vàng Ba Chẽ", "Ba Chẽ", "cooperative"),
-    ("Nước mắm Cái Rồng", "Vân Đồn", "enterprise"),
-    ("Rượu ba kích {place}", "Quảng Yên", "enterprise"),
     ("Sá sùng khô {place}", "Vân Đồn", "cooperative"),
 ]
 
@@ -262,24 +306,7 @@ BRANDS = [
     "Phương Đông", "Lâm Sinh", "Ánh Dương", "Vạn Lộc", "Tiến Thành", "Cửa Biển", "Mây Ngàn", "Lộc Rừng",
     "Thanh Bình", "Hòa Thuận", "Tân Phong", "Hải Yến", "Nam Sơn", "Đông Hải", "Sao Mai",
 ]
-SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô", "Dương", "Lý", "Chíu", "Tằng"]
-MIDDLE = ["Văn", "Thị", "Đức", "Minh", "Thanh", "Ngọc", "Hữu", "Quang", "Xuân", "A"]
-GIVEN = ["Hùng", "Lan", "Hương", "Dũng", "Thắng", "Hà", "Phương", "Sơn", "Tuấn", "Mai", "Hải", "Bình", "Vinh",
-         "Nga", "Quý", "Thảo", "Cường", "Hạnh", "Long", "Yến", "Sáng", "Phúc", "Lộc", "Thuận"]
-MOBILE_PREFIXES = ["091", "094", "098", "097", "096", "086", "088", "083", "035", "036", "038", "039", "090",
-                   "093", "070", "077", "079", "056", "058", "081", "084", "085"]
 KIND_LABEL = {"ward": "phường", "commune": "xã", "special_zone": "đặc khu"}
-
-
-def tax_code(rng: random.Random, prefix: str, used: set[str]) -> str:
-    """A 10-digit code with a valid Vietnamese check digit (weights 31,29,23,19,17,13,7,5,3)."""
-    weights = (31, 29, 23, 19, 17, 13, 7, 5, 3)
-    while True:
-        body = prefix + "".join(str(rng.randrange(10)) for _ in range(9 - len(prefix)))
-        check = 10 - sum(int(d) * w for d, w in zip(body, weights)) % 11
-        if check < 10 and body + str(check) not in used:
-            used.add(body + str(check))
-            return body + str(check)
 
 
 def load_localities() -> dict[str, list[dict]]:
@@ -296,18 +323,23 @@ def templates_for(region: str) -> tuple[list[tuple], list[tuple]]:
     return local, generic
 
 
-def person(rng: random.Random) -> str:
-    return f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+# The trade a producer's name states, by the category of what it makes: a producer sells only
+# products of its own trade (no dried shrimp from an essential-oil company).
+TRADE = {"nong-san": "Nông sản", "thuc-pham-che-bien": "Thực phẩm", "thuy-hai-san": "Thủy sản",
+         "gia-vi": "Thực phẩm", "che-tra": "Chè", "ruou": "Đồ uống", "do-uong-khac": "Đồ uống",
+         "duoc-lieu": "Dược liệu", "tinh-dau": "Tinh dầu", "my-pham-thao-duoc": "Thảo dược",
+         "tra-thao-duoc": "Dược liệu", "gom-su": "Gốm", "my-nghe-luu-niem": "Mỹ nghệ",
+         "may-tre-go": "Mây tre đan", "vai-may-mac": "Thổ cẩm", "cay-canh": "Sinh vật cảnh",
+         "hoa-lan": "Hoa cây cảnh", "dong-vat-canh": "Sinh vật cảnh", "du-lich-cong-dong": "Du lịch cộng đồng",
+         "du-lich-sinh-thai": "Du lịch sinh thái", "diem-du-lich": "Dịch vụ du lịch"}
+
+
+def same_trade(templates: list[tuple], first: tuple) -> list[tuple]:
+    return [t for t in templates if TRADE[t[1]] == TRADE[first[1]]]
 
 
 def producer_name(rng: random.Random, kind: str, region: str, first: tuple, brand: str, used: set[str]) -> str:
-    trade = {"nong-san": "Nông sản", "thuc-pham-che-bien": "Thực phẩm", "thuy-hai-san": "Thủy sản",
-             "gia-vi": "Thực phẩm", "che-tra": "Chè", "ruou": "Đồ uống", "do-uong-khac": "Đồ uống",
-             "duoc-lieu": "Dược liệu", "tinh-dau": "Tinh dầu", "my-pham-thao-duoc": "Thảo dược",
-             "tra-thao-duoc": "Dược liệu", "gom-su": "Gốm", "my-nghe-luu-niem": "Mỹ nghệ",
-             "may-tre-go": "Mây tre đan", "vai-may-mac": "Thổ cẩm", "cay-canh": "Sinh vật cảnh",
-             "hoa-lan": "Hoa cây cảnh", "dong-vat-canh": "Sinh vật cảnh", "du-lich-cong-dong": "Du lịch cộng đồng",
-             "du-lich-sinh-thai": "Du lịch sinh thái", "diem-du-lich": "Dịch vụ du lịch"}[first[1]]
+    trade = TRADE[first[1]]
     for attempt in range(50):
         if kind == "enterprise":
             form = rng.choice(["Công ty TNHH", "Công ty Cổ phần", "Công ty TNHH MTV"])
@@ -316,20 +348,50 @@ def producer_name(rng: random.Random, kind: str, region: str, first: tuple, bran
             name = f"HTX {trade} {brand} {region}" if attempt else f"HTX {trade} {brand}"
         elif kind == "cooperative_group":
             name = f"Tổ hợp tác {trade} {brand} {region}" if attempt else f"Tổ hợp tác {trade} {brand}"
-        else:
-            name = f"Hộ kinh doanh {person(rng)}"
+        else:  # a trade name, not a person's: sample rows name no one
+            name = f"Hộ kinh doanh {trade} {brand}" if attempt == 0 else f"Hộ kinh doanh {trade} {brand} {region}"
         if slugify(name) not in used:  # names and their slugs are unique
             used.add(slugify(name))
             return name
     raise RuntimeError("could not find a unique producer name")
 
 
+def real_rows(localities: dict[str, list[dict]]) -> list[dict]:
+    """The rows of REAL: the public record, with no contact detail the sources do not give."""
+    units = {u["slug"]: u for region in localities.values() for u in region}
+    rows, serial = [], 0
+    for name, kind, locality, region, products in REAL:
+        loc = units[locality]
+        assert loc["region"] == region, (name, locality)
+        for title, category, unit, price, stars, source in products:
+            serial += 1
+            issued = NATIONAL_RENEWAL if stars == 5 else FOUR_STAR_2023_HANDED_OVER
+            rating = "OCOP 5 sao quốc gia" if stars == 5 else "OCOP 4 sao cấp tỉnh"
+            rows.append({
+                "product_slug": slugify(title), "product_name": title, "category": category,
+                "description": f"{title}: sản phẩm {rating} của {name} ({region}).",
+                "unit": unit, "price_vnd": price, "stock": 50, "stars": stars,
+                # The sources publish no certificate number: the seed's own reference, said as such.
+                "certificate_no": f"CHUA-CONG-BO-SO-{serial:02d}",
+                "certificate_level": "national" if stars == 5 else "province",
+                "issued_on": issued, "expires_on": add_months(issued, VALIDITY_MONTHS), "verified": "true",
+                "producer_slug": slugify(name), "producer_name": name, "producer_kind": kind,
+                "producer_tax_code": "", "producer_locality": locality,
+                "producer_address": f"{region} (địa bàn cũ), tỉnh Quảng Ninh", "producer_phone": "",
+                "producer_email": "", "producer_description": f"{name}, {region}: chủ thể OCOP Quảng Ninh.",
+                "source": source,
+            })
+    return rows
+
+
 def build(rng: random.Random) -> list[dict]:
     localities = load_localities()
     assert sorted(localities) == sorted(REGION_PRODUCERS), "regions in localities.csv changed"
-    assert sum(REGION_PRODUCERS.values()) == TOTAL_PRODUCERS
+    assert sum(REGION_PRODUCERS.values()) + len(REAL) == TOTAL_PRODUCERS
+    real = real_rows(localities)
+    sample_total = TOTAL_PRODUCTS - len(real)
 
-    # Producer slots: (region, locality, kind, first template, is 5-star flagship)
+    # Producer slots: (region, kind, first template, is 5-star flagship)
     slots = []
     for name, region, kind in FIVE_STAR:
         template = next(t for t in TEMPLATES if t[0] == name)
@@ -349,25 +411,28 @@ def build(rng: random.Random) -> list[dict]:
         if sum(1 for s in slots if s[1] == kind) < 2:
             raise RuntimeError(f"kind {kind} missing, change SEED")
 
-    # Each producer sells 1..6 products; the extra ones go to enterprises and cooperatives first.
+    # Each producer sells 1..6 products of its own trade; the extra ones go to enterprises and
+    # cooperatives first.
+    def choices_of(slot) -> list[tuple]:
+        local, generic = templates_for(slot[0])
+        return same_trade(local + generic, slot[2])
+
     counts = [1] * len(slots)
     extra_weight = {"enterprise": 3.0, "cooperative": 2.2, "cooperative_group": 1.2, "household": 0.8}
-    while sum(counts) < TOTAL_PRODUCTS:
+    while sum(counts) < sample_total:
         i = rng.choices(range(len(slots)), weights=[extra_weight[s[1]] for s in slots])[0]
-        region = slots[i][0]
-        local, generic = templates_for(region)
-        if counts[i] < min(6, len(local) + len(generic)):
+        if counts[i] < min(6, len(choices_of(slots[i]))):
             counts[i] += 1
 
     # Localities: every unit gets producers, round-robin within its former district.
     cursor: Counter = Counter()
-    used_names: set[str] = set()
-    used_taxes: set[str] = set()
-    used_slugs: set[str] = set()
+    used_names: set[str] = {r["producer_slug"] for r in real}
+    used_slugs: set[str] = {r["product_slug"] for r in real}
     brands = BRANDS[:]
     rng.shuffle(brands)
     rows = []
-    for index, ((region, kind, first, flagship), n_products) in enumerate(zip(slots, counts)):
+    for index, (slot, n_products) in enumerate(zip(slots, counts)):
+        region, kind, first, flagship = slot
         units = localities[region]
         if flagship:
             loc = next((u for u in units if u["name"] == region), units[0])
@@ -377,28 +442,18 @@ def build(rng: random.Random) -> list[dict]:
         brand = brands[index % len(brands)]
         name = producer_name(rng, kind, region, first, brand, used_names)
         p_slug = slugify(name)
-        prefix = "8" if kind == "household" else "57"
-        code = tax_code(rng, prefix, used_taxes)
-        if kind == "enterprise" and rng.random() < 0.15:
-            code += f"-{rng.randint(1, 3):03d}"  # a branch (chi nhánh) of a company
-        if kind == "enterprise" and rng.random() < 0.4:
-            phone = f"0203{rng.randint(3_500_000, 3_899_999)}"  # Quảng Ninh landline
-        else:
-            phone = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10_000_000):07d}"
         place = KIND_LABEL[loc["kind"]]
         street = (f"Tổ {rng.randint(1, 12)}, khu {rng.randint(1, 9)}" if loc["kind"] == "ward"
                   else f"Thôn {rng.randint(1, 15)}")
         address = f"{street}, {place} {loc['name']}, tỉnh Quảng Ninh"
-        email = f"lienhe@{slugify(brand).replace('-', '')}{slugify(region).replace('-', '')}.vn" \
-            if kind == "enterprise" else ""
-        description = (f"{name} sản xuất tại {place} {loc['name']} ({region}), "
-                       f"tham gia Chương trình OCOP Quảng Ninh.")
+        # Sample contact details reach no one: no tax code, no phone, an example.com address.
+        email = f"mau{index + 1:03d}@example.com"
+        description = (f"Chủ thể mẫu (dữ liệu minh họa) ở {place} {loc['name']} ({region}).")
 
-        local, generic = templates_for(region)
+        pool = choices_of(slot)
         chosen = [first]
         while len(chosen) < n_products:
-            pool = local if rng.random() < 0.8 else generic
-            t = rng.choice(pool or local)
+            t = rng.choice(pool)
             if t not in chosen:
                 chosen.append(t)
         for position, template in enumerate(chosen):
@@ -423,25 +478,27 @@ def build(rng: random.Random) -> list[dict]:
             used_slugs.add(slug)
             rows.append({
                 "product_slug": slug, "product_name": product_name, "category": category,
-                "description": text.format(place=region) + f" Sản phẩm của {name}.",
+                "description": text.format(place=region) + f" Sản phẩm mẫu của {name}.",
                 "unit": unit, "price_vnd": price, "stock": stock,
                 "stars": 5 if flagship and position == 0 else None,
-                "producer_slug": p_slug, "producer_name": name, "producer_kind": kind, "producer_tax_code": code,
-                "producer_locality": loc["slug"], "producer_address": address, "producer_phone": phone,
-                "producer_email": email, "producer_description": description,
+                "producer_slug": p_slug, "producer_name": name, "producer_kind": kind, "producer_tax_code": "",
+                "producer_locality": loc["slug"], "producer_address": address, "producer_phone": "",
+                "producer_email": email, "producer_description": description, "source": SAMPLE,
             })
-    assert len(rows) == TOTAL_PRODUCTS, len(rows)
-    assign_certificates(rng, rows)
-    return rows
+    assert len(rows) == sample_total, len(rows)
+    assign_certificates(rng, rows, real)
+    return real + rows
 
 
-def assign_certificates(rng: random.Random, rows: list[dict]) -> None:
+def assign_certificates(rng: random.Random, rows: list[dict], real: list[dict]) -> None:
+    """Stars and certificates of the sample rows, so that with `real` the published counts hold."""
+    wanted = Counter(STAR_COUNTS) - Counter(r["stars"] for r in real)
     others = [r for r in rows if r["stars"] is None]
     four = set(map(id, weighted_sample(rng, others, [FOUR_STAR_WEIGHT[r["producer_kind"]] for r in others],
-                                       STAR_COUNTS[4])))
+                                       wanted[4])))
     for r in others:
         r["stars"] = 4 if id(r) in four else 3
-    assert Counter(r["stars"] for r in rows) == Counter(STAR_COUNTS)
+    assert Counter(r["stars"] for r in rows + real) == Counter(STAR_COUNTS)
 
     # Issue dates: expired, expiring within 60 days, and the rest spread over later rounds.
     ordinary = [r for r in rows if r["stars"] < 5]
@@ -464,11 +521,12 @@ def assign_certificates(rng: random.Random, rows: list[dict]) -> None:
     for r in sorted(rows, key=lambda r: (r["issued_on"], r["product_slug"])):
         year = r["issued_on"].year
         per_year[(year, r["stars"] == 5)] += 1
+        # "MAU" (mẫu): a sample certificate number, in no register's format.
         if r["stars"] == 5:
-            r["certificate_no"] = f"TW-OCOP-{year}-{per_year[(year, True)]:03d}"
+            r["certificate_no"] = f"MAU-TW-{year}-{per_year[(year, True)]:03d}"
             r["certificate_level"] = "national"
         else:
-            r["certificate_no"] = f"QN-OCOP-{year}-{per_year[(year, False)]:04d}"
+            r["certificate_no"] = f"MAU-QN-{year}-{per_year[(year, False)]:04d}"
             r["certificate_level"] = "province"
         r["expires_on"] = add_months(r["issued_on"], VALIDITY_MONTHS)
         r["verified"] = "false" if id(r) in pending else "true"
@@ -494,8 +552,10 @@ def main() -> None:
     args = parser.parse_args()
     rows = build(random.Random(SEED))
     write(rows, args.output)
-    producers = {r["producer_tax_code"] for r in rows}
-    print(f"wrote {len(rows)} products from {len(producers)} producers to {args.output}; stars "
+    producers = {r["producer_slug"] for r in rows}
+    sourced = sum(r["source"] != SAMPLE for r in rows)
+    print(f"wrote {len(rows)} products ({sourced} from the public record) from {len(producers)} producers "
+          f"to {args.output}; stars "
           + ", ".join(f"{s}★ {n}" for s, n in sorted(Counter(r['stars'] for r in rows).items(), reverse=True)))
 
 

@@ -1,5 +1,6 @@
 """`flask seed` with the shipped files: Quảng Ninh's localities, the six OCOP groups and the
-illustrative catalogue built from the province's published totals.
+catalogue built from the province's published totals: the products of the public record
+with their sources, and sample rows, marked as such, for the rest.
 
 Loading 432 products per test would be slow, so this module seeds ONCE: it replaces the
 per-test table cleanup with a module-level one, and its tests only read, or prove that a
@@ -8,6 +9,7 @@ run wrote nothing.
 from __future__ import annotations
 
 import csv
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -15,7 +17,7 @@ import sqlalchemy as sa
 from tests.conftest import empty_tables
 
 from marketplace.catalog.models import PRODUCER_KINDS, Category, Certificate, Locality, Producer, Product
-from marketplace.catalog.seed import CATALOGUE_COLUMNS, CATALOGUE_CSV
+from marketplace.catalog.seed import CATALOGUE_COLUMNS, CATALOGUE_CSV, SEEDS_DIR
 from marketplace.extensions import db
 from marketplace.timeutil import add_months
 from marketplace.validators import normalise_phone, validate_tax_code
@@ -97,21 +99,96 @@ def test_categories_are_the_six_ocop_groups_with_sub_groups(session):
     assert used_groups == OCOP_GROUPS
 
 
-def test_seeded_products_are_for_sale_with_valid_producer_details(session):
+def catalogue_rows() -> list[dict]:
+    with open(CATALOGUE_CSV, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_seeded_products_are_shown_with_valid_producer_details(session):
     assert count(session, Product) == session.scalar(
         sa.select(sa.func.count()).select_from(Product).join(Producer).where(Product.public_clause()))
     for producer in session.scalars(sa.select(Producer)):
         assert producer.approved and producer.approved_at is not None
-        assert validate_tax_code(producer.tax_code) == producer.tax_code
-        assert normalise_phone(producer.phone) == producer.phone
+        assert producer.tax_code is None or validate_tax_code(producer.tax_code) == producer.tax_code
+        assert producer.phone is None or normalise_phone(producer.phone) == producer.phone
         assert producer.address.endswith("tỉnh Quảng Ninh")
     prices = session.scalars(sa.select(Product.price_vnd)).all()
     assert all(isinstance(p, int) and p > 0 for p in prices)
     names = " | ".join(session.scalars(sa.select(Product.name)))
-    for known in ("Chả mực Hạ Long", "Trà hoa vàng Ba Chẽ", "Miến dong Bình Liêu", "Sá sùng khô Vân Đồn",
-                  "Hàu sữa Vân Đồn", "Nước mắm Cái Rồng", "gốm Đông Triều", "Ba kích tím khô Ba Chẽ",
-                  "Rượu ba kích", "Gà Tiên Yên", "Dầu sở Bình Liêu", "Tinh dầu quế", "Mật ong", "Khoai sọ"):
+    for known in ("Miến dong Bình Liêu", "Sá sùng khô Vân Đồn", "Hàu sữa Vân Đồn", "gốm Đông Triều",
+                  "Ba kích tím khô Ba Chẽ", "Gà Tiên Yên", "Dầu sở Bình Liêu", "Tinh dầu quế", "Mật ong", "Khoai sọ"):
         assert known in names, known
+
+
+def test_the_national_five_stars_are_those_of_the_public_record(session):
+    five = session.execute(
+        sa.select(Product.name, Producer.name, Product.sample, Product.source).join(Producer).join(Certificate)
+        .where(Certificate.stars == 5).order_by(Product.name)).all()
+    real = {(name, maker) for name, maker, sample, _ in five if not sample}
+    assert real == {
+        ("Ngọc trai Akoya", "Công ty CP Ngọc trai Hạ Long"),
+        ("Ngọc trai Tahiti", "Công ty CP Ngọc trai Hạ Long"),
+        ("Ngọc trai South Sea", "Công ty CP Ngọc trai Hạ Long"),
+        ("Trà hoa vàng Quy Hoa", "Công ty TNHH Thương mại dịch vụ và Xuất nhập khẩu Quy Hoa"),
+    }
+    assert all(source and source.startswith("https://") for _, _, sample, source in five if not sample)
+    # the fifth of the published count is sample data, flagged as such
+    assert sum(sample for _, _, sample, _ in five) == 1
+
+
+def test_every_row_names_its_source_and_every_source_is_listed():
+    listed = " ".join((SEEDS_DIR / "SOURCES.md").read_text(encoding="utf-8").split())  # lines rewrapped
+    rows = catalogue_rows()
+    assert all(r["source"] for r in rows)
+    real = [r for r in rows if r["source"] != "sample"]
+    assert len(real) >= 11
+    for row in real:
+        assert row["source"] in listed, row["product_name"]
+        assert row["product_name"] in listed and row["producer_name"] in listed, row["product_name"]
+
+
+def test_sample_rows_have_contact_details_that_reach_no_one():
+    for row in catalogue_rows():
+        assert not row["producer_tax_code"] and not row["producer_phone"], row["producer_name"]
+        if row["source"] == "sample":
+            assert row["producer_email"].endswith("@example.com"), row["producer_name"]
+            assert row["certificate_no"].startswith("MAU-")
+        else:
+            assert not row["producer_email"] and row["certificate_no"].startswith("CHUA-CONG-BO-SO-")
+
+
+def test_each_producer_sells_only_products_of_its_own_trade():
+    trades = {  # what a producer's name says it makes -> the OCOP categories that fits
+        "Thủy sản": {"thuy-hai-san"}, "Chè": {"che-tra"}, "Tinh dầu": {"tinh-dau"}, "Gốm": {"gom-su"},
+        "Mây tre đan": {"may-tre-go"}, "Thổ cẩm": {"vai-may-mac"}, "Mỹ nghệ": {"my-nghe-luu-niem"},
+        "Dược liệu": {"duoc-lieu", "tra-thao-duoc"}, "Thảo dược": {"my-pham-thao-duoc"},
+    }
+    checked = 0
+    for row in catalogue_rows():
+        if row["source"] != "sample":
+            continue
+        for trade, categories in trades.items():
+            if re.search(rf"\b{trade}\b", row["producer_name"]) and not row["producer_name"].startswith("Hộ"):
+                assert row["category"] in categories, (row["producer_name"], row["product_name"])
+                checked += 1
+    assert checked > 50
+
+
+def test_sample_rows_are_flagged_in_the_database(session):
+    by_flag = dict(session.execute(sa.select(Product.sample, sa.func.count()).group_by(Product.sample)).all())
+    assert by_flag[False] == 11 and by_flag[True] == 421
+    assert session.scalar(sa.select(sa.func.count()).select_from(Producer).where(Producer.sample.is_(False))) == 6
+    mixed = session.scalar(sa.select(sa.func.count()).select_from(Product).join(Producer)
+                           .where(Product.sample != Producer.sample))
+    assert mixed == 0
+    assert session.scalar(sa.select(sa.func.count()).select_from(Product)
+                          .where(Product.sample.is_(False), Product.source.is_(None))) == 0
+
+
+def test_the_seed_prints_a_summary_and_no_stray_lines(seeded):
+    assert seeded.output.splitlines() == [
+        "Seed ocop_products.csv: created 432 products (421 sample), 186 producers, 54 localities, "
+        "27 OCOP groups."]
 
 
 def test_certificates_follow_the_ocop_rules_with_some_expiring_and_expired(session):
@@ -130,7 +207,7 @@ def test_certificates_follow_the_ocop_rules_with_some_expiring_and_expired(sessi
 
 def test_a_second_run_writes_nothing(app, session, query_counter):
     before = table_counts(session)
-    product = session.scalar(sa.select(Product).where(Product.name.startswith("Chả mực Hạ Long")).limit(1))
+    product = session.scalar(sa.select(Product).where(Product.name == "Ngọc trai Akoya"))
     slug, stamp, price = product.slug, product.updated_at, product.price_vnd
     session.rollback()
 

@@ -60,7 +60,7 @@ def test_another_catalogue_loads_with_defaults_and_only_once(app, tmp_path):
     second = run_seed(app, path)
 
     assert first.exit_code == 0, first.output
-    assert "products 3 new" in first.output
+    assert "created 3 products (0 sample), 2 producers" in first.output
     assert second.exit_code == 0 and "nothing to do" in second.output
     assert counts(app) == {"localities": 54, "categories": 27, "producers": 2, "products": 3, "certificates": 3}
     with app.app_context():
@@ -165,3 +165,35 @@ def test_a_missing_file_is_an_error(app, tmp_path):
     result = run_seed(app, tmp_path / "absent.csv")
     assert result.exit_code == 1
     assert "absent.csv: không mở được tệp / cannot open the file" in result.output
+
+
+def test_rows_without_a_tax_code_are_matched_by_slug_and_sample_rows_are_flagged(app, tmp_path):
+    rows = [
+        {**ROW, "producer_tax_code": "", "producer_phone": "", "source": "https://example.org/ocop-2023"},
+        {**ROW, "product_slug": "mat-ong-mau", "product_name": "Mật ong mẫu", "certificate_no": "MAU-1",
+         "producer_slug": "htx-mau", "producer_name": "HTX Mẫu", "producer_tax_code": "", "producer_phone": "",
+         "producer_email": "mau001@example.com", "source": "sample"},
+    ]
+    path = write_csv(tmp_path / "sourced.csv", rows, [*CATALOGUE_COLUMNS])
+    assert run_seed(app, path).exit_code == 0
+    again = run_seed(app, path)
+    assert again.exit_code == 0 and "nothing to do" in again.output, again.output
+    with app.app_context():
+        real = db.session.scalar(sa.select(Product).where(Product.slug == "cha-muc-thu-nghiem"))
+        sample = db.session.scalar(sa.select(Product).where(Product.slug == "mat-ong-mau"))
+        assert (real.sample, real.source, real.producer.sample, real.producer.tax_code) == (
+            False, "https://example.org/ocop-2023", False, None)
+        assert (sample.sample, sample.source, sample.producer.sample) == (True, None, True)
+
+
+def test_a_certificate_level_against_the_ocop_rule_is_refused(app, tmp_path):
+    rows = [ROW,
+            {**ROW, "product_slug": "p2", "certificate_no": "C2", "stars": "5", "certificate_level": "province"},
+            {**ROW, "product_slug": "p3", "certificate_no": "C3", "stars": "4", "certificate_level": "national"},
+            {**ROW, "product_slug": "p4", "certificate_no": "C4", "source": "sample"}]  # same producer, now sample
+    result = run_seed(app, write_csv(tmp_path / "levels.csv", rows, [*CATALOGUE_COLUMNS]))
+    assert result.exit_code == 1
+    assert "levels.csv line 2" not in result.output
+    for expected in ("levels.csv line 3: certificate_level", "levels.csv line 4: certificate_level",
+                     "levels.csv line 5: source"):
+        assert expected in result.output, expected

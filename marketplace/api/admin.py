@@ -177,12 +177,21 @@ ShareFiguresSchema = Schema.from_dict({
     "period": fields.String(), "period_kind": fields.String(metadata={"description": "year | quarter | month"}),
     "from": fields.String(), "to": fields.String(),
     "marketplace_vnd": fields.Integer(metadata={"description": "paid sales on this marketplace, net of refunds"}),
+    "marketplace_gross_vnd": fields.Integer(metadata={"description": "paid sales before refunds"}),
+    "marketplace_refunds_vnd": fields.Integer(metadata={"description": "refunds paid back in the period"}),
     "other_channels": fields.List(fields.Nested(ChannelSchema)),
     "other_channels_vnd": fields.Integer(), "ecommerce_vnd": fields.Integer(),
     "total_retail_vnd": fields.Integer(allow_none=True),
     "retail_basis": fields.String(allow_none=True, metadata={"description": "recorded | months | quarters"}),
     "share_percent": fields.Float(allow_none=True), "target_percent": fields.Float(),
     "progress_percent": fields.Float(allow_none=True, metadata={"description": "share / target x 100"}),
+    "target": fields.Nested(Schema.from_dict({
+        "percent": fields.Float(), "by_year": fields.Integer(allow_none=True),
+        "decision": fields.String(metadata={"description": "the decision setting it, or ECOMMERCE_TARGET_PERCENT"}),
+        "source": fields.String(), "measure_vi": fields.String(), "measure_en": fields.String(),
+    }, name="EcommerceTarget")),
+    "net_negative": fields.Boolean(metadata={"description": "refunds paid in the period exceed its sales"}),
+    "note": fields.String(allow_none=True, metadata={"description": "why a share is negative"}),
     "message": fields.String(allow_none=True),
 }, name="EcommerceShareFigures")
 

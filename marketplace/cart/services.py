@@ -148,7 +148,7 @@ def _check_quantity(quantity, allow_zero: bool = False) -> int:
 def _sellable_product(product_id: int) -> Product:
     product = db.session.execute(
         sa.select(Product).join(Producer, Producer.id == Product.producer_id)
-        .where(Product.id == product_id, Product.public_clause())
+        .where(Product.id == product_id, Product.for_sale_clause())
         .options(lazyload(Product.images))
     ).unique().scalar_one_or_none()
     if product is None:
@@ -342,7 +342,7 @@ def group_lines(products: dict[int, Product], quantities: dict[int, int]) -> Pri
         product = products.get(pid)
         if product is None:
             continue  # deleted outright: nothing left to show
-        if not product.is_public:
+        if not product.for_sale:
             problem = PROBLEM_UNAVAILABLE
         elif product.stock <= 0:
             problem = PROBLEM_OUT_OF_STOCK

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, aliased, mapped_column, query_expression, relationship
 
 from ..extensions import db
 from ..models_base import TimestampMixin
@@ -87,6 +87,8 @@ class Producer(TimestampMixin, db.Model):
     # Each producer ships its own parcels: a flat fee, free above a threshold (None: defaults).
     shipping_fee_vnd: Mapped[int | None] = mapped_column(sa.BigInteger)
     free_shipping_threshold_vnd: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Illustrative data from the seed (seeds/SOURCES.md), not a producer of the public record.
+    sample: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
 
     locality = relationship(Locality, lazy="joined")
     products = relationship("Product", back_populates="producer", lazy="raise_on_sql")
@@ -128,6 +130,10 @@ class Product(TimestampMixin, db.Model):
     producer_id: Mapped[int] = mapped_column(sa.ForeignKey("producers.id"), nullable=False, index=True)
     # Units sold on paid orders (kept by the orders domain) for the "bestselling" sort.
     sold_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    # Illustrative seed data, marked wherever it is shown; else `source` cites the public record.
+    sample: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false(),
+                                         index=True)
+    source: Mapped[str | None] = mapped_column(sa.String(500))
 
     category = relationship(Category, lazy="joined")
     producer = relationship(Producer, back_populates="products", lazy="joined")
@@ -149,12 +155,28 @@ class Product(TimestampMixin, db.Model):
 
     @property
     def is_public(self) -> bool:
+        """Shown in the shop (a product without a live certificate is shown, not sold)."""
         return self.status == "active" and self.producer.can_sell
+
+    @property
+    def for_sale(self) -> bool:
+        """Shown and OCOP-certified now: a product whose certificate is missing, waiting for
+        verification or expired (36 months) is not sold, nor shown as an OCOP product."""
+        return self.is_public and self.ocop_stars is not None
 
     @classmethod
     def public_clause(cls):
         """SQL condition: the product may be shown to shoppers (join Producer first)."""
         return sa.and_(cls.status == "active", Producer.selling_clause())
+
+    @classmethod
+    def for_sale_clause(cls, today: date | None = None):
+        """SQL condition of `for_sale` (join Producer first)."""
+        # Its own alias of certificates: a query may join that table for other reasons.
+        cert = aliased(Certificate)
+        live_certificate = (sa.exists().where(cert.product_id == cls.id, Certificate.live_clause(today, cert))
+                            .correlate(cls))
+        return sa.and_(cls.public_clause(), live_certificate)
 
 
 class ProductImage(db.Model):
@@ -212,9 +234,10 @@ class Certificate(TimestampMixin, db.Model):
         return self.verified and self.stars >= OCOP_MIN_STARS and self.expires_on >= today
 
     @classmethod
-    def live_clause(cls, today: date | None = None):
+    def live_clause(cls, today: date | None = None, table=None):
         today = today or local_today()
-        return sa.and_(cls.verified.is_(True), cls.stars >= OCOP_MIN_STARS, cls.expires_on >= today)
+        cert = cls if table is None else table
+        return sa.and_(cert.verified.is_(True), cert.stars >= OCOP_MIN_STARS, cert.expires_on >= today)
 
     @classmethod
     def live_stars_expr(cls, today: date | None = None):

@@ -60,6 +60,10 @@ class ProductSummarySchema(ma.Schema):
     producer = ma.fields.Nested(ProducerRefSchema)
     image_url = ma.fields.Method("first_image_url", metadata={"type": "string", "nullable": True})
     in_stock = ma.fields.Boolean()
+    for_sale = ma.fields.Boolean(metadata={
+        "description": "Can be bought: false while the OCOP certificate is missing, unverified or expired"})
+    sample = ma.fields.Boolean(metadata={
+        "description": "Illustrative seed data, not a product of the public record (seeds/SOURCES.md)"})
 
     def first_image_url(self, product) -> str | None:
         return media_url(product.images[0].path) if product.images else None
@@ -82,6 +86,8 @@ class ProductSchema(ProductSummarySchema):
     certification = ma.fields.Nested(CertificationSchema, attribute="certificate", allow_none=True)
     traceability_url = ma.fields.Method("page_url", metadata={
         "type": "string", "description": "The product's public page"})
+    source = ma.fields.String(allow_none=True, metadata={
+        "description": "Where the product's OCOP rating is published (URL or publication); null for sample data"})
 
     def image_urls(self, product) -> list[str]:
         return [media_url(image.path) for image in product.images]
@@ -151,6 +157,8 @@ class ProducerSummarySchema(ProducerRefSchema):
     address = ma.fields.String()
     phone = ma.fields.String(allow_none=True)
     product_count = ma.fields.Integer(metadata={"description": "Public products"})
+    sample = ma.fields.Boolean(metadata={
+        "description": "Illustrative seed data, not a producer of the public record (seeds/SOURCES.md)"})
 
 
 ProducerPageSchema = page_schema(ProducerSummarySchema)

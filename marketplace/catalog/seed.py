@@ -7,12 +7,15 @@ validates every row of all three first, and then writes everything in ONE transa
 - any malformed row: nothing is written; `SeedError.errors` lists every problem with
   its file and line number;
 - idempotent: localities and categories are matched on slug (names kept up to date),
-  producers on tax code, products on slug and certificates on certificate number.
+  producers on tax code (on slug when the row gives none), products on slug and
+  certificates on certificate number.
   Rows already present are left untouched (a seller may have changed prices or stock
   since), so a second run writes nothing at all.
 
 New producers are approved and new products active: the file stands for the province's
-register of certified products.
+register of certified products. The `source` column says where a row comes from (a URL or
+publication, listed in seeds/SOURCES.md) or `sample`: illustrative data, flagged on the
+product and its producer and shown as such by the app.
 """
 from __future__ import annotations
 
@@ -45,13 +48,14 @@ CATALOGUE_COLUMNS = (
     "product_slug", "product_name", "category", "description", "unit", "price_vnd", "stock",
     "stars", "certificate_no", "certificate_level", "issued_on", "expires_on", "verified",
     "producer_slug", "producer_name", "producer_kind", "producer_tax_code", "producer_locality",
-    "producer_address", "producer_phone", "producer_email", "producer_description",
+    "producer_address", "producer_phone", "producer_email", "producer_description", "source",
 )
 # Columns a catalogue file must have; the others may be left out (defaults apply).
 CATALOGUE_REQUIRED = (
     "product_name", "category", "unit", "price_vnd", "stock", "stars", "certificate_no", "issued_on",
-    "producer_name", "producer_kind", "producer_tax_code", "producer_locality",
+    "producer_name", "producer_kind", "producer_locality",
 )
+SAMPLE_SOURCE = "sample"
 TRUE_WORDS = {"true", "1", "yes", "y", "có", "x"}
 FALSE_WORDS = {"false", "0", "no", "n", "không", ""}
 
@@ -119,12 +123,18 @@ class ProducerRow:
     slug: str
     name: str
     kind: str
-    tax_code: str
+    tax_code: str | None
     locality: str
     address: str
     phone: str | None
     email: str | None
     description: str
+    sample: bool = False
+
+    @property
+    def key(self) -> str:
+        """What identifies the producer: its tax code, else its slug."""
+        return self.tax_code or f"slug:{self.slug}"
 
 
 @dataclass
@@ -143,7 +153,9 @@ class ProductRow:
     issued_on: date
     expires_on: date
     verified: bool
-    producer_tax_code: str
+    producer_key: str
+    sample: bool = False
+    source: str | None = None
 
 
 # ---------------------------------------------------------------- reading and validation
@@ -323,13 +335,15 @@ def read_catalogue(path: Path, errors: list[RowError], locality_slugs: set[str],
             slug=c.slug("producer_slug", values.get("producer_name", ""), 160),
             name=c.text("producer_name", 200),
             kind=c.choice("producer_kind", PRODUCER_KINDS),
-            tax_code=c.checked("producer_tax_code", validate_tax_code) or "",
+            tax_code=c.checked("producer_tax_code", validate_tax_code, required=False),
             locality=c.text("producer_locality", 80),
             address=c.text("producer_address", 255, required=False),
             phone=c.checked("producer_phone", normalise_phone, required=False),
             email=c.checked("producer_email", normalise_email, required=False),
             description=values.get("producer_description", ""),
         )
+        source = c.text("source", 500, required=False) or None
+        producer.sample = source == SAMPLE_SOURCE
         if producer.locality and producer.locality not in locality_slugs:
             c.fail("producer_locality", "không có trong danh mục địa bàn / not a known locality slug")
         stars = c.integer("stars", 1, 5)
@@ -351,12 +365,17 @@ def read_catalogue(path: Path, errors: list[RowError], locality_slugs: set[str],
             stock=c.integer("stock", 0),
             stars=stars,
             certificate_no=c.text("certificate_no", 60),
-            level=c.choice("certificate_level", CERTIFICATE_LEVELS, "national" if stars == 5 else "province"),
+            level=c.choice("certificate_level", CERTIFICATE_LEVELS, _level_of(stars)),
             issued_on=issued_on or date.min,
             expires_on=expires_on or date.min,
             verified=c.flag("verified", True),
-            producer_tax_code=producer.tax_code,
+            producer_key=producer.key,
+            sample=producer.sample,
+            source=None if producer.sample else source,
         )
+        if values.get("certificate_level") and 1 <= stars <= 5 and product.level != _level_of(stars):
+            c.fail("certificate_level", "5 sao do trung ương cấp, 3–4 sao do tỉnh cấp / 5 stars are rated "
+                                        "nationally, 3 and 4 stars by the province")
         if product.category and product.category not in category_slugs:
             c.fail("category", "không có trong danh mục nhóm OCOP / not a known category slug")
         if product.slug in products:
@@ -365,12 +384,13 @@ def read_catalogue(path: Path, errors: list[RowError], locality_slugs: set[str],
         if product.certificate_no in certificates:
             c.fail("certificate_no", f"trùng dòng {certificates[product.certificate_no]} / duplicates line "
                                      f"{certificates[product.certificate_no]}")
-        known = producers.get(producer.tax_code)
+        known = producers.get(producer.key)
         if known is not None:
-            for attr in ("slug", "name", "kind", "locality"):
+            for attr in ("slug", "name", "kind", "locality", "sample"):
                 if getattr(known, attr) != getattr(producer, attr):
-                    c.fail(f"producer_{attr}", f"khác dòng {known.line} cùng mã số thuế / differs from line "
-                                               f"{known.line} with the same tax code")
+                    column = "source" if attr == "sample" else f"producer_{attr}"
+                    c.fail(column, f"khác dòng {known.line} cùng chủ thể / differs from line "
+                                   f"{known.line} for the same producer")
         elif producer_slugs.get(producer.slug) is not None:
             other = producer_slugs[producer.slug]
             c.fail("producer_slug", f"dòng {other.line} dùng cho mã số thuế khác / line {other.line} uses it "
@@ -379,9 +399,14 @@ def read_catalogue(path: Path, errors: list[RowError], locality_slugs: set[str],
             products[product.slug] = product
             certificates[product.certificate_no] = line
             if known is None:
-                producers[producer.tax_code] = producer
+                producers[producer.key] = producer
                 producer_slugs[producer.slug] = producer
     return list(producers.values()), list(products.values())
+
+
+def _level_of(stars: int) -> str:
+    """Since 2020, 5★ is rated nationally; 3★ and 4★ by the province."""
+    return "national" if stars == 5 else "province"
 
 
 # ---------------------------------------------------------------- writing
@@ -416,10 +441,11 @@ def load_seed(catalogue: Path | str | None = None, *, localities: Path | str | N
         catalogue_path, errors, {r.slug for r in locality_rows} | set(db_localities),
         {r.slug for r in category_rows} | set(db_categories))
 
-    db_producers = {p.tax_code: p for p in session.scalars(sa.select(Producer).where(
-        sa.or_(Producer.tax_code.in_([r.tax_code for r in producer_rows]),
-               Producer.slug.in_([r.slug for r in producer_rows]))))}
-    db_producer_slugs = {p.slug: p for p in db_producers.values()}
+    found = list(session.scalars(sa.select(Producer).where(
+        sa.or_(Producer.tax_code.in_([r.tax_code for r in producer_rows if r.tax_code]),
+               Producer.slug.in_([r.slug for r in producer_rows])))))
+    db_producer_slugs = {p.slug: p for p in found}
+    db_producers = {key: p for p in found for key in (p.tax_code, f"slug:{p.slug}") if key}
     existing_products = dict(session.execute(sa.select(Product.slug, Product.id).where(
         Product.slug.in_([r.slug for r in product_rows]))).all())
     existing_certificates = dict(session.execute(
@@ -430,7 +456,7 @@ def load_seed(catalogue: Path | str | None = None, *, localities: Path | str | N
     catalogue_name = catalogue_path.name
     for r in producer_rows:
         holder = db_producer_slugs.get(r.slug)
-        if holder is not None and holder.tax_code != r.tax_code:
+        if holder is not None and r.tax_code and holder.tax_code != r.tax_code:
             errors.append(RowError(catalogue_name, r.line, f"producer_slug: đã dùng cho cơ sở mã số thuế khác / "
                                                            f"already used by the producer with tax code "
                                                            f"{holder.tax_code} (got {r.slug!r})"))
@@ -501,13 +527,14 @@ def _write_catalogue(producer_rows: list[ProducerRow], product_rows: list[Produc
                      producers: dict[str, Producer], existing_products: dict[str, int],
                      report: SeedReport, progress: Progress) -> None:
     now = utcnow()
-    new_producers = [r for r in producer_rows if r.tax_code not in producers]
+    new_producers = [r for r in producer_rows if r.key not in producers]
     for r in new_producers:
         producer = Producer(slug=r.slug, name=r.name, kind=r.kind, tax_code=r.tax_code,
                             locality_id=localities[r.locality].id, address=r.address, phone=r.phone,
-                            email=r.email, description=r.description, approved=True, approved_at=now)
+                            email=r.email, description=r.description, approved=True, approved_at=now,
+                            sample=r.sample)
         db.session.add(producer)
-        producers[r.tax_code] = producer
+        producers[r.key] = producer
     report.created["producers"] = len(new_producers)
     report.existing["producers"] = len(producer_rows) - len(new_producers)
     if new_producers:
@@ -515,14 +542,16 @@ def _write_catalogue(producer_rows: list[ProducerRow], product_rows: list[Produc
 
     new_products = [r for r in product_rows if r.slug not in existing_products]
     report.created["products"] = report.created["certificates"] = len(new_products)
+    report.created["sample products"] = sum(r.sample for r in new_products)
     report.existing["products"] = len(product_rows) - len(new_products)
     if not new_products:
         return
     with progress(new_products, "Sản phẩm / Products") as bar:
         for r in bar:
             product = Product(slug=r.slug, name=r.name, description=r.description, unit=r.unit,
-                              price_vnd=r.price_vnd, stock=r.stock, status="active",
-                              category_id=categories[r.category].id, producer_id=producers[r.producer_tax_code].id)
+                              price_vnd=r.price_vnd, stock=r.stock, status="active", sample=r.sample,
+                              source=r.source, category_id=categories[r.category].id,
+                              producer_id=producers[r.producer_key].id)
             product.certificate = Certificate(
                 stars=r.stars, certificate_no=r.certificate_no, level=r.level, issued_on=r.issued_on,
                 expires_on=r.expires_on, verified=r.verified, verified_at=now if r.verified else None)

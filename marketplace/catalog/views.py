@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from ..cache import remember
 from ..errors import NotFound
 from ..extensions import db
 from ..httpcache import catalog_conditional
@@ -25,7 +26,7 @@ from ..storage import media_url
 from ..timeutil import local_today
 from .listing import (MAX_PER_PAGE, SORTS, BrowseParams, browse, category_tree, public_producer,
                       public_product)
-from .models import OCOP_MIN_STARS, Category, Locality
+from .models import OCOP_MIN_STARS, Category, Locality, Product
 
 bp = Blueprint("catalog", __name__)
 
@@ -66,6 +67,18 @@ def _template_globals(state) -> None:
     """Helpers every template (macros included) may use."""
     state.app.jinja_env.globals.update(image_url=image_url, producer_kind_labels=PRODUCER_KIND_LABELS,
                                        certificate_level_labels=CERTIFICATE_LEVEL_LABELS)
+
+
+def sample_data_loaded() -> bool:
+    """Whether the catalogue holds illustrative seed rows (cached per catalogue version)."""
+    return remember("sample-data-loaded", "", lambda: db.session.scalar(
+        sa.select(sa.exists().where(Product.sample.is_(True)))))
+
+
+@bp.context_processor
+def _sample_banner() -> dict:
+    # A function: base.html asks only when it renders the banner's place.
+    return {"sample_data_loaded": sample_data_loaded}
 
 
 # ---------------------------------------------------------------- query arguments

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload, load_only, raiseload
 from ..accounts.services import normalise_email
 from ..cart.services import (MAX_LINE_QUANTITY, CartRef, InsufficientStock,
                              ProductUnavailable, get_quantities, group_lines, remove_products)
-from ..catalog.models import Producer, Product
+from ..catalog.models import Certificate, Producer, Product
 from ..errors import DomainError, NotFound, ValidationFailed
 from ..extensions import db
 from ..orders import notifications
@@ -123,12 +123,16 @@ _PRODUCTS_TO_SELL = (
              joinedload(Product.producer).load_only(
                  Producer.name, Producer.approved, Producer.suspended_at, Producer.shipping_fee_vnd,
                  Producer.free_shipping_threshold_vnd, raiseload=True),
+             # Only a product with a live OCOP certificate is for sale (Product.for_sale).
+             joinedload(Product.certificate).load_only(
+                 Certificate.stars, Certificate.verified, Certificate.expires_on, raiseload=True),
              raiseload("*")))
 
 
 def _products_to_sell(product_ids) -> dict[int, Product]:
     """The products by id with just what placing an order reads: name, unit, price, stock,
-    status and the producer's selling state and shipping terms, in one query (the
+    status, the producer's selling state and shipping terms and the certificate's stars and
+validity, in one query (the
     catalogue's usual load also joins the category, certificate and locality).
     Anything else raises instead of quietly loading it row by row."""
     found = db.session.scalars(_PRODUCTS_TO_SELL, {"ids": sorted(set(product_ids))}).all()
@@ -244,7 +248,7 @@ def checkout(details: CheckoutDetails, items, user=None, cart: CartRef | None = 
             raise NotFound(f"Không tìm thấy sản phẩm #{missing[0]} / Product #{missing[0]} not found",
                            extra={"product_id": missing[0]})
         for pid in sorted(quantities):
-            if not products[pid].is_public:
+            if not products[pid].for_sale:
                 raise ProductUnavailable(pid, products[pid].name)
         _check_stock(quantities, products)
         order = _build_order(details, quantities, products, user_id, actor)

@@ -61,14 +61,15 @@ def _read(path: Path) -> dict:
 
 
 def _seller_producer(slug: str | None) -> Producer:
-    """The recorded producer, else the approved producer with the most listings (ties: the oldest)."""
+    """The recorded producer, else the approved producer with the most listings (ties: the oldest),
+    a sample one first: a demo account never signs in as a real company of the public record."""
     if slug:
         producer = db.session.scalar(sa.select(Producer).where(Producer.slug == slug))
         if producer is not None:
             return producer
     listings = sa.select(sa.func.count(Product.id)).where(Product.producer_id == Producer.id).scalar_subquery()
     producer = db.session.scalar(sa.select(Producer).where(Producer.selling_clause())
-                                 .order_by(listings.desc(), Producer.id).limit(1))
+                                 .order_by(Producer.sample.desc(), listings.desc(), Producer.id).limit(1))
     if producer is None:
         raise NotFound(_("There is no approved producer for the demo seller: load the catalogue first "
                          "(flask seed)."))

@@ -49,7 +49,7 @@ def part_shipped(part: OrderPart) -> None:
     _send(order.contact_email,
           f"[OCOP] Đơn {order.code}: {part.producer.name} đã gửi hàng / Order {order.code}: parcel shipped",
           "part_shipped", order=order, part=part, carrier=carrier_name(part.carrier),
-          tracking_link=tracking_url(part.carrier, part.tracking_number), **_links(order))
+          tracking_link=tracking_url(part.carrier, part.tracking_number, order.contact_phone), **_links(order))
 
 
 def part_delivered(part: OrderPart) -> None:

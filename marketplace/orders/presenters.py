@@ -13,7 +13,7 @@ def _history(events) -> list[dict]:
 
 def tracking_dict(part: OrderPart) -> dict:
     return {"carrier": part.carrier, "carrier_name": carrier_name(part.carrier), "number": part.tracking_number,
-            "url": tracking_url(part.carrier, part.tracking_number), "shipped_at": isoformat_local(part.shipped_at),
+            "url": tracking_url(part.carrier, part.tracking_number, part.order.contact_phone), "shipped_at": isoformat_local(part.shipped_at),
             "delivered_at": isoformat_local(part.delivered_at)}
 
 

@@ -70,18 +70,21 @@ def grouped_table(report: SalesReport) -> Table:
 
 def lines_table(rng: DateRange, producer_id: int | None = None) -> Table:
     """One row per paid order line: date, order, product, producer, kind, locality, group, stars,
-    quantity, amounts and the refunds made on the line up to the end of the range."""
+    quantity, amounts, the refunds made on the line up to the end of the range, and whether the
+    product is sample data."""
     labeller = Labeller(("producer_kind",))
     header = [_("Paid at"), _("Order code"), _("Product"), _("Unit"), _("Producer"), _("Producer kind"),
               _("Locality"), _("Region"), _("OCOP group"), _("Stars"), _("Quantity"), _("Unit price (VND)"),
-              _("Amount (VND)"), _("Refunds (VND)"), _("Net (VND)")]
+              _("Amount (VND)"), _("Refunds (VND)"), _("Net (VND)"), _("Sample data")]
     kinds = {}
+    sample_label = _("sample")  # a line of an illustrative seed product (seeds/SOURCES.md)
 
     def rows():
-        for paid_at, code, product, unit, producer, kind, locality, region, group, stars, *numbers in iter_lines(rng, producer_id=producer_id):
+        for paid_at, code, product, unit, producer, kind, locality, region, group, stars, *numbers, sample \
+                in iter_lines(rng, producer_id=producer_id):
             label = kinds.get(kind) or kinds.setdefault(kind, labeller.label("producer_kind", kind, kind))
             yield [paid_at, code, text_cell(product), text_cell(unit), text_cell(producer), label, locality, region,
-                   group, stars or "", *numbers]
+                   group, stars or "", *numbers, sample_label if sample else ""]
 
     return Table(header, rows(), lambda: count_lines(rng, producer_id), datetime_columns=(0,))
 

@@ -348,7 +348,7 @@ def line_refunds(rng: DateRange, producer_id: int | None = None) -> dict[int, in
 
 
 LINE_COLUMNS = ("paid_at", "order_code", "product", "unit", "producer", "producer_kind", "locality", "region",
-                "ocop_group", "stars", "quantity", "unit_price_vnd", "amount_vnd", "refunds_vnd", "net_vnd")
+                "ocop_group", "stars", "quantity", "unit_price_vnd", "amount_vnd", "refunds_vnd", "net_vnd", "sample")
 
 
 def _lines_where(rng: DateRange, producer_id: int | None) -> list:
@@ -372,7 +372,8 @@ def iter_lines(rng: DateRange, batch: int = 5000, producer_id: int | None = None
     refunds = line_refunds(rng, producer_id)
     query = (sa.select(local_datetime_text(Order.paid_at), Order.code, OrderLine.product_name, OrderLine.unit, Producer.name,
                        Producer.kind, Locality.name, Locality.region, ocop_group().name_vi, stars_at_sale_expr(),
-                       OrderLine.quantity, OrderLine.unit_price_vnd, OrderLine.line_total_vnd, OrderLine.id)
+                       OrderLine.quantity, OrderLine.unit_price_vnd, OrderLine.line_total_vnd, OrderLine.id,
+                       Product.sample)
              .select_from(OrderLine).join(OrderPart, OrderPart.id == OrderLine.part_id)
              .join(Order, Order.id == OrderPart.order_id))
     query = _join(query, ("locality", "category", "certificate")).where(
@@ -386,4 +387,4 @@ def iter_lines(rng: DateRange, batch: int = 5000, producer_id: int | None = None
     result = connection.execute(query.execution_options(stream_results=True, yield_per=batch))
     for row in result:
         refunded = refunds.get(row[13], 0)
-        yield (*row[:13], refunded, row[12] - refunded)
+        yield (*row[:13], refunded, row[12] - refunded, bool(row[14]))

@@ -1,17 +1,26 @@
 """The e-commerce share indicator: online sales over the province's total retail sales.
 
 share % = (marketplace sales + other channels' e-commerce sales) / total retail x 100,
-for a local year, quarter or month. The target for the year comes from
-ECOMMERCE_TARGET_PERCENT: one number ("10") or a schedule ("2025:10,2030:20": each year
-takes the latest entry at or before it). A period without a recorded retail total has
-no share: the indicator says so instead of dividing by zero. A quarter or year without
-its own record uses the sum of its months (or quarters) when every one is recorded.
+for a local year, quarter or month. The target of a period is the national plan's that
+covers its year (ecommerce_targets.csv: each plan's target, its decision and source; a year
+before the first plan takes the first, after the last the last). ECOMMERCE_TARGET_PERCENT
+overrides the table: one number ("10") or a schedule ("2025:10,2030:20": each year takes
+the latest entry at or before it). A period without a recorded retail total has no share:
+the indicator says so instead of dividing by zero. A quarter or year without its own
+record uses the sum of its months (or quarters) when every one is recorded.
+
+Sales are net of refunds, which count in the period they are paid back: a period can give
+back more than it sells. Its gross sales, refunds and net are reported apart, and its
+share (on net) carries a note, so a negative figure never stands alone.
 """
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
@@ -58,21 +67,66 @@ def sub_periods(period: Period, kind: str) -> list[str]:
     return keys
 
 
-def target_percent(year: int) -> Decimal:
-    """The e-commerce share target (percent) for a year, from ECOMMERCE_TARGET_PERCENT."""
-    raw = str(current_app.config.get("ECOMMERCE_TARGET_PERCENT") or "10").strip()
+TARGETS_CSV = Path(__file__).with_name("ecommerce_targets.csv")
+
+
+@dataclass(frozen=True)
+class Target:
+    percent: Decimal
+    by_year: int | None = None  # the year the plan wants it reached by
+    decision: str = ""  # the decision that sets it, or the setting that overrides the table
+    source: str = ""
+    measure_vi: str = ""
+    measure_en: str = ""
+
+    def as_dict(self) -> dict:
+        return {"percent": float(self.percent), "by_year": self.by_year, "decision": self.decision,
+                "source": self.source, "measure_vi": self.measure_vi, "measure_en": self.measure_en}
+
+
+@cache
+def target_plans() -> tuple[tuple[int, int, Target], ...]:
+    """(first year, last year, target) of each national plan in ecommerce_targets.csv, in order."""
+    with open(TARGETS_CSV, encoding="utf-8", newline="") as fh:
+        plans = [(int(row["plan_from"]), int(row["plan_to"]),
+                  Target(Decimal(row["percent"]), int(row["by_year"]), row["decision"], row["source"],
+                         row["measure_vi"], row["measure_en"]))
+                 for row in csv.DictReader(fh)]
+    return tuple(sorted(plans, key=lambda plan: plan[0]))
+
+
+def _configured_target(year: int) -> Target | None:
+    raw = str(current_app.config.get("ECOMMERCE_TARGET_PERCENT") or "").strip()
+    if not raw:
+        return None
     try:
         if ":" not in raw:
-            return Decimal(raw)
+            return Target(Decimal(raw), decision="ECOMMERCE_TARGET_PERCENT")
         schedule = sorted((int(y), Decimal(p)) for y, p in (item.split(":") for item in raw.split(",") if item.strip()))
     except (ValueError, InvalidOperation):
-        current_app.logger.warning("ECOMMERCE_TARGET_PERCENT %r is not valid; using 10", raw)
-        return Decimal(10)
-    chosen = schedule[0][1]
-    for from_year, percent in schedule:
-        if from_year <= year:
-            chosen = percent
-    return chosen
+        current_app.logger.warning("ECOMMERCE_TARGET_PERCENT %r is not valid; using the national plans", raw)
+        return None
+    chosen = schedule[0]
+    for entry in schedule:
+        if entry[0] <= year:
+            chosen = entry
+    return Target(chosen[1], decision="ECOMMERCE_TARGET_PERCENT")
+
+
+def target_for(year: int) -> Target:
+    """The e-commerce share target of a year: the setting if there is one, else the plan covering the year."""
+    configured = _configured_target(year)
+    if configured is not None:
+        return configured
+    plans = target_plans()
+    for first, last, target in plans:
+        if first <= year <= last:
+            return target
+    return plans[0][2] if year < plans[0][0] else plans[-1][2]
+
+
+def target_percent(year: int) -> Decimal:
+    return target_for(year).percent
 
 
 @dataclass
@@ -82,7 +136,26 @@ class ShareFigures:
     channels: list[tuple[str, int]] = field(default_factory=list)
     total_retail_vnd: int | None = None
     retail_basis: str | None = None  # recorded | months | quarters
-    target_percent: Decimal = Decimal(10)
+    target: Target = field(default_factory=lambda: Target(Decimal(10)))
+    marketplace_gross_vnd: int | None = None  # before refunds (None: same as marketplace_vnd)
+    marketplace_refunds_vnd: int = 0
+
+    @property
+    def target_percent(self) -> Decimal:
+        return self.target.percent
+
+    @property
+    def net_negative(self) -> bool:
+        """Refunds paid back in the period exceed what it sold."""
+        return self.ecommerce_vnd < 0
+
+    @property
+    def note(self) -> str | None:
+        if self.net_negative:
+            return ("Hoàn tiền trong kỳ lớn hơn doanh số của kỳ (hoàn cho đơn của các kỳ trước): doanh số ròng âm, "
+                    "tỷ trọng tính trên doanh số ròng / Refunds paid in this period exceed its sales (they refund "
+                    "orders of earlier periods): net sales are negative, and so is the share on net")
+        return None
 
     @property
     def other_channels_vnd(self) -> int:
@@ -104,6 +177,8 @@ class ShareFigures:
         share = self.share_percent
         if share is None or not self.target_percent:
             return None
+        if share < 0:
+            return Decimal("0.00")  # no progress, not negative progress
         return (Decimal(self.ecommerce_vnd) * 10000 / (Decimal(self.total_retail_vnd) * self.target_percent)
                 ).quantize(CENT, ROUND_HALF_UP)
 
@@ -115,20 +190,26 @@ class ShareFigures:
             "period": self.period.key, "period_kind": self.period.kind,
             "from": self.period.start.isoformat(), "to": (self.period.end - timedelta(days=1)).isoformat(),
             "marketplace_vnd": self.marketplace_vnd,
+            "marketplace_gross_vnd": self.gross_vnd, "marketplace_refunds_vnd": self.marketplace_refunds_vnd,
             "other_channels": [{"channel": name, "amount_vnd": amount} for name, amount in self.channels],
             "other_channels_vnd": self.other_channels_vnd, "ecommerce_vnd": self.ecommerce_vnd,
             "total_retail_vnd": self.total_retail_vnd, "retail_basis": self.retail_basis,
             "share_percent": number(self.share_percent), "target_percent": number(self.target_percent),
-            "progress_percent": number(self.progress_percent),
+            "progress_percent": number(self.progress_percent), "target": self.target.as_dict(),
+            "net_negative": self.net_negative, "note": self.note,
             "message": None if self.total_retail_vnd else
             "Chưa có tổng mức bán lẻ cho kỳ này / No total retail sales recorded for this period",
         }
+
+    @property
+    def gross_vnd(self) -> int:
+        return self.marketplace_vnd if self.marketplace_gross_vnd is None else self.marketplace_gross_vnd
 
 
 def _figures(periods: list[Period]) -> list[ShareFigures]:
     """Share figures for several periods: three queries whatever their number."""
     start, end = min(p.start for p in periods), max(p.end for p in periods)
-    monthly = {row.key: row.value_vnd for row in sales_report(start, end - timedelta(days=1), "month").rows}
+    monthly = {row.key: row for row in sales_report(start, end - timedelta(days=1), "month").rows}
     keys = set()
     for p in periods:
         keys.add(p.key)
@@ -145,7 +226,10 @@ def _figures(periods: list[Period]) -> list[ShareFigures]:
     results = []
     for p in periods:
         months = sub_periods(p, "month") if p.kind != "month" else [p.key]
-        figures = ShareFigures(p, sum(monthly.get(m, 0) for m in months), target_percent=target_percent(p.start.year))
+        rows = [monthly[m] for m in months if m in monthly]
+        figures = ShareFigures(p, sum(r.value_vnd for r in rows), target=target_for(p.start.year),
+                               marketplace_gross_vnd=sum(r.gross_vnd for r in rows),
+                               marketplace_refunds_vnd=sum(r.refunds_vnd for r in rows))
         bases = {"month": (), "quarter": ("month",), "year": ("month", "quarter")}[p.kind]
         if p.key in retail:
             figures.total_retail_vnd, figures.retail_basis = retail[p.key], "recorded"

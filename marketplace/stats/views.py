@@ -54,8 +54,11 @@ def share_page():
         key = str(local_today().year)
         trend = share.share_trend(key)
     figures = trend[-1]
-    chart = column_chart([(f.period.key, float(f.share_percent) if f.share_percent is not None else None,
-                           f"{f.share_percent}%" if f.share_percent is not None else "") for f in trend],
+    # A negative share (refunds above sales) is drawn as no bar; its label keeps the table's asterisk.
+    chart = column_chart([(f.period.key,
+                           max(float(f.share_percent), 0.0) if f.share_percent is not None else None,
+                           f"{f.share_percent}%{'*' if f.net_negative else ''}" if f.share_percent is not None else "")
+                          for f in trend],
                          target=float(figures.target_percent))
     return render_template("stats/share.html", figures=figures, trend=trend, chart=chart, period=key,
                            record=share.retail_record(key), own_channels=share.own_channels(key))

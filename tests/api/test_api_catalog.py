@@ -9,7 +9,7 @@ from tests import factories as f
 from tests.api.envelope import error_of
 
 SUMMARY_KEYS = {"id", "slug", "name", "price_vnd", "unit", "ocop_stars", "category", "locality", "producer",
-                "image_url", "in_stock"}
+                "image_url", "in_stock", "for_sale", "sample"}
 
 
 def names(response) -> list[str]:
@@ -36,12 +36,12 @@ def test_the_list_shows_public_products_as_summaries(client, world):
         "producer": {"id": world.coop.id, "slug": world.coop.slug, "name": "HTX Trà hoa vàng Ba Chẽ",
                      "kind": "cooperative"},
         "image_url": "http://127.0.0.1:5000/media/products/tra-1.jpg",  # the first by position
-        "in_stock": True,
+        "in_stock": True, "for_sale": True, "sample": False,
     }
     by_name = {i["name"]: i for i in body["items"]}
-    # Stars only with a verified, unexpired certificate.
-    assert by_name["Sá sùng Vân Đồn"]["ocop_stars"] is None
-    assert by_name["Nước mắm Cái Rồng"]["ocop_stars"] is None
+    # Stars only with a verified, unexpired certificate; without one, not for sale.
+    assert by_name["Sá sùng Vân Đồn"]["ocop_stars"] is None and by_name["Sá sùng Vân Đồn"]["for_sale"] is False
+    assert by_name["Nước mắm Cái Rồng"]["ocop_stars"] is None and by_name["Nước mắm Cái Rồng"]["for_sale"] is False
     assert by_name["Miến dong Bình Liêu"]["in_stock"] is False
     assert by_name["Chả mực Hạ Long"]["image_url"] is None
     assert isinstance(by_name["Sá sùng Vân Đồn"]["price_vnd"], int)
@@ -189,7 +189,8 @@ def test_a_full_product_by_id_and_by_slug(client, world):
     assert by_id.status_code == by_slug.status_code == 200
     product = by_id.get_json()
     assert product == by_slug.get_json()
-    assert set(product) == SUMMARY_KEYS | {"description", "stock", "images", "certification", "traceability_url"}
+    assert set(product) == SUMMARY_KEYS | {"description", "stock", "images", "certification", "traceability_url",
+                                           "source"}
     assert product["description"] == "Trà hoa vàng sấy khô"
     assert product["stock"] == 10
     assert product["images"] == ["http://127.0.0.1:5000/media/products/tra-1.jpg",
@@ -247,7 +248,7 @@ def test_producers_lists_only_producers_that_sell(client, world):
     assert company == {
         "id": world.company.id, "slug": world.company.slug, "name": "Công ty Chả mực Hạ Long", "kind": "enterprise",
         "locality": {"slug": "bai-chay", "name": "Bãi Cháy", "region": "Hạ Long", "region_slug": "ha-long"},
-        "address": "Thôn 1", "phone": "0912345678", "product_count": 2,
+        "address": "Thôn 1", "phone": "0912345678", "product_count": 2, "sample": False,
     }
     page2 = client.get("/api/v1/producers?per_page=2&page=2").get_json()
     assert [p["name"] for p in page2["items"]] == ["Hộ kinh doanh Sá sùng"] and page2["total"] == 3

@@ -57,6 +57,19 @@ def test_creates_an_admin_a_seller_of_the_biggest_producer_and_a_shopper_and_pri
     assert {kept[role]["email"]: kept[role]["password"] for role in kept} == dict(accounts.values())
 
 
+def test_the_demo_seller_belongs_to_a_sample_producer_never_a_real_company(app, db):
+    real = factories.producer("Công ty CP Ngọc trai Hạ Long")
+    for name in ("Ngọc trai Akoya", "Ngọc trai Tahiti", "Ngọc trai South Sea"):
+        factories.product(name, prod=real)
+    sample = factories.producer("HTX Mẫu", sample=True)
+    factories.product("Mật ong mẫu", prod=sample, sample=True)
+
+    result = demo(app)
+
+    assert result.exit_code == 0, result.output
+    assert ("seller@example.com", "seller", sample.id) in users(db)
+
+
 def test_running_it_again_prints_the_same_accounts_and_creates_nothing(app, db):
     factories.product("Trà")
     first = demo(app)

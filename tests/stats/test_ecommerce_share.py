@@ -65,15 +65,76 @@ def test_a_quarter_uses_its_months_when_every_one_is_recorded(sold, db):
     assert share.ecommerce_share("2025-Q1").retail_basis == "recorded"
 
 
-def test_the_target_follows_the_configured_schedule(app, sold, db):
-    app.config["ECOMMERCE_TARGET_PERCENT"] = "2025:10,2030:20"
+def test_each_year_takes_the_target_of_the_national_plan_covering_it(app, sold, db):
+    assert not app.config["ECOMMERCE_TARGET_PERCENT"]  # no override: the dated table decides
+    plan_2025 = share.target_for(2025)
+    assert (plan_2025.percent, plan_2025.by_year) == (10, 2025) and "645/QĐ-TTg" in plan_2025.decision
+    for year in (2026, 2028, 2030):
+        plan = share.target_for(year)
+        assert (plan.percent, plan.by_year) == (20, 2030) and "1568/QĐ-BCT" in plan.decision
+    assert share.target_for(2019).by_year == 2025 and share.target_for(2035).by_year == 2030
+    assert all(plan.source for _, _, plan in share.target_plans())
+
+    admin = f.user("admin")
+    share.set_retail_total(admin, "2026-03", 10_000_000)
+    march = share.ecommerce_share("2026-03")
+    assert march.target_percent == 20 and march.as_dict()["target"]["by_year"] == 2030
+    assert share.ecommerce_share("2025-01").target_percent == 10
+
+
+def test_the_target_page_and_api_show_the_target_of_the_period_asked_for(client, sold, db):
+    f.login_as(client, f.user("admin"))
+    page = client.get("/admin/stats/share?period=2027").get_data(as_text=True)
+    target = page.split('id="target">')[1].split("</dd>")[0]
+    assert "20%" in target and "2030" in target and "1568/QĐ-BCT" in target
+    body = client.get("/api/v1/admin/stats/ecommerce-share?period=2025-06&trend=false").json
+    assert body["target_percent"] == 10.0 and body["target"]["decision"].startswith("Quyết định 645/QĐ-TTg")
+
+
+def test_a_setting_overrides_the_table(app, sold, db):
+    app.config["ECOMMERCE_TARGET_PERCENT"] = "2025:10,2030:25"
     try:
         assert share.target_percent(2024) == 10 and share.target_percent(2029) == 10
-        assert share.target_percent(2030) == 20 and share.target_percent(2031) == 20
+        assert share.target_percent(2030) == 25 and share.target_percent(2031) == 25
+        assert share.target_for(2030).decision == "ECOMMERCE_TARGET_PERCENT"
         share.set_retail_total(f.user("admin"), "2030", 10_000_000)
-        assert share.ecommerce_share("2030").target_percent == 20
+        assert share.ecommerce_share("2030").target_percent == 25
+        app.config["ECOMMERCE_TARGET_PERCENT"] = "12.5"
+        assert share.target_percent(2027) == Decimal("12.5")
+        app.config["ECOMMERCE_TARGET_PERCENT"] = "ten"  # not valid: the table, with a warning in the log
+        assert share.target_percent(2027) == 20
     finally:
-        app.config["ECOMMERCE_TARGET_PERCENT"] = "10"
+        app.config["ECOMMERCE_TARGET_PERCENT"] = ""
+
+
+def test_a_month_refunding_more_than_it_sells_shows_gross_refunds_and_net_apart(shop, client, db):
+    item = f.product(price_vnd=1_000_000)
+    january = shop.order([(item, 2)], local(2025, 1, 10, 9, 0))
+    shop.order([(item, 1)], local(2025, 2, 3, 9, 0))
+    shop.refund(january, 2_000_000, local(2025, 2, 20, 9, 0))  # January's order paid back in February
+    admin = f.user("admin")
+    share.set_retail_total(admin, "2025-02", 100_000_000)
+
+    february = share.ecommerce_share("2025-02")
+    assert (february.gross_vnd, february.marketplace_refunds_vnd, february.marketplace_vnd) == (
+        1_000_000, 2_000_000, -1_000_000)
+    assert february.net_negative and february.share_percent == Decimal("-1.00")
+    assert february.progress_percent == Decimal("0.00")  # no progress, never negative progress
+    body = february.as_dict()
+    assert body["marketplace_gross_vnd"] == 1_000_000 and body["marketplace_refunds_vnd"] == 2_000_000
+    assert body["net_negative"] is True and "Refunds paid in this period exceed its sales" in body["note"]
+    january_figures = share.ecommerce_share("2025-01").as_dict()
+    assert january_figures["note"] is None and january_figures["net_negative"] is False
+
+    f.login_as(client, admin)
+    page = client.get("/admin/stats/share?period=2025-02&lang=en").get_data(as_text=True)
+    assert "1.000.000 ₫" in page.split('id="gross">')[1].split("</dd>")[0]
+    assert "2.000.000 ₫" in page.split('id="refunds">')[1].split("</dd>")[0]
+    assert "-1.000.000 ₫" in page.split('id="net">')[1].split("</dd>")[0]
+    shown = page.split('id="share">')[1].split("</dd>")[0]
+    assert "-1.00%*" in shown and 'id="share-note"' in shown
+    api = client.get("/api/v1/admin/stats/ecommerce-share?period=2025-02&trend=false").json
+    assert api["marketplace_vnd"] == -1_000_000 and api["note"]
 
 
 def test_recording_is_audited_and_replaces_channels(sold, db):

@@ -92,6 +92,17 @@ def test_the_line_export_has_one_row_per_paid_line_with_its_refunds(client, sale
     assert db.session.query(AuditEntry).filter_by(action="stats.export").count() == 1
 
 
+def test_the_line_export_marks_the_lines_of_sample_products(client, shop, db):
+    maker = f.producer("HTX Mẫu", sample=True)
+    sample = f.product("Mật ong mẫu", price_vnd=100_000, prod=maker, sample=True)
+    real = f.product("Ngọc trai Akoya", price_vnd=900_000, stars=5, source="https://thuonghieuquangninh.gov.vn/?p=3978")
+    shop.order([(sample, 1), (real, 1)], local(2025, 4, 2, 10, 0))
+    f.login_as(client, f.user("admin"))
+    rows = _csv(download(client, "/api/v1/admin/exports/sales.csv?from=2025-04-01&to=2025-04-30&level=lines"))
+    assert rows[0][-1] == "Dữ liệu mẫu"
+    assert {r[2]: r[-1] for r in rows[1:]} == {"Mật ong mẫu": "mẫu", "Ngọc trai Akoya": ""}
+
+
 def test_the_line_export_as_xlsx_keeps_dates_and_numbers_typed(client, sales):
     f.login_as(client, f.user("admin"))
     response = download(client, f"/api/v1/admin/exports/sales.xlsx?from={sales['from']}&to={sales['to']}&level=lines")
@@ -143,9 +154,13 @@ def test_open_data_is_public_aggregate_and_cacheable(client, sales):
     assert response.status_code == 200
     assert "public" in response.headers["Cache-Control"] and response.headers["ETag"]
     body = response.json
-    assert body["monthly_totals"] == [{"month": "2025-01", "sales_vnd": 1_280_000, "units": 3},
-                                      {"month": "2025-02", "sales_vnd": 1_140_000, "units": 3},
-                                      {"month": "2025-03", "sales_vnd": 450_000 - 191_047, "units": 1}]
+    assert body["monthly_totals"] == [
+        {"month": "2025-01", "sales_vnd": 1_280_000, "gross_sales_vnd": 1_280_000, "refunds_vnd": 0, "units": 3},
+        {"month": "2025-02", "sales_vnd": 1_140_000, "gross_sales_vnd": 1_140_000, "refunds_vnd": 0, "units": 3},
+        {"month": "2025-03", "sales_vnd": 450_000 - 191_047, "gross_sales_vnd": 450_000, "refunds_vnd": 191_047,
+         "units": 1}]
+    target = body["ecommerce_target"]
+    assert (target["percent"], target["by_year"]) == (10.0, 2025) and "645/QĐ-TTg" in target["decision"]
     assert {(i["month"], i["group"]["slug"], i["region"]["slug"]) for i in body["items"]} == {
         ("2025-01", "drinks", "ba-che"), ("2025-01", "food", "ha-long"), ("2025-02", "food", "ha-long"),
         ("2025-03", "drinks", "ba-che"), ("2025-03", "food", "ha-long")}
