@@ -160,11 +160,11 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from .i18n import switch_language_url
-    from .money import format_vnd
+    from .money import format_vnd_for
     from .timeutil import to_local
 
     app.jinja_env.globals["switch_language_url"] = switch_language_url
-    app.jinja_env.filters["vnd"] = format_vnd
+    app.jinja_env.filters["vnd"] = lambda amount: format_vnd_for(amount, str(get_locale() or "vi"))
     app.jinja_env.filters["local"] = lambda value, fmt="%d/%m/%Y %H:%M": (
         to_local(value).strftime(fmt) if value else ""
     )

@@ -20,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 from ..errors import NotFound
 from ..extensions import db
 from ..httpcache import catalog_conditional
-from ..money import format_vnd
+from ..money import format_vnd_for
 from ..storage import media_url
 from ..timeutil import local_today
 from .listing import (MAX_PER_PAGE, SORTS, BrowseParams, browse, category_tree, public_producer,
@@ -202,8 +202,8 @@ def _active_filters(params: BrowseParams, categories: list[Category],
         region = next(loc.region for loc in localities if params.locality in (loc.slug, loc.region_slug))
         chips.append((place or _("All of %(region)s", region=region), _url_without(locality=None)))
     if params.price_min is not None or params.price_max is not None:
-        low = format_vnd(params.price_min or 0)
-        label = (_("%(low)s to %(high)s", low=low, high=format_vnd(params.price_max))
+        low = format_vnd_for(params.price_min or 0, locale)
+        label = (_("%(low)s to %(high)s", low=low, high=format_vnd_for(params.price_max, locale))
                  if params.price_max is not None else _("From %(low)s", low=low))
         chips.append((label, _url_without(price_min=None, price_max=None)))
     if params.in_stock is not None:

@@ -156,6 +156,9 @@ ROUTES: list[Route] = [
     Route("orders.detail", "GET", lambda w: f"/orders/{order_code(w)}", ORDER_WEB_READ),
     Route("orders.cancel", "POST", lambda w: f"/orders/{order_code(w)}/cancel", ORDER_WRITE,
           form=lambda w: {"reason": "đổi ý"}),
+    # Only the shopper who placed the order may put its products back in their cart.
+    Route("orders.buy_again", "POST", lambda w: f"/orders/{order_code(w)}/buy-again", _expect(302, 404, 404, 404),
+          form=lambda w: {}),
     Route("orders_api.Orders", "GET", lambda w: "/api/v1/orders", _expect(401, 200, 200, 200), leaks=True),
     Route("orders_api.OrderDetail", "GET", lambda w: f"/api/v1/orders/{order_code(w)}", ORDER_API_READ),
     Route("orders_api.cancel", "POST", lambda w: f"/api/v1/orders/{order_code(w)}/cancel", ORDER_WRITE,

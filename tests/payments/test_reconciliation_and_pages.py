@@ -37,7 +37,7 @@ def test_the_owner_sees_how_to_pay_with_qr_amount_reference_and_countdown(db, cl
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert f"/payments/qr/{order.payment_reference}.png" in html
-    assert order.payment_reference in html and "130.000 ₫" in html and "0011004123456" in html
+    assert order.payment_reference in html and "130.000\u00a0₫" in html and "0011004123456" in html
     assert 'id="payment-countdown"' in html and "data-due-at=" in html
     assert "/static/js/payments.js" in html
     assert "Nội dung chuyển khoản" in html  # Vietnamese first

@@ -10,3 +10,12 @@
     });
   });
 })();
+// Forms marked data-confirm (cancelling an order) ask before they are sent.
+(function () {
+  "use strict";
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+})();
