@@ -171,3 +171,37 @@ def test_no_page_is_wider_than_a_phone(app, browser, live_server, site, role):
         assert problems == {}, "\n".join(f"{where}: {', '.join(sorted(set(p)))}" for where, p in problems.items())
     finally:
         context.close()
+
+
+def test_on_a_phone_search_and_cart_count_are_at_hand_and_filters_fold_away(browser, live_server, site):
+    from playwright.sync_api import expect
+
+    from tests.browser.steps import add_to_cart
+
+    context = browser.new_context(base_url=live_server, locale="vi-VN", viewport={"width": 390, "height": 844},
+                                  has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(f"/products/{site.product}")
+        expect(page.locator("#site-search")).to_be_visible()
+        expect(page.locator(".navbar-toggler")).to_be_visible()  # the menu is folded, yet:
+        expect(page.locator("a.cart-link")).to_be_visible()
+        expect(page.locator("#cart-count")).to_be_hidden()
+        add_to_cart(page, quantity=2)
+        expect(page.locator("#cart-count")).to_have_text("2")
+        page.reload()
+        expect(page.locator("#cart-count")).to_have_text("2")
+        page.goto("/track")
+        expect(page.locator("#cart-count")).to_have_text("2")
+
+        page.fill("#site-search", "tra hoa vang")
+        page.press("#site-search", "Enter")
+        page.wait_for_url("**/products?q=*")
+        expect(page.locator("#filters")).to_be_hidden()
+        first_result = page.locator(".product-card").first.bounding_box()
+        assert first_result["y"] < 844, "the first product is not on the first screen"
+        page.locator(".filters-toggle").click()
+        expect(page.locator("#filters")).to_be_visible()
+    finally:
+        context.close()
