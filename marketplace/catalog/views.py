@@ -286,3 +286,20 @@ def producer(slug: str):
     return render_template("shop/producer.html", producer=maker, result=result,
                            page_numbers=_page_numbers(result.page, result.pages),
                            page_url=lambda n: page_url("catalog.producer", n, slug=slug))
+
+
+# ---------------------------------------------------------------- the site's legal pages
+POLICIES = ("shipping", "returns", "privacy")
+
+
+@bp.get("/about")
+def about():
+    """Who runs the site (Decree 52/2013/NĐ-CP, art. 29): name, address, registration, contact."""
+    return render_template("shop/about.html")
+
+
+@bp.get("/policies/<name>")
+def policy(name: str):
+    if name not in POLICIES:
+        abort(404)
+    return render_template(f"shop/policy_{name}.html")

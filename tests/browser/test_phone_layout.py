@@ -120,7 +120,7 @@ def site_map(app, site) -> list[str]:
     with an argument this test cannot fill fails here until it is given one (or a reason)."""
     fill = {"slug": {"catalog.product": site.product, "catalog.producer": site.producer},
             "code": {"orders.detail": site.paid, "payments.order_payment": site.unpaid},
-            "part_id": site.part, "product_id": site.seller_product}
+            "part_id": site.part, "product_id": site.seller_product, "name": {"catalog.policy": "returns"}}
     paths, unknown = [], []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.rule.startswith("/api/") or rule.endpoint in NOT_PAGES:

@@ -266,6 +266,8 @@ _public("the public shop", "catalog.home GET", "catalog.products GET", "catalog.
         "catalog.producer GET", "Catalogue.list_categories GET", "Catalogue.list_producers GET",
         "Catalogue.get_producer GET", "Catalogue.list_products GET", "Catalogue.get_product GET",
         "Search.Suggest GET", "open_data.ocop_sales_open_data GET")
+_public("the operator's particulars and the shop's policies (Decree 52/2013/NĐ-CP)", "catalog.about GET",
+        "catalog.policy GET")
 _public("static files, public product photos (private/ keys are in the matrix)", "static GET", "favicon GET",
         "bootstrap.static GET")
 _public("health probes", "health.healthz GET", "health.readyz GET", "Health.healthz GET", "Health.readyz GET")
