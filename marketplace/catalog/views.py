@@ -56,9 +56,20 @@ PRODUCER_KIND_LABELS = {
 CERTIFICATE_LEVEL_LABELS = {"province": _l("Provincial level"), "national": _l("National level")}
 
 
-def image_url(key: str | None) -> str:
-    """Public URL of an uploaded image (served by the media route), or the placeholder."""
-    return media_url(key) or url_for("static", filename="img/placeholder.svg")
+# The six OCOP groups (seeds/categories.csv) each have a placeholder of their own, so a page of
+# products without photos is not one identical picture repeated.
+GROUP_PLACEHOLDERS = frozenset({"thuc-pham", "do-uong", "thao-duoc", "thu-cong-my-nghe", "sinh-vat-canh", "du-lich"})
+
+
+def image_url(key: str | None, category: Category | None = None) -> str:
+    """Public URL of an uploaded image (served by the media route), or the placeholder of the
+    product's OCOP group (`category`), or the general one."""
+    url = media_url(key)
+    if url:
+        return url
+    group = category.group.slug if category is not None else None
+    name = f"img/placeholder-{group}.svg" if group in GROUP_PLACEHOLDERS else "img/placeholder.svg"
+    return url_for("static", filename=name)
 
 
 @bp.record_once

@@ -17,6 +17,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 
 from marketplace.extensions import db
 from marketplace.orders.services import new_order_code
@@ -56,7 +57,8 @@ MEASURE_JS = r"""
     for (const el of document.body.querySelectorAll('*')) {
       const style = getComputedStyle(el);
       if (!['auto', 'scroll'].includes(style.overflowX) || el.scrollWidth <= el.clientWidth + 1) continue;
-      if (!el.offsetWidth || el.closest('pre, .swagger-ui')) continue;
+      // The product photo strip scrolls sideways on purpose (a swipe through the photos).
+      if (!el.offsetWidth || el.closest('pre, .swagger-ui, .product-gallery')) continue;
       problems.push('scrolls sideways: ' + el.tagName.toLowerCase() + '.' + String(el.className).trim().split(/\s+/).join('.'));
     }
   }
@@ -205,3 +207,47 @@ def test_on_a_phone_search_and_cart_count_are_at_hand_and_filters_fold_away(brow
         expect(page.locator("#filters")).to_be_visible()
     finally:
         context.close()
+
+
+def test_a_product_page_sells_above_the_fold_on_a_phone(app, browser, live_server, site):
+    """Three landscape photos, yet the name, stars, price and "add to cart" are on the first
+    screen at 390×844; the photos swipe one by one and the thumbnails jump to each."""
+    import io
+
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    from marketplace.catalog.models import Product, ProductImage
+    from marketplace.storage import get_storage
+
+    with app.app_context():
+        product = db.session.scalar(sa.select(Product).where(Product.slug == site.product))
+        for n, colour in enumerate(("#0b6e4f", "#c99700", "#b02a37")):
+            buffer = io.BytesIO()
+            Image.new("RGB", (1200, 900), colour).save(buffer, "JPEG")
+            get_storage().save(f"gallery/{n}.jpg", buffer.getvalue(), "image/jpeg")
+            db.session.add(ProductImage(product_id=product.id, path=f"gallery/{n}.jpg", width=1200, height=900,
+                                        position=n, alt=f"{product.name} {n + 1}"))
+        db.session.commit()
+        db.session.remove()
+    context = browser.new_context(base_url=live_server, locale="vi-VN", viewport={"width": 390, "height": 844},
+                                  has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(f"/products/{site.product}")
+        expect(page.locator(".product-gallery img")).to_have_count(3)
+        for selector in ("main h1", "main .ocop-badge", "#price", "form.add-to-cart button[type=submit]"):
+            box = page.locator(selector).first.bounding_box()
+            assert box and box["y"] + box["height"] <= 844, f"{selector} is below the first screen: {box}"
+        strip = page.locator(".product-gallery")
+        assert strip.evaluate("el => getComputedStyle(el).scrollSnapType").startswith("x")
+        page.locator(".gallery-thumbs a[href='#photo-3']").click()
+        page.wait_for_function("document.querySelector('.product-gallery').scrollLeft > 0")
+        third = page.locator("#photo-3").bounding_box()
+        assert 0 <= third["x"] < 390, third
+    finally:
+        context.close()
+        with app.app_context():
+            db.session.execute(sa.delete(ProductImage))
+            db.session.commit()
+            db.session.remove()
