@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi.py
 
-.PHONY: install run serve test fuzz migrate seed clean browser-deps bench bench-quick scale-demo profile chaos
+.PHONY: install run serve test fuzz migrate seed clean browser-deps bench bench-quick scale-demo profile chaos lighthouse
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ test: install browser-deps
 # A longer fuzz of the whole API than the bounded run inside `make test`.
 fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest -q tests/hardening/test_fuzz_api.py
+
+# Lighthouse 12 (npx, mobile preset) on the seeded app's public and signed-in pages; reports
+# under test-artifacts/lighthouse/, scores printed. Needs Node.js and Chromium.
+lighthouse: install
+	$(PY) scripts/lighthouse.py $(LIGHTHOUSE_ARGS)
 
 bench: install
 	$(PY) bench/run.py $(BENCH_ARGS)

@@ -155,18 +155,31 @@ def _register_cli(app: Flask) -> None:
     register(app)
 
 
+def _local_time(value, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """A time as people here read it, in Asia/Ho_Chi_Minh: a datetime, or an ISO 8601 string
+    such as the payment receipts' '2025-03-01T09:15:00+07:00'."""
+    from datetime import datetime
+
+    from .timeutil import to_local
+
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return to_local(value).strftime(fmt)
+
+
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from .i18n import switch_language_url
-    from .money import format_vnd
-    from .timeutil import to_local
+    from .money import format_vnd_for
+    from .payments.banks import bank_by_bin
 
     app.jinja_env.globals["switch_language_url"] = switch_language_url
-    app.jinja_env.filters["vnd"] = format_vnd
-    app.jinja_env.filters["local"] = lambda value, fmt="%d/%m/%Y %H:%M": (
-        to_local(value).strftime(fmt) if value else ""
-    )
+    app.jinja_env.filters["vnd"] = lambda amount: format_vnd_for(amount, str(get_locale() or "vi"))
+    app.jinja_env.filters["local"] = _local_time
+    app.jinja_env.globals["bank_by_bin"] = bank_by_bin
 
     @app.context_processor
     def _globals():

@@ -151,6 +151,18 @@ class Config:
         self.ECOMMERCE_TARGET_PERCENT = env.get("ECOMMERCE_TARGET_PERCENT", "")  # empty: stats/ecommerce_targets.csv
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
+        # Who runs the site, shown in every page's footer and on /about, as Decree 52/2013/NĐ-CP
+        # (amended by Decree 85/2021/NĐ-CP) asks of an e-commerce website: name, address,
+        # business registration / tax code, phone and email, and the notice to (or registration
+        # with) the Ministry of Industry and Trade on online.gov.vn. The defaults are samples.
+        self.OPERATOR_NAME = env.get("OPERATOR_NAME", "Sàn OCOP Quảng Ninh")
+        self.OPERATOR_ADDRESS = env.get("OPERATOR_ADDRESS", "Phường Hồng Gai, tỉnh Quảng Ninh")
+        self.OPERATOR_TAX_CODE = env.get("OPERATOR_TAX_CODE", "5700000000")
+        self.OPERATOR_REGISTRATION = env.get("OPERATOR_REGISTRATION", "")  # e.g. "do Sở KH&ĐT cấp ngày …"
+        self.OPERATOR_EMAIL = env.get("OPERATOR_EMAIL", "hotro@ocop.quangninh.local")
+        self.OPERATOR_HOTLINE = env.get("OPERATOR_HOTLINE", "0203 3800 000")
+        self.MOIT_NOTICE_URL = env.get("MOIT_NOTICE_URL", "")  # the site's record on online.gov.vn
+
     def check(self) -> None:
         """Refuse to start a production deployment with unsafe settings."""
         if self.ENV_NAME == "production" and self.SECRET_KEY == DEV_SECRET_KEY:

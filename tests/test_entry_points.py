@@ -53,15 +53,15 @@ FOOTER = {"/track": "Tra cứu đơn hàng", "/seller/join": "Bán hàng trên s
 @pytest.mark.parametrize("path", ["/", "/products", "/login", "/cart", "/track", "/seller/join"])
 def test_every_page_footer_links_tracking_seller_sign_up_and_the_api_docs(web, db, path):
     footer = links(web.get(path))["footer"]
-    assert footer == FOOTER
+    assert footer.items() >= FOOTER.items()  # beside the operator's particulars and the policies
 
 
 def test_the_footer_links_lead_to_working_pages_in_both_languages(web, db):
     for href in FOOTER:
         assert web.get(href).status_code == 200, href
     english = links(web.get("/?lang=en"))["footer"]
-    assert english == {"/track": "Track an order", "/seller/join": "Sell on OCOP Quang Ninh",
-                       "/api/v1/docs/": "API documentation"}
+    assert english.items() >= {"/track": "Track an order", "/seller/join": "Sell on OCOP Quang Ninh",
+                               "/api/v1/docs/": "API documentation"}.items()
 
 
 @pytest.mark.parametrize("role, portal", [("admin", "/admin/"), ("seller", "/seller/")])

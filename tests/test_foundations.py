@@ -64,3 +64,19 @@ def test_every_status_named_in_a_transition_table_is_a_known_state():
     for table in (ORDER_TRANSITIONS, PART_TRANSITIONS):
         for targets in table.values():
             assert targets <= set(table)
+
+
+def test_money_is_shown_as_the_locale_writes_it_and_never_wraps(app):
+    """Pages show amounts through the `vnd` filter: Vietnamese '1.025.000 ₫', English '₫1,025,000',
+    with a no-break space so a narrow screen cannot leave the '₫' alone on the next line."""
+    from marketplace.money import format_vnd_for
+
+    assert format_vnd_for(1_025_000, "vi") == "1.025.000\u00a0₫"
+    assert format_vnd_for(-30_000, "vi") == "-30.000\u00a0₫"
+    assert format_vnd_for(1_025_000, "en") == "₫1,025,000"
+    assert format_vnd_for(None) == ""
+    with app.test_request_context("/?lang=en"):
+        app.preprocess_request()
+        assert app.jinja_env.from_string("{{ 1025000|vnd }}").render() == "₫1,025,000"
+    with app.test_request_context("/"):
+        assert app.jinja_env.from_string("{{ 1025000|vnd }}").render() == "1.025.000\u00a0₫"

@@ -137,7 +137,7 @@ def test_filters_in_force_can_be_removed_one_by_one(web, shop):
         "5 sao": "/products?stars=4&category=food&locality=ha-long&price_min=100000&in_stock=1",
         "Thực phẩm": "/products?stars=4,5&locality=ha-long&price_min=100000&in_stock=1",
         "Toàn bộ Hạ Long": "/products?stars=4,5&category=food&price_min=100000&in_stock=1",
-        "Từ 100.000 ₫": "/products?stars=4,5&category=food&locality=ha-long&in_stock=1",
+        "Từ 100.000\u00a0₫": "/products?stars=4,5&category=food&locality=ha-long&in_stock=1",
         "Chỉ hàng còn": "/products?stars=4,5&category=food&locality=ha-long&price_min=100000",
     }
     assert 'title="Bỏ bộ lọc này">Bãi Cháy <span' in text(web.get("/products?locality=bai-chay"))
@@ -178,7 +178,7 @@ def test_did_you_mean_is_shown_when_the_search_suggests(app, ctx):
 # ---------------------------------------------------------------- product page
 def test_product_page_shows_price_badge_certificate_producer_and_cart_form(web, shop):
     page = text(web.get(f"/products/{shop.cha_muc.slug}"))
-    assert '<p class="fs-3 price mb-1" id="price">350.000 ₫</p>' in page
+    assert '<p class="fs-3 price mb-1" id="price">350.000\u00a0₫</p>' in page
     assert "OCOP 5★" in page
     cert = shop.cha_muc.certificate
     certificate = page[page.index('id="certificate"'):]
@@ -203,7 +203,7 @@ def test_adding_to_cart_without_javascript_goes_through_a_confirm_page(web, shop
     confirm = web.get(f"/cart/add?product_id={shop.cha_muc.id}&quantity=2")
     assert confirm.status_code == 200
     page = text(confirm)
-    assert "Chả mực giã tay" in page and "350.000 ₫" in page
+    assert "Chả mực giã tay" in page and "350.000\u00a0₫" in page
     form = re.search(r'<form method="post" action="/cart/add".*?</form>', page, re.S).group(0)
     assert 'name="csrf_token"' in form and f'name="product_id" value="{shop.cha_muc.id}"' in form
     assert 'value="2"' in form and 'name="next" value="/cart"' in form
@@ -237,7 +237,7 @@ def test_the_confirm_page_of_a_sold_out_product_has_no_form(web, shop):
 def test_product_page_out_of_stock_has_no_cart_form(web, shop):
     page = text(web.get(f"/products/{shop.tra.slug}"))
     assert "Hết hàng" in page and 'action="/cart/add"' not in page
-    assert "125.000 ₫" in page
+    assert "125.000\u00a0₫" in page
 
 
 @pytest.mark.parametrize("name", ["unverified", "expired", "mien"])

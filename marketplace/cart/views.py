@@ -14,6 +14,13 @@ from .context import current_cart
 bp = Blueprint("cart", __name__)
 
 
+@bp.app_context_processor
+def _cart_count():
+    """`cart_item_count()` for the header on every page: a guest's from the session cookie (no query),
+    a signed-in shopper's in one query. Called only by templates that show it."""
+    return {"cart_item_count": lambda: services.item_count(current_cart())}
+
+
 def _int(name: str, default: int | None = None, source=None) -> int | None:
     try:
         return int((request.form if source is None else source).get(name, default))

@@ -21,7 +21,7 @@ from ..cache import remember
 from ..errors import NotFound
 from ..extensions import db
 from ..httpcache import catalog_conditional
-from ..money import format_vnd
+from ..money import format_vnd_for
 from ..storage import media_url
 from ..timeutil import local_today
 from .listing import (MAX_PER_PAGE, SORTS, BrowseParams, browse, category_tree, public_producer,
@@ -57,9 +57,20 @@ PRODUCER_KIND_LABELS = {
 CERTIFICATE_LEVEL_LABELS = {"province": _l("Provincial level"), "national": _l("National level")}
 
 
-def image_url(key: str | None) -> str:
-    """Public URL of an uploaded image (served by the media route), or the placeholder."""
-    return media_url(key) or url_for("static", filename="img/placeholder.svg")
+# The six OCOP groups (seeds/categories.csv) each have a placeholder of their own, so a page of
+# products without photos is not one identical picture repeated.
+GROUP_PLACEHOLDERS = frozenset({"thuc-pham", "do-uong", "thao-duoc", "thu-cong-my-nghe", "sinh-vat-canh", "du-lich"})
+
+
+def image_url(key: str | None, category: Category | None = None) -> str:
+    """Public URL of an uploaded image (served by the media route), or the placeholder of the
+    product's OCOP group (`category`), or the general one."""
+    url = media_url(key)
+    if url:
+        return url
+    group = category.group.slug if category is not None else None
+    name = f"img/placeholder-{group}.svg" if group in GROUP_PLACEHOLDERS else "img/placeholder.svg"
+    return url_for("static", filename=name)
 
 
 @bp.record_once
@@ -215,8 +226,8 @@ def _active_filters(params: BrowseParams, categories: list[Category],
         region = next(loc.region for loc in localities if params.locality in (loc.slug, loc.region_slug))
         chips.append((place or _("All of %(region)s", region=region), _url_without(locality=None)))
     if params.price_min is not None or params.price_max is not None:
-        low = format_vnd(params.price_min or 0)
-        label = (_("%(low)s to %(high)s", low=low, high=format_vnd(params.price_max))
+        low = format_vnd_for(params.price_min or 0, locale)
+        label = (_("%(low)s to %(high)s", low=low, high=format_vnd_for(params.price_max, locale))
                  if params.price_max is not None else _("From %(low)s", low=low))
         chips.append((label, _url_without(price_min=None, price_max=None)))
     if params.in_stock is not None:
@@ -299,3 +310,20 @@ def producer(slug: str):
     return render_template("shop/producer.html", producer=maker, result=result,
                            page_numbers=_page_numbers(result.page, result.pages),
                            page_url=lambda n: page_url("catalog.producer", n, slug=slug))
+
+
+# ---------------------------------------------------------------- the site's legal pages
+POLICIES = ("shipping", "returns", "privacy")
+
+
+@bp.get("/about")
+def about():
+    """Who runs the site (Decree 52/2013/NĐ-CP, art. 29): name, address, registration, contact."""
+    return render_template("shop/about.html")
+
+
+@bp.get("/policies/<name>")
+def policy(name: str):
+    if name not in POLICIES:
+        abort(404)
+    return render_template(f"shop/policy_{name}.html")

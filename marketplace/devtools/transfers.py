@@ -86,7 +86,7 @@ def simulate_transfer(app: Flask, code: str, amount_vnd: int | None = None) -> S
 def describe(result: SimulatedTransfer) -> str:
     """One sentence for the developer: what the webhook made of the transfer, and the order now."""
     from ..money import format_vnd
-    from ..orders.views import STATUS_LABELS
+    from ..orders.display import look
 
     outcomes = {
         "matched": _("the order is paid"),
@@ -99,4 +99,4 @@ def describe(result: SimulatedTransfer) -> str:
     return _("Simulated bank transfer of %(amount)s for order %(code)s: %(outcome)s. Order status: %(status)s.",
              amount=format_vnd(result.amount_vnd), code=result.order_code,
              outcome=outcomes.get(result.outcome, result.outcome),
-             status=STATUS_LABELS.get(result.order_status, result.order_status))
+             status=look(result.order_status).label)

@@ -6,21 +6,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from ..cart.context import current_cart
+from ..cart.services import add_item
 from ..errors import DomainError, NotFound
 from ..extensions import limiter, login_manager
 from . import services
 from .carriers import carrier_name, tracking_url
 from .context import guest_order_codes
+from .display import STAGES, look, part_status, stage_clause, stage_counts, thumbnails
 from .presenters import visible_totals
 
 bp = Blueprint("orders", __name__)
 
-STATUS_LABELS = {
-    "pending_payment": _l("Awaiting payment"), "paid": _l("Paid"), "completed": _l("Completed"),
-    "cancelled": _l("Cancelled"), "expired": _l("Expired (unpaid)"), "refunded": _l("Refunded"),
-    "pending": _l("Being prepared"), "confirmed": _l("Confirmed by the producer"), "shipped": _l("Shipped"),
-    "delivered": _l("Delivered"),
-}
 PAYMENT_LABELS = {"unpaid": _l("Unpaid"), "paid": _l("Paid"), "partially_refunded": _l("Partly refunded"),
                   "refunded": _l("Refunded")}
 METHOD_LABELS = {"vietqr": _l("Bank transfer (VietQR)"), "stripe": _l("Card (Stripe)")}
@@ -29,7 +26,7 @@ PER_PAGE = 20
 
 @bp.app_template_filter("order_status")
 def order_status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
+    return str(look(status).label)
 
 
 @bp.app_context_processor
@@ -38,12 +35,24 @@ def _order_helpers():
             "method_labels": METHOD_LABELS}
 
 
+@bp.record_once
+def _template_globals(state) -> None:
+    """Globals, not context: the status macro is imported by other templates (without context)."""
+    state.app.jinja_env.globals.update(status_look=look, part_status=part_status)
+
+
 @bp.get("/orders")
 @login_required
 def index():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    orders, total = services.orders_for_user(current_user.id, page, PER_PAGE)
-    return render_template("orders/list.html", orders=orders, total=total, page=page, per_page=PER_PAGE)
+    stage = request.args.get("stage")
+    where = stage_clause(stage) if stage else None
+    if where is None:
+        stage = None
+    orders, total = services.orders_for_user(current_user.id, page, PER_PAGE, where)
+    return render_template("orders/list.html", orders=orders, total=total, page=page, per_page=PER_PAGE,
+                           stage=stage, stages=STAGES, counts=stage_counts(current_user.id),
+                           thumbs=thumbnails(orders))
 
 
 @bp.get("/orders/<code>")
@@ -72,6 +81,25 @@ def cancel(code: str):
         return redirect(url_for("orders.detail", code=code))
     flash(_("Your order has been cancelled."), "info")
     return redirect(url_for("orders.detail", code=order.code))
+
+
+@bp.post("/orders/<code>/buy-again")
+@login_required
+def buy_again(code: str):
+    """Put every product of one of the shopper's orders back in the cart, as many as before."""
+    order = services.get_order(code)
+    if order is None or order.user_id != current_user.id:
+        abort(404)
+    missed = []
+    for part in order.parts:
+        for line in part.lines:
+            try:
+                add_item(current_cart(), line.product_id, line.quantity)
+            except DomainError:
+                missed.append(line.product_name)
+    if missed:
+        flash(_("Not available any more in that quantity: %(names)s.", names=", ".join(missed)), "warning")
+    return redirect(url_for("cart.show"))
 
 
 @bp.route("/track", methods=["GET", "POST"])

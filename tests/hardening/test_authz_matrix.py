@@ -159,6 +159,9 @@ ROUTES: list[Route] = [
     Route("orders.detail", "GET", lambda w: f"/orders/{order_code(w)}", ORDER_WEB_READ),
     Route("orders.cancel", "POST", lambda w: f"/orders/{order_code(w)}/cancel", ORDER_WRITE,
           form=lambda w: {"reason": "đổi ý"}),
+    # Only the shopper who placed the order may put its products back in their cart.
+    Route("orders.buy_again", "POST", lambda w: f"/orders/{order_code(w)}/buy-again", _expect(302, 404, 404, 404),
+          form=lambda w: {}),
     Route("orders_api.Orders", "GET", lambda w: "/api/v1/orders", _expect(401, 200, 200, 200), leaks=True),
     Route("orders_api.OrderDetail", "GET", lambda w: f"/api/v1/orders/{order_code(w)}", ORDER_API_READ),
     Route("orders_api.cancel", "POST", lambda w: f"/api/v1/orders/{order_code(w)}/cancel", ORDER_WRITE,
@@ -266,6 +269,8 @@ _public("the public shop", "catalog.home GET", "catalog.products GET", "catalog.
         "catalog.producer GET", "Catalogue.list_categories GET", "Catalogue.list_producers GET",
         "Catalogue.get_producer GET", "Catalogue.list_products GET", "Catalogue.get_product GET",
         "Search.Suggest GET", "open_data.ocop_sales_open_data GET")
+_public("the operator's particulars and the shop's policies (Decree 52/2013/NĐ-CP)", "catalog.about GET",
+        "catalog.policy GET")
 _public("static files, public product photos (private/ keys are in the matrix)", "static GET", "favicon GET",
         "bootstrap.static GET")
 _public("health probes", "health.healthz GET", "health.readyz GET", "Health.healthz GET", "Health.readyz GET")

@@ -1,7 +1,7 @@
 """A seller of a multi-producer order sees its own part, and only its part's money."""
 from __future__ import annotations
 
-from marketplace.money import format_vnd
+from marketplace.money import format_vnd_for as format_vnd
 from tests import factories
 from tests.orders.orders_helpers import place
 

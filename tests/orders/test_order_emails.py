@@ -28,7 +28,7 @@ def test_the_whole_journey_sends_the_right_emails(db, client, smtp):
     [placed] = smtp.to("lan@example.vn")
     assert code in placed["Subject"]
     body = smtp.text(placed)
-    assert "Mật ong rừng" in body and "× 2" in body and "360.000 ₫" in body
+    assert "Mật ong rừng" in body and "× 2" in body and "360.000\u00a0₫" in body
     assert "Tổng cộng" in body and "Total" in body  # Vietnamese, then English
     assert reference in body
 

@@ -25,7 +25,7 @@ def test_a_guest_shops_checks_out_and_sees_the_confirmation(db, client):
     assert response.status_code == 302 and response.headers["Location"].endswith("/cart")
 
     page = client.get("/cart").get_data(as_text=True)
-    assert "Mật ong rừng Ba Chẽ" in page and "500.000 ₫" in page
+    assert "Mật ong rừng Ba Chẽ" in page and "500.000\u00a0₫" in page
 
     form_page = client.get("/checkout")
     assert form_page.status_code == 200 and 'name="ward"' in form_page.get_data(as_text=True)

@@ -146,7 +146,7 @@ def test_the_product_page_is_cacheable_for_anonymous_visitors(client, db):
     tea.price_vnd = 150_000
     db.session.commit()
     changed = client.get(f"/products/{tea.slug}", headers={"If-None-Match": etag})
-    assert changed.status_code == 200 and "150.000 ₫" in changed.get_data(as_text=True)
+    assert changed.status_code == 200 and "150.000\u00a0₫" in changed.get_data(as_text=True)
 
 
 def test_a_savepoint_that_rolls_back_keeps_the_transactions_earlier_change(client, db):

@@ -60,7 +60,7 @@ def test_the_sales_page_and_csv(seller_client, db, history):
     page = seller_client.get(f"/seller/sales?from={LAST_YEAR}-01-01&to={local_today().isoformat()}")
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and "<svg" in body and "Trà hoa vàng" in body and "Nước mắm" not in body
-    assert "700.000 ₫" in body and "950.000 ₫" in body
+    assert "700.000\u00a0₫" in body and "950.000\u00a0₫" in body
 
     response = seller_client.get(f"/seller/sales.csv?from={LAST_YEAR}-01-01&to={local_today().isoformat()}")
     assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbf")
