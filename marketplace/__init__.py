@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 from .api.common import ErrorSchema
 from .config import Config
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, select_locale
+from .i18n import compile_catalogs_at_start
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -71,6 +72,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     if overrides:
         app.config.update(overrides)
+    compile_catalogs_at_start(app.logger)
     app.url_map.converters["int"] = BoundedIntConverter
     app.json.ensure_ascii = False
     app.json.sort_keys = False
