@@ -4,6 +4,15 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi.py
+# Where `make run` serves (`make run PORT=5400 HOST=0.0.0.0`); exported so that the app's links
+# follow the address actually served when PUBLIC_BASE_URL is not set (marketplace/links.py).
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Some shells (zsh) set HOST to the machine's name: only HOST= on make's command line counts.
+ifeq ($(origin HOST),environment)
+HOST := 127.0.0.1
+endif
+export HOST PORT
 
 .PHONY: install run serve test fuzz migrate seed clean browser-deps bench bench-quick scale-demo profile chaos lighthouse
 
@@ -24,7 +33,7 @@ seed: migrate
 run: seed
 	$(FLASK) demo accounts
 	$(FLASK) search reindex --if-missing
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 serve: migrate
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app

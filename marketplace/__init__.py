@@ -73,6 +73,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     compile_catalogs_at_start(app.logger)
+    if app.config["ENV_NAME"] == "production" and not app.config.get("PUBLIC_BASE_URL"):
+        app.logger.warning("PUBLIC_BASE_URL is not set: links in e-mails and API answers will use the "
+                           "Host header of each request (which a client chooses). Set it to the "
+                           "shop's public address, e.g. https://ocop.example.vn.")
     app.url_map.converters["int"] = BoundedIntConverter
     app.json.ensure_ascii = False
     app.json.sort_keys = False

@@ -31,6 +31,18 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def served_base_url(env) -> str:
+    """http://HOST:PORT of this server: gunicorn's BIND when set, else HOST and PORT (a
+    wildcard host such as 0.0.0.0 is reached on the loopback address)."""
+    bind = (env.get("BIND") or "").strip()
+    host, _, port = bind.rpartition(":") if ":" in bind and not bind.startswith("unix:") else ("", "", "")
+    host = host or env.get("HOST") or "127.0.0.1"
+    port = port or env.get("PORT") or "5000"
+    if host in ("0.0.0.0", "::", "[::]", ""):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
 class Config:
     def __init__(self, instance_path: str):
         env = os.environ
@@ -149,7 +161,12 @@ class Config:
         self.DEFAULT_SHIPPING_VND = _int("DEFAULT_SHIPPING_VND", 30000)
         self.DEFAULT_FREE_SHIPPING_VND = _int("DEFAULT_FREE_SHIPPING_VND", 500000)
         self.ECOMMERCE_TARGET_PERCENT = env.get("ECOMMERCE_TARGET_PERCENT", "")  # empty: stats/ecommerce_targets.csv
-        self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+        # Absolute links (API answers, e-mails, QR labels) use PUBLIC_BASE_URL when set, else
+        # the address a request came to, else (no request: CLI, cron) SERVED_BASE_URL, the
+        # address the server was started on (HOST/PORT, as `make run` and gunicorn use them).
+        # See marketplace/links.py.
+        self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "").strip()
+        self.SERVED_BASE_URL = served_base_url(env)
 
         # Who runs the site, shown in every page's footer and on /about, as Decree 52/2013/NĐ-CP
         # (amended by Decree 85/2021/NĐ-CP) asks of an e-commerce website: name, address,

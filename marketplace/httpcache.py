@@ -28,6 +28,7 @@ from flask_babel import get_locale
 
 from . import cache
 from .cache import catalog_state, version_token
+from .links import public_base_url
 from .timeutil import local_today
 
 SESSION_COOKIE_DEFAULT = "session"
@@ -38,7 +39,9 @@ def has_session_cookie() -> bool:
 
 
 def catalog_etag() -> str:
-    basis = "|".join((version_token(), request.full_path, str(get_locale() or ""), local_today().isoformat()))
+    # The public base URL too: without PUBLIC_BASE_URL, absolute links follow the request's host.
+    basis = "|".join((version_token(), public_base_url(), request.full_path, str(get_locale() or ""),
+                      local_today().isoformat()))
     return hashlib.sha1(basis.encode()).hexdigest()[:27]
 
 

@@ -1,4 +1,6 @@
-"""A deploy from the repository, started exactly as the Procfile starts it, speaks Vietnamese.
+"""Starting the app as the operator does: the Procfile's commands, and `make run PORT=`.
+
+A deploy from the repository, started exactly as the Procfile starts it, speaks Vietnamese.
 
 The compiled catalogues (.mo) are build products, not in git: a fresh clone has none. The
 test clones the repository (with the working tree's uncommitted changes applied, so it
@@ -8,6 +10,7 @@ Accept-Language header.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -49,6 +52,15 @@ def clone_working_tree(dest: Path) -> None:
         shutil.copy2(REPO / name, target)
 
 
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def wait_for(url: str, process: subprocess.Popen, timeout: float = 90) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -87,12 +99,7 @@ def test_the_procfile_deploy_of_a_fresh_clone_serves_the_vietnamese_home_page(tm
     try:
         page = wait_for(f"http://127.0.0.1:{port}/", web)
     finally:
-        os.killpg(web.pid, signal.SIGTERM)
-        try:
-            web.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(web.pid, signal.SIGKILL)
-            web.wait()
+        stop(web)
     assert '<html lang="vi">' in page
     assert "Chuyển đến nội dung" in page  # base.html's "Skip to content", from the compiled catalogue
     assert "Skip to content" not in page
@@ -119,3 +126,31 @@ def test_catalogues_are_compiled_when_the_app_starts(tmp_path, monkeypatch):
 
     with mo.open("rb") as fh:
         assert Translations(fh).gettext("Hello") == "Xin chào"
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_run_serves_on_the_port_asked_for_and_links_follow_it(tmp_path):
+    """`make run PORT=… HOST=…` (migrate, seed, index, serve) with this interpreter's packages:
+    the shop answers there, and without PUBLIC_BASE_URL the API's absolute links name it."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    for tool in ("python", "flask"):  # stand-ins for .venv/bin/*: the packages already installed
+        script = venv / "bin" / tool
+        script.write_text(f'#!/bin/sh\nexec "{VENV_BIN / tool}" "$@"\n')
+        script.chmod(0o755)
+    (venv / ".installed").touch()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("PUBLIC_BASE_URL", "PORT", "HOST", "BIND")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}", SEARCH_INDEX_DIR=str(tmp_path / "index"),
+               MAIL_OUTBOX_DIR=str(tmp_path / "outbox"), UPLOAD_DIR=str(tmp_path / "uploads"))
+    run = subprocess.Popen(["make", "-C", str(REPO), "run", f"VENV={venv}", f"PORT={port}", "HOST=127.0.0.1"],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", run, timeout=180)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/products?per_page=1", timeout=10) as response:
+            slug = json.load(response)["items"][0]["slug"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/products/{slug}", timeout=10) as response:
+            product = json.load(response)
+    finally:
+        stop(run)
+    assert product["traceability_url"] == f"http://127.0.0.1:{port}/products/{slug}"

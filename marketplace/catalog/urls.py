@@ -1,21 +1,15 @@
 """Absolute public URLs of catalogue things: product photos and product pages.
 
-Absolute (PUBLIC_BASE_URL) so that API clients, QR labels and e-mails can use them as
+Absolute (see marketplace/links.py) so that API clients, QR labels and e-mails can use them as
 they are. Photos are served by the storage's public media route (storage.media_url).
 """
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import url_for
 from werkzeug.routing import BuildError
 
 from .. import storage
-
-
-def absolute_url(path: str) -> str:
-    """`/products/x` -> `https://shop.example/products/x` (already absolute URLs stay)."""
-    if "://" in path:
-        return path
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+from ..links import absolute_url
 
 
 def media_url(key: str | None) -> str | None:

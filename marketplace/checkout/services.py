@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, load_only, raiseload
 
@@ -23,6 +22,7 @@ from ..cart.services import (MAX_LINE_QUANTITY, CartRef, InsufficientStock,
 from ..catalog.models import Certificate, Producer, Product
 from ..errors import DomainError, NotFound, ValidationFailed
 from ..extensions import db
+from ..links import absolute_url
 from ..orders import notifications
 from ..cache import bump_within
 from ..orders.models import PAYMENT_METHODS, Order, OrderEvent, OrderLine, OrderPart
@@ -302,5 +302,5 @@ def start_payment(order: Order) -> dict:
         db.session.rollback()
         log.warning("payment for order %s not started: %s", order.code, exc.code)
         return {"method": order.payment_method, "status": order.payment_status, "amount_vnd": order.total_vnd,
-                "page_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + payments.payment_page_path(order),
+                "page_url": absolute_url(payments.payment_page_path(order)),
                 "error": {"code": exc.code, "message": exc.message}}

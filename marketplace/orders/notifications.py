@@ -10,13 +10,14 @@ from flask import current_app
 
 from ..accounts.models import User
 from ..extensions import db
+from ..links import public_base_url
 from ..mail import send_after_commit
 from .carriers import carrier_name, tracking_url
 from .models import Order, OrderPart
 
 
 def _links(order: Order) -> dict:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    base = public_base_url()
     return {"order_url": f"{base}/orders/{order.code}", "track_url": f"{base}/track?code={order.code}"}
 
 
@@ -69,7 +70,7 @@ def producer_recipients(producer_id: int, producer_email: str | None) -> list[st
 
 def producer_new_part(part: OrderPart) -> None:
     order = part.order
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    base = public_base_url()
     _send(producer_recipients(part.producer_id, part.producer.email),
           f"[OCOP] Đơn mới đã thanh toán {order.code} / New paid order {order.code}",
           "producer_new_part", order=order, part=part, seller_url=f"{base}/seller/orders")

@@ -5,9 +5,9 @@ rolled-back transaction never tells a shopper something that did not happen.
 """
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import gettext as _
 
+from ..links import absolute_url
 from ..mail import send_after_commit
 from ..money import format_vnd
 from ..timeutil import to_local
@@ -16,7 +16,7 @@ from ..timeutil import to_local
 def _order_url(order) -> str:
     from .services import payment_page_path
 
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + payment_page_path(order)
+    return absolute_url(payment_page_path(order))
 
 
 def payment_received(order, paid_vnd: int) -> None:

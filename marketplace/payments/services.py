@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
+from ..links import absolute_url
 from ..orders.access import access_token
 from ..orders.models import Order
 from ..timeutil import isoformat_local, utcnow
@@ -33,7 +33,7 @@ def payment_page_path(order: Order) -> str:
 
 
 def _page_url(order: Order) -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + payment_page_path(order)
+    return absolute_url(payment_page_path(order))
 
 
 # ---- references and starting a payment --------------------------------------------------------

@@ -24,6 +24,7 @@ from ..catalog.models import (
 )
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
+from ..links import public_base_url
 from ..mail import send_after_commit
 from ..money import STRIPE_MAX_VND
 from ..storage import PRIVATE_PREFIX, get_storage, new_key
@@ -245,7 +246,7 @@ def invite_member(producer_id: int, inviter: User, email: str) -> str:
                        fields={"email": ["Email này đã có tài khoản / This email already has an account"]})
     producer = db.session.get(Producer, producer_id)
     token = _invitations().dumps({"p": producer_id, "e": email, "i": inviter.id})
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    base = public_base_url()
     link = f"{base}/seller/invitations/{token}"
     days = current_app.config["INVITATION_MAX_AGE_S"] // 86400
     send_after_commit(email, f"Lời mời tham gia {producer.name} / Invitation to join {producer.name}",

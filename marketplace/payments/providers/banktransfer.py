@@ -21,6 +21,7 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
+from ...links import absolute_url
 from ...timeutil import LOCAL_TZ, UTC, isoformat_local
 from .. import matching, vietqr
 from ..gateway import PENDING, SUCCEEDED, GatewayResult
@@ -78,7 +79,7 @@ def qr_details(order) -> dict:
     cfg = current_app.config
     return {
         "payload": qr_payload(order),
-        "image_url": url_for("payments.qr_image", reference=order.payment_reference, _external=True),
+        "image_url": absolute_url(url_for("payments.qr_image", reference=order.payment_reference)),
         "bank_bin": cfg["VIETQR_BANK_BIN"],
         "account_no": cfg["VIETQR_ACCOUNT_NO"],
         "account_name": cfg["VIETQR_ACCOUNT_NAME"],

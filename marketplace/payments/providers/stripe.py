@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
+from ...links import public_base_url
 from ...money import STRIPE_MAX_VND
 from ...orders.access import access_token, lock_order, lock_order_by_code
 from ...orders.models import Order
@@ -69,7 +70,7 @@ class StripeGateway:
         self.check_amount(order.total_vnd)
         now = utcnow()
         expires_at = min(max(order.payment_due_at, now + _SESSION_MIN), now + _SESSION_MAX)
-        base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+        base = public_base_url()
         token = access_token(order)
         params = {
             "mode": "payment",
