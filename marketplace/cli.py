@@ -179,6 +179,7 @@ def stats_export(date_from, date_to, group_by, level, fmt, producer_id, output):
 
 
 def register(app: Flask) -> None:
+    from .checkout.cli import checkout_cli
     from .devtools.cli import register as register_devtools
     from .mail.cli import mail_cli
     from .orders.cli import orders_cli
@@ -192,6 +193,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seller_cli)
     app.cli.add_command(orders_cli)
+    app.cli.add_command(checkout_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(payments_cli)
     app.cli.add_command(ocop_cli)

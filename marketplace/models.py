@@ -2,6 +2,7 @@
 from .accounts.models import ApiToken, User, UserSession  # noqa: F401
 from .audit import AuditEntry  # noqa: F401
 from .cart.models import Cart, CartItem  # noqa: F401
+from .checkout.models import IdempotencyKey  # noqa: F401
 from .catalog.models import Category, Certificate, Locality, Producer, Product, ProductImage  # noqa: F401
 from .orders.models import Order, OrderEvent, OrderLine, OrderPart  # noqa: F401
 from .payments.models import BankTransfer, LedgerEntry, PaymentAttempt, ProviderEvent, Refund  # noqa: F401

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, RadioField, StringField, TelField, TextAreaField
+from wtforms import EmailField, HiddenField, RadioField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -19,6 +19,14 @@ class CheckoutForm(FlaskForm):
         SelectChoice("vietqr", _l("Bank transfer (VietQR)")),
         SelectChoice("stripe", _l("International or domestic card (Stripe)"))])
     note = TextAreaField(_l("Note for the producers"), validators=[Optional(), Length(max=1000)])
+    # Drawn when the form is shown: a double click, or a reload after a timeout, sends the same
+    # key again and gets the order the first submission placed (checkout/idempotency.py).
+    idempotency_key = HiddenField()
+
+    def retry_body(self) -> dict:
+        """What the key stands for: the details typed (the cart itself is gone once ordered)."""
+        return {"web": {name: self[name].data for name in
+                        ("full_name", "phone", "email", "line1", "ward", "province", "payment_method", "note")}}
 
     # Where each service-level field error is shown.
     FIELD_OF = {"contact.full_name": "full_name", "contact.phone": "phone", "contact.email": "email",

@@ -35,7 +35,7 @@ from ..search.sync import note_products
 from ..timeutil import utcnow
 from ..transactions import keeping_loaded, run_in_transaction
 from ..validators import normalise_phone
-from . import rows
+from . import idempotency, rows
 
 log = logging.getLogger(__name__)
 
@@ -228,14 +228,17 @@ def place_order(details: CheckoutDetails, items, user=None, cart: CartRef | None
     return checkout(details, items, user, cart).order
 
 
-def checkout(details: CheckoutDetails, items, user=None, cart: CartRef | None = None) -> Placed:
+def checkout(details: CheckoutDetails, items, user=None, cart: CartRef | None = None,
+             retry: idempotency.Retry | None = None) -> Placed:
     """Create the order, its history and (VietQR) payment attempt and reserve its stock,
     all in one transaction.
 
     `items` are the products to buy; when they came from `cart`, those lines leave
     the cart in the same transaction. Raises InsufficientStock / ProductUnavailable
     (409) or NotFound with nothing written. The objects stay loaded after the commit:
-    the caller answers from them without reading the order back.
+    the caller answers from them without reading the order back. With `retry` (an
+    idempotency key) the key is taken in the same transaction: idempotency.KeyTaken,
+    with nothing written, when another request took it first.
     """
     quantities = validate_items(items)
     user_id = user.id if user is not None and getattr(user, "is_authenticated", False) else None
@@ -252,6 +255,8 @@ def checkout(details: CheckoutDetails, items, user=None, cart: CartRef | None = 
                 raise ProductUnavailable(pid, products[pid].name)
         _check_stock(quantities, products)
         order = _build_order(details, quantities, products, user_id, actor)
+        if retry is not None:  # first: a concurrent twin waits here, before locking any product row
+            idempotency.claim(retry, order.code)
         payments.check_payable(details.payment_method, order.total_vnd)
         attempt = payments.new_offline_attempt(order)
         if cart is not None and cart.user_id is not None:

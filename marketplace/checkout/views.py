@@ -9,7 +9,7 @@ from ..cart.context import current_cart
 from ..cart.services import InsufficientStock, ProductUnavailable, price_cart
 from ..errors import DomainError, ValidationFailed
 from ..orders.context import remember_guest_order
-from . import services
+from . import idempotency, services
 from .forms import CheckoutForm
 from .limits import checkout_rate_limit
 
@@ -19,23 +19,43 @@ bp = Blueprint("checkout", __name__)
 @bp.route("/checkout", methods=["GET", "POST"])
 @checkout_rate_limit
 def checkout():
+    form = CheckoutForm()
+    retry, refused = None, False
+    if form.is_submitted() and form.idempotency_key.data:
+        try:
+            retry = idempotency.retry_of(form.idempotency_key.data, current_user, form.retry_body())
+            earlier = idempotency.earlier(retry)
+        except ValidationFailed as exc:
+            # The key of an order placed with other details (the form sent again after
+            # editing it): place nothing, show the form again with a new key to confirm.
+            flash(exc.message if exc.code != "idempotency_key_reused" else
+                  _("This form was already sent with other details, and that order was placed. "
+                    "Check the details and place this order again if you want a second one."), "error")
+            refused, earlier = True, None
+            form.idempotency_key.data = idempotency.new_key()
+        if earlier is not None:  # submitted again: show the order the first submission placed
+            return _show_placed(earlier.order_code)
     cart = current_cart()
     priced = price_cart(cart)
     if not priced.lines:
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("cart.show"))
-    form = CheckoutForm()
-    if not form.is_submitted() and current_user.is_authenticated:
-        form.full_name.data = current_user.full_name
-        form.email.data = current_user.email
-        form.phone.data = current_user.phone
-    if form.validate_on_submit():
+    if not form.is_submitted():
+        form.idempotency_key.data = idempotency.new_key()
+        if current_user.is_authenticated:
+            form.full_name.data = current_user.full_name
+            form.email.data = current_user.email
+            form.phone.data = current_user.phone
+    if not refused and form.validate_on_submit():
         try:
             details = services.validate_details(
                 {"full_name": form.full_name.data, "phone": form.phone.data, "email": form.email.data},
                 {"line1": form.line1.data, "ward": form.ward.data, "province": form.province.data},
                 form.payment_method.data, form.note.data)
-            placed = services.checkout(details, services.cart_items(cart), user=current_user, cart=cart)
+            placed = services.checkout(details, services.cart_items(cart), user=current_user, cart=cart,
+                                       retry=retry)
+        except idempotency.KeyTaken:  # a twin submission placed the order a moment ago
+            return _show_placed(idempotency.earlier(retry).order_code)
         except ValidationFailed as exc:
             for key, messages in (exc.fields or {}).items():
                 field = getattr(form, CheckoutForm.FIELD_OF.get(key, ""), None)
@@ -55,3 +75,8 @@ def checkout():
                 return redirect(payment["checkout_url"])
             return redirect(url_for("orders.detail", code=order.code, placed=1))
     return render_template("checkout/checkout.html", form=form, cart=priced)
+
+
+def _show_placed(code: str):
+    remember_guest_order(code)
+    return redirect(url_for("orders.detail", code=code, placed=1))
