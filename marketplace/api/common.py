@@ -58,6 +58,7 @@ class ErrorDetailSchema(ma.Schema):
     product_name = ma.fields.String(metadata={"description": "409 about one product: its name"})
     available = ma.fields.Integer(metadata={"description": "409 insufficient_stock: the stock left"})
     requested = ma.fields.Integer(metadata={"description": "409 insufficient_stock: the quantity asked for"})
+    stock = ma.fields.Integer(metadata={"description": "412 stale_stock: a listing's stock now"})
 
 
 class ErrorSchema(ma.Schema):

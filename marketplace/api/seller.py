@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..accounts.auth import bearer_token
 from ..accounts.models import ApiToken
@@ -17,6 +17,7 @@ from ..catalog.models import PRODUCT_STATUSES
 from ..extensions import db, limiter
 from ..seller import orders as seller_orders
 from ..seller import services
+from ..seller.stock import StaleStock, listing_etag
 from ..storage import media_url
 from .common import ApiBlueprint, LocalDateTime, PaginationQuerySchema, Vnd, link_to, page_body, page_schema
 
@@ -79,6 +80,15 @@ class SellerProductSchema(Schema):
     certification = fields.Nested(SellerCertificationSchema, attribute="certificate", allow_none=True)
     created_at = LocalDateTime()
     updated_at = LocalDateTime()
+
+
+class IfMatchSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    if_match = fields.String(data_key="If-Match", metadata={
+        "description": "The listing's `ETag` from GET (or the last PATCH); required when the body changes "
+                       "`stock`, so that units reserved by checkouts since that read are never undone."})
 
 
 class ProductListArgs(PaginationQuerySchema):
@@ -159,18 +169,37 @@ def create_product(data):
                                                  product_id="$response.body#/id",
                                                  image_id="$response.body#/images/0/id"))
 def get_product(product_id: int):
-    """One of the producer's listings (404 for another producer's)."""
-    return services.get_product(_pid(), product_id)
+    """One of the producer's listings (404 for another producer's)
+
+    The `ETag` header is what a PATCH that changes `stock` sends back as `If-Match`.
+    """
+    product = services.get_product(_pid(), product_id)
+    return product, 200, {"ETag": f'"{listing_etag(product)}"'}
 
 
 @blp.route("/products/<int:product_id>", methods=["PATCH"])
 @blp.auth_required("seller")
-@blp.errors(404, 422)
+@blp.errors(404, 412, 422, 428)
 @blp.arguments(ProductPatchSchema())
-@blp.response(200, SellerProductSchema)
-def patch_product(data, product_id: int):
-    """Edit price, stock, text, photo order/removal and the certificate claim, all or nothing."""
-    return services.patch_product(services.get_product(_pid(), product_id), current_user, data)
+@blp.arguments(IfMatchSchema(), location="headers")
+@blp.response(200, SellerProductSchema, headers={"ETag": {
+    "description": "the listing's new validator", "schema": {"type": "string"}}})
+def patch_product(data, headers, product_id: int):
+    """Edit price, stock, text, photo order/removal and the certificate claim, all or nothing
+
+    Changing `stock` needs `If-Match` with the listing's `ETag` (from GET or the last PATCH):
+    checkouts reserve units at any moment, and a figure computed from an older read would
+    undo their reservations. 428 without it; 412 `stale_stock` (with the current `stock`)
+    when the listing changed since, and nothing is written: read it again and retry.
+    """
+    product = services.get_product(_pid(), product_id)
+    seen = None
+    if request.if_match:
+        if not request.if_match.contains(listing_etag(product)):
+            raise StaleStock(product.stock)
+        seen = product.stock
+    product = services.patch_product(product, current_user, data, stock_seen=seen)
+    return product, 200, {"ETag": f'"{listing_etag(product)}"'}
 
 
 @blp.route("/products/<int:product_id>", methods=["DELETE"])

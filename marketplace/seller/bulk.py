@@ -4,7 +4,10 @@ Import is two steps: `preview_import` checks every row and reports errors with t
 file's line numbers while writing nothing; `apply_import` re-checks the same file
 and writes all rows in one transaction, or none when any row is wrong.
 The columns of the export and the import are the same; the read-only ones
-(`ocop_stars`, `certificate_status`) are ignored on import.
+(`ocop_stars`, `certificate_status`) are ignored on import. `stock_seen` is the stock when
+the file was exported: an import changes a listing's stock only if it still is that figure
+(checkouts may have reserved units since; see seller/stock.py), and never writes a `stock`
+left as exported.
 """
 from __future__ import annotations
 
@@ -22,9 +25,11 @@ from ..catalog.models import Category, Product
 from ..errors import ValidationFailed
 from ..extensions import db
 from .services import _assign, clean_product_fields, unique_slug
+from .stock import StaleStock
 
 COLUMNS = ("id", "name", "category", "unit", "price_vnd", "stock", "status", "description")
 READ_ONLY = ("ocop_stars", "certificate_status")
+STOCK_SEEN = "stock_seen"  # read-only too, but the import compares it (seller/stock.py)
 REQUIRED = ("name", "category", "unit", "price_vnd", "stock")
 MAX_ROWS = 5000
 
@@ -36,14 +41,14 @@ def export_rows(producer_id: int) -> list[list]:
     for p in products:
         cert = p.certificate
         rows.append([p.id, p.name, p.category.slug, p.unit, p.price_vnd, p.stock, p.status, p.description,
-                     p.ocop_stars if p.ocop_stars is not None else "", cert.status if cert else ""])
+                     p.ocop_stars if p.ocop_stars is not None else "", cert.status if cert else "", p.stock])
     return rows
 
 
 def export_csv(producer_id: int) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS + READ_ONLY)
+    writer.writerow(COLUMNS + READ_ONLY + (STOCK_SEEN,))
     writer.writerows(export_rows(producer_id))
     return out.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
 
@@ -52,12 +57,12 @@ def export_xlsx(producer_id: int) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "products"
-    sheet.append(list(COLUMNS + READ_ONLY))
+    sheet.append(list(COLUMNS + READ_ONLY + (STOCK_SEEN,)))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in export_rows(producer_id):
         sheet.append(row)
-    for column, width in zip("ABCDEFGHIJ", (8, 40, 22, 16, 12, 8, 10, 60, 10, 16)):
+    for column, width in zip("ABCDEFGHIJK", (8, 40, 22, 16, 12, 8, 10, 60, 10, 16, 10)):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
@@ -71,6 +76,7 @@ class ImportRow:
     values: dict
     action: str = "create"  # create | update
     product_id: int | None = None
+    stock_seen: int | None = None
     errors: dict = field(default_factory=dict)
 
 
@@ -124,7 +130,7 @@ def preview_import(producer_id: int, data: bytes) -> ImportPreview:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip().lower() for h in next(reader)]
     missing = [c for c in REQUIRED if c not in header]
-    unknown = [h for h in header if h and h not in COLUMNS + READ_ONLY]
+    unknown = [h for h in header if h and h not in COLUMNS + READ_ONLY + (STOCK_SEEN,)]
     file_errors = []
     if missing:
         file_errors.append(f"Thiếu cột: {', '.join(missing)} / Missing columns: {', '.join(missing)}")
@@ -136,7 +142,9 @@ def preview_import(producer_id: int, data: bytes) -> ImportPreview:
         return ImportPreview([], file_errors)
 
     category_ids = dict(db.session.execute(sa.select(Category.slug, Category.id)).all())
-    own_ids = set(db.session.scalars(sa.select(Product.id).where(Product.producer_id == producer_id)))
+    own_stock = dict(db.session.execute(sa.select(Product.id, Product.stock)
+                                        .where(Product.producer_id == producer_id)).all())
+    own_ids = set(own_stock)
     rows: list[ImportRow] = []
     seen_ids: dict[int, int] = {}
     line = reader.line_num
@@ -172,10 +180,43 @@ def preview_import(producer_id: int, data: bytes) -> ImportPreview:
         cleaned, errors = clean_product_fields(fields, partial=row.action == "update", category_ids=category_ids)
         row.values = cleaned
         row.errors.update(errors)
+        if row.action == "update" and "stock" in cleaned:
+            _check_stock_seen(row, record[header.index(STOCK_SEEN)] if STOCK_SEEN in header
+                              and header.index(STOCK_SEEN) < len(record) else "", own_stock[row.product_id])
         rows.append(row)
     if not rows:
         return ImportPreview([], ["Tệp không có dòng dữ liệu / The file has no data rows"])
     return ImportPreview(rows, [])
+
+
+def _stale_line(row: ImportRow, current: int) -> ValidationFailed:
+    message = (f"dòng {row.line} · stock: tồn kho đã đổi thành {current} từ khi xuất tệp (đơn hàng giữ hoặc trả "
+               f"hàng); xuất lại tệp / line {row.line} · stock: the stock is now {current} since the export "
+               f"(orders reserved or released units); export again")
+    return ValidationFailed("Tệp có lỗi, chưa ghi gì / The file has errors; nothing was written",
+                            code="import_invalid", fields={f"line {row.line}": [message]})
+
+
+def _check_stock_seen(row: ImportRow, cell: str, current: int) -> None:
+    """A new stock figure needs the one it replaces (`stock_seen`, from the export), and that
+    figure must still be the stock; a figure left as exported is not written."""
+    cell = cell.strip()
+    try:
+        row.stock_seen = int(cell) if cell else None
+    except ValueError:
+        row.errors[STOCK_SEEN] = ["Phải là số nguyên / Must be a whole number"]
+        return
+    new = row.values["stock"]
+    if row.stock_seen is None:
+        if new != current:
+            row.errors["stock"] = [f"Thiếu cột stock_seen (tồn kho lúc xuất tệp); hãy xuất lại tệp / "
+                                   f"Missing stock_seen (the stock when exported): export the file again"]
+    elif new == row.stock_seen:
+        del row.values["stock"]  # not edited: leave the stock (and its reservations) alone
+    elif current != row.stock_seen:
+        row.errors["stock"] = [f"Tồn kho đã đổi từ {row.stock_seen} thành {current} từ khi xuất tệp; hãy xuất lại "
+                               f"tệp / The stock changed from {row.stock_seen} to {current} since the export "
+                               f"(orders reserved or released units): export again"]
 
 
 def apply_import(producer_id: int, actor: User, data: bytes) -> ImportPreview:
@@ -189,7 +230,10 @@ def apply_import(producer_id: int, actor: User, data: bytes) -> ImportPreview:
     try:
         for row in preview.rows:
             if row.action == "update":
-                _assign(products[row.product_id], actor, row.values)
+                try:
+                    _assign(products[row.product_id], actor, row.values, stock_seen=row.stock_seen)
+                except StaleStock as exc:  # an order reserved units since the preview
+                    raise _stale_line(row, exc.current) from None
             else:
                 product = Product(slug=unique_slug(Product, row.values["name"], 200), producer_id=producer_id,
                                   **row.values)

@@ -31,6 +31,7 @@ from ..storage import PRIVATE_PREFIX, get_storage, new_key
 from ..timeutil import local_today, utcnow
 from ..uploads import check_document, process_image
 from ..validators import normalise_phone, slugify, validate_tax_code
+from .stock import write_stock
 
 INVALID = "Dữ liệu không hợp lệ / Invalid input"
 MAX_STOCK = 1_000_000
@@ -408,11 +409,16 @@ def create_product(producer_id: int, actor: User, data: Mapping) -> Product:
     return product
 
 
-def _assign(product: Product, actor: User, cleaned: dict, action: str = "product.updated") -> None:
-    """Set validated listing fields, auditing what changed (not committed)."""
+def _assign(product: Product, actor: User, cleaned: dict, action: str = "product.updated",
+            stock_seen: int | None = None) -> None:
+    """Set validated listing fields, auditing what changed (not committed). A new `stock` is
+    written only if the stock still is `stock_seen`, the figure the seller saw (seller/stock.py)."""
     before = _snapshot(product)
     for key, value in cleaned.items():
-        setattr(product, key, value)
+        if key == "stock":
+            write_stock(product, value, stock_seen)
+        else:
+            setattr(product, key, value)
     if _snapshot(product) != before:
         audit.record(actor, action, "product", product.id, before=before, after=_snapshot(product))
 
@@ -594,9 +600,10 @@ def claim_certificate(product: Product, actor: User, data: Mapping,
     return certificate
 
 
-def patch_product(product: Product, actor: User, data: Mapping) -> Product:
+def patch_product(product: Product, actor: User, data: Mapping, stock_seen: int | None = None) -> Product:
     """The API's PATCH: listing fields, `image_order`, `remove_image_ids` and `certification`,
-    all validated first and written in one transaction (or not at all)."""
+    all validated first and written in one transaction (or not at all). A new `stock` needs
+    `stock_seen`, the figure it replaces (StaleStock when the stock has moved since)."""
     data = dict(data)
     order = data.pop("image_order", None)
     remove = data.pop("remove_image_ids", None)
@@ -630,7 +637,7 @@ def patch_product(product: Product, actor: User, data: Mapping) -> Product:
     if errors:
         raise ValidationFailed(INVALID, fields=errors)
 
-    _assign(product, actor, cleaned)
+    _assign(product, actor, cleaned, stock_seen=stock_seen)
     deleted_keys = []
     for image in [img for img in product.images if img.id in removed]:
         deleted_keys += [image.path, image.thumb_path]

@@ -22,6 +22,7 @@ from ..storage import PRIVATE_PREFIX, file_response, get_storage, new_key, valid
 from ..timeutil import local_today
 from ..uploads import check_size
 from . import bulk, services
+from .stock import StaleStock, StockSeenRequired, parse_seen
 from . import orders as seller_orders
 from . import sales as seller_sales
 
@@ -155,10 +156,19 @@ def product_edit(product_id: int):
         fields = {k: request.form.get(k, "") for k in ("name", "description", "unit", "price_vnd", "stock",
                                                         "status", "category_id")}
         try:
-            services.patch_product(product, current_user, fields)
-        except ValidationFailed as exc:
+            # The figure the page showed: a new stock is written only if it still is that.
+            seen = parse_seen(request.form.get("stock_seen"))
+            services.patch_product(product, current_user, fields, stock_seen=seen)
+        except StaleStock as exc:  # orders reserved or released units since the page was shown
             db.session.rollback()
-            errors = exc.fields or {}
+            errors = exc.fields
+            form = {**request.form.to_dict(), "stock": str(exc.current), "stock_seen": str(exc.current)}
+            flash(exc.message, "error")
+            return render_template("seller/product_form.html", product=product, form=form, errors=errors,
+                                   categories=services.categories()), 409
+        except (ValidationFailed, StockSeenRequired) as exc:
+            db.session.rollback()
+            errors = exc.fields or {"stock": [exc.message]}
         else:
             flash(_("Listing saved."), "success")
             return redirect(url_for("seller.product_edit", product_id=product.id))

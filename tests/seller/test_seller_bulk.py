@@ -33,9 +33,9 @@ def test_export_csv_has_a_bom_and_round_trips_through_import(seller_client, sell
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0] == ["id", "name", "category", "unit", "price_vnd", "stock", "status", "description", "ocop_stars",
-                       "certificate_status"]
+                       "certificate_status", "stock_seen"]
     assert rows[1] == [str(tea.id), "Trà hoa vàng, loại 1", "food", "hộp 500 g", "350000", "7", "active",
-                       'Hộp "quà tặng"\nnhiều dòng', "4", "verified"]
+                       'Hộp "quà tặng"\nnhiều dòng', "4", "verified", "7"]
     assert len(rows) == 2
 
     before = _listing(db)
@@ -58,10 +58,10 @@ def test_export_xlsx(seller_client, seller, db):
 def test_import_creates_and_updates_many_listings_after_a_preview(seller_client, seller, db):
     factories.category("Đồ uống", "Drinks")
     old = factories.product("Rượu mơ", prod=seller.producer, price_vnd=200_000, stock=3)
-    text = ("id;name;category;unit;price_vnd;stock;status;description\n"
-            f"{old.id};Rượu mơ Yên Tử;drinks;chai 500 ml;210.000;30;active;Ngâm 1 năm\n"
-            ";Chè Đường Hoa;drinks;gói 200 g;120000;50;;\n"
-            ";Chè Đường Hoa;drinks;gói 500 g;260000;20;active;\n")
+    text = ("id;name;category;unit;price_vnd;stock;status;description;stock_seen\n"
+            f"{old.id};Rượu mơ Yên Tử;drinks;chai 500 ml;210.000;30;active;Ngâm 1 năm;3\n"
+            ";Chè Đường Hoa;drinks;gói 200 g;120000;50;;;\n"
+            ";Chè Đường Hoa;drinks;gói 500 g;260000;20;active;;\n")
     preview = _import(seller_client, text)
     body = preview.get_data(as_text=True)
     assert preview.status_code == 200 and "Tất cả các dòng hợp lệ: 2 sản phẩm mới, 1 cập nhật." in body
@@ -103,9 +103,9 @@ def test_import_errors_are_reported_with_line_numbers_and_nothing_is_written(sel
 
 def test_apply_is_all_or_nothing_when_listings_changed_since_the_preview(app, seller_client, seller, db):
     gone = factories.product("Hải sâm", prod=seller.producer)
-    text = ("id,name,category,unit,price_vnd,stock\n"
-            ",Tôm he,food,kg,450000,5\n"
-            f"{gone.id},Hải sâm,food,kg,900000,2\n")
+    text = ("id,name,category,unit,price_vnd,stock,stock_seen\n"
+            ",Tôm he,food,kg,450000,5,\n"
+            f"{gone.id},Hải sâm,food,kg,900000,2,{gone.stock}\n")
     body = _import(seller_client, text).get_data(as_text=True)
     key = re.search(r'name="key" value="([^"]+)"', body).group(1)
     # The listing moves to another producer between preview and apply: the file is now wrong.

@@ -42,7 +42,8 @@ def test_editing_and_archiving_a_listing(seller_client, seller, db):
     product = factories.product("Nước mắm Cái Rồng", prod=seller.producer, status="draft")
     response = seller_client.post(f"/seller/products/{product.id}", data={
         "name": "Nước mắm Cái Rồng 40 độ đạm", "unit": "chai 500 ml", "price_vnd": "180000", "stock": "40",
-        "status": "active", "category_id": product.category_id, "description": "Cá cơm Vân Đồn"})
+        "stock_seen": str(product.stock), "status": "active", "category_id": product.category_id,
+        "description": "Cá cơm Vân Đồn"})
     assert response.status_code == 302
     db.session.refresh(product)
     assert (product.name, product.price_vnd, product.stock, product.status) == (
@@ -75,7 +76,9 @@ def test_the_api_creates_reads_patches_and_archives_listings(client, seller, db)
     assert body["images"] == [] and body["certification"] is None and body["created_at"].endswith("+07:00")
 
     pid = body["id"]
-    patched = client.patch(f"/api/v1/seller/products/{pid}", json={"stock": 3, "status": "active"})
+    etag = client.get(f"/api/v1/seller/products/{pid}").headers["ETag"]
+    patched = client.patch(f"/api/v1/seller/products/{pid}", json={"stock": 3, "status": "active"},
+                           headers={"If-Match": etag})
     assert patched.status_code == 200 and patched.json["stock"] == 3 and patched.json["public"] is True
     assert patched.json["price_vnd"] == 250000  # untouched fields stay
 

@@ -29,7 +29,9 @@ def test_a_member_creates_a_token_that_syncs_stock_and_then_revokes_it(client, o
 
     app_client = other_client  # the cooperative's software: no session, only the token
     bearer = {"Authorization": f"Bearer {token}"}
-    synced = app_client.patch(f"/api/v1/seller/products/{product.id}", json={"stock": 42}, headers=bearer)
+    etag = app_client.get(f"/api/v1/seller/products/{product.id}", headers=bearer).headers["ETag"]
+    synced = app_client.patch(f"/api/v1/seller/products/{product.id}", json={"stock": 42},
+                              headers={**bearer, "If-Match": etag})
     assert synced.status_code == 200 and synced.json["stock"] == 42
 
     assert client.post(f"/seller/tokens/{record.id}/revoke").status_code == 302
