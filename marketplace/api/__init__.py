@@ -38,3 +38,6 @@ def register_api(api) -> None:
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + getattr(module, "URL_PREFIX", ""))
         if getattr(module, "CSRF_EXEMPT", False):
             app.config["CSRF_EXEMPT_BLUEPRINTS"].add(module.blp.name)
+    from .webhooks import document_webhooks
+
+    document_webhooks(api.spec, app)  # served by payments/webhooks.py at the site root
