@@ -141,10 +141,12 @@ def test_make_run_serves_on_the_port_asked_for_and_links_follow_it(tmp_path):
     (venv / ".installed").touch()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("PUBLIC_BASE_URL", "PORT", "HOST", "BIND")}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}", SEARCH_INDEX_DIR=str(tmp_path / "index"),
+    env.update(INSTANCE_PATH=str(tmp_path / "instance"), APP_ENV="development",
+               DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}", SEARCH_INDEX_DIR=str(tmp_path / "index"),
                MAIL_OUTBOX_DIR=str(tmp_path / "outbox"), UPLOAD_DIR=str(tmp_path / "uploads"))
+    log = (tmp_path / "make-run.log").open("w")
     run = subprocess.Popen(["make", "-C", str(REPO), "run", f"VENV={venv}", f"PORT={port}", "HOST=127.0.0.1"],
-                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                           env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", run, timeout=180)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/products?per_page=1", timeout=10) as response:
@@ -153,4 +155,8 @@ def test_make_run_serves_on_the_port_asked_for_and_links_follow_it(tmp_path):
             product = json.load(response)
     finally:
         stop(run)
+        log.close()
     assert product["traceability_url"] == f"http://127.0.0.1:{port}/products/{slug}"
+    # The demo accounts it prints (no request yet: the address it was started on) point there too.
+    printed = (tmp_path / "make-run.log").read_text()
+    assert f"http://127.0.0.1:{port}/admin/" in printed and "127.0.0.1:5000" not in printed

@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
 from ..errors import DomainError
+from ..links import public_base_url
 
 
 @click.group("demo")
@@ -25,7 +26,7 @@ def demo_accounts():
         accounts = ensure_demo_accounts(app)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    base = app.config["PUBLIC_BASE_URL"].rstrip("/")
+    base = public_base_url()  # PUBLIC_BASE_URL, else the address `make run` serves on (HOST, PORT)
     click.echo(_("Demo accounts (development only; kept in %(path)s):", path=str(demo_file(app))))
     for account in accounts:
         label = {"admin": _("Admin"), "seller": _("Seller of %(producer)s", producer=account.producer),
