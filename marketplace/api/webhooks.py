@@ -16,6 +16,13 @@ SECURITY_SCHEMES = {
         "description": "SePay: `Authorization: Apikey <SEPAY_API_KEY>` (the key configured in SePay's webhook "
                        "settings, compared in constant time). Without SEPAY_API_KEY every notification is 401.",
     },
+    "sepaySignature": {
+        "type": "apiKey", "in": "header", "name": "X-SePay-Signature",
+        "description": "SePay's signed mode (SEPAY_WEBHOOK_AUTH=hmac, instead of the API key): "
+                       "`X-SePay-Timestamp: <unix s>` and `X-SePay-Signature: sha256=<hex>`, HMAC-SHA256 "
+                       "keyed with SEPAY_WEBHOOK_SECRET over `<timestamp>.<raw body>`; a timestamp further "
+                       "than BANK_WEBHOOK_MAX_AGE_S (300 s) from now is refused.",
+    },
     "cassoSignature": {
         "type": "apiKey", "in": "header", "name": "X-Casso-Signature",
         "description": "Casso webhook v2: `X-Casso-Signature: t=<unix ms>,v1=<hex>`, where v1 is "
@@ -168,7 +175,7 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _operation(summary: str, description: str, security: str, body: str, example: dict, ack: str,
+def _operation(summary: str, description: str, security: tuple[str, ...], body: str, example: dict, ack: str,
                bad_request: str, unauthorized: str = "bad or missing credentials, or the provider's key is not "
                                                      "configured: nothing is read or written") -> dict:
     error = {"application/json": {"schema": _ref("WebhookError")}}
@@ -178,8 +185,8 @@ def _operation(summary: str, description: str, security: str, body: str, example
         "description": description + " Delivery is at least once: a repeated transaction or event id is "
                                      "acknowledged with 200 and changes nothing. Rate limited per provider "
                                      "address (WEBHOOK_RATE_LIMIT).",
-        "operationId": f"webhook_{security}",
-        "security": [{security: []}],
+        "operationId": f"webhook_{security[0]}",
+        "security": [{scheme: []} for scheme in security],  # any one of them, as configured
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": _ref(body), "example": example}}},
         "responses": {
@@ -199,19 +206,19 @@ OPERATIONS = {
         "A transfer received on the VietQR account. Matched to an order by its payment reference and the "
         "receiving account: the full amount marks the order paid; a partial, unmatched, late or excess "
         "transfer waits for an admin on the reconciliation page. Replies `{\"success\": true}` as SePay expects.",
-        "sepayApiKey", "SepayNotification", SEPAY_EXAMPLE, "BankWebhookAck",
+        ("sepayApiKey", "sepaySignature"), "SepayNotification", SEPAY_EXAMPLE, "BankWebhookAck",
         "not JSON, or a required field missing or malformed"),
     "payment_webhooks.casso": _operation(
         "Casso bank-transfer notification (webhook v2)",
         "As SePay's, from Casso: each transaction of `data` is matched and applied the same way.",
-        "cassoSignature", "CassoNotification", CASSO_EXAMPLE, "BankWebhookAck",
+        ("cassoSignature",), "CassoNotification", CASSO_EXAMPLE, "BankWebhookAck",
         "`error` not 0, or a transaction missing a field, malformed, or of amount 0"),
     "payment_webhooks.stripe_webhook": _operation(
         "Stripe event",
         "Card payments through Stripe Checkout: a completed (or asynchronously succeeded) session pays its "
         "order at the event's time; failed and expired sessions close the attempt; a refunded charge is "
         "booked in the payment ledger.",
-        "stripeSignature", "StripeEvent", STRIPE_EXAMPLE, "StripeWebhookAck",
+        ("stripeSignature",), "StripeEvent", STRIPE_EXAMPLE, "StripeWebhookAck",
         "the signature is missing or does not verify (as Stripe's own libraries answer), or the body is not "
         "a Stripe event: nothing is written",
         "STRIPE_WEBHOOK_SECRET is not configured: nothing is read or written"),
