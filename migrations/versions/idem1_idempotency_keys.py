@@ -1,7 +1,7 @@
 """idempotency keys: a retried checkout returns the first answer
 
 Revision ID: idem1
-Revises: mail1
+Revises: auth2
 Create Date: 2026-12-04 17:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'idem1'
-down_revision = 'mail1'
+down_revision = 'auth2'
 branch_labels = None
 depends_on = None
 
