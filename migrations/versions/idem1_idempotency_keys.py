@@ -1,7 +1,7 @@
 """idempotency keys: a retried checkout returns the first answer
 
 Revision ID: idem1
-Revises: auth2
+Revises: data1
 Create Date: 2026-12-04 17:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'idem1'
-down_revision = 'auth2'
+down_revision = 'data1'
 branch_labels = None
 depends_on = None
 
