@@ -75,7 +75,8 @@ def parse_request(args: Mapping) -> tuple[Layout, int]:
 def _register_fonts() -> None:
     if FONT in pdfmetrics.getRegisteredFontNames():
         return
-    folder = current_app.config.get("LABEL_FONT_DIR") or "/usr/share/fonts/truetype/dejavu"
+    folder = (current_app.config.get("LABEL_FONT_DIR") or os.environ.get("LABEL_FONT_DIR")
+              or "/usr/share/fonts/truetype/dejavu")
     try:
         pdfmetrics.registerFont(TTFont(FONT, os.path.join(folder, "DejaVuSans.ttf")))
         pdfmetrics.registerFont(TTFont(FONT_BOLD, os.path.join(folder, "DejaVuSans-Bold.ttf")))
@@ -131,8 +132,9 @@ def render(lot, url: str, layout: Layout, count: int) -> bytes:
     size = 7 if layout.columns <= 3 else 5.5
     name_lines = simpleSplit(lot.product.name, FONT_BOLD, size + 1, text_width)[:2]
     lines = [(FONT, size, "OCOP " + "★" * stars)] if stars else []
-    lines += [(FONT, size, _both(lambda: _("Lot"))), (FONT_BOLD, size, lot.code),
-              (FONT, size, _both(lambda: _("Best before"))), (FONT_BOLD, size, lot.best_before.strftime("%d/%m/%Y"))]
+    lines += [(FONT, size - 0.5, _both(lambda: _("Lot")) + ":"), (FONT_BOLD, size, lot.code),
+              (FONT, size - 0.5, _both(lambda: _("Best before")) + ":"),
+              (FONT_BOLD, size, lot.best_before.strftime("%d/%m/%Y"))]
     scan = simpleSplit(_both(lambda: _("Scan to trace")), FONT, size - 1, text_width)[:2]
 
     _H = A4[1]
@@ -153,7 +155,7 @@ def render(lot, url: str, layout: Layout, count: int) -> bytes:
             canvas.drawString(left + text_x, y, line)
             y -= (size + 1) * 1.15
         for font, font_size, text in lines:
-            for part in simpleSplit(text, font, font_size, text_width)[:1]:
+            for part in simpleSplit(text, font, font_size, text_width)[:2]:
                 canvas.setFont(font, font_size)
                 canvas.drawString(left + text_x, y, part)
                 y -= font_size * 1.2
