@@ -186,3 +186,29 @@ def labels_pdf(_args, lot_id: int):
 def passport(lot_id: int):
     """The lot's public passport."""
     return services.passport(services.get_public_lot(lot_id))
+
+
+class LineLotsSchema(Schema):
+    line_id = fields.Raw(metadata={"type": "integer"})
+    lot_ids = fields.List(fields.Raw(), metadata={"description": "ids of the producer's lots of the line's product"})
+
+
+class PartLotsWriteSchema(Schema):
+    lines = fields.List(fields.Nested(LineLotsSchema), required=True)
+
+
+class PartLineLotsSchema(Schema):
+    line_id = fields.Integer()
+    product_id = fields.Integer()
+    lots = fields.List(fields.Dict(), metadata={"description": "[{id, code}]"})
+
+
+@blp.route("/seller/order-parts/<int:part_id>/lots", methods=["PUT"])
+@blp.auth_required("seller")
+@blp.errors(404, 422)
+@blp.arguments(PartLotsWriteSchema())
+@blp.response(200, PartLineLotsSchema(many=True))
+def put_part_lots(data, part_id: int):
+    """Record the lots each line of the producer's order part was shipped from (a recall emails
+    those buyers)."""
+    return services.assign_line_lots(_pid(), part_id, current_user, data["lines"])

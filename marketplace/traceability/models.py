@@ -47,3 +47,15 @@ class Lot(TimestampMixin, db.Model):
     @property
     def recalled(self) -> bool:
         return self.recalled_at is not None
+
+
+class LineLot(db.Model):
+    """An order line shipped from a lot: who bought the lot, for a recall's emails."""
+
+    __tablename__ = "order_line_lots"
+    __table_args__ = (sa.UniqueConstraint("order_line_id", "lot_id", name="uq_order_line_lots_line_lot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(sa.ForeignKey("order_lines.id", ondelete="CASCADE"), nullable=False,
+                                               index=True)
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lots.id"), nullable=False, index=True)

@@ -20,10 +20,11 @@ from .. import audit
 from ..catalog.models import Locality, Product
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
+from ..mail import send_after_commit
 from ..timeutil import local_today, utcnow
 from ..validators import parse_date
 from .gtin import normalise_gtin
-from .models import LOT_CODE_MAX, Lot
+from .models import LOT_CODE_MAX, LineLot, Lot
 
 # GS1's AI (10) allows more characters, but these need no escaping in a URL or on a label.
 LOT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,%d}$" % (LOT_CODE_MAX - 1))
@@ -386,7 +387,92 @@ def recall(lot: Lot, actor, reason) -> Lot:
     if result.rowcount != 1:
         db.session.rollback()
         raise Conflict(_("This lot has already been recalled."), code="already_recalled")
-    audit.record(actor, "lot.recall", "lot", lot.id, after={"reason": text})
+    told = _tell_buyers(lot, text)
+    # The audit row is where the admin sees who was told.
+    audit.record(actor, "lot.recall", "lot", lot.id, after={"reason": text, "buyers_emailed": told})
     db.session.commit()
     db.session.refresh(lot)
     return lot
+
+
+def buyers_of(lot_id: int) -> list[str]:
+    """The contact email of every order that has a line shipped from the lot, once each."""
+    from ..orders.models import Order, OrderLine, OrderPart
+
+    rows = db.session.scalars(
+        sa.select(Order.contact_email).join(OrderPart, OrderPart.order_id == Order.id)
+        .join(OrderLine, OrderLine.part_id == OrderPart.id).join(LineLot, LineLot.order_line_id == OrderLine.id)
+        .where(LineLot.lot_id == lot_id, Order.contact_email.is_not(None)).distinct().order_by(Order.contact_email))
+    return [email for email in rows if email]
+
+
+def _tell_buyers(lot: Lot, reason: str) -> list[str]:
+    """One email per buyer of the lot, through the outbox in the recall's transaction."""
+    from flask_babel import force_locale
+
+    buyers = buyers_of(lot.id)
+    link = url_for("traceability.passport", lot_id=lot.id, _external=True)
+    with force_locale("vi"):
+        subject = _("Recall: %(product)s, lot %(code)s", product=lot.product.name, code=lot.code)
+        text = _("The producer or the OCOP office has recalled lot %(code)s of %(product)s, which you bought "
+                 "on the OCOP Marketplace. Do not eat or use it.\n\nReason: %(reason)s\n\nPassport: %(link)s",
+                 code=lot.code, product=lot.product.name, reason=reason, link=link)
+    for email in buyers:
+        send_after_commit(email, subject, text)
+    return buyers
+
+
+def assign_line_lots(producer_id: int, part_id: int, actor, lines) -> list[dict]:
+    """Record which of the producer's lots each line of its order part was shipped from.
+
+    `lines`: [{line_id, lot_ids}]; each listed line's lots are replaced. A line of another
+    part, or a lot of another product, is a field error; another producer's part a 404.
+    """
+    from ..orders.models import OrderLine, OrderPart
+
+    part = db.session.scalar(sa.select(OrderPart).where(OrderPart.id == part_id,
+                                                        OrderPart.producer_id == producer_id))
+    if part is None:
+        raise NotFound(_("Order part not found."))
+    if not isinstance(lines, list) or not all(isinstance(item, Mapping) for item in lines):
+        raise ValidationFailed(_("Invalid input."), fields={"lines": [_("Must be a list of {line_id, lot_ids}.")]})
+    part_lines = {line.id: line for line in db.session.scalars(sa.select(OrderLine).where(OrderLine.part_id == part.id))}
+    errors: dict = {}
+    wanted: dict[int, list[int]] = {}
+    for item in lines:
+        line = part_lines.get(item.get("line_id")) if isinstance(item.get("line_id"), int) else None
+        lot_ids = item.get("lot_ids")
+        if line is None:
+            errors.setdefault("lines", []).append(_("Line %(id)s is not in this order part.", id=item.get("line_id")))
+            continue
+        if not isinstance(lot_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in lot_ids):
+            errors.setdefault("lines", []).append(_("lot_ids must be a list of lot ids."))
+            continue
+        found = set(db.session.scalars(sa.select(Lot.id).where(
+            Lot.id.in_(lot_ids), Lot.producer_id == producer_id, Lot.product_id == line.product_id)))
+        if found != set(lot_ids):
+            errors.setdefault("lines", []).append(_("Line %(id)s: a lot is not a lot of this product.", id=line.id))
+            continue
+        wanted[line.id] = sorted(found)
+    if errors:
+        raise ValidationFailed(_("Please correct the highlighted fields."), fields=errors)
+    if wanted:
+        db.session.execute(sa.delete(LineLot).where(LineLot.order_line_id.in_(list(wanted))))
+        db.session.add_all(LineLot(order_line_id=line_id, lot_id=lot_id)
+                           for line_id, lot_ids in wanted.items() for lot_id in lot_ids)
+        audit.record(actor, "order_part.lots", "order_part", part.id, after={str(k): v for k, v in wanted.items()})
+    db.session.commit()
+    return line_lots(part.id)
+
+
+def line_lots(part_id: int) -> list[dict]:
+    """[{line_id, product_id, lots [{id, code}]}] for every line of the part."""
+    from ..orders.models import OrderLine
+
+    lines = db.session.scalars(sa.select(OrderLine).where(OrderLine.part_id == part_id).order_by(OrderLine.id)).all()
+    pairs = db.session.execute(sa.select(LineLot.order_line_id, Lot.id, Lot.code).join(Lot, Lot.id == LineLot.lot_id)
+                               .where(LineLot.order_line_id.in_([line.id for line in lines])).order_by(Lot.id)).all()
+    by_line: dict[int, list[dict]] = {}
+    for line_id, lot_id, code in pairs:
+        by_line.setdefault(line_id, []).append({"id": lot_id, "code": code})
+    return [{"line_id": line.id, "product_id": line.product_id, "lots": by_line.get(line.id, [])} for line in lines]

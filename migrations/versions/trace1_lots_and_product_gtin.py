@@ -1,4 +1,4 @@
-"""traceability: lots of a product (scans, recall) and the product's GTIN
+"""traceability: lots of a product (scans, recall), the product's GTIN, order lines' lots
 
 Revision ID: trace1
 Revises: data1
@@ -54,9 +54,24 @@ def upgrade():
     with op.batch_alter_table('lots', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lots_producer_id'), ['producer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lots_product_id'), ['product_id'], unique=False)
+    op.create_table(
+        'order_line_lots',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('order_line_id', sa.Integer(), nullable=False),
+        sa.Column('lot_id', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['lot_id'], ['lots.id'], name=op.f('fk_order_line_lots_lot_id_lots')),
+        sa.ForeignKeyConstraint(['order_line_id'], ['order_lines.id'], ondelete='CASCADE',
+                                name=op.f('fk_order_line_lots_order_line_id_order_lines')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_order_line_lots')),
+        sa.UniqueConstraint('order_line_id', 'lot_id', name='uq_order_line_lots_line_lot'),
+    )
+    with op.batch_alter_table('order_line_lots', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_order_line_lots_lot_id'), ['lot_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_order_line_lots_order_line_id'), ['order_line_id'], unique=False)
 
 
 def downgrade():
+    op.drop_table('order_line_lots')
     with op.batch_alter_table('lots', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_lots_product_id'))
         batch_op.drop_index(batch_op.f('ix_lots_producer_id'))

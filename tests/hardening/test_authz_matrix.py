@@ -281,6 +281,8 @@ ROUTES: list[Route] = [
           SELLER_API_OBJECT, json=lambda w: {"reason": "Nhiễm khuẩn"}),
     Route("Traceability.labels_pdf", "GET", lambda w: f"/api/v1/seller/lots/{w.lot_id}/labels.pdf",
           SELLER_API_OBJECT),
+    Route("Traceability.put_part_lots", "PUT", lambda w: f"/api/v1/seller/order-parts/{part_id(w)}/lots",
+          SELLER_API_OBJECT, json=lambda w: {"lines": []}),
     Route("Traceability.admin_recall", "POST", lambda w: f"/api/v1/admin/lots/{w.lot_id}/recall", ADMIN_API_WRITE,
           json=lambda w: {"reason": "Nhiễm khuẩn"}),
 ]
