@@ -14,15 +14,28 @@ HOST := 127.0.0.1
 endif
 export HOST PORT
 
-.PHONY: install run serve test fuzz migrate seed clean browser-deps bench bench-quick scale-demo profile chaos lighthouse
+.PHONY: install label-fonts run serve test fuzz migrate seed clean browser-deps bench bench-quick scale-demo profile chaos lighthouse
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed label-fonts
 	$(FLASK) i18n compile
+
+# Label PDFs embed DejaVu Sans (Vietnamese glyphs) from Debian's fonts-dejavu-core
+# (LABEL_FONT_DIR points elsewhere); installed here when possible, as for Chromium below.
+LABEL_FONT_DIR ?= /usr/share/fonts/truetype/dejavu
+label-fonts:
+	@if [ -f "$(LABEL_FONT_DIR)/DejaVuSans.ttf" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing fonts-dejavu-core for the label PDFs..."; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; } \
+	    || echo "WARNING: could not install fonts-dejavu-core: label PDFs will fail"; \
+	else \
+	  echo "WARNING: no DejaVu Sans in $(LABEL_FONT_DIR): install fonts-dejavu-core for the label PDFs."; \
+	fi
 
 migrate: install
 	$(FLASK) db upgrade

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date, datetime
 
 # The largest id a database INTEGER column holds (PostgreSQL int4): larger ids cannot exist.
 MAX_DB_ID = 2_147_483_647
@@ -42,3 +43,16 @@ def slugify(text: str, max_length: int = 80) -> str:
     folded = fold_vietnamese(text)
     slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
     return slug[:max_length].rstrip("-") or "item"
+
+
+def parse_date(raw) -> date:
+    """A date from a form or JSON: a date, YYYY-MM-DD or DD/MM/YYYY. ValueError otherwise."""
+    if isinstance(raw, date):
+        return raw
+    text = str(raw).strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError("not a date")

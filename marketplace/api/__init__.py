@@ -22,6 +22,7 @@ API_MODULES: tuple[str, ...] = (
     "orders",
     "admin",
     "open_data",
+    "traceability",
 )
 
 

@@ -134,6 +134,8 @@ class Product(TimestampMixin, db.Model):
     sample: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false(),
                                          index=True)
     source: Mapped[str | None] = mapped_column(sa.String(500))
+    # GS1 trade item number in its GTIN-14 form (traceability.gtin), for the lots' Digital Links.
+    gtin: Mapped[str | None] = mapped_column(sa.String(14), unique=True)
 
     category = relationship(Category, lazy="joined")
     producer = relationship(Producer, back_populates="products", lazy="joined")

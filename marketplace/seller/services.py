@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -30,7 +30,7 @@ from ..money import STRIPE_MAX_VND
 from ..storage import PRIVATE_PREFIX, get_storage, new_key
 from ..timeutil import local_today, utcnow
 from ..uploads import check_document, process_image
-from ..validators import normalise_phone, slugify, validate_tax_code
+from ..validators import normalise_phone, parse_date, slugify, validate_tax_code
 from .stock import write_stock
 
 INVALID = "Dữ liệu không hợp lệ / Invalid input"
@@ -83,17 +83,12 @@ def _date_field(data: Mapping, name: str, errors: dict, label: tuple[str, str], 
         if required:
             errors[name] = [f"Vui lòng nhập {label[0]} / {label[1]} is required"]
         return None
-    if isinstance(raw, date):
-        return raw
-    text = str(raw).strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    errors[name] = [f"{label[0].capitalize()} không hợp lệ (YYYY-MM-DD hoặc DD/MM/YYYY) / "
-                    f"{label[1]} is not a valid date (YYYY-MM-DD or DD/MM/YYYY)"]
-    return None
+    try:
+        return parse_date(raw)
+    except ValueError:
+        errors[name] = [f"{label[0].capitalize()} không hợp lệ (YYYY-MM-DD hoặc DD/MM/YYYY) / "
+                        f"{label[1]} is not a valid date (YYYY-MM-DD or DD/MM/YYYY)"]
+        return None
 
 
 def unique_slug(model, text: str, max_length: int = 160) -> str:

@@ -30,6 +30,7 @@ from marketplace.payments.models import BankTransfer, Refund
 from marketplace.payments.services import new_payment_reference
 from marketplace.seller import services as seller_services
 from marketplace.timeutil import utcnow
+from marketplace.traceability import services as trace_services
 from tests import factories
 
 
@@ -59,6 +60,7 @@ class World:
     scan_path: str
     refund_id: int
     transfer_id: int
+    lot_id: int = 0  # a lot of producer A's product (traceability)
 
     def user_id(self, role: str) -> int | None:
         """The id of the user acting as `role` (None for anonymous)."""
@@ -127,10 +129,12 @@ def build_world() -> World:
                             transacted_at=utcnow(), status="unmatched")
     db.session.add_all([refund, transfer])
     db.session.commit()
+    lot = trace_services.create_lot(a.producer_id, a.product_id, seller_a, {
+        "code": "TRA-01", "produced_on": "2026-01-05", "best_before": "2027-01-05", "quantity": 100})
     _SESSION_KEYS.clear()
     for user in db.session.scalars(sa.select(User)):
         _SESSION_KEYS[user.id] = factories.session_key(user)
-    return World(a, b, admin.id, image.id, certificate.scan_path, refund.id, transfer.id)
+    return World(a, b, admin.id, image.id, certificate.scan_path, refund.id, transfer.id, lot.id)
 
 
 def signed_in(app, user_id: int | None):
@@ -171,7 +175,8 @@ def snapshot(upload_dir: str | None) -> dict:
     for table in db.metadata.sorted_tables:
         order = [c for c in table.primary_key.columns] or list(table.columns)
         rows = db.session.execute(sa.select(table).order_by(*order)).all()
-        state[table.name] = [tuple(row) for row in rows]
+        # JSON columns come back as lists or dicts: compared by their repr.
+        state[table.name] = [tuple(repr(v) if isinstance(v, (list, dict)) else v for v in row) for row in rows]
     files = []
     if upload_dir and os.path.isdir(upload_dir):
         for root, _dirs, names in os.walk(upload_dir):

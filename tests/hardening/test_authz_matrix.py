@@ -82,6 +82,7 @@ def part_id(w):
 
 PERIOD = "2025-03"
 PRODUCT_FORM = {"name": "Trà đổi tên", "price_vnd": "1000", "stock": "1", "unit": "hộp", "status": "active"}
+LOT_FORM = {"code": "TRA-02", "produced_on": "2026-02-01", "best_before": "2027-02-01", "quantity": "10"}
 CERT_FORM = {"stars": "5", "certificate_no": "QN-9999", "level": "national", "issued_on": "2025-02-01"}
 
 ROUTES: list[Route] = [
@@ -253,6 +254,37 @@ ROUTES: list[Route] = [
           SELLER_API_OBJECT),
     Route("Seller.move_order_part", "PATCH", lambda w: f"/api/v1/seller/order-parts/{part_id(w)}",
           SELLER_API_OBJECT, json=lambda w: {"status": "confirmed"}),
+    # --- producer A's lots (traceability) --------------------------------------------------------
+    Route("traceability.seller_lots", "GET", lambda w: f"/seller/products/{product_id(w)}/lots", SELLER_WEB_OBJECT),
+    Route("traceability.seller_lots", "POST", lambda w: f"/seller/products/{product_id(w)}/lots",
+          SELLER_WEB_OBJECT, form=lambda w: LOT_FORM),
+    Route("traceability.seller_gtin", "POST", lambda w: f"/seller/products/{product_id(w)}/gtin",
+          SELLER_WEB_OBJECT, form=lambda w: {"gtin": "8934567890120"}),
+    Route("traceability.seller_lot", "GET", lambda w: f"/seller/lots/{w.lot_id}", SELLER_WEB_OBJECT),
+    Route("traceability.seller_lot", "POST", lambda w: f"/seller/lots/{w.lot_id}", SELLER_WEB_OBJECT,
+          form=lambda w: LOT_FORM),
+    Route("traceability.seller_recall", "POST", lambda w: f"/seller/lots/{w.lot_id}/recall", SELLER_WEB_OBJECT,
+          form=lambda w: {"reason": "Nhiễm khuẩn"}),
+    Route("traceability.seller_labels", "GET", lambda w: f"/seller/lots/{w.lot_id}/labels.pdf", SELLER_WEB_OBJECT),
+    Route("traceability.admin_recall", "POST", lambda w: f"/admin/lots/{w.lot_id}/recall", ADMIN_WEB_WRITE,
+          form=lambda w: {"reason": "Nhiễm khuẩn"}),
+    Route("Traceability.list_lots", "GET", lambda w: f"/api/v1/seller/products/{product_id(w)}/lots",
+          SELLER_API_OBJECT),
+    Route("Traceability.create_lot", "POST", lambda w: f"/api/v1/seller/products/{product_id(w)}/lots",
+          SELLER_API_OBJECT, json=lambda w: LOT_FORM),
+    Route("Traceability.put_gtin", "PUT", lambda w: f"/api/v1/seller/products/{product_id(w)}/gtin",
+          SELLER_API_OBJECT, json=lambda w: {"gtin": "8934567890120"}),
+    Route("Traceability.get_lot", "GET", lambda w: f"/api/v1/seller/lots/{w.lot_id}", SELLER_API_OBJECT),
+    Route("Traceability.patch_lot", "PATCH", lambda w: f"/api/v1/seller/lots/{w.lot_id}", SELLER_API_OBJECT,
+          json=lambda w: {"quantity": 5}),
+    Route("Traceability.seller_recall", "POST", lambda w: f"/api/v1/seller/lots/{w.lot_id}/recall",
+          SELLER_API_OBJECT, json=lambda w: {"reason": "Nhiễm khuẩn"}),
+    Route("Traceability.labels_pdf", "GET", lambda w: f"/api/v1/seller/lots/{w.lot_id}/labels.pdf",
+          SELLER_API_OBJECT),
+    Route("Traceability.put_part_lots", "PUT", lambda w: f"/api/v1/seller/order-parts/{part_id(w)}/lots",
+          SELLER_API_OBJECT, json=lambda w: {"lines": []}),
+    Route("Traceability.admin_recall", "POST", lambda w: f"/api/v1/admin/lots/{w.lot_id}/recall", ADMIN_API_WRITE,
+          json=lambda w: {"reason": "Nhiễm khuẩn"}),
 ]
 
 # Routes that act on no one's object, each with the reason it is open (or guarded otherwise).
@@ -287,6 +319,9 @@ _public("capability: whoever holds the order code and the phone number (tests/or
 _public("capability: the payment reference; the QR holds only payment instructions", "payments.qr_image GET")
 _public("capability: a signed, expiring invitation (tests/seller)", "seller.invitation GET",
         "seller.invitation POST")
+_public("the public lot passport, and the Digital Link resolver (it counts the scans of genuine labels: "
+        "tests/traceability)", "traceability.passport GET", "Traceability.passport GET",
+        "traceability.resolve_gtin GET", "traceability.resolve_slug GET")
 _public("anyone may apply to sell", "seller.join GET", "seller.join POST")
 _public("the signed-in requester's own account: password, sessions (tests/hardening/test_sessions.py)",
         "accounts.account GET", "accounts.password POST", "accounts.sign_out_everywhere POST")
@@ -388,6 +423,7 @@ OWNER_READS = [
     ("owner_seller", "seller.product_edit"), ("owner_seller", "seller.certificate_scan"),
     ("owner_seller", "seller.order_part"), ("owner_seller", "seller.packing_slip"),
     ("owner_seller", "Seller.get_product"), ("owner_seller", "Seller.get_order_part"),
+    ("owner_seller", "traceability.seller_lot"), ("owner_seller", "Traceability.get_lot"),
 ]
 
 

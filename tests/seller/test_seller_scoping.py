@@ -14,6 +14,8 @@ from marketplace.catalog.models import Certificate, Product, ProductImage
 from marketplace.orders.models import OrderEvent, OrderPart
 from marketplace.payments.models import Refund
 from marketplace.seller import services
+from marketplace.traceability import services as trace_services
+from marketplace.traceability.models import Lot
 from seller_samples import image_bytes
 
 # (method, url template, body kind). {product}/{image} are the OTHER producer's ids.
@@ -38,7 +40,24 @@ ROUTES = [
     ("DELETE", "/api/v1/seller/products/{product}/images/{image}", None),
     ("GET", "/api/v1/seller/order-parts/{part}", None),
     ("PATCH", "/api/v1/seller/order-parts/{part}", "json_cancel"),
+    # traceability: {lot} is a lot of the other producer's product
+    ("GET", "/seller/products/{product}/lots", None),
+    ("POST", "/seller/products/{product}/lots", "lot_form"),
+    ("POST", "/seller/products/{product}/gtin", "gtin_form"),
+    ("GET", "/seller/lots/{lot}", None),
+    ("POST", "/seller/lots/{lot}", "lot_form"),
+    ("POST", "/seller/lots/{lot}/recall", "reason_form"),
+    ("GET", "/seller/lots/{lot}/labels.pdf", None),
+    ("GET", "/api/v1/seller/products/{product}/lots", None),
+    ("POST", "/api/v1/seller/products/{product}/lots", "lot_json"),
+    ("PUT", "/api/v1/seller/products/{product}/gtin", "gtin_json"),
+    ("GET", "/api/v1/seller/lots/{lot}", None),
+    ("PATCH", "/api/v1/seller/lots/{lot}", "lot_json"),
+    ("POST", "/api/v1/seller/lots/{lot}/recall", "reason_json"),
+    ("GET", "/api/v1/seller/lots/{lot}/labels.pdf", None),
+    ("PUT", "/api/v1/seller/order-parts/{part}/lots", "lines_json"),
 ]
+LOT = {"code": "HIJACK", "produced_on": "2026-01-01", "best_before": "2027-01-01", "quantity": "1"}
 
 
 def _body(kind, product):
@@ -55,6 +74,12 @@ def _body(kind, product):
         return {"data": {"status": "cancelled", "reason": "hijack"}}
     if kind == "json_cancel":
         return {"json": {"status": "cancelled", "reason": "hijack"}}
+    if kind in ("lot_form", "gtin_form", "reason_form"):
+        return {"data": {"lot_form": LOT, "gtin_form": {"gtin": "8934567890120"},
+                         "reason_form": {"reason": "hijack"}}[kind]}
+    if kind in ("lot_json", "gtin_json", "reason_json", "lines_json"):
+        return {"json": {"lot_json": LOT, "gtin_json": {"gtin": "8934567890120"}, "reason_json": {"reason": "hijack"},
+                         "lines_json": {"lines": []}}[kind]}
     if kind == "json":
         return {"json": {"name": "Hijacked", "stock": 0, "certification": {
             "stars": 5, "certificate_no": "HIJACK", "level": "national", "issued_on": "2024-01-01"}}}
@@ -75,7 +100,9 @@ def _state(db):
     stock = db.session.execute(sa.select(Product.id, Product.stock).order_by(Product.id)).all()
     events = db.session.scalar(sa.select(sa.func.count(OrderEvent.id)))
     refunds = db.session.scalar(sa.select(sa.func.count(Refund.id)))
-    return products, images, certs, audits, tokens, parts, events, refunds, stock
+    lots = db.session.execute(sa.select(Lot.id, Lot.code, Lot.quantity, Lot.recalled_at).order_by(Lot.id)).all()
+    gtins = db.session.execute(sa.select(Product.id, Product.gtin).order_by(Product.id)).all()
+    return products, images, certs, audits, tokens, parts, events, refunds, stock, lots, gtins
 
 
 @pytest.fixture
@@ -92,6 +119,9 @@ def victim(app, db, other_seller, sepay):
     from seller_samples import pay, place
 
     pay(app, place([(product, 2)]), 9001)
+    with app.test_request_context():  # …and a lot of it (traceability)
+        trace_services.create_lot(other_seller.producer.id, product.id, other_seller.user, {
+            "code": "CM-01", "produced_on": "2026-01-05", "best_before": "2027-01-05", "quantity": 10})
     return product
 
 
@@ -104,7 +134,8 @@ def test_another_producers_product_is_not_found_and_unchanged(client, app, db, s
     factories.login_as(client, seller.user)
     token = db.session.scalar(sa.select(ApiToken.id))
     part = db.session.scalar(sa.select(OrderPart.id))
-    url = template.format(product=victim.id, image=image.id, token=token, part=part)
+    lot = db.session.scalar(sa.select(Lot.id))
+    url = template.format(product=victim.id, image=image.id, token=token, part=part, lot=lot)
     response = client.open(url, method=method, **_body(kind, victim))
     assert response.status_code == 404, (method, url, response.status_code)
     if url.startswith("/api/"):
@@ -123,7 +154,8 @@ def test_lists_show_only_the_members_own_producer(client, db, seller, victim):
 
 def test_every_seller_route_with_an_object_id_is_in_the_matrix(app):
     covered = {(method, template.replace("{product}", "<int:product_id>").replace("{image}", "<int:image_id>")
-                .replace("{token}", "<int:token_id>").replace("{part}", "<int:part_id>"))
+                .replace("{token}", "<int:token_id>").replace("{part}", "<int:part_id>")
+                .replace("{lot}", "<int:lot_id>"))
                for method, template, _ in ROUTES}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(("/seller/", "/api/v1/seller/")) or "_id>" not in rule.rule:

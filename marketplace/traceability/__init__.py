@@ -1,0 +1,1 @@
+"""Traceability: lots of a product, GS1 Digital Link identifiers, passports, labels, recalls."""

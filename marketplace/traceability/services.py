@@ -1,0 +1,478 @@
+"""Traceability rules: lots, the product's GTIN, Digital Links and their signatures, scans, passports, recalls.
+
+No request objects here. A seller's functions take the acting member's producer id and
+filter by it, so another producer's product or lot raises `NotFound` (HTTP 404).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import gettext as _
+
+from .. import audit
+from ..catalog.models import Locality, Product
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..extensions import db
+from ..mail import send_after_commit
+from ..timeutil import local_today, utcnow
+from ..validators import parse_date
+from .gtin import normalise_gtin
+from .models import LOT_CODE_MAX, LineLot, Lot
+
+# GS1's AI (10) allows more characters, but these need no escaping in a URL or on a label.
+LOT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,%d}$" % (LOT_CODE_MAX - 1))
+MAX_QUANTITY = 10_000_000
+MAX_LIST_ITEMS = 30
+MAX_ITEM_LENGTH = 200
+MAX_REASON_LENGTH = 1000
+# A genuine label is scanned a few times (shop, buyer, family); far more scans than the lot
+# has units suggests its labels were copied.
+PLAUSIBLE_SCANS_PER_UNIT = 3
+PLAUSIBLE_SCANS_MIN = 20
+SIGNATURE_BYTES = 8  # 64 bits, 11 characters in the QR: short enough for a small label
+
+
+# --------------------------------------------------------------------------- lookups (scoped)
+
+def get_product(producer_id: int, product_id: int) -> Product:
+    product = db.session.scalar(sa.select(Product).where(Product.id == product_id,
+                                                         Product.producer_id == producer_id))
+    if product is None:
+        raise NotFound(_("Product not found."))
+    return product
+
+
+def get_lot(producer_id: int, lot_id: int) -> Lot:
+    lot = db.session.scalar(sa.select(Lot).where(Lot.id == lot_id, Lot.producer_id == producer_id))
+    if lot is None:
+        raise NotFound(_("Lot not found."))
+    return lot
+
+
+def get_public_lot(lot_id: int) -> Lot:
+    lot = db.session.get(Lot, lot_id)
+    if lot is None:
+        raise NotFound(_("Lot not found."))
+    return lot
+
+
+def list_lots(producer_id: int, product_id: int, page: int = 1, per_page: int = 20) -> tuple[list[Lot], int]:
+    product = get_product(producer_id, product_id)
+    where = (Lot.product_id == product.id, Lot.producer_id == producer_id)
+    total = db.session.scalar(sa.select(sa.func.count(Lot.id)).where(*where)) or 0
+    items = db.session.scalars(sa.select(Lot).where(*where).order_by(Lot.produced_on.desc(), Lot.id.desc())
+                               .limit(per_page).offset((page - 1) * per_page)).all()
+    return list(items), total
+
+
+def origin_choices() -> list[Locality]:
+    return list(db.session.scalars(sa.select(Locality).order_by(Locality.region, Locality.name)))
+
+
+# --------------------------------------------------------------------------- validation
+
+def _date(data: Mapping, name: str, errors: dict) -> date | None:
+    raw = data.get(name)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        errors[name] = [_("This field is required.")]
+        return None
+    try:
+        return parse_date(raw)
+    except ValueError:
+        errors[name] = [_("Not a valid date (YYYY-MM-DD or DD/MM/YYYY).")]
+        return None
+
+
+def _lines(data: Mapping, name: str, errors: dict) -> list[str] | None:
+    """A list of short texts: a JSON list, or one item per line from a form."""
+    raw = data.get(name)
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        raw = raw.splitlines()
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        errors[name] = [_("Must be a list of texts.")]
+        return None
+    items = [item.strip() for item in raw if item.strip()]
+    if len(items) > MAX_LIST_ITEMS:
+        errors[name] = [_("At most %(n)d entries.", n=MAX_LIST_ITEMS)]
+        return None
+    if any(len(item) > MAX_ITEM_LENGTH for item in items):
+        errors[name] = [_("Each entry may have at most %(n)d characters.", n=MAX_ITEM_LENGTH)]
+        return None
+    return items
+
+
+def _origin(data: Mapping, errors: dict) -> tuple[bool, int | None]:
+    """(given, locality id) from `origin {ward_code}`, `origin` (a code) or the form's `origin_ward_code`."""
+    if "origin" in data:
+        raw = data["origin"]
+        code = raw.get("ward_code") if isinstance(raw, Mapping) else raw
+    elif "origin_ward_code" in data:
+        code = data["origin_ward_code"]
+    else:
+        return False, None
+    if code is None or code == "":
+        return True, None
+    if not isinstance(code, str):
+        errors["origin"] = [_("Choose a commune or ward of the province.")]
+        return True, None
+    locality_id = db.session.scalar(sa.select(Locality.id).where(Locality.slug == code.strip()))
+    if locality_id is None:
+        errors["origin"] = [_("Unknown commune or ward: choose one of the province's list.")]
+    return True, locality_id
+
+
+def _quantity(data: Mapping, errors: dict) -> int | None:
+    raw = data.get("quantity")
+    if raw is None or raw == "":
+        errors["quantity"] = [_("This field is required.")]
+        return None
+    if isinstance(raw, bool) or isinstance(raw, float):
+        errors["quantity"] = [_("Must be a whole number.")]
+        return None
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        errors["quantity"] = [_("Must be a whole number.")]
+        return None
+    if not 1 <= value <= MAX_QUANTITY:
+        errors["quantity"] = [_("Must be between %(low)d and %(high)d.", low=1, high=MAX_QUANTITY)]
+        return None
+    return value
+
+
+FIELDS = ("code", "produced_on", "best_before", "quantity", "origin", "process", "inputs")
+
+
+def _clean(data: Mapping, lot: Lot | None) -> dict:
+    """The lot's new values from `data` (all fields when creating, those given when editing)."""
+    if not isinstance(data, Mapping):
+        raise ValidationFailed(_("Invalid input."))
+    errors: dict = {}
+    values: dict = {}
+    partial = lot is not None
+
+    def wanted(name: str) -> bool:
+        return not partial or name in data
+
+    if wanted("code"):
+        code = data.get("code")
+        code = code.strip() if isinstance(code, str) else ""
+        if not LOT_CODE.match(code):
+            errors["code"] = [_("Lot code: 1 to %(n)d letters, digits, dots, dashes or underscores.",
+                                n=LOT_CODE_MAX)]
+        else:
+            values["code"] = code
+    for name in ("produced_on", "best_before"):
+        if wanted(name):
+            value = _date(data, name, errors)
+            if value is not None:
+                values[name] = value
+    if wanted("quantity"):
+        value = _quantity(data, errors)
+        if value is not None:
+            values["quantity"] = value
+    given, locality_id = _origin(data, errors)
+    if given:
+        values["origin_locality_id"] = locality_id
+    for name in ("process", "inputs"):
+        if wanted(name):
+            items = _lines(data, name, errors)
+            if items is not None:
+                values[name] = items
+    produced = values.get("produced_on", lot.produced_on if lot else None)
+    best_before = values.get("best_before", lot.best_before if lot else None)
+    if "produced_on" in values and produced > local_today():
+        errors["produced_on"] = [_("The production date cannot be in the future.")]
+    if produced and best_before and "produced_on" not in errors and "best_before" not in errors \
+            and best_before < produced:
+        errors["best_before"] = [_("Best-before cannot be earlier than the production date.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the highlighted fields."), fields=errors)
+    return values
+
+
+def _code_taken(product_id: int, code: str, lot_id: int | None) -> bool:
+    query = sa.select(Lot.id).where(Lot.product_id == product_id, Lot.code == code)
+    if lot_id is not None:
+        query = query.where(Lot.id != lot_id)
+    return db.session.scalar(query) is not None
+
+
+def _duplicate() -> ValidationFailed:
+    message = _("This product already has a lot with this code.")
+    return ValidationFailed(message, fields={"code": [message]})
+
+
+def _commit_lot(lot: Lot) -> Lot:
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:  # two requests recording the same code at once
+        db.session.rollback()
+        raise _duplicate() from None
+    return lot
+
+
+# --------------------------------------------------------------------------- lots and GTIN
+
+def create_lot(producer_id: int, product_id: int, actor, data: Mapping) -> Lot:
+    product = get_product(producer_id, product_id)
+    values = _clean(data, None)
+    if _code_taken(product.id, values["code"], None):
+        raise _duplicate()
+    lot = Lot(product_id=product.id, producer_id=producer_id, scan_count=0, **values)
+    db.session.add(lot)
+    db.session.flush()
+    audit.record(actor, "lot.create", "lot", lot.id, after={"code": lot.code, "product_id": product.id})
+    return _commit_lot(lot)
+
+
+def update_lot(lot: Lot, actor, data: Mapping) -> Lot:
+    values = _clean(data, lot)
+    if "code" in values and _code_taken(lot.product_id, values["code"], lot.id):
+        raise _duplicate()
+    for name, value in values.items():
+        setattr(lot, name, value)
+    audit.record(actor, "lot.update", "lot", lot.id, after={k: str(v) for k, v in values.items()})
+    return _commit_lot(lot)
+
+
+def set_gtin(product: Product, actor, raw) -> Product:
+    """Record (or with an empty value, remove) the product's GTIN, stored as GTIN-14."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        gtin = None
+    else:
+        try:
+            gtin = normalise_gtin(raw if isinstance(raw, str) else "")
+        except ValueError as exc:
+            message = (_("The GTIN's check digit is wrong: check the number on the barcode.")
+                       if str(exc) == "check digit" else _("A GTIN has 8, 12, 13 or 14 digits."))
+            raise ValidationFailed(message, fields={"gtin": [message]}) from None
+        if db.session.scalar(sa.select(Product.id).where(Product.gtin == gtin, Product.id != product.id)):
+            message = _("Another product already has this GTIN.")
+            raise ValidationFailed(message, fields={"gtin": [message]})
+    before = product.gtin
+    product.gtin = gtin
+    audit.record(actor, "product.gtin", "product", product.id, before={"gtin": before}, after={"gtin": gtin})
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        message = _("Another product already has this GTIN.")
+        raise ValidationFailed(message, fields={"gtin": [message]}) from None
+    return product
+
+
+# --------------------------------------------------------------------------- Digital Link
+
+def signature(lot_id: int) -> str:
+    """The label's short signature of a lot: an HMAC keyed by the app's SECRET_KEY."""
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"gs1-digital-link:lot:{lot_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:SIGNATURE_BYTES]).rstrip(b"=").decode()
+
+
+def signature_valid(lot_id: int, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(signature(lot_id), str(given))
+
+
+def digital_link(lot: Lot, signed: bool = False) -> str:
+    """The lot's GS1 Digital Link: /01/{GTIN-14}/10/{lot} with a GTIN, else /p/{slug}/10/{lot}."""
+    extra = {"s": signature(lot.id)} if signed else {}
+    product = lot.product
+    if product.gtin:
+        return url_for("traceability.resolve_gtin", gtin=product.gtin, code=lot.code, _external=True, **extra)
+    return url_for("traceability.resolve_slug", slug=product.slug, code=lot.code, _external=True, **extra)
+
+
+def resolve(code: str, gtin: str | None = None, slug: str | None = None) -> Lot | None:
+    query = sa.select(Lot).join(Product, Product.id == Lot.product_id).where(Lot.code == code)
+    if gtin is not None:
+        if len(gtin) != 14 or not gtin.isdigit():
+            return None
+        query = query.where(Product.gtin == gtin)
+    else:
+        query = query.where(Product.slug == slug)
+    return db.session.scalar(query)
+
+
+def record_scan(lot_id: int) -> None:
+    """Count one scan in a single UPDATE, so concurrent scans never lose a count; the first
+    scan's time is set once."""
+    now = utcnow()
+    db.session.execute(sa.update(Lot).where(Lot.id == lot_id).values(
+        scan_count=Lot.scan_count + 1, first_scanned_at=sa.func.coalesce(Lot.first_scanned_at, now),
+        last_scanned_at=now).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+# --------------------------------------------------------------------------- passport
+
+def certificate_status(product: Product) -> tuple[int | None, str]:
+    """(stars, status): status `live`, `expired`, `unverified` or `none`."""
+    cert = product.certificate
+    if cert is None:
+        return None, "none"
+    if not cert.verified or cert.rejected_reason:
+        return None, "unverified"
+    return cert.stars, ("live" if cert.is_live() else "expired")
+
+
+def warnings(lot: Lot) -> list[dict]:
+    found = []
+    if lot.recalled:
+        found.append({"code": "recalled", "message": _("This lot has been recalled: do not eat or use it. "
+                                                         "Reason: %(reason)s", reason=lot.recall_reason)})
+    if lot.best_before < local_today():
+        found.append({"code": "past_best_before", "message": _("This lot is past its best-before date.")})
+    if lot.scan_count > max(PLAUSIBLE_SCANS_MIN, PLAUSIBLE_SCANS_PER_UNIT * lot.quantity):
+        found.append({"code": "implausible_scans", "message": _(
+            "This code was scanned far more often than the lot has units: its labels may have been copied.")})
+    return found
+
+
+def passport(lot: Lot) -> dict:
+    """Everything a passport shows, in the shape of the public JSON."""
+    from ..timeutil import isoformat_local
+
+    product = lot.product
+    producer = product.producer
+    stars, status = certificate_status(product)
+    cert = product.certificate
+    locality = producer.locality
+    return {
+        "id": lot.id,
+        "code": lot.code,
+        "product": {"id": product.id, "slug": product.slug, "name": product.name, "unit": product.unit,
+                    "gtin": product.gtin},
+        "producer": {"id": producer.id, "name": producer.name, "kind": producer.kind},
+        "locality": {"slug": locality.slug, "name": locality.name, "region": locality.region},
+        "ocop": {"stars": stars, "status": status,
+                 "certificate_no": cert.certificate_no if cert is not None and stars else None,
+                 "expires_on": cert.expires_on.isoformat() if cert is not None and stars else None},
+        "produced_on": lot.produced_on.isoformat(),
+        "best_before": lot.best_before.isoformat(),
+        "quantity": lot.quantity,
+        "origin": ({"ward_code": lot.origin.slug, "name": lot.origin.name} if lot.origin else None),
+        "process": list(lot.process or []),
+        "inputs": list(lot.inputs or []),
+        "scans": {"count": lot.scan_count, "first_at": isoformat_local(lot.first_scanned_at)},
+        "digital_link": digital_link(lot),
+        "recalled": lot.recalled,
+        "recall": ({"at": isoformat_local(lot.recalled_at), "reason": lot.recall_reason} if lot.recalled else None),
+        "warnings": warnings(lot),
+    }
+
+
+# --------------------------------------------------------------------------- recall
+
+def recall(lot: Lot, actor, reason) -> Lot:
+    """Recall the lot (once): its passport warns at once."""
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text or len(text) > MAX_REASON_LENGTH:
+        message = _("Give the reason for the recall (at most %(n)d characters).", n=MAX_REASON_LENGTH)
+        raise ValidationFailed(message, fields={"reason": [message]})
+    # Conditional so that two recalls at once record one reason, not the last writer's.
+    result = db.session.execute(sa.update(Lot).where(Lot.id == lot.id, Lot.recalled_at.is_(None)).values(
+        recalled_at=utcnow(), recall_reason=text, recalled_by_id=getattr(actor, "id", None))
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise Conflict(_("This lot has already been recalled."), code="already_recalled")
+    told = _tell_buyers(lot, text)
+    # The audit row is where the admin sees who was told.
+    audit.record(actor, "lot.recall", "lot", lot.id, after={"reason": text, "buyers_emailed": told})
+    db.session.commit()
+    db.session.refresh(lot)
+    return lot
+
+
+def buyers_of(lot_id: int) -> list[str]:
+    """The contact email of every order that has a line shipped from the lot, once each."""
+    from ..orders.models import Order, OrderLine, OrderPart
+
+    rows = db.session.scalars(
+        sa.select(Order.contact_email).join(OrderPart, OrderPart.order_id == Order.id)
+        .join(OrderLine, OrderLine.part_id == OrderPart.id).join(LineLot, LineLot.order_line_id == OrderLine.id)
+        .where(LineLot.lot_id == lot_id, Order.contact_email.is_not(None)).distinct().order_by(Order.contact_email))
+    return [email for email in rows if email]
+
+
+def _tell_buyers(lot: Lot, reason: str) -> list[str]:
+    """One email per buyer of the lot, through the outbox in the recall's transaction."""
+    from flask_babel import force_locale
+
+    buyers = buyers_of(lot.id)
+    link = url_for("traceability.passport", lot_id=lot.id, _external=True)
+    with force_locale("vi"):
+        subject = _("Recall: %(product)s, lot %(code)s", product=lot.product.name, code=lot.code)
+        text = _("The producer or the OCOP office has recalled lot %(code)s of %(product)s, which you bought "
+                 "on the OCOP Marketplace. Do not eat or use it.\n\nReason: %(reason)s\n\nPassport: %(link)s",
+                 code=lot.code, product=lot.product.name, reason=reason, link=link)
+    for email in buyers:
+        send_after_commit(email, subject, text)
+    return buyers
+
+
+def assign_line_lots(producer_id: int, part_id: int, actor, lines) -> list[dict]:
+    """Record which of the producer's lots each line of its order part was shipped from.
+
+    `lines`: [{line_id, lot_ids}]; each listed line's lots are replaced. A line of another
+    part, or a lot of another product, is a field error; another producer's part a 404.
+    """
+    from ..orders.models import OrderLine, OrderPart
+
+    part = db.session.scalar(sa.select(OrderPart).where(OrderPart.id == part_id,
+                                                        OrderPart.producer_id == producer_id))
+    if part is None:
+        raise NotFound(_("Order part not found."))
+    if not isinstance(lines, list) or not all(isinstance(item, Mapping) for item in lines):
+        raise ValidationFailed(_("Invalid input."), fields={"lines": [_("Must be a list of {line_id, lot_ids}.")]})
+    part_lines = {line.id: line for line in db.session.scalars(sa.select(OrderLine).where(OrderLine.part_id == part.id))}
+    errors: dict = {}
+    wanted: dict[int, list[int]] = {}
+    for item in lines:
+        line = part_lines.get(item.get("line_id")) if isinstance(item.get("line_id"), int) else None
+        lot_ids = item.get("lot_ids")
+        if line is None:
+            errors.setdefault("lines", []).append(_("Line %(id)s is not in this order part.", id=item.get("line_id")))
+            continue
+        if not isinstance(lot_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in lot_ids):
+            errors.setdefault("lines", []).append(_("lot_ids must be a list of lot ids."))
+            continue
+        found = set(db.session.scalars(sa.select(Lot.id).where(
+            Lot.id.in_(lot_ids), Lot.producer_id == producer_id, Lot.product_id == line.product_id)))
+        if found != set(lot_ids):
+            errors.setdefault("lines", []).append(_("Line %(id)s: a lot is not a lot of this product.", id=line.id))
+            continue
+        wanted[line.id] = sorted(found)
+    if errors:
+        raise ValidationFailed(_("Please correct the highlighted fields."), fields=errors)
+    if wanted:
+        db.session.execute(sa.delete(LineLot).where(LineLot.order_line_id.in_(list(wanted))))
+        db.session.add_all(LineLot(order_line_id=line_id, lot_id=lot_id)
+                           for line_id, lot_ids in wanted.items() for lot_id in lot_ids)
+        audit.record(actor, "order_part.lots", "order_part", part.id, after={str(k): v for k, v in wanted.items()})
+    db.session.commit()
+    return line_lots(part.id)
+
+
+def line_lots(part_id: int) -> list[dict]:
+    """[{line_id, product_id, lots [{id, code}]}] for every line of the part."""
+    from ..orders.models import OrderLine
+
+    lines = db.session.scalars(sa.select(OrderLine).where(OrderLine.part_id == part_id).order_by(OrderLine.id)).all()
+    pairs = db.session.execute(sa.select(LineLot.order_line_id, Lot.id, Lot.code).join(Lot, Lot.id == LineLot.lot_id)
+                               .where(LineLot.order_line_id.in_([line.id for line in lines])).order_by(Lot.id)).all()
+    by_line: dict[int, list[dict]] = {}
+    for line_id, lot_id, code in pairs:
+        by_line.setdefault(line_id, []).append({"id": lot_id, "code": code})
+    return [{"line_id": line.id, "product_id": line.product_id, "lots": by_line.get(line.id, [])} for line in lines]

@@ -1,0 +1,25 @@
+"""Helpers for the traceability tests: a lot's body, and a lot recorded through the service."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import factories
+from marketplace.timeutil import local_today
+
+
+def lot_body(code: str = "BC-2026-01", **extra) -> dict:
+    today = local_today()
+    body = {"code": code, "produced_on": (today - timedelta(days=10)).isoformat(),
+            "best_before": (today + timedelta(days=355)).isoformat(), "quantity": 500,
+            "origin": {"ward_code": factories.locality("Ba Chẽ").slug},
+            "process": ["Thu hoạch mật từ rừng keo", "Lọc và đóng lọ"], "inputs": ["Mật ong rừng"]}
+    body.update(extra)
+    return body
+
+
+def make_lot(product, **extra):
+    """A lot recorded through the service, as its producer."""
+    from marketplace.traceability import services
+
+    seller = factories.user("seller", producer_id=product.producer_id)
+    return services.create_lot(product.producer_id, product.id, seller, lot_body(**extra))
