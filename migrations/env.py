@@ -15,6 +15,15 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
+def _only_what_changed(record: logging.LogRecord) -> bool:
+    # Alembic announces its dialect and DDL mode on every run, even when there is nothing to
+    # upgrade; the operator needs only the migrations that ran.
+    return not record.getMessage().startswith(("Context impl", "Will assume"))
+
+
+logging.getLogger('alembic.runtime.migration').addFilter(_only_what_changed)
+
+
 def get_engine():
     return current_app.extensions['migrate'].db.engine
 

@@ -69,6 +69,10 @@ def test_make_run_on_an_empty_database_prints_demo_accounts_that_sign_in(local_r
     # Again (a second `make run`): the same accounts, nothing new.
     again = run([str(VENV / "bin" / "flask"), "demo", "accounts"])
     assert printed_accounts(again) == accounts and "(mới tạo)" not in again
+    # Quiet: a migration run with nothing to upgrade prints nothing at all.
+    upgrade_again = subprocess.run([str(VENV / "bin" / "flask"), "db", "upgrade"], cwd=ROOT, env=os.environ.copy(),
+                                   capture_output=True, text=True, timeout=300)
+    assert upgrade_again.returncode == 0 and upgrade_again.stdout + upgrade_again.stderr == ""
 
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{local_run_env / 'marketplace.db'}"
