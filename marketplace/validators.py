@@ -42,3 +42,14 @@ def slugify(text: str, max_length: int = 80) -> str:
     folded = fold_vietnamese(text)
     slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
     return slug[:max_length].rstrip("-") or "item"
+
+
+# --- text: what the database can store, and what a person can read ---------------------
+
+# Characters no database column holds: PostgreSQL refuses NUL in text, and a lone UTF-16
+# surrogate (JSON "\ud800") cannot be encoded to UTF-8 at all.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def has_unstorable(text: str) -> bool:
+    return bool(_UNSTORABLE.search(text))
