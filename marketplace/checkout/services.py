@@ -34,7 +34,7 @@ from ..payments.models import PaymentAttempt
 from ..search.sync import note_products
 from ..timeutil import utcnow
 from ..transactions import keeping_loaded, run_in_transaction
-from ..validators import normalise_phone
+from ..validators import clean_text, normalise_phone
 from . import rows
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,11 @@ def validate_details(contact: Mapping, shipping_address: Mapping, payment_method
     address = shipping_address or {}
 
     def text(source: Mapping, key: str, prefix: str, label: str) -> str:
-        value = " ".join(str(source.get(key) or "").split())
+        try:
+            value = " ".join(clean_text(source.get(key)).split())
+        except ValueError as exc:
+            errors[f"{prefix}.{key}"] = [str(exc)]
+            return ""
         if not value:
             errors[f"{prefix}.{key}"] = [f"Vui lòng nhập {label[0]} / {label[1]} is required"]
         elif len(value) > LIMITS[key]:
@@ -85,7 +89,10 @@ def validate_details(contact: Mapping, shipping_address: Mapping, payment_method
     province = text(address, "province", "shipping_address", ("tỉnh/thành phố", "Province or city"))
     if payment_method not in PAYMENT_METHODS:
         errors["payment_method"] = ["Chọn vietqr hoặc stripe / Choose vietqr or stripe"]
-    note = (note or "").strip()
+    try:
+        note = clean_text(note, multiline=True)
+    except ValueError as exc:
+        errors["note"], note = [str(exc)], ""
     if len(note) > LIMITS["note"]:
         errors["note"] = [f"Tối đa {LIMITS['note']} ký tự / At most {LIMITS['note']} characters"]
     if errors:
