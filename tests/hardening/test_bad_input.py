@@ -11,13 +11,7 @@ import pytest
 from marketplace.accounts.services import issue_token
 from tests import factories
 from tests.api.envelope import error_of
-
-CHECKOUT = {
-    "contact": {"full_name": "Nguyễn Thị Lan", "phone": "0912345678", "email": "lan@example.vn"},
-    "shipping_address": {"line1": "12 Trần Hưng Đạo", "ward": "Hồng Gai", "province": "Quảng Ninh"},
-    "payment_method": "vietqr",
-}
-
+from tests.hardening.checkout_bodies import checkout_body
 
 @pytest.mark.parametrize("path", [
     "/api/v1/products/" + "9" * 5000, "/api/v1/producers/" + "9" * 5000, "/api/v1/products/a%00b", "/api/v1/producers/a%00", "/api/v1/orders/AB%00CD",
@@ -65,10 +59,7 @@ def test_a_nul_in_a_checkout_is_a_bad_request_and_writes_nothing(ctx, client, wh
     from marketplace.orders.models import Order
 
     product = factories.product(stock=5)
-    body = {**CHECKOUT, "contact": dict(CHECKOUT["contact"]), "shipping_address": dict(CHECKOUT["shipping_address"]),
-            "items": [{"product_id": product.id, "quantity": 1}]}
-    section, _, key = where.rpartition(".")
-    (body[section] if section else body)[key] = "a\x00b"
+    body = checkout_body([(product, 1)], where, "a\x00b")
     error = error_of(client.post("/api/v1/checkout", json=body), 400)
     assert list(error["fields"]) == [where]
     assert db.session.query(Order).count() == 0

@@ -18,6 +18,7 @@ from marketplace.orders.models import Order
 from marketplace.validators import clean_text
 from tests import factories
 from tests.api.envelope import error_of
+from tests.hardening.checkout_bodies import checkout_body
 
 BAD = {
     "bell": "Lan\x07",
@@ -30,13 +31,6 @@ BAD = {
     "braille blank only": "\u2800 \u2800",
     "combining marks only": "\u0301\u0303",
 }
-CHECKOUT = {
-    "contact": {"full_name": "Nguyễn Thị Lan", "phone": "0912345678", "email": "lan@example.vn"},
-    "shipping_address": {"line1": "12 Trần Hưng Đạo", "ward": "Hồng Gai", "province": "Quảng Ninh"},
-    "payment_method": "vietqr",
-}
-
-
 @pytest.mark.parametrize("text", BAD.values(), ids=BAD.keys())
 def test_the_check_refuses(ctx, text):
     with pytest.raises(ValueError):
@@ -58,10 +52,7 @@ def test_the_check_keeps_ordinary_text_and_normalises_it_to_nfc(ctx):
 @pytest.mark.parametrize("field", ["contact.full_name", "shipping_address.line1", "note"])
 def test_the_checkout_api_answers_a_field_error_and_orders_nothing(db, client, field):
     product = factories.product(stock=3)
-    body = {**CHECKOUT, "contact": dict(CHECKOUT["contact"]), "shipping_address": dict(CHECKOUT["shipping_address"]),
-            "items": [{"product_id": product.id, "quantity": 1}]}
-    section, _, key = field.rpartition(".")
-    (body[section] if section else body)[key] = BAD["right-to-left override"]
+    body = checkout_body([(product, 1)], field, BAD["right-to-left override"])
     error = error_of(client.post("/api/v1/checkout", json=body, headers={"Accept-Language": "vi"}), 422)
     assert error["fields"][field] == ["Không được dùng ký tự điều khiển hướng chữ."]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
