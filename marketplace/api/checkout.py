@@ -1,6 +1,7 @@
 """Checkout: one order with a part per seller, stock reserved, payment started."""
 from __future__ import annotations
 
+from flask import request
 from flask_login import current_user
 
 from ..cart.context import current_cart
@@ -33,7 +34,8 @@ def checkout(data):
     cart = current_cart()
     from_cart = data.get("items") is None
     items = services.cart_items(cart) if from_cart else data["items"]
-    placed = services.checkout(details, items, user=current_user, cart=cart if from_cart else None)
+    placed = services.checkout(details, items, user=current_user, cart=cart if from_cart else None,
+                               client_address=request.remote_addr)
     remember_guest_order(placed.order.code)
     payment = services.payment_of(placed)
     return shaped_response({"order": order_dict(placed.order), "payment": payment}, 201)

@@ -1,7 +1,7 @@
 """The checkout page: contact, two-tier address, payment method; then the order page."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -35,7 +35,8 @@ def checkout():
                 {"full_name": form.full_name.data, "phone": form.phone.data, "email": form.email.data},
                 {"line1": form.line1.data, "ward": form.ward.data, "province": form.province.data},
                 form.payment_method.data, form.note.data)
-            placed = services.checkout(details, services.cart_items(cart), user=current_user, cart=cart)
+            placed = services.checkout(details, services.cart_items(cart), user=current_user, cart=cart,
+                                       client_address=request.remote_addr)
         except ValidationFailed as exc:
             for key, messages in (exc.fields or {}).items():
                 field = getattr(form, CheckoutForm.FIELD_OF.get(key, ""), None)
