@@ -82,7 +82,8 @@ def ocop_sales(year: int) -> dict:
             if units and _publishable(producers, orders):
                 cells.append(_cell(month, OTHER_GROUP, OTHER_REGION, gross, refunds, units, producers, orders))
             elif units:
-                months[month] = {"month": month, "sales_vnd": 0, "units": 0, "suppressed": True}
+                months[month] = {"month": month, "sales_vnd": 0, "gross_sales_vnd": 0, "refunds_vnd": 0,
+                                 "units": 0, "suppressed": True}
     for cell in cells:
         totals = months.setdefault(cell["month"], {"month": cell["month"], "sales_vnd": 0, "gross_sales_vnd": 0,
                                                    "refunds_vnd": 0, "units": 0, "suppressed": False})
