@@ -103,6 +103,7 @@ def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
     from .accounts import auth  # noqa: F401  (login loaders)
     from .errors import register_error_handlers
+    from .inputguard import reject_unsafe_input
     from .search import init_app as init_search
     from . import security
 
@@ -124,6 +125,7 @@ def _init_extensions(app: Flask) -> None:
     smorest_api.init_app(app)
     register_error_handlers(app)
     init_search(app)
+    app.before_request(reject_unsafe_input)  # before any other hook reads the request
     security.init_app(app)
 
 

@@ -157,6 +157,14 @@ class Config:
         self.BANK_WEBHOOK_MAX_AGE_S = _int("BANK_WEBHOOK_MAX_AGE_S", 300)
         self.PAYMENT_WINDOW_STRIPE_MIN = _int("PAYMENT_WINDOW_STRIPE_MIN", 30)
         self.PAYMENT_WINDOW_VIETQR_MIN = _int("PAYMENT_WINDOW_VIETQR_MIN", 24 * 60)
+        # What unpaid orders may hold (checkout/limits.py; 0 = no limit): open unpaid orders per
+        # contact phone, per contact email and per client address (several people may share
+        # one, behind a carrier's or an office's NAT), and units of one product across the
+        # unpaid orders of one contact (phone or email).
+        self.UNPAID_ORDERS_PER_PHONE = _int("UNPAID_ORDERS_PER_PHONE", 3)
+        self.UNPAID_ORDERS_PER_EMAIL = _int("UNPAID_ORDERS_PER_EMAIL", 3)
+        self.UNPAID_ORDERS_PER_CLIENT = _int("UNPAID_ORDERS_PER_CLIENT", 10)
+        self.UNPAID_UNITS_PER_PRODUCT = _int("UNPAID_UNITS_PER_PRODUCT", 50)
 
         self.DEFAULT_SHIPPING_VND = _int("DEFAULT_SHIPPING_VND", 30000)
         self.DEFAULT_FREE_SHIPPING_VND = _int("DEFAULT_FREE_SHIPPING_VND", 500000)

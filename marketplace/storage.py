@@ -200,13 +200,17 @@ def file_response(key: str, *, download_name: str | None = None, cache_seconds: 
     if not valid_key(key):
         abort(404)
     content_type = content_type_for(key)
+    # Private files (certificate scans, imports) are downloaded, never opened in the site's
+    # origin: a PDF viewer in the browser would otherwise run what the file carries.
+    attachment = key.startswith(PRIVATE_PREFIX)
     if isinstance(storage, LocalStorage):
         if not storage.exists(key):
             abort(404)
         response = send_file(storage.path(key), mimetype=content_type, conditional=True,
-                             download_name=download_name, as_attachment=False, max_age=cache_seconds)
+                             download_name=download_name or key.rsplit("/", 1)[-1], as_attachment=attachment,
+                             max_age=cache_seconds)
     else:
-        response = _object_response(storage, key, content_type, download_name)
+        response = _object_response(storage, key, content_type, download_name, attachment)
     if private:
         response.headers["Cache-Control"] = "private, no-store"
     else:
@@ -217,7 +221,8 @@ def file_response(key: str, *, download_name: str | None = None, cache_seconds: 
     return response
 
 
-def _object_response(storage, key: str, content_type: str, download_name: str | None) -> Response:
+def _object_response(storage, key: str, content_type: str, download_name: str | None,
+                     attachment: bool = False) -> Response:
     """A stored object, answered 304 without reading it when the client has it (a key's
     content never changes, so the key itself is the validator)."""
     meta = storage.head(key) if hasattr(storage, "head") else ({} if storage.exists(key) else None)
@@ -234,8 +239,9 @@ def _object_response(storage, key: str, content_type: str, download_name: str | 
             response = Response(storage.read(key), mimetype=content_type)
         except KeyError:
             abort(404)
-        if download_name:
-            response.headers.set("Content-Disposition", "inline", filename=download_name)
+        if download_name or attachment:
+            response.headers.set("Content-Disposition", "attachment" if attachment else "inline",
+                                 filename=download_name or key.rsplit("/", 1)[-1])
     response.set_etag(etag)
     if last_modified:
         response.last_modified = last_modified

@@ -4,8 +4,10 @@ Photos are opened with Pillow (the content decides, never the file name), bounde
 in bytes and in pixels (decompression bombs are refused before any pixel is
 decoded), turned upright, stripped of EXIF/GPS and every other metadata by
 re-encoding, and resized to a web size and a thumbnail (WebP). Certificate scans
-may also be PDFs: checked by signature and refused when they carry scripts or
-embedded files.
+may also be PDFs: parsed with pypdf, every object (also those packed in compressed
+object streams, with names decoded: `/J#61vaScript` is `/JavaScript`) is looked at,
+and a PDF carrying scripts, actions, launch commands, embedded files or forms is
+refused; the scans are served as downloads (storage.file_response).
 
 Every refusal is a `ValidationFailed` with a Vietnamese / English message.
 """
@@ -16,13 +18,23 @@ import warnings
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ValidationFailed
 
 ACCEPTED_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
-# Markers of active content in a PDF: JavaScript, launching programs, embedded files.
-_PDF_ACTIVE = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA")
+# Keys of active content in a PDF: scripts, actions run on opening or on an event, embedded
+# files, rich media and XML forms.
+_PDF_ACTIVE_KEYS = frozenset({"/JavaScript", "/JS", "/OpenAction", "/AA", "/Launch", "/EmbeddedFile",
+                              "/EmbeddedFiles", "/RichMedia", "/XFA"})
+# Action types (/S) that run something, submit or fetch data, or open another file.
+_PDF_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/GoToE", "/GoToR",
+                                 "/RichMediaExecute", "/Rendition", "/Movie", "/Sound"})
+_PDF_MAX_OBJECTS = 200_000
 
 
 @dataclass(frozen=True)
@@ -108,7 +120,7 @@ def process_image(data: bytes, field: str = "image", web_size: int | None = None
     if image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
     web, width, height = _encode(image, web_size or cfg["IMAGE_WEB_SIZE"])
-    thumb, _, _ = _encode(image, cfg["IMAGE_THUMB_SIZE"])
+    thumb, _width, _height = _encode(image, cfg["IMAGE_THUMB_SIZE"])
     return ProcessedImage(web=web, thumb=thumb, width=width, height=height)
 
 
@@ -122,9 +134,52 @@ def check_document(data: bytes, field: str = "scan") -> tuple[bytes, str, str]:
     if data.startswith(b"%PDF-"):
         if b"%%EOF" not in data[-2048:]:
             raise _fail(field, "Tệp PDF bị hỏng hoặc không đầy đủ / The PDF is damaged or incomplete")
-        if any(marker in data for marker in _PDF_ACTIVE):
-            raise _fail(field, "Tệp PDF chứa mã lệnh hoặc tệp nhúng, không được nhận / "
-                               "The PDF contains scripts or embedded files and is not accepted")
+        _check_pdf(data, field)
         return data, ".pdf", "application/pdf"
     processed = process_image(data, field, web_size=2400)  # certificate text stays legible
     return processed.web, processed.extension, processed.content_type
+
+
+def _pdf_objects(reader: PdfReader):
+    """Every object of the file: those of the cross-reference tables, those packed in
+    compressed object streams (pypdf unpacks them), and the trailer."""
+    numbers = [(number, generation) for generation, table in reader.xref.items() for number in table]
+    numbers += [(number, 0) for number in reader.xref_objStm]
+    if len(numbers) > _PDF_MAX_OBJECTS:
+        raise ValueError("too many objects")
+    for number, generation in numbers:
+        yield reader.get_object(IndirectObject(number, generation, reader))
+    yield reader.trailer
+
+
+def _active(obj) -> bool:
+    """Whether a dictionary (or any dictionary nested in it, without following references)
+    carries active content; walked with a stack, not recursion."""
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, DictionaryObject):
+            if _PDF_ACTIVE_KEYS.intersection(item.keys()):
+                return True
+            if item.get("/S") in _PDF_ACTIVE_ACTIONS or item.get("/Subtype") == "/FileAttachment":
+                return True
+            stack.extend(v for v in item.values() if not isinstance(v, IndirectObject))
+        elif isinstance(item, ArrayObject):
+            stack.extend(v for v in item if not isinstance(v, IndirectObject))
+    return False
+
+
+def _check_pdf(data: bytes, field: str) -> None:
+    damaged = _("The PDF is damaged or incomplete.")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise _fail(field, _("Encrypted PDFs are not accepted."))
+        active = any(_active(obj) for obj in _pdf_objects(reader))
+    except ValidationFailed:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError,
+            UnicodeError):
+        raise _fail(field, damaged) from None
+    if active:
+        raise _fail(field, _("The PDF contains scripts, actions or embedded files and is not accepted."))

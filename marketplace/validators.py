@@ -56,3 +56,55 @@ def parse_date(raw) -> date:
         except ValueError:
             continue
     raise ValueError("not a date")
+
+
+# --- text: what the database can store, and what a person can read ---------------------
+
+# Characters no database column holds: PostgreSQL refuses NUL in text, and a lone UTF-16
+# surrogate (JSON "\ud800") cannot be encoded to UTF-8 at all.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+# Control characters (C0 but the whitespace ones, DEL, C1) and the bidirectional
+# embeddings, overrides and isolates that make a name read differently from what it is.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Blank letters and symbols (Hangul fillers, the empty Braille pattern) that print nothing, like
+# the format (Cf), separator (Z*) and mark (Mn, Me) characters: a name of only these is empty.
+_BLANK_FILLERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+
+
+def has_unstorable(text: str) -> bool:
+    return bool(_UNSTORABLE.search(text))
+
+
+def _invisible(ch: str) -> bool:
+    return ch.isspace() or ch in _BLANK_FILLERS or unicodedata.category(ch) in ("Cf", "Zs", "Zl", "Zp", "Mn", "Me")
+
+
+def text_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why `value` cannot be a name or free text (a translated message), or None.
+
+    Refused: control characters (tab, CR and LF allowed only in `multiline` text),
+    bidirectional overrides (U+202A-U+202E, U+2066-U+2069), NUL and lone surrogates,
+    and a non-empty value made only of invisible characters."""
+    from flask_babel import gettext as _
+
+    if has_unstorable(value) or _CONTROL.search(value) or (not multiline and re.search("[\t\r\n]", value)):
+        return _("Control characters are not allowed.")
+    if _BIDI.search(value):
+        return _("Text direction controls are not allowed.")
+    if value and not value.isspace() and all(_invisible(ch) for ch in value):
+        return _("Enter visible characters.")
+    return None
+
+
+def clean_text(value, *, multiline: bool = False) -> str:
+    """The one check of names and free text, in the services behind the forms, the API and
+    the CSV imports: NFC normalised and stripped; raises ValueError (a translated message)
+    as `text_problem`."""
+    text = unicodedata.normalize("NFC", "" if value is None else str(value)).strip()
+    problem = text_problem(text, multiline=multiline)
+    if problem:
+        raise ValueError(problem)
+    return text
+

@@ -60,6 +60,10 @@ def app(tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # Many tests place order after order for one contact; the hold limits' own tests
+        # (tests/hardening/test_hold_limits.py) switch them on.
+        "UNPAID_ORDERS_PER_PHONE": 0, "UNPAID_ORDERS_PER_EMAIL": 0, "UNPAID_ORDERS_PER_CLIENT": 0,
+        "UNPAID_UNITS_PER_PRODUCT": 0,
         # Shared-cache hits would make query counts depend on test order; the caching
         # tests (tests/perf) switch it on.
         "CACHE_ENABLED": False,
@@ -123,6 +127,22 @@ def _fresh_globals_per_request(app):
     request_started.connect(forget, app)
     yield
     request_started.disconnect(forget, app)
+
+
+HOLD_LIMITS = ("UNPAID_ORDERS_PER_PHONE", "UNPAID_ORDERS_PER_EMAIL", "UNPAID_ORDERS_PER_CLIENT",
+               "UNPAID_UNITS_PER_PRODUCT")
+
+
+@pytest.fixture
+def hold_limits(app):
+    """The limits on unpaid orders at their shipped defaults (the suite's app switches them off)."""
+    from marketplace.config import Config
+
+    defaults = Config(app.instance_path)
+    saved = {name: app.config[name] for name in HOLD_LIMITS}
+    app.config.update({name: getattr(defaults, name) for name in HOLD_LIMITS})
+    yield app.config
+    app.config.update(saved)
 
 
 @pytest.fixture

@@ -147,7 +147,7 @@ def test_filters_in_force_can_be_removed_one_by_one(web, shop):
     "stars=abc", "stars=9", "page=-1", "page=abc", "page=99999999999999999999999", "per_page=0",
     "per_page=100000", "price_min=lots", "price_max=-5", "price_min=1e99", "in_stock=maybe", "sort=bogus",
     "category=no-such-group", "locality=atlantis", "producer=x", "producer=99999999999999999999",
-    "q=" + "x" * 5000, "stars=&page=&sort=", "price_min=%00",
+    "q=" + "x" * 5000, "stars=&page=&sort=",
 ])
 def test_bad_query_arguments_never_break_the_catalogue(web, shop, query):
     response = web.get("/products?" + query)
@@ -157,6 +157,12 @@ def test_bad_query_arguments_never_break_the_catalogue(web, shop, query):
         assert "Một số bộ lọc không hợp lệ nên đã được bỏ qua" in page
         assert query.split("=")[0] in page
         assert sorted(listed(page)) == sorted(PUBLIC)
+
+
+def test_a_nul_in_the_catalogue_query_is_a_bad_request(web, shop):
+    # No column holds a NUL: the request guard refuses it before the page runs (inputguard.py).
+    assert web.get("/products?price_min=%00").status_code == 400
+
 
 
 def test_did_you_mean_is_shown_when_the_search_suggests(app, ctx):

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..timeutil import utcnow
-from ..validators import normalise_phone
+from ..validators import clean_text, normalise_phone
 from .models import ROLES, ApiToken, User
 
 MIN_PASSWORD_LENGTH = 8
@@ -47,6 +47,11 @@ def create_user(email: str, password: str, full_name: str, phone: str | None = N
                               f"Password needs at least {MIN_PASSWORD_LENGTH} characters"]
     if not (full_name or "").strip():
         errors["full_name"] = ["Vui lòng nhập họ tên / Full name is required"]
+    else:
+        try:
+            full_name = clean_text(full_name)
+        except ValueError as exc:
+            errors["full_name"] = [str(exc)]
     if phone:
         try:
             phone = normalise_phone(phone)

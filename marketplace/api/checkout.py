@@ -1,6 +1,7 @@
 """Checkout: one order with a part per seller, stock reserved, payment started."""
 from __future__ import annotations
 
+from flask import request
 from flask_login import current_user
 from marshmallow import EXCLUDE, Schema, fields, validate
 
@@ -85,7 +86,7 @@ def checkout(data, headers):
     items = services.cart_items(cart) if from_cart else data["items"]
     try:
         placed = services.checkout(details, items, user=current_user, cart=cart if from_cart else None,
-                                   retry=retry)
+                                   retry=retry, client_address=request.remote_addr)
     except idempotency.KeyTaken:  # a concurrent request with this key placed the order
         answer = _answer_of_earlier(retry)
         if answer is None:

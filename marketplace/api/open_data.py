@@ -27,7 +27,10 @@ class OpenDataQuerySchema(Schema):
 @blp.doc(responses={"200": {"description": "monthly sales by OCOP group and region; cacheable (ETag)"},
                     "304": {"description": "not modified (If-None-Match)"}})
 def ocop_sales_open_data(args):
-    """Monthly OCOP sales by product group and region (aggregates only; no personal or order data)."""
+    """Monthly OCOP sales by product group and region, of months that are over
+
+    Aggregates only: a cell made up of fewer than 3 producers or 5 orders is merged into
+    an `other` region or group, or left out (`suppressed` on the month's totals)."""
     body = ocop_sales(args["year"] or local_today().year)
     payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     response = current_app.response_class(payload, mimetype="application/json")

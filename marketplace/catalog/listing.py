@@ -233,7 +233,8 @@ def _by_id_or_slug(query: sa.Select, model, ref: str | int):
     """The first row of `query` whose id (when `ref` is a number) or else slug is `ref`."""
     ref = str(ref).strip()
     conditions = [model.slug == ref]
-    if ref.isdigit() and int(ref) <= MAX_ID:
+    # Length first: int() refuses more than 4,300 digits with a ValueError.
+    if ref.isdigit() and len(ref) <= len(str(MAX_ID)) and int(ref) <= MAX_ID:
         conditions.insert(0, model.id == int(ref))  # an id wins over a slug made of digits
     for condition in conditions:
         found = db.session.scalar(query.where(condition))

@@ -34,8 +34,9 @@ from ..payments.models import PaymentAttempt
 from ..search.sync import note_products
 from ..timeutil import utcnow
 from ..transactions import keeping_loaded, run_in_transaction
-from ..validators import normalise_phone
+from ..validators import clean_text, normalise_phone
 from . import idempotency, rows
+from .limits import check_unpaid_holds
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,11 @@ def validate_details(contact: Mapping, shipping_address: Mapping, payment_method
     address = shipping_address or {}
 
     def text(source: Mapping, key: str, prefix: str, label: str) -> str:
-        value = " ".join(str(source.get(key) or "").split())
+        try:
+            value = " ".join(clean_text(source.get(key)).split())
+        except ValueError as exc:
+            errors[f"{prefix}.{key}"] = [str(exc)]
+            return ""
         if not value:
             errors[f"{prefix}.{key}"] = [f"Vui lòng nhập {label[0]} / {label[1]} is required"]
         elif len(value) > LIMITS[key]:
@@ -85,7 +90,10 @@ def validate_details(contact: Mapping, shipping_address: Mapping, payment_method
     province = text(address, "province", "shipping_address", ("tỉnh/thành phố", "Province or city"))
     if payment_method not in PAYMENT_METHODS:
         errors["payment_method"] = ["Chọn vietqr hoặc stripe / Choose vietqr or stripe"]
-    note = (note or "").strip()
+    try:
+        note = clean_text(note, multiline=True)
+    except ValueError as exc:
+        errors["note"], note = [str(exc)], ""
     if len(note) > LIMITS["note"]:
         errors["note"] = [f"Tối đa {LIMITS['note']} ký tự / At most {LIMITS['note']} characters"]
     if errors:
@@ -181,7 +189,7 @@ def _reserve(quantities: dict[int, int], products: dict[int, Product]) -> None:
 
 
 def _build_order(details: CheckoutDetails, quantities: dict[int, int], products: dict[int, Product],
-                 user_id: int | None, actor) -> Order:
+                 user_id: int | None, actor, client_address: str | None = None) -> Order:
     """The order, its parts, lines, history and (VietQR) payment attempt, written in one flush."""
     priced = group_lines(products, quantities)
     now = utcnow()
@@ -189,7 +197,8 @@ def _build_order(details: CheckoutDetails, quantities: dict[int, int], products:
     order = Order(code=new_order_code(), user_id=user_id, status="pending_payment", contact_name=details.full_name,
                   contact_phone=details.phone, contact_email=details.email, ship_line1=details.line1,
                   ship_ward=details.ward, ship_province=details.province, note=details.note,
-                  subtotal_vnd=priced.subtotal_vnd, shipping_vnd=priced.shipping_vnd, total_vnd=priced.total_vnd,
+                  client_address=client_address, subtotal_vnd=priced.subtotal_vnd,
+                  shipping_vnd=priced.shipping_vnd, total_vnd=priced.total_vnd,
                   payment_method=details.payment_method, payment_status="unpaid",
                   payment_reference=new_reference(), payment_due_at=now + payment_window(details.payment_method),
                   paid_at=None, cancelled_at=None, stock_released_at=None, created_at=now, updated_at=now)
@@ -223,21 +232,23 @@ class Placed:
     attempt: PaymentAttempt | None = None
 
 
-def place_order(details: CheckoutDetails, items, user=None, cart: CartRef | None = None) -> Order:
+def place_order(details: CheckoutDetails, items, user=None, cart: CartRef | None = None,
+                client_address: str | None = None) -> Order:
     """Create the order and reserve its stock in one transaction (see `checkout`)."""
-    return checkout(details, items, user, cart).order
+    return checkout(details, items, user, cart, client_address).order
 
 
 def checkout(details: CheckoutDetails, items, user=None, cart: CartRef | None = None,
-             retry: idempotency.Retry | None = None) -> Placed:
+             retry: idempotency.Retry | None = None, client_address: str | None = None) -> Placed:
     """Create the order, its history and (VietQR) payment attempt and reserve its stock,
     all in one transaction.
 
     `items` are the products to buy; when they came from `cart`, those lines leave
     the cart in the same transaction. Raises InsufficientStock / ProductUnavailable
-    (409) or NotFound with nothing written. The objects stay loaded after the commit:
-    the caller answers from them without reading the order back. With `retry` (an
-    idempotency key) the key is taken in the same transaction: idempotency.KeyTaken,
+    (409), NotFound, or HoldLimitReached (422: the contact's or `client_address`'s unpaid
+    orders hold enough, see limits.py) with nothing written. The objects stay loaded after
+    the commit: the caller answers from them without reading the order back. With `retry`
+    (an idempotency key) the key is taken in the same transaction: idempotency.KeyTaken,
     with nothing written, when another request took it first.
     """
     quantities = validate_items(items)
@@ -254,7 +265,8 @@ def checkout(details: CheckoutDetails, items, user=None, cart: CartRef | None = 
             if not products[pid].for_sale:
                 raise ProductUnavailable(pid, products[pid].name)
         _check_stock(quantities, products)
-        order = _build_order(details, quantities, products, user_id, actor)
+        check_unpaid_holds(details.phone, details.email, client_address, quantities)
+        order = _build_order(details, quantities, products, user_id, actor, client_address)
         if retry is not None:  # first: a concurrent twin waits here, before locking any product row
             idempotency.claim(retry, order.code)
         payments.check_payable(details.payment_method, order.total_vnd)

@@ -1,7 +1,7 @@
 """The checkout page: contact, two-tier address, payment method; then the order page."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -53,7 +53,7 @@ def checkout():
                 {"line1": form.line1.data, "ward": form.ward.data, "province": form.province.data},
                 form.payment_method.data, form.note.data)
             placed = services.checkout(details, services.cart_items(cart), user=current_user, cart=cart,
-                                       retry=retry)
+                                       retry=retry, client_address=request.remote_addr)
         except idempotency.KeyTaken:  # a twin submission placed the order a moment ago
             return _show_placed(idempotency.earlier(retry).order_code)
         except ValidationFailed as exc:

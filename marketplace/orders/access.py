@@ -66,7 +66,7 @@ def visible_parts(order: Order, user, guest_codes: Iterable[str] = (), token: st
 
     The shopper who placed it (signed in, the guest session that placed it, or whoever holds
     its access token) and admins see it all; a seller sees only their own producer's part
-    of an order that is no longer waiting for payment.
+    of an order that was paid (never of one cancelled or expired unpaid).
     """
     if order.code in set(guest_codes or ()) or token_allows(order, token):
         return list(order.parts)
@@ -74,7 +74,7 @@ def visible_parts(order: Order, user, guest_codes: Iterable[str] = (), token: st
         return None
     if user.role == "admin" or (order.user_id is not None and order.user_id == user.id):
         return list(order.parts)
-    if user.role == "seller" and user.producer_id and order.status != "pending_payment":
+    if user.role == "seller" and user.producer_id and order.paid_at is not None:
         mine = [p for p in order.parts if p.producer_id == user.producer_id]
         return mine or None
     return None

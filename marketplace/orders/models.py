@@ -17,7 +17,14 @@ PAYMENT_STATUSES = ("unpaid", "paid", "partially_refunded", "refunded")
 
 class Order(TimestampMixin, db.Model):
     __tablename__ = "orders"
-    __table_args__ = (sa.Index("ix_orders_status_due", "status", "payment_due_at"),)
+    __table_args__ = (
+        sa.Index("ix_orders_status_due", "status", "payment_due_at"),
+        # The unpaid orders one contact or client address holds (checkout/limits.py counts them).
+        *(sa.Index(f"ix_orders_unpaid_{name}", column, postgresql_where=sa.text("status = 'pending_payment'"),
+                   sqlite_where=sa.text("status = 'pending_payment'"))
+          for name, column in (("phone", "contact_phone"), ("email", "contact_email"),
+                               ("client", "client_address"))),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(20), unique=True, nullable=False)
@@ -32,6 +39,8 @@ class Order(TimestampMixin, db.Model):
     ship_ward: Mapped[str] = mapped_column(sa.String(120), nullable=False)
     ship_province: Mapped[str] = mapped_column(sa.String(120), nullable=False)
     note: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    # The address the order was placed from, for the limit on unpaid orders per client.
+    client_address: Mapped[str | None] = mapped_column(sa.String(45))
 
     subtotal_vnd: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     shipping_vnd: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)

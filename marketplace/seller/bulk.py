@@ -24,6 +24,7 @@ from ..accounts.models import User
 from ..catalog.models import Category, Product
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..spreadsheet import csv_writer, read_cell
 from .services import _assign, clean_product_fields, unique_slug
 from .stock import StaleStock
 
@@ -47,7 +48,7 @@ def export_rows(producer_id: int) -> list[list]:
 
 def export_csv(producer_id: int) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out)
     writer.writerow(COLUMNS + READ_ONLY + (STOCK_SEEN,))
     writer.writerows(export_rows(producer_id))
     return out.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
@@ -62,6 +63,9 @@ def export_xlsx(producer_id: int) -> bytes:
         cell.font = Font(bold=True)
     for row in export_rows(producer_id):
         sheet.append(row)
+        for cell in sheet[sheet.max_row]:  # openpyxl writes any text starting with "=" as a formula
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
     for column, width in zip("ABCDEFGHIJK", (8, 40, 22, 16, 12, 8, 10, 60, 10, 16, 10)):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
@@ -154,7 +158,7 @@ def preview_import(producer_id: int, data: bytes) -> ImportPreview:
             continue
         if len(rows) >= MAX_ROWS:
             return ImportPreview(rows, [f"Tối đa {MAX_ROWS} dòng mỗi lần / At most {MAX_ROWS} rows per import"])
-        values = {name: (record[i].strip() if i < len(record) else "") for i, name in enumerate(header)
+        values = {name: (read_cell(record[i].strip()) if i < len(record) else "") for i, name in enumerate(header)
                   if name in COLUMNS}
         row = ImportRow(line=start, values=values)
         if len(record) > len(header):

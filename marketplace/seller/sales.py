@@ -8,12 +8,11 @@ share; shipping is not revenue; orders never paid never count).
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date
 
-from ..stats.exports import text_cell
+from ..spreadsheet import csv_writer
 from ..stats.sales import SalesRow, sales_report
 from ..timeutil import add_months, local_today
 
@@ -64,10 +63,10 @@ def sales_csv(producer_id: int, date_from: date | None = None, date_to: date | N
     """One row per month and product, then the total (UTF-8 with BOM, for Excel)."""
     summary = producer_sales(producer_id, date_from, date_to, with_month_product=True)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS)
     for month, row in summary.by_month_product:
-        writer.writerow([month, text_cell(row.label), row.units, row.gross_vnd, row.refunds_vnd, row.value_vnd])
+        writer.writerow([month, row.label, row.units, row.gross_vnd, row.refunds_vnd, row.value_vnd])
     t = summary.total
     writer.writerow(["total", "", t.units, t.gross_vnd, t.refunds_vnd, t.value_vnd])
     return out.getvalue().encode("utf-8-sig")

@@ -30,7 +30,7 @@ from ..money import STRIPE_MAX_VND
 from ..storage import PRIVATE_PREFIX, get_storage, new_key
 from ..timeutil import local_today, utcnow
 from ..uploads import check_document, process_image
-from ..validators import normalise_phone, parse_date, slugify, validate_tax_code
+from ..validators import clean_text, normalise_phone, parse_date, slugify, validate_tax_code
 from .stock import write_stock
 
 INVALID = "Dữ liệu không hợp lệ / Invalid input"
@@ -43,6 +43,15 @@ OCOP_START = date(2013, 1, 1)
 def _text(data: Mapping, name: str) -> str:
     value = data.get(name)
     return "" if value is None else str(value).strip()
+
+
+def _free_text(data: Mapping, name: str, errors: dict, multiline: bool = False) -> str:
+    """A name or free text through the one shared check (validators.clean_text)."""
+    try:
+        return clean_text(data.get(name), multiline=multiline)
+    except ValueError as exc:
+        errors[name] = [str(exc)]
+        return ""
 
 
 _WHOLE = re.compile(r"^-?(\d+|\d{1,3}([.,]\d{3})+)$")
@@ -136,8 +145,8 @@ def register_producer(data: Mapping) -> tuple[Producer, User]:
     and the member's full_name, member_email, password, member_phone.
     """
     errors: dict[str, list[str]] = {}
-    name = _text(data, "name")
-    if not 3 <= len(name) <= 200:
+    name = _free_text(data, "name", errors)
+    if "name" not in errors and not 3 <= len(name) <= 200:
         errors["name"] = ["Tên cơ sở cần từ 3 đến 200 ký tự / Organisation name needs 3 to 200 characters"]
     kind = _text(data, "kind")
     if kind not in PRODUCER_KINDS:
@@ -157,8 +166,8 @@ def register_producer(data: Mapping) -> tuple[Producer, User]:
         pass
     if locality is None:
         errors["locality_id"] = ["Chọn xã/phường / Choose the commune or ward"]
-    address = _text(data, "address")
-    if not 3 <= len(address) <= 255:
+    address = _free_text(data, "address", errors)
+    if "address" not in errors and not 3 <= len(address) <= 255:
         errors["address"] = ["Vui lòng nhập địa chỉ / Address is required"]
     phone = None
     try:
@@ -171,7 +180,7 @@ def register_producer(data: Mapping) -> tuple[Producer, User]:
             org_email = normalise_email(_text(data, "email"))
         except ValidationFailed:
             errors["email"] = ["Email không hợp lệ / Invalid email"]
-    description = _text(data, "description")[:5000]
+    description = _free_text(data, "description", errors, multiline=True)[:5000]
     if errors:
         # Also report the member's fields in the same answer.
         try:
@@ -304,18 +313,18 @@ def clean_product_fields(data: Mapping, *, partial: bool = False,
         return not partial or name in data
 
     if present("name"):
-        name = _text(data, "name")
-        if not 2 <= len(name) <= 200:
+        name = _free_text(data, "name", errors)
+        if "name" not in errors and not 2 <= len(name) <= 200:
             errors["name"] = ["Tên sản phẩm cần từ 2 đến 200 ký tự / Product name needs 2 to 200 characters"]
         cleaned["name"] = name
     if present("description"):
-        description = _text(data, "description")
-        if len(description) > 10_000:
+        description = _free_text(data, "description", errors, multiline=True)
+        if "description" not in errors and len(description) > 10_000:
             errors["description"] = ["Mô tả tối đa 10.000 ký tự / Description is limited to 10,000 characters"]
         cleaned["description"] = description
     if present("unit"):
-        unit = _text(data, "unit")
-        if not 1 <= len(unit) <= 60:
+        unit = _free_text(data, "unit", errors)
+        if "unit" not in errors and not 1 <= len(unit) <= 60:
             errors["unit"] = ["Vui lòng nhập đơn vị bán, ví dụ “hộp 500 g” / "
                               "Enter the selling unit, e.g. “500 g box”"]
         cleaned["unit"] = unit

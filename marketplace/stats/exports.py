@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Iterator
 
 from flask_babel import gettext as _
 
+from ..spreadsheet import text_cell
 from . import xlsx
 from .labels import Labeller
 from .sales import DateRange, SalesReport, count_lines, iter_lines
@@ -26,15 +27,6 @@ CHUNK_ROWS = 2000
 FORMATS = ("csv", "xlsx")
 MIMETYPES = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
-
-# A cell starting with one of these is a formula to Excel (CSV/formula injection): seller-typed
-# names are written with a leading apostrophe instead, which Excel shows as text.
-FORMULA_STARTS = frozenset("=+-@\t\r")
-
-
-def text_cell(value):
-    return "'" + value if isinstance(value, str) and value[:1] in FORMULA_STARTS else value
 
 
 @dataclass

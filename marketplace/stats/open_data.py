@@ -1,55 +1,115 @@
 """Open data for the provincial portal: monthly OCOP sales by product group and region.
 
-Aggregates only (sales and units per month x OCOP group x region): no person, order or
-producer appears. A period's figure is final once the month is over; the current
-month's grows as sales come in. `sales_vnd` is net of refunds paid in the month (it can be
-negative when they exceed the month's sales); the monthly totals give gross and refunds
-apart. `ecommerce_target` is the national e-commerce share target in force for the year.
+Aggregates only, and only of closed periods: a month is published once it is over (its
+figures no longer grow, and today's sales are nobody's business yet). No cell may let a
+reader work out one seller's or one buyer's sales, so a cell (month x OCOP group x
+region) is published only when at least MIN_PRODUCERS producers and MIN_ORDERS orders
+make it up. The sales of smaller cells are merged, first into the group's "other
+regions" cell of the month, then into the month's "other groups" cell; what still falls
+short is left out, and so the month's totals are the sums of the published cells, with
+the number of cells left out. Counts of a merged cell are taken at their lowest possible
+value (the month's or group's count less those of the published cells: an order can
+span several cells), so a merged cell never passes on a guess.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from ..catalog.models import Category
 from ..extensions import db
 from ..timeutil import local_today
-from .sales import sales_report
+from .sales import SalesRow, sales_report
 from .share import target_for
 
 FIRST_YEAR = 2013  # the OCOP programme of Quảng Ninh
+MIN_PRODUCERS = 3
+MIN_ORDERS = 5
+OTHER = "other"
+OTHER_GROUP = {"slug": OTHER, "name_vi": "Các nhóm khác", "name_en": "Other groups"}
+OTHER_REGION = {"slug": OTHER, "name": "Các địa bàn khác"}
+
+
+def _publishable(producers: int, orders: int) -> bool:
+    return producers >= MIN_PRODUCERS and orders >= MIN_ORDERS
+
+
+def _remainder(whole: SalesRow, published: list[dict]) -> tuple[int, int, int, int, int]:
+    """Gross, refunds, units and the least possible producers and orders of `whole` outside `published`."""
+    return (whole.gross_vnd - sum(c["_gross"] for c in published),
+            whole.refunds_vnd - sum(c["_refunds"] for c in published), whole.units - sum(c["units"] for c in published),
+            whole.producers - sum(c["_producers"] for c in published),
+            whole.orders - sum(c["_orders"] for c in published))
+
+
+def last_closed_day(today: date) -> date:
+    """The last day of the last month that is over."""
+    return today.replace(day=1) - timedelta(days=1)
 
 
 def ocop_sales(year: int) -> dict:
     today = local_today()
-    date_to = min(date(year, 12, 31), today)
-    groups = {slug: (vi, en) for slug, vi, en in db.session.execute(
+    date_to = min(date(year, 12, 31), last_closed_day(today))
+    groups = {slug: {"slug": slug, "name_vi": vi, "name_en": en} for slug, vi, en in db.session.execute(
         sa.select(Category.slug, Category.name_vi, Category.name_en).where(Category.parent_id.is_(None)))}
-    items, months = [], {}
-    if date(year, 1, 1) <= today:
-        report = sales_report(date(year, 1, 1), date_to, ("month", "category", "region"))
-        for row in report.rows:
+    cells: list[dict] = []
+    months: dict[str, dict] = {}
+    if date(year, 1, 1) <= date_to:
+        args = (date(year, 1, 1), date_to)
+        fine = sales_report(*args, ("month", "category", "region")).rows
+        by_group = sales_report(*args, ("month", "category")).rows
+        by_month = sales_report(*args, ("month",)).rows
+        for row in fine:
             month, group, region = row.keys
-            vi, en = groups.get(group, (row.labels[1], row.labels[1]))
-            items.append({"month": month, "group": {"slug": group, "name_vi": vi, "name_en": en},
-                          "region": {"slug": region, "name": row.labels[2]},
-                          "sales_vnd": row.value_vnd, "units": row.units})
-            totals = months.setdefault(month, {"month": month, "sales_vnd": 0, "gross_sales_vnd": 0,
-                                               "refunds_vnd": 0, "units": 0})
-            totals["sales_vnd"] += row.value_vnd
-            totals["gross_sales_vnd"] += row.gross_vnd
-            totals["refunds_vnd"] += row.refunds_vnd
-            totals["units"] += row.units
-    items.sort(key=lambda i: (i["month"], i["group"]["slug"], i["region"]["slug"]))
+            if _publishable(row.producers, row.orders):
+                cells.append(_cell(month, groups.get(group) or {"slug": group, "name_vi": row.labels[1],
+                                                                "name_en": row.labels[1]},
+                                   {"slug": region, "name": row.labels[2]}, row.gross_vnd, row.refunds_vnd, row.units,
+                                   row.producers, row.orders))
+        for row in by_group:
+            month, group = row.keys
+            published = [c for c in cells if c["month"] == month and c["group"]["slug"] == group]
+            gross, refunds, units, producers, orders = _remainder(row, published)
+            if units and _publishable(producers, orders):
+                cells.append(_cell(month, groups.get(group) or {"slug": group, "name_vi": row.labels[1],
+                                                                "name_en": row.labels[1]},
+                                   OTHER_REGION, gross, refunds, units, producers, orders))
+        for row in by_month:
+            month = row.keys[0]
+            published = [c for c in cells if c["month"] == month]
+            gross, refunds, units, producers, orders = _remainder(row, published)
+            if units and _publishable(producers, orders):
+                cells.append(_cell(month, OTHER_GROUP, OTHER_REGION, gross, refunds, units, producers, orders))
+            elif units:
+                months[month] = {"month": month, "sales_vnd": 0, "gross_sales_vnd": 0, "refunds_vnd": 0,
+                                 "units": 0, "suppressed": True}
+    for cell in cells:
+        totals = months.setdefault(cell["month"], {"month": cell["month"], "sales_vnd": 0, "gross_sales_vnd": 0,
+                                                   "refunds_vnd": 0, "units": 0, "suppressed": False})
+        totals["sales_vnd"] += cell["sales_vnd"]
+        totals["gross_sales_vnd"] += cell["_gross"]
+        totals["refunds_vnd"] += cell["_refunds"]
+        totals["units"] += cell["units"]
+    items = [{k: v for k, v in c.items() if not k.startswith("_")} for c in cells]
+    # "other" (merged) cells after the named ones of their month and group.
+    items.sort(key=lambda i: (i["month"], i["group"]["slug"] == OTHER, i["group"]["slug"],
+                              i["region"]["slug"] == OTHER, i["region"]["slug"]))
     return {"year": year, "currency": "VND", "timezone": "Asia/Ho_Chi_Minh",
             "complete_through": _complete_through(year, today),
+            "min_producers": MIN_PRODUCERS, "min_orders": MIN_ORDERS,
             "items": items, "monthly_totals": [months[m] for m in sorted(months)],
             "ecommerce_target": target_for(year).as_dict()}
 
 
+def _cell(month: str, group: dict, region: dict, gross: int, refunds: int, units: int, producers: int,
+          orders: int) -> dict:
+    return {"month": month, "group": group, "region": region, "sales_vnd": gross - refunds, "units": units,
+            "_gross": gross, "_refunds": refunds, "_producers": producers, "_orders": orders}
+
+
 def _complete_through(year: int, today: date) -> str | None:
-    """The last month of `year` that is over (its figures no longer grow), if any."""
+    """The last month of `year` that is over (the last one published), if any."""
     if year < today.year:
         return f"{year}-12"
     if year == today.year and today.month > 1:

@@ -11,12 +11,15 @@ list is assigned...), as each signed-in role; FUZZ_SCENARIOS bounds it.
 """
 from __future__ import annotations
 
+import json
 import os
+from urllib.parse import quote
 
 import pytest
 import schemathesis
 import schemathesis.checks as checks
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from marketplace.accounts.services import issue_token
 from marketplace.extensions import db as _db
@@ -160,3 +163,102 @@ def test_api_holds_under_generated_input(api_schema, fuzz_world, role, csrf_as_i
     failures = fuzz_every_operation(api_schema, headers)
     if failures:
         pytest.fail(f"{len(failures)} operation(s) failed as {role}:\n\n" + "\n\n".join(failures), pytrace=False)
+
+
+# --- hostile values ---------------------------------------------------------------------
+# Schemathesis draws values that fit the documented types. What breaks servers lies outside:
+# NUL bytes (PostgreSQL refuses them in text), lone surrogates (no UTF-8 for them), numbers
+# far beyond any column, bodies nested deeper than a recursive parser goes. Every parameter
+# and body field of every operation is given such values here, on whichever database the
+# suite runs on; the answer must be a 4xx (or a success), never a 5xx.
+
+HUGE_DIGITS = ("9" * 19, "1" + "0" * 30, "9" * 5000, "-" + "9" * 400)
+HOSTILE_TEXT = st.one_of(
+    st.sampled_from(["\x00", "a\x00b", "\ud800", "x\udfffy", "\u202etxt.exe", "\u200b\u200b", "\x1b[31m", "%00",
+                     *HUGE_DIGITS]),
+    st.text(alphabet=st.characters(codec=None, categories=["Cc", "Cs", "Cf", "Lo", "Nd"]), max_size=12),
+)
+# Numbers go into the body as raw JSON text: Python's json cannot write 5,000 digits.
+HOSTILE_NUMBER = st.sampled_from(HUGE_DIGITS + ("1e400", "-0", "0.5", "2147483648", "-2147483649"))
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def _resolve(doc: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+@st.composite
+def _json_value(draw, doc: dict, schema: dict, depth: int = 0) -> str:
+    """Raw JSON text shaped like `schema`, with hostile values in some of its leaves."""
+    schema = _resolve(doc, schema or {})
+    kind = schema.get("type") or ("object" if "properties" in schema else "string")
+    if kind == "object" and depth < 4:
+        parts = []
+        for name, field in (schema.get("properties") or {}).items():
+            if draw(st.booleans()) or name in schema.get("required", ()):
+                parts.append(f"{json.dumps(name)}: {draw(_json_value(doc, field, depth + 1))}")
+        return "{" + ", ".join(parts) + "}"
+    if kind == "array" and depth < 4:
+        return "[" + draw(_json_value(doc, schema.get("items") or {}, depth + 1)) + "]"
+    if kind in ("integer", "number"):
+        return draw(st.one_of(HOSTILE_NUMBER, st.integers(-10, 10).map(str)))
+    return json.dumps(draw(st.one_of(HOSTILE_TEXT, st.just("ordinary")))) if kind == "string" else \
+        draw(st.sampled_from(["true", "null", "{}", "[]", json.dumps("\x00")]))
+
+
+def _operations(doc: dict):
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if isinstance(op, dict) and f"{method.upper()} {path}" not in SKIPPED_OPERATIONS:
+                yield method.upper(), path, op.get("parameters", []) + item.get("parameters", []), op
+
+
+@st.composite
+def _hostile_request(draw, doc: dict, method: str, path: str, params: list, op: dict) -> dict:
+    url = path
+    query = []
+    for param in params:
+        integer = (param.get("schema") or {}).get("type") == "integer"
+        value = draw(HOSTILE_NUMBER if integer and draw(st.booleans()) else HOSTILE_TEXT)
+        encoded = quote(value, safe="", errors="surrogatepass")
+        if param["in"] == "path":
+            url = url.replace("{" + param["name"] + "}", encoded or "x")
+        elif param["in"] == "query" and draw(st.booleans()):
+            query.append(f"{param['name']}={encoded}")
+    request = {"method": method, "path": url + ("?" + "&".join(query) if query else "")}
+    content = (op.get("requestBody") or {}).get("content") or {}
+    if "application/json" in content:
+        schema = content["application/json"].get("schema") or {}
+        request["data"] = draw(st.one_of(_json_value(doc, schema), st.just(DEEP),
+                                         st.just('{"a": ' + "[" * 500 + "]" * 500 + "}")))
+        request["content_type"] = "application/json"
+    elif "multipart/form-data" in content:
+        request["data"] = {"note\x00": draw(HOSTILE_TEXT).encode("utf-8", "surrogatepass")}
+    return request
+
+
+def test_api_holds_under_hostile_values(app, api_schema, fuzz_world):
+    doc = api_schema.raw_schema
+    roles = [{}] + [{"Authorization": f"Bearer {token}"} for token in fuzz_world.values()]
+    client = app.test_client()
+    failures = []
+    for method, path, params, op in _operations(doc):
+
+        @settings(max_examples=EXAMPLES * 2, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(request=_hostile_request(doc, method, path, params, op), headers=st.sampled_from(roles))
+        def check(request, headers):
+            response = client.open(headers=headers, **request)
+            assert response.status_code < 500, (request["path"], str(request.get("data"))[:300],
+                                                response.get_data(as_text=True)[:300])
+            if response.status_code >= 400 and response.mimetype == "application/json":
+                assert set(response.get_json()) >= {"error"}, response.get_json()
+
+        try:
+            check()
+        except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collect every failure
+            failures.append(f"{method} {path}: {str(exc)[:1500]}")
+    if failures:
+        pytest.fail(f"{len(failures)} operation(s) failed:\n\n" + "\n\n".join(failures), pytrace=False)

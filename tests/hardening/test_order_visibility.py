@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from marketplace.money import format_vnd_for as format_vnd
+from marketplace.timeutil import utcnow
 from tests import factories
 from tests.orders.orders_helpers import place
 
@@ -12,6 +13,7 @@ def _two_producer_order(db):
     order = place([(tea, 1), (oyster, 2)])
     order.status = "paid"
     order.payment_status = "paid"
+    order.paid_at = utcnow()
     db.session.commit()
     seller = factories.user("seller", producer_id=tea.producer_id)
     return order, seller

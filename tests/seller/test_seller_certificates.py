@@ -11,10 +11,10 @@ from marketplace.catalog.models import Certificate
 from marketplace.storage import get_storage
 from marketplace.timeutil import local_today
 from seller_samples import clear_outbox, image_bytes, mail_text, outbox
+from tests.hardening.pdf_samples import plain_pdf
 
-PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >>"
-       b" endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
-PDF_WITH_SCRIPT = PDF.replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
+PDF = plain_pdf()
+PDF_WITH_SCRIPT = plain_pdf(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
 
 
 def _claim(client, product, scan=None, **fields):
@@ -76,7 +76,7 @@ def test_invalid_claims_and_hostile_scans_are_refused(seller_client, seller, db)
         ({"stars": "5", "level": "province"}, None, "5-star products are certified nationally"),
         ({"issued_on": future}, None, "Issue date must be between 2013 and today"),
         ({"issued_on": "15/03/2024", "expires_on": "2024-01-01"}, None, "Expiry date must be after the issue date"),
-        ({}, ("scan.pdf", PDF_WITH_SCRIPT), "The PDF contains scripts or embedded files and is not accepted"),
+        ({}, ("scan.pdf", PDF_WITH_SCRIPT), "Tệp PDF chứa mã lệnh, hành động hoặc tệp nhúng nên không được nhận"),
         ({}, ("scan.jpg", b"%!PS-Adobe not a scan" * 20), "not a valid JPEG, PNG or WebP image"),
     ]
     for fields, scan, message in cases:

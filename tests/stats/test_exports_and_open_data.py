@@ -154,16 +154,13 @@ def test_open_data_is_public_aggregate_and_cacheable(client, sales):
     assert response.status_code == 200
     assert "public" in response.headers["Cache-Control"] and response.headers["ETag"]
     body = response.json
-    assert body["monthly_totals"] == [
-        {"month": "2025-01", "sales_vnd": 1_280_000, "gross_sales_vnd": 1_280_000, "refunds_vnd": 0, "units": 3},
-        {"month": "2025-02", "sales_vnd": 1_140_000, "gross_sales_vnd": 1_140_000, "refunds_vnd": 0, "units": 3},
-        {"month": "2025-03", "sales_vnd": 450_000 - 191_047, "gross_sales_vnd": 450_000, "refunds_vnd": 191_047,
-         "units": 1}]
+    # A handful of orders from two producers: every cell is too small to publish
+    # (tests/stats/test_open_data_privacy.py shows what is published and merged).
+    assert body["items"] == []
+    assert body["monthly_totals"] == [{"month": month, "sales_vnd": 0, "gross_sales_vnd": 0, "refunds_vnd": 0,
+                                       "units": 0, "suppressed": True} for month in ("2025-01", "2025-02", "2025-03")]
     target = body["ecommerce_target"]
     assert (target["percent"], target["by_year"]) == (10.0, 2025) and "645/QĐ-TTg" in target["decision"]
-    assert {(i["month"], i["group"]["slug"], i["region"]["slug"]) for i in body["items"]} == {
-        ("2025-01", "drinks", "ba-che"), ("2025-01", "food", "ha-long"), ("2025-02", "food", "ha-long"),
-        ("2025-03", "drinks", "ba-che"), ("2025-03", "food", "ha-long")}
     text = response.get_data(as_text=True)
     for private in ("mai@example.vn", "guest@example.vn", "QN0", "Chả mực Hạ Long", "HTX"):
         assert private not in text
