@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from marketplace.extensions import db
 from marketplace.orders.services import new_order_code
 from marketplace.payments.services import access_token
+from marketplace.traceability.services import create_lot
 from tests import factories as f
 from tests.browser.steps import log_in
 from tests.conftest import empty_tables
@@ -41,6 +42,8 @@ NOT_PAGES = {
     "payments.stripe_success": "a redirect from Stripe", "payments.stripe_cancel": "a redirect from Stripe",
     "seller.invitation": "needs a one-time token from an email",
     "seller.certificate_scan": "the certificate's uploaded scan", "admin.certificate_scan": "an uploaded scan",
+    "traceability.seller_labels": "a PDF", "traceability.resolve_gtin": "a redirect to the passport",
+    "traceability.resolve_slug": "a redirect to the passport",
 }
 
 MEASURE_JS = r"""
@@ -105,9 +108,13 @@ def site(app):
         part = paid.parts[0]
         seller = f.user("seller", email="banhang@example.vn", producer_id=part.producer_id)
         admin = f.user("admin", email="admin@example.vn")
+        lot = create_lot(part.producer_id, part.lines[0].product_id, seller, {
+            "code": "BC-2026-11", "produced_on": "2026-11-01", "best_before": "2027-11-01", "quantity": 240,
+            "process": ["Hái nụ trà hoa vàng buổi sớm", "Sấy lạnh 36 giờ"], "inputs": ["Nụ trà hoa vàng"]})
         s = SimpleNamespace(product=tea.slug, producer=maker.slug, product_id=tea.id, shopper=shopper.email,
                             seller=seller.email, admin=admin.email, paid=paid.code, unpaid=unpaid.code,
-                            unpaid_token=access_token(unpaid), part=part.id, seller_product=part.lines[0].product_id)
+                            unpaid_token=access_token(unpaid), part=part.id, seller_product=part.lines[0].product_id,
+                            lot=lot.id)
         body = sepay_body(paid, paid.total_vnd, txn_id=990_002)
         db.session.remove()
     reply = post_sepay(app.test_client(), body)
@@ -122,7 +129,7 @@ def site_map(app, site) -> list[str]:
     with an argument this test cannot fill fails here until it is given one (or a reason)."""
     fill = {"slug": {"catalog.product": site.product, "catalog.producer": site.producer},
             "code": {"orders.detail": site.paid, "payments.order_payment": site.unpaid},
-            "part_id": site.part, "product_id": site.seller_product, "name": {"catalog.policy": "returns"}}
+            "part_id": site.part, "product_id": site.seller_product, "lot_id": site.lot, "name": {"catalog.policy": "returns"}}
     paths, unknown = [], []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.rule.startswith("/api/") or rule.endpoint in NOT_PAGES:
