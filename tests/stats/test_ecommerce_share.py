@@ -128,9 +128,9 @@ def test_a_month_refunding_more_than_it_sells_shows_gross_refunds_and_net_apart(
 
     f.login_as(client, admin)
     page = client.get("/admin/stats/share?period=2025-02&lang=en").get_data(as_text=True)
-    assert "1.000.000 ₫" in page.split('id="gross">')[1].split("</dd>")[0]
-    assert "2.000.000 ₫" in page.split('id="refunds">')[1].split("</dd>")[0]
-    assert "-1.000.000 ₫" in page.split('id="net">')[1].split("</dd>")[0]
+    assert "₫1,000,000" in page.split('id="gross">')[1].split("</dd>")[0]
+    assert "₫2,000,000" in page.split('id="refunds">')[1].split("</dd>")[0]
+    assert "-₫1,000,000" in page.split('id="net">')[1].split("</dd>")[0]
     shown = page.split('id="share">')[1].split("</dd>")[0]
     assert "-1.00%*" in shown and 'id="share-note"' in shown
     api = client.get("/api/v1/admin/stats/ecommerce-share?period=2025-02&trend=false").json
