@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import g, has_app_context
@@ -69,6 +70,18 @@ def product(name: str | None = None, price_vnd: int = 100_000, stock: int = 10, 
                                    expires_on=expires_on or Certificate.default_expiry(issued), verified=verified))
     db.session.commit()
     return item
+
+
+@dataclass
+class Seller:
+    """A producer and the member who sells for it."""
+    producer: object
+    user: object
+
+
+def seller_of(name: str) -> Seller:
+    made = producer(name)
+    return Seller(made, user("seller", producer_id=made.id))
 
 
 def user(role: str = "shopper", email: str | None = None, producer_id: int | None = None, **extra):

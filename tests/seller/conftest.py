@@ -1,29 +1,19 @@
 """Fixtures for the seller portal tests: two producers with one member each, and SePay credentials."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 import factories
 
 
-@dataclass
-class Seller:
-    producer: object
-    user: object
-
-
 @pytest.fixture
 def seller(db):
-    producer = factories.producer("HTX Trà hoa vàng Ba Chẽ")
-    return Seller(producer, factories.user("seller", producer_id=producer.id))
+    return factories.seller_of("HTX Trà hoa vàng Ba Chẽ")
 
 
 @pytest.fixture
 def other_seller(db):
-    producer = factories.producer("HTX Nước mắm Cái Rồng")
-    return Seller(producer, factories.user("seller", producer_id=producer.id))
+    return factories.seller_of("HTX Nước mắm Cái Rồng")
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import local
+from tests.stats.conftest import local
 from marketplace.audit import AuditEntry
 from marketplace.errors import ValidationFailed
 from marketplace.stats import share

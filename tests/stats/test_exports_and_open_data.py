@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from conftest import local
+from tests.stats.conftest import local
 from marketplace.audit import AuditEntry
 from marketplace.stats.sales import GROUPINGS, sales_report
 from tests import factories as f

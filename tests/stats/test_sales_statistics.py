@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from conftest import local
+from tests.stats.conftest import local
 from marketplace.errors import ValidationFailed
 from marketplace.stats.sales import GROUPINGS, allocate, sales_report
 from tests import factories as f

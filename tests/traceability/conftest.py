@@ -1,29 +1,19 @@
 """Fixtures for traceability: two producers with a seller each, a product of the first; helpers in trace_helpers.py."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 import factories
 
 
-@dataclass
-class Seller:
-    producer: object
-    user: object
-
-
 @pytest.fixture
 def seller(db):
-    producer = factories.producer("HTX Mật ong Ba Chẽ")
-    return Seller(producer, factories.user("seller", producer_id=producer.id))
+    return factories.seller_of("HTX Mật ong Ba Chẽ")
 
 
 @pytest.fixture
 def other_seller(db):
-    producer = factories.producer("HTX Hàu Vân Đồn")
-    return Seller(producer, factories.user("seller", producer_id=producer.id))
+    return factories.seller_of("HTX Hàu Vân Đồn")
 
 
 @pytest.fixture
