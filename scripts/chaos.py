@@ -58,6 +58,11 @@ PRODUCTS = 6
 STOCK = 1_000_000
 
 
+def bank_time_now() -> str:
+    """The bank's local time (Vietnam, UTC+7) now: an earlier time than the order's own is held."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 7 * 3600))
+
+
 # --- the servers the app depends on -----------------------------------------------------
 
 class Redis:
@@ -227,7 +232,7 @@ class Load:
 
     def deliver(self, item: dict):
         order = item["order"]
-        body = {"id": item["txn"], "gateway": "Vietcombank", "transactionDate": time.strftime("%Y-%m-%d %H:%M:%S"),
+        body = {"id": item["txn"], "gateway": "Vietcombank", "transactionDate": bank_time_now(),
                 "accountNumber": ACCOUNT_NO, "code": None, "content": f"{order['payment']['reference']} thanh toan",
                 "transferType": "in", "transferAmount": order["total_vnd"], "accumulated": 0, "subAccount": None,
                 "referenceCode": f"FT{item['txn']}", "description": f"BankAPINotify {order['payment']['reference']}"}

@@ -24,7 +24,8 @@ from .vietqr import MIN_REFERENCE_LENGTH, compact
 # How far back a transfer may name an order that is no longer waiting (to flag late or double payments).
 LATE_MATCH_DAYS = 45
 # A bank's clock may run a little ahead of ours; a transfer further in the future than this
-# cannot have happened yet, so it is held for an admin instead of paying anything.
+# cannot have happened yet, so it is held for an admin instead of paying anything. The same
+# tolerance applies the other way: a transfer dated before its order existed is held as well.
 FUTURE_TOLERANCE = timedelta(minutes=10)
 # VietQR's amount field holds at most 13 digits: a larger amount cannot be a payment to us
 # (and would not fit the ledger). It is kept for an admin, unbooked, and acknowledged, so the
@@ -66,6 +67,12 @@ def apply_transfer(n, event: ProviderEvent, method: str) -> str:
         ledger.book(order_id=None, note="bank time in the future", **payment)
         transfer.note = f"held: the bank's time {n.transacted_at.isoformat()} is in the future"
         return "held_future_time"
+    if n.transacted_at < order.created_at - FUTURE_TOLERANCE:
+        # A payment cannot precede the order whose reference it quotes: held for an admin too.
+        ledger.book(order_id=None, note="bank time before the order existed", **payment)
+        transfer.note = (f"held: the bank's time {n.transacted_at.isoformat()} is before order {order.code} "
+                         f"existed ({order.created_at.isoformat()})")
+        return "held_before_order"
     if order.status not in ("pending_payment",) + PAID_ORDER_STATUSES:
         # Money for an order that expired or was cancelled: an admin gives it back.
         ledger.book(order_id=None, note=f"order {order.code} is {order.status}", **payment)

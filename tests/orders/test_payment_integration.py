@@ -11,7 +11,7 @@ from marketplace.catalog.models import Product
 from marketplace.orders import services
 from marketplace.orders.models import OrderEvent
 from marketplace.payments.models import Refund
-from tests.payments.helpers import ACCOUNT_NO, SEPAY_KEY, post_sepay, sepay_body
+from tests.payments.helpers import ACCOUNT_NO, SEPAY_KEY, bank_now, post_sepay, sepay_body
 
 
 @pytest.fixture
@@ -30,7 +30,8 @@ def test_a_bank_transfer_with_the_reference_pays_a_checked_out_order(db, client,
     # Banks upper-case, strip punctuation and add their own words around the description.
     description = f"MBVCB.123 {order.payment_reference.lower()} thanh toan don hang"
 
-    response = post_sepay(app.test_client(), sepay_body(order, order.total_vnd, txn_id=4242, content=description))
+    response = post_sepay(app.test_client(), sepay_body(order, order.total_vnd, txn_id=4242, content=description,
+                                                                when=bank_now()))
 
     assert response.status_code == 200
     order = reload(order)
@@ -45,7 +46,7 @@ def test_cancelling_a_paid_bank_transfer_order_leaves_a_refund_due(db, client, a
     item = f.product(price_vnd=200_000, stock=5)
     code = checkout(client, [(item, 1)]).json["order"]["code"]
     order = services.get_order(code)
-    post_sepay(app.test_client(), sepay_body(order, order.total_vnd, txn_id=777))
+    post_sepay(app.test_client(), sepay_body(order, order.total_vnd, txn_id=777, when=bank_now()))
     assert reload(order).status == "paid"
 
     response = client.post(f"/api/v1/orders/{code}/cancel", json={"reason": "Đổi ý"})

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from tests import factories
 from tests.orders.orders_helpers import checkout_body
-from tests.payments.helpers import casso_body, casso_signature_header, sepay_body, stripe_event, \
+from tests.payments.helpers import bank_now, casso_body, casso_signature_header, sepay_body, stripe_event, \
     stripe_signature_header
 
 from .conftest import counts
@@ -115,8 +115,8 @@ def test_notifications_are_refused_while_the_database_is_away_and_apply_once_whe
         database, api, within):
     item = product(within, price_vnd=150_000)
     first, second = (api.post("/api/v1/checkout", json=checkout_body([(item, 1)])).json["order"] for _ in range(2))
-    sepay = sepay_body(first["payment"]["reference"], first["total_vnd"], txn_id=880001)
-    casso = casso_body(second["payment"]["reference"], second["total_vnd"], txn_id=990001)
+    sepay = sepay_body(first["payment"]["reference"], first["total_vnd"], txn_id=880001, when=bank_now())
+    casso = casso_body(second["payment"]["reference"], second["total_vnd"], txn_id=990001, when=bank_now())
     event = stripe_event("customer.created", {"id": "cus_outage", "object": "customer"})
 
     database.cut()

@@ -13,7 +13,7 @@ from marketplace.timeutil import utcnow
 from smtp_inbox import free_port, smtp  # noqa: F401 - the fixture
 from tests import factories
 from tests.orders.orders_helpers import checkout_body
-from tests.payments.helpers import ACCOUNT_NO, SEPAY_KEY, sepay_body
+from tests.payments.helpers import ACCOUNT_NO, SEPAY_KEY, bank_now, sepay_body
 
 
 def messages(db) -> list[OutgoingMail]:
@@ -32,7 +32,8 @@ def test_orders_and_payments_go_on_while_the_mail_server_is_down_and_their_messa
         assert placed.status_code == 201, placed.json
         order = placed.json["order"]
         paid = client.post("/payments/sepay/webhook", content_type="application/json",
-                           data=json.dumps(sepay_body(order["payment"]["reference"], order["total_vnd"], 771)),
+                           data=json.dumps(sepay_body(order["payment"]["reference"], order["total_vnd"], 771,
+                                                           when=bank_now())),
                            headers={"Authorization": f"Apikey {SEPAY_KEY}"})
         assert paid.status_code == 200 and paid.json["outcome"] == "matched"
         waiting = messages(db)

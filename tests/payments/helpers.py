@@ -6,13 +6,13 @@ import hmac
 import itertools
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 
 from marketplace.extensions import db as _db
 from marketplace.orders.models import Order, OrderLine, OrderPart
 from marketplace.payments.services import new_payment_reference
-from marketplace.timeutil import utcnow
+from marketplace.timeutil import to_local, utcnow
 from tests import factories
 from tests.stripe_stub import CheckoutTransport  # noqa: F401  (re-exported for the payments tests)
 
@@ -22,10 +22,14 @@ STRIPE_WHSEC = "whsec_test_secret"
 ACCOUNT_NO = "0011004123456"
 
 _codes = itertools.count(1)
+# Orders made here exist from before the fixed bank times the tests send (2025-03-01 in Vietnam):
+# a transfer dated before its order existed is held for the admin, never applied.
+OPENED_AT = datetime(2025, 2, 28, 12, 0, tzinfo=timezone.utc)
 
 
 def make_order(*, method: str = "vietqr", prices=(100_000,), quantity: int = 1, shipping_vnd: int = 30_000,
-               user=None, due_in=timedelta(hours=24), stock: int = 10, reference: str | None = None) -> Order:
+               user=None, due_in=timedelta(hours=24), stock: int = 10, reference: str | None = None,
+               created_at: datetime = OPENED_AT) -> Order:
     """An order waiting for payment, with one part per price (each its own producer)."""
     n = next(_codes)
     parts = []
@@ -42,10 +46,15 @@ def make_order(*, method: str = "vietqr", prices=(100_000,), quantity: int = 1, 
                   ship_line1="Số 1 Hạ Long", ship_ward="Phường Hạ Long", ship_province="Quảng Ninh",
                   subtotal_vnd=subtotal, shipping_vnd=shipping, total_vnd=subtotal + shipping,
                   payment_method=method, payment_status="unpaid", payment_reference=reference or new_payment_reference(),
-                  payment_due_at=utcnow() + due_in, parts=parts)
+                  payment_due_at=utcnow() + due_in, created_at=created_at, parts=parts)
     _db.session.add(order)
     _db.session.commit()
     return order
+
+
+def bank_now() -> str:
+    """The bank's local transaction time for a transfer made just now."""
+    return to_local(utcnow()).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def sepay_body(order_or_ref, amount: int, txn_id: int = 92704, *, transfer_type: str = "in",

@@ -181,3 +181,35 @@ def test_a_bank_clock_a_few_minutes_ahead_still_pays(db, client):
     order = make_order()
     response = post_sepay(client, sepay_body(order, 130_000, when=bank_time(timedelta(minutes=8))))
     assert response.get_json()["outcome"] == "matched" and reload(order).status == "paid"
+
+
+@pytest.mark.parametrize("provider", ["sepay", "casso"])
+def test_a_transfer_dated_before_its_order_existed_is_held_for_the_admin(db, client, app, provider):
+    from .helpers import post_casso
+
+    order = make_order(created_at=utcnow())
+    when = bank_time(-timedelta(minutes=11))
+    if provider == "sepay":
+        response = post_sepay(client, sepay_body(order, 130_000, when=when))
+    else:
+        response = post_casso(client, casso_body(order, 130_000, when=when))
+    assert response.status_code == 200 and response.get_json()["outcome"] == "held_before_order"
+    assert reload(order).status == "pending_payment"
+    transfer = _db.session.execute(sa.select(BankTransfer)).scalar_one()
+    assert (transfer.status, transfer.order_id) == ("unmatched", order.id)
+    assert "before order" in transfer.note and order.code in transfer.note
+    entry = _db.session.execute(sa.select(LedgerEntry)).scalar_one()
+    assert (entry.order_id, entry.amount_vnd) == (None, 130_000)
+
+    admin = app.test_client()
+    factories.login_as(admin, factories.user("admin"))
+    queue = admin.get("/admin/payments/reconciliation").get_data(as_text=True)
+    assert "before order" in queue and order.code in queue
+    assigned = admin.post(f"/api/v1/payments/transfers/{transfer.id}/assign", json={"order_code": order.code})
+    assert assigned.status_code == 200 and reload(order).status == "paid"
+
+
+def test_a_bank_clock_a_few_minutes_behind_the_order_still_pays(db, client):
+    order = make_order(created_at=utcnow())
+    response = post_sepay(client, sepay_body(order, 130_000, when=bank_time(-timedelta(minutes=8))))
+    assert response.get_json()["outcome"] == "matched" and reload(order).status == "paid"
