@@ -102,6 +102,23 @@ def users_create(email: str, password: str, role: str, producer_ref: str | None,
     click.echo(f"Created {user.role} #{user.id} {user.email}{bound}.")
 
 
+@users_cli.command("purge-sessions")
+@click.option("--batch", type=click.IntRange(1, 100_000), default=1000, show_default=True,
+              help="Rows deleted per transaction.")
+def users_purge_sessions(batch: int):
+    """Delete sign-in session records that are revoked or older than SESSION_MAX_AGE_DAYS."""
+    from flask import current_app
+
+    from .accounts.sessions import purge_sessions
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"sessions: {done}/{total} deleted")
+
+    deleted = purge_sessions(batch=batch, progress=progress)
+    click.echo(f"Purged {deleted} expired or revoked session(s) "
+               f"(sessions last {current_app.config['SESSION_MAX_AGE_DAYS']} days).")
+
+
 def _find_producer(ref: str):
     import sqlalchemy as sa
 

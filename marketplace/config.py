@@ -5,6 +5,7 @@ Every setting a deployment may change is read here and nowhere else.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -96,6 +97,12 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        # A sign-in lasts at most this long: the remember-me cookie's lifetime, and the age
+        # past which the server refuses the session record behind any cookie (then purged
+        # by `flask users purge-sessions`).
+        self.SESSION_MAX_AGE_DAYS = max(1, _int("SESSION_MAX_AGE_DAYS", 30))
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=self.SESSION_MAX_AGE_DAYS)
+        self.PERMANENT_SESSION_LIFETIME = timedelta(days=self.SESSION_MAX_AGE_DAYS)
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
 
         # Behind a load balancer: how many proxies in front of the app add X-Forwarded-For /

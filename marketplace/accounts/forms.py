@@ -56,3 +56,10 @@ class ChangePasswordForm(FlaskForm):
 
 class SignOutEverywhereForm(FlaskForm):
     submit = SubmitField(_l("Sign out everywhere else"))
+
+
+class ProfileForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[
+        DataRequired(_l("Please enter your full name.")), Length(max=120, message=_l("At most 120 characters."))])
+    phone = TelField(_l("Phone"))
+    submit = SubmitField(_l("Save profile"))

@@ -49,3 +49,16 @@ class TokenSchema(ma.Schema):
 
 class CsrfTokenSchema(ma.Schema):
     csrf_token = ma.fields.String(required=True, metadata={"description": "Send as the X-CSRFToken header"})
+
+
+class ProfileUpdateSchema(ma.Schema):
+    """PATCH /me: the fields a user may change about themselves (others are refused)."""
+
+    full_name = ma.fields.String(metadata={"example": "Nguyễn Thị Lan"})
+    phone = ma.fields.String(allow_none=True, metadata={"description": "Vietnamese phone; empty or null removes it",
+                                                        "example": "0912345678"})
+
+
+class SessionsEndedSchema(ma.Schema):
+    sessions_ended = ma.fields.Integer(required=True, metadata={"description": "Other sign-in sessions ended"})
+    tokens_ended = ma.fields.Integer(required=True, metadata={"description": "API tokens revoked"})

@@ -107,6 +107,38 @@ def change_password(user: User, current_password: str, new_password: str, keep_s
     return ended
 
 
+def update_profile(user: User, full_name=None, phone=None, *, commit: bool = True) -> User:
+    """Change the name and/or phone of `user` (None leaves a field as it is; an empty phone
+    removes it). Raises ValidationFailed with `fields`; commits unless told not to."""
+    from flask_babel import gettext as _
+
+    errors: dict[str, list[str]] = {}
+    if full_name is not None:
+        try:
+            full_name = clean_text(full_name)
+        except ValueError as exc:
+            errors["full_name"] = [str(exc)]
+        else:
+            if not full_name:
+                errors["full_name"] = [_("Please enter your full name.")]
+            elif len(full_name) > 120:
+                errors["full_name"] = [_("At most 120 characters.")]
+    if phone is not None and str(phone).strip():
+        try:
+            phone = normalise_phone(phone)
+        except ValueError:
+            errors["phone"] = [_("Enter a Vietnamese phone number, e.g. 0912 345 678.")]
+    if errors:
+        raise ValidationFailed(_("Invalid input"), fields=errors)
+    if full_name is not None:
+        user.full_name = full_name
+    if phone is not None:
+        user.phone = phone if str(phone).strip() else None
+    if commit:
+        db.session.commit()
+    return user
+
+
 def issue_token(user: User, name: str = "api") -> str:
     """Create a Bearer token; only its digest is stored. Returns the token (shown once)."""
     token = "ocop_" + secrets.token_urlsafe(32)

@@ -6,15 +6,19 @@ cookie; here that id is the random key of a UserSession row, so:
 - signing out revokes the row: the old session cookie and every remember-me cookie
   issued to that sign-in stop working, wherever a copy of them is;
 - a password change or "sign out everywhere" revokes the user's other rows and API
-  tokens, keeping only the credential the request itself used.
+  tokens, keeping only the credential the request itself used;
+- a record older than SESSION_MAX_AGE_DAYS signs no one in, whatever cookie names it;
+  `flask users purge-sessions` deletes those and the revoked ones.
 """
 from __future__ import annotations
 
 import functools
 import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_login import login_user, logout_user
 
 from ..extensions import db
@@ -46,14 +50,20 @@ def _user_for_session_statement() -> sa.Select:
     # The user and its producer in one query, as db.session.get(User, id) loaded them.
     return (sa.select(User).join(UserSession, UserSession.user_id == User.id)
             .where(UserSession.key_hash == sa.bindparam("key_hash"), UserSession.revoked_at.is_(None),
-                   User.active.is_(True)))
+                   UserSession.created_at > sa.bindparam("oldest"), User.active.is_(True)))
+
+
+def oldest_live(now: datetime | None = None) -> datetime:
+    """Sessions started at or before this time have lapsed (SESSION_MAX_AGE_DAYS)."""
+    return (now or utcnow()) - timedelta(days=current_app.config["SESSION_MAX_AGE_DAYS"])
 
 
 def user_for_session(key: str) -> User | None:
     """The active user of a live session record, or None (unknown, revoked, or a bare id)."""
     if not key or not key.startswith(KEY_PREFIX):
         return None
-    user = db.session.scalar(_user_for_session_statement(), {"key_hash": UserSession.digest(key)})
+    user = db.session.scalar(_user_for_session_statement(),
+                             {"key_hash": UserSession.digest(key), "oldest": oldest_live()})
     if user is not None:
         user.session_key = key
     return user
@@ -95,10 +105,31 @@ def end_other_sessions(user_id: int, keep_session: str | None = None, keep_token
 
 def live_sessions(user_id: int) -> list[UserSession]:
     return list(db.session.scalars(
-        sa.select(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        sa.select(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None),
+                                     UserSession.created_at > oldest_live())
         .order_by(UserSession.created_at.desc(), UserSession.id.desc())))
 
 
 def live_token_count(user_id: int) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)
                              .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))) or 0
+
+
+def purge_sessions(now: datetime | None = None, batch: int = 1000,
+                   progress: Callable[[int, int], None] | None = None) -> int:
+    """Delete the session records no cookie can use any more (revoked, or older than
+    SESSION_MAX_AGE_DAYS), `batch` rows per transaction so a large backlog never holds
+    long locks; `progress(deleted, total)` after each batch. Returns the rows deleted."""
+    dead = sa.or_(UserSession.revoked_at.is_not(None), UserSession.created_at <= oldest_live(now))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(dead)) or 0
+    deleted = 0
+    while True:
+        ids = db.session.scalars(sa.select(UserSession.id).where(dead).order_by(UserSession.id).limit(batch)).all()
+        if not ids:
+            break
+        db.session.execute(sa.delete(UserSession).where(UserSession.id.in_(ids)))
+        db.session.commit()
+        deleted += len(ids)
+        if progress is not None:
+            progress(deleted, max(total, deleted))
+    return deleted

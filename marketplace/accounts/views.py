@@ -10,9 +10,9 @@ from flask_login import current_user, login_required
 from ..errors import DomainError
 from ..extensions import db
 from .auth import register_rate_limit, sign_in_limits
-from .forms import ChangePasswordForm, LoginForm, RegisterForm, SignOutEverywhereForm
+from .forms import ChangePasswordForm, LoginForm, ProfileForm, RegisterForm, SignOutEverywhereForm
 from .models import UserSession
-from .services import authenticate, change_password, create_user
+from .services import authenticate, change_password, create_user, update_profile
 from .sessions import end_other_sessions, live_sessions, live_token_count, sign_in, sign_out
 
 bp = Blueprint("accounts", __name__)
@@ -67,6 +67,8 @@ def login():
         if user is not None:
             sign_in(user, remember=bool(form.remember.data))  # commits last_login_at too
             flash(_("You are signed in."), "success")
+            if user.is_seller and not safe_next(request.args.get("next")):
+                return redirect(url_for("seller.dashboard"))  # a seller's work is in the portal
             return redirect(_next_or_home())
         form.form_errors.append(_("Wrong email or password."))
     return render_template("accounts/login.html", form=form), 422 if form.errors else 200
@@ -79,8 +81,18 @@ def logout():
     return redirect(url_for("catalog.home"))
 
 
-def _account_page(password_form: ChangePasswordForm | None = None, status: int = 200):
+def _field_errors(form, exc: DomainError) -> None:
+    for name, messages in (exc.fields or {"": [exc.message]}).items():
+        field = form._fields.get(name)
+        (field.errors if field is not None else form.form_errors).extend(messages)
+
+
+def _account_page(password_form: ChangePasswordForm | None = None, status: int = 200,
+                  profile_form: ProfileForm | None = None):
+    if profile_form is None:
+        profile_form = ProfileForm(formdata=None, full_name=current_user.full_name, phone=current_user.phone or "")
     return render_template("accounts/account.html", password_form=password_form or ChangePasswordForm(),
+                           profile_form=profile_form,
                            everywhere_form=SignOutEverywhereForm(), sessions=live_sessions(current_user.id),
                            token_count=live_token_count(current_user.id),
                            current_session_hash=UserSession.digest(current_user.session_key or "")), status
@@ -90,6 +102,22 @@ def _account_page(password_form: ChangePasswordForm | None = None, status: int =
 @login_required
 def account():
     return _account_page()
+
+
+@bp.post("/account/profile")
+@login_required
+def profile():
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            update_profile(current_user, form.full_name.data, form.phone.data or "")
+        except DomainError as exc:
+            db.session.rollback()
+            _field_errors(form, exc)
+        else:
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("accounts.account"))
+    return _account_page(status=422, profile_form=form)
 
 
 @bp.post("/account/password")

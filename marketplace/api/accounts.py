@@ -5,9 +5,10 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from ..accounts.auth import bearer_token, register_rate_limit, sign_in_limits
-from ..accounts.schemas import CsrfTokenSchema, LoginSchema, RegisterSchema, UserSchema
-from ..accounts.services import authenticate, create_user, revoke_token
-from ..accounts.sessions import sign_in, sign_out
+from ..accounts.schemas import (CsrfTokenSchema, LoginSchema, ProfileUpdateSchema, RegisterSchema,
+                                SessionsEndedSchema, UserSchema)
+from ..accounts.services import authenticate, create_user, revoke_token, update_profile
+from ..accounts.sessions import end_other_sessions, sign_in, sign_out
 from ..errors import DomainError
 from .common import AUTH_SECURITY, ApiBlueprint
 
@@ -97,3 +98,34 @@ def csrf_token():
 def me():
     """The signed-in user"""
     return current_user
+
+
+@blp.route("/me", methods=["PATCH"])
+@blp.auth_required()
+@blp.arguments(ProfileUpdateSchema())
+@blp.response(200, UserSchema)
+@blp.errors(400, 415)
+def update_me(data):
+    """Change your name or phone
+
+    Only `full_name` and `phone` (Vietnamese; empty or null removes it); any other field
+    is 422. The email and role cannot be changed here.
+    """
+    phone = (data["phone"] or "") if "phone" in data else None  # null removes the phone, as "" does
+    return update_profile(current_user, data.get("full_name"), phone)
+
+
+@blp.route("/me/sessions/revoke", methods=["POST"])
+@blp.auth_required()
+@blp.response(200, SessionsEndedSchema)
+@blp.errors(400)
+def revoke_other_sessions():
+    """Sign out everywhere else
+
+    Ends every other sign-in session and revokes every other API token of your account;
+    the credential this request uses (its Bearer token, or its session cookie) keeps working.
+    """
+    token = bearer_token()
+    sessions, tokens = end_other_sessions(current_user.id, keep_session=None if token else current_user.session_key,
+                                          keep_token=token)
+    return {"sessions_ended": sessions, "tokens_ended": tokens}

@@ -323,8 +323,9 @@ _public("the public lot passport, and the Digital Link resolver (it counts the s
         "tests/traceability)", "traceability.passport GET", "Traceability.passport GET",
         "traceability.resolve_gtin GET", "traceability.resolve_slug GET")
 _public("anyone may apply to sell", "seller.join GET", "seller.join POST")
-_public("the signed-in requester's own account: password, sessions (tests/hardening/test_sessions.py)",
-        "accounts.account GET", "accounts.password POST", "accounts.sign_out_everywhere POST")
+_public("the signed-in requester's own account: profile, password, sessions (tests/hardening/test_sessions.py, "
+        "tests/accounts)", "accounts.account GET", "accounts.password POST", "accounts.sign_out_everywhere POST",
+        "accounts.profile POST", "Accounts.update_me PATCH", "Accounts.revoke_other_sessions POST")
 _public("provider webhooks: signed by the provider, never by a user (tests/payments)",
         "payment_webhooks.sepay POST", "payment_webhooks.casso POST", "payment_webhooks.stripe_webhook POST")
 
