@@ -131,6 +131,11 @@ class Config:
         self.ACCOUNT_LOGIN_RATE_LIMIT = env.get("ACCOUNT_LOGIN_RATE_LIMIT", "10 per 5 minutes")
         # Per client address; web and API share each budget.
         self.REGISTER_RATE_LIMIT = env.get("REGISTER_RATE_LIMIT", "10 per hour")
+        # Password-reset requests per client address (web form and API together); reset mails
+        # per account an hour; how long a reset link works.
+        self.PASSWORD_RESET_RATE_LIMIT = env.get("PASSWORD_RESET_RATE_LIMIT", "10 per hour")
+        self.PASSWORD_RESET_MAILS_PER_HOUR = _int("PASSWORD_RESET_MAILS_PER_HOUR", 3)
+        self.PASSWORD_RESET_MAX_AGE_MIN = _int("PASSWORD_RESET_MAX_AGE_MIN", 60)
         self.CHECKOUT_RATE_LIMIT = env.get("CHECKOUT_RATE_LIMIT", "20 per minute")
         # Per provider address: bank and card providers send bursts when they retry.
         self.WEBHOOK_RATE_LIMIT = env.get("WEBHOOK_RATE_LIMIT", "300 per minute")

@@ -1,5 +1,5 @@
 """Import every model so SQLAlchemy's metadata (and Alembic) sees the whole schema."""
-from .accounts.models import ApiToken, User, UserSession  # noqa: F401
+from .accounts.models import Address, ApiToken, PasswordResetToken, User, UserSession  # noqa: F401
 from .audit import AuditEntry  # noqa: F401
 from .cart.models import Cart, CartItem  # noqa: F401
 from .checkout.models import IdempotencyKey  # noqa: F401

@@ -63,3 +63,14 @@ class ProfileForm(FlaskForm):
         DataRequired(_l("Please enter your full name.")), Length(max=120, message=_l("At most 120 characters."))])
     phone = TelField(_l("Phone"))
     submit = SubmitField(_l("Save profile"))
+
+
+class PasswordResetRequestForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[
+        DataRequired(_l("Please enter your email address.")), Length(max=254, message=_l("At most 254 characters."))])
+    submit = SubmitField(_l("Send the reset link"))
+
+
+class PasswordResetForm(FlaskForm):
+    password, confirm = new_password_fields(_l("New password"))
+    submit = SubmitField(_l("Set the new password"))

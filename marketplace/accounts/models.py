@@ -109,3 +109,45 @@ class UserSession(TimestampMixin, db.Model):
     @staticmethod
     def digest(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class PasswordResetToken(db.Model):
+    """A password-reset link sent by email: single use, expires (PASSWORD_RESET_MAX_AGE_MIN).
+    Only the SHA-256 digest of the token in the link is stored."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @staticmethod
+    def digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Address(TimestampMixin, db.Model):
+    """A delivery address in a user's address book. Province and ward are codes of the
+    administrative divisions in force since 1 July 2025 (package vietnam-provinces); their
+    names are stored too, as written at the time, for checkout and display."""
+
+    __tablename__ = "addresses"
+    __table_args__ = (
+        # At most one default address per user.
+        sa.Index("uq_addresses_one_default", "user_id", unique=True,
+                 sqlite_where=sa.text("is_default"), postgresql_where=sa.text("is_default")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
+    phone: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    line1: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    province_code: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    province_name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    ward_code: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    ward_name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
+    is_default: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)

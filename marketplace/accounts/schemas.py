@@ -62,3 +62,18 @@ class ProfileUpdateSchema(ma.Schema):
 class SessionsEndedSchema(ma.Schema):
     sessions_ended = ma.fields.Integer(required=True, metadata={"description": "Other sign-in sessions ended"})
     tokens_ended = ma.fields.Integer(required=True, metadata={"description": "API tokens revoked"})
+
+
+class PasswordResetRequestSchema(ma.Schema):
+    email = ma.fields.String(required=True, validate=ma.validate.Length(max=254),
+                             metadata={"example": "lan@example.vn"})
+
+
+class PasswordResetAnswerSchema(ma.Schema):
+    message = ma.fields.String(required=True, metadata={"description": "The same whatever the address"})
+
+
+class PasswordResetConfirmSchema(ma.Schema):
+    token = ma.fields.String(required=True, validate=ma.validate.Length(max=100),
+                             metadata={"description": "The token from the emailed link (after /account/password-reset/)"})
+    password = ma.fields.String(required=True, load_only=True, metadata={"description": "At least 8 characters"})

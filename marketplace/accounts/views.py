@@ -9,8 +9,10 @@ from flask_login import current_user, login_required
 
 from ..errors import DomainError
 from ..extensions import db
-from .auth import register_rate_limit, sign_in_limits
-from .forms import ChangePasswordForm, LoginForm, ProfileForm, RegisterForm, SignOutEverywhereForm
+from . import passwords
+from .auth import password_reset_rate_limit, register_rate_limit, sign_in_limits
+from .forms import (ChangePasswordForm, LoginForm, PasswordResetForm, PasswordResetRequestForm, ProfileForm,
+                    RegisterForm, SignOutEverywhereForm)
 from .models import UserSession
 from .services import authenticate, change_password, create_user, update_profile
 from .sessions import end_other_sessions, live_sessions, live_token_count, sign_in, sign_out
@@ -146,3 +148,34 @@ def sign_out_everywhere():
         flash(_("Signed out everywhere else: %(sessions)d sessions and %(tokens)d API tokens ended.",
                 sessions=sessions, tokens=tokens), "success")
     return redirect(url_for("accounts.account"))
+
+
+@bp.route("/account/password-reset", methods=["GET", "POST"])
+@password_reset_rate_limit
+def password_reset():
+    """Ask for a reset link: the same answer whether or not the address has an account."""
+    form = PasswordResetRequestForm()
+    if form.validate_on_submit():
+        passwords.request_reset(form.email.data)
+        return render_template("accounts/password_reset_sent.html", email=form.email.data)
+    return render_template("accounts/password_reset.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account/password-reset/<token>", methods=["GET", "POST"])
+def password_reset_confirm(token: str):
+    if not passwords.token_is_valid(token):
+        return render_template("accounts/password_reset_invalid.html"), 404
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            passwords.reset_password(token, form.password.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _field_errors(form, exc)
+        else:
+            if current_user.is_authenticated:
+                sign_out(current_user)
+            flash(_("Your password is changed and every session is signed out. Sign in with the new password."),
+                  "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/password_reset_confirm.html", form=form), 422 if form.errors else 200

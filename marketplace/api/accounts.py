@@ -1,12 +1,15 @@
 """Accounts API: register, log in and out (session cookie), CSRF token, the signed-in user."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from ..accounts.auth import bearer_token, register_rate_limit, sign_in_limits
-from ..accounts.schemas import (CsrfTokenSchema, LoginSchema, ProfileUpdateSchema, RegisterSchema,
-                                SessionsEndedSchema, UserSchema)
+from ..accounts import passwords
+from ..accounts.auth import bearer_token, password_reset_rate_limit, register_rate_limit, sign_in_limits
+from ..accounts.schemas import (CsrfTokenSchema, LoginSchema, PasswordResetAnswerSchema, PasswordResetConfirmSchema,
+                                PasswordResetRequestSchema, ProfileUpdateSchema, RegisterSchema, SessionsEndedSchema,
+                                UserSchema)
 from ..accounts.services import authenticate, create_user, revoke_token, update_profile
 from ..accounts.sessions import end_other_sessions, sign_in, sign_out
 from ..errors import DomainError
@@ -129,3 +132,32 @@ def revoke_other_sessions():
     sessions, tokens = end_other_sessions(current_user.id, keep_session=None if token else current_user.session_key,
                                           keep_token=token)
     return {"sessions_ended": sessions, "tokens_ended": tokens}
+
+
+@blp.route("/auth/password-reset", methods=["POST"])
+@password_reset_rate_limit
+@blp.arguments(PasswordResetRequestSchema())
+@blp.response(202, PasswordResetAnswerSchema)
+@blp.errors(400, 415, 429)
+def password_reset(data):
+    """Ask for a password-reset email
+
+    Always 202 with the same message: a link is emailed only if the address has an
+    account. The link works once, for PASSWORD_RESET_MAX_AGE_MIN (60) minutes. Rate
+    limited per client address with the web form (429 `rate_limited`).
+    """
+    passwords.request_reset(data["email"])
+    return {"message": _("If an account uses this address, a link to choose a new password is on its way.")}
+
+
+@blp.route("/auth/password-reset/confirm", methods=["POST"])
+@blp.arguments(PasswordResetConfirmSchema())
+@blp.response(204)
+@blp.errors(400, 415)
+def password_reset_confirm(data):
+    """Set a new password with the emailed token
+
+    422 `invalid_token` for an unknown, expired or used token; 422 with `fields.password`
+    for a password under 8 characters. Ends every session and API token of the account.
+    """
+    passwords.reset_password(data["token"], data["password"])

@@ -310,7 +310,9 @@ _public("API documentation", "api_docs.index GET", "api_docs.asset GET", "api-do
 _public("signing in, up and out: the requester's own session or password", "accounts.login GET",
         "accounts.login POST", "accounts.register GET", "accounts.register POST", "accounts.logout POST",
         "Accounts.csrf_token GET", "Accounts.login POST", "Accounts.logout POST", "Accounts.register POST",
-        "Tokens.create_token POST")
+        "Tokens.create_token POST", "accounts.password_reset GET", "accounts.password_reset POST",
+        "accounts.password_reset_confirm GET", "accounts.password_reset_confirm POST",
+        "Accounts.password_reset POST", "Accounts.password_reset_confirm POST")
 _public("the requester's own cart and checkout (session or signed-in cart)", "cart.show GET", "cart.add POST", "cart.confirm_add GET",
         "cart.remove POST", "cart.update POST", "cart_api.CartView GET", "cart_api.CartItems POST",
         "checkout.checkout GET", "checkout.checkout POST", "checkout_api.checkout POST")
