@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField, TelField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField, TelField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from ..validators import normalise_phone
@@ -74,3 +74,37 @@ class PasswordResetRequestForm(FlaskForm):
 class PasswordResetForm(FlaskForm):
     password, confirm = new_password_fields(_l("New password"))
     submit = SubmitField(_l("Set the new password"))
+
+
+def division_code(value) -> int:
+    """A division code from a form (0 when it is not one): never an untranslated coercion error."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 9 else 0
+
+
+class AddressForm(FlaskForm):
+    """An address; the province's communes/wards are the ward choices (filled by the view).
+    Without JavaScript, "Show communes and wards" sends the form back with the province
+    chosen so the ward list fits it; with it, static/js/addresses.js fills the list."""
+
+    full_name = StringField(_l("Recipient's name"), validators=[
+        DataRequired(_l("Please enter the recipient's name.")), Length(max=120, message=_l("At most 120 characters."))])
+    phone = TelField(_l("Phone"), validators=[DataRequired(_l("Please enter your phone number.")), vietnamese_phone])
+    line1 = StringField(_l("Street address (house number, street, hamlet)"), validators=[
+        DataRequired(_l("Please enter the house number and street.")),
+        Length(max=200, message=_l("At most 200 characters."))])
+    province_code = SelectField(_l("Province or city"), coerce=division_code, validate_choice=False)
+    ward_code = SelectField(_l("Commune, ward or special zone"), coerce=division_code, validate_choice=False)
+    is_default = BooleanField(_l("Use as my default address"))
+    refresh = SubmitField(_l("Show communes and wards"))
+    submit = SubmitField(_l("Save address"))
+
+    def fill_choices(self, provinces, wards) -> None:
+        self.province_code.choices = [(0, _l("Choose a province or city"))] + [(p["code"], p["name"]) for p in provinces]
+        self.ward_code.choices = [(0, _l("Choose a commune, ward or special zone"))] + [
+            (w["code"], w["name"]) for w in wards]
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST button (CSRF token only): delete, make default."""
+    submit = SubmitField(_l("Confirm"))

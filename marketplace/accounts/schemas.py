@@ -77,3 +77,45 @@ class PasswordResetConfirmSchema(ma.Schema):
     token = ma.fields.String(required=True, validate=ma.validate.Length(max=100),
                              metadata={"description": "The token from the emailed link (after /account/password-reset/)"})
     password = ma.fields.String(required=True, load_only=True, metadata={"description": "At least 8 characters"})
+
+
+class AddressSchema(ma.Schema):
+    """A delivery address in the user's address book."""
+
+    id = ma.fields.Integer(dump_only=True)
+    full_name = ma.fields.String(metadata={"example": "Nguyễn Thị Lan"})
+    phone = ma.fields.String(metadata={"example": "0912345678"})
+    line1 = ma.fields.String(metadata={"description": "House number, street, hamlet", "example": "Số 12, phố Cao Thắng"})
+    province_code = ma.fields.Integer(strict=True, metadata={
+        "description": "From GET /divisions/provinces", "example": 22})
+    province_name = ma.fields.String(dump_only=True)
+    ward_code = ma.fields.Integer(strict=True, metadata={
+        "description": "From GET /divisions/provinces/{code}/wards", "example": 7090})
+    ward_name = ma.fields.String(dump_only=True)
+    is_default = ma.fields.Boolean(metadata={"description": "Filled in at checkout; setting it moves the default here"})
+    created_at = LocalDateTime(dump_only=True)
+    updated_at = LocalDateTime(dump_only=True)
+
+
+class AddressCreateSchema(AddressSchema):
+    class Meta:
+        fields = ("full_name", "phone", "line1", "province_code", "ward_code", "is_default")
+
+
+class AddressUpdateSchema(AddressCreateSchema):
+    """Any of the fields of an address (checked together with the ones left as they are)."""
+
+
+class AddressListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(AddressSchema), required=True)
+
+
+class DivisionSchema(ma.Schema):
+    code = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True, metadata={
+        "enum": ["province", "city", "ward", "commune", "special_zone"]})
+
+
+class DivisionListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(DivisionSchema), required=True)

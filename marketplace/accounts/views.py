@@ -9,9 +9,9 @@ from flask_login import current_user, login_required
 
 from ..errors import DomainError
 from ..extensions import db
-from . import passwords
+from . import addresses, divisions, passwords
 from .auth import password_reset_rate_limit, register_rate_limit, sign_in_limits
-from .forms import (ChangePasswordForm, LoginForm, PasswordResetForm, PasswordResetRequestForm, ProfileForm,
+from .forms import (AddressForm, ChangePasswordForm, ConfirmForm, LoginForm, PasswordResetForm, PasswordResetRequestForm, ProfileForm,
                     RegisterForm, SignOutEverywhereForm)
 from .models import UserSession
 from .services import authenticate, change_password, create_user, update_profile
@@ -179,3 +179,81 @@ def password_reset_confirm(token: str):
                   "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/password_reset_confirm.html", form=form), 422 if form.errors else 200
+
+
+# ---- the address book ----------------------------------------------------------------------------
+
+def _address_form(address=None) -> AddressForm:
+    if address is not None and request.method == "GET":
+        form = AddressForm(obj=address)
+    elif request.method == "GET":
+        form = AddressForm(full_name=current_user.full_name, phone=current_user.phone or "")
+    else:
+        form = AddressForm()
+    form.fill_choices(divisions.provinces(), divisions.wards(form.province_code.data) or ())
+    return form
+
+
+def _address_page(form: AddressForm, address=None, status: int = 200):
+    return render_template("accounts/addresses.html", form=form, address=address,
+                           addresses=addresses.list_addresses(current_user), confirm_form=ConfirmForm()), status
+
+
+def _save_address(form: AddressForm, address=None):
+    """Validate and save (or, for "Show communes and wards", show the form again)."""
+    if form.refresh.data:
+        form.ward_code.data = 0
+        return _address_page(form, address)
+    if form.validate_on_submit():
+        data = {name: form[name].data for name in addresses.FIELDS}
+        if address is not None and not data["is_default"]:
+            data.pop("is_default")  # unticking does not unset the default; another address takes it
+        try:
+            if address is None:
+                addresses.create_address(current_user, data)
+            else:
+                addresses.update_address(current_user, address.id, data)
+        except DomainError as exc:
+            db.session.rollback()
+            _field_errors(form, exc)
+        else:
+            flash(_("The address is saved."), "success")
+            return redirect(url_for("accounts.address_book"))
+    return _address_page(form, address, 422)
+
+
+@bp.route("/account/addresses", methods=["GET", "POST"])
+@login_required
+def address_book():
+    form = _address_form()
+    if request.method == "POST":
+        return _save_address(form)
+    return _address_page(form)
+
+
+@bp.route("/account/addresses/<int:address_id>/edit", methods=["GET", "POST"])
+@login_required
+def address_edit(address_id: int):
+    address = addresses.get_address(current_user, address_id)
+    form = _address_form(address)
+    if request.method == "POST":
+        return _save_address(form, address)
+    return _address_page(form, address)
+
+
+@bp.post("/account/addresses/<int:address_id>/delete")
+@login_required
+def address_delete(address_id: int):
+    if ConfirmForm().validate_on_submit():
+        addresses.delete_address(current_user, address_id)
+        flash(_("The address is removed."), "info")
+    return redirect(url_for("accounts.address_book"))
+
+
+@bp.post("/account/addresses/<int:address_id>/default")
+@login_required
+def address_default(address_id: int):
+    if ConfirmForm().validate_on_submit():
+        addresses.update_address(current_user, address_id, {"is_default": True})
+        flash(_("This is now your default address."), "success")
+    return redirect(url_for("accounts.address_book"))

@@ -11,6 +11,7 @@ API_PREFIX = "/api/v1"
 # Modules under marketplace.api whose `blp` is registered, in this order.
 API_MODULES: tuple[str, ...] = (
     "accounts",
+    "addresses",
     "tokens",
     "catalog",
     "search",

@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..accounts.addresses import default_address
 from ..cart.context import current_cart
 from ..cart.services import InsufficientStock, ProductUnavailable, price_cart
 from ..errors import DomainError, ValidationFailed
@@ -46,6 +47,10 @@ def checkout():
             form.full_name.data = current_user.full_name
             form.email.data = current_user.email
             form.phone.data = current_user.phone
+            saved = default_address(current_user)  # the address book's default, as initial values only
+            if saved is not None:
+                form.full_name.data, form.phone.data = saved.full_name, saved.phone
+                form.line1.data, form.ward.data, form.province.data = saved.line1, saved.ward_name, saved.province_name
     if not refused and form.validate_on_submit():
         try:
             details = services.validate_details(

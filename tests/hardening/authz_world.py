@@ -61,11 +61,16 @@ class World:
     refund_id: int
     transfer_id: int
     lot_id: int = 0  # a lot of producer A's product (traceability)
+    address_id: int = 0  # shopper A's address-book entry (ADDRESS_LINE)
 
     def user_id(self, role: str) -> int | None:
         """The id of the user acting as `role` (None for anonymous)."""
         return {"anonymous": None, "other_shopper": self.b.shopper_id, "other_seller": self.b.seller_id,
                 "admin": self.admin_id, "owner_shopper": self.a.shopper_id, "owner_seller": self.a.seller_id}[role]
+
+
+# Shopper A's saved street address: no listing of anyone else may show it.
+ADDRESS_LINE = "Số 7, ngõ Riêng Tư"
 
 
 def photo_bytes() -> bytes:
@@ -131,10 +136,15 @@ def build_world() -> World:
     db.session.commit()
     lot = trace_services.create_lot(a.producer_id, a.product_id, seller_a, {
         "code": "TRA-01", "produced_on": "2026-01-05", "best_before": "2027-01-05", "quantity": 100})
+    from marketplace.accounts.addresses import create_address
+
+    address = create_address(db.session.get(User, a.shopper_id), {
+        "full_name": "Người mua A", "phone": "0912345678", "line1": ADDRESS_LINE, "province_code": 22,
+        "ward_code": 7090})
     _SESSION_KEYS.clear()
     for user in db.session.scalars(sa.select(User)):
         _SESSION_KEYS[user.id] = factories.session_key(user)
-    return World(a, b, admin.id, image.id, certificate.scan_path, refund.id, transfer.id, lot.id)
+    return World(a, b, admin.id, image.id, certificate.scan_path, refund.id, transfer.id, lot.id, address.id)
 
 
 def signed_in(app, user_id: int | None):

@@ -20,7 +20,7 @@ from typing import Callable
 import pytest
 
 from tests.conftest import empty_tables
-from tests.hardening.authz_world import build_world, differences, photo_bytes, signed_in, snapshot
+from tests.hardening.authz_world import ADDRESS_LINE, build_world, differences, photo_bytes, signed_in, snapshot
 
 INTRUDERS = ("anonymous", "other_shopper", "other_seller", "admin")
 RIGHTFUL = "rightful"  # this role may do it: not tried here (its own tests cover it)
@@ -58,6 +58,9 @@ SELLER_API_SCOPE_WRITE = _expect(401, 403, RIGHTFUL, 403)
 # Shopper A's order (paid, producer A only): admins see it and may cancel it.
 ORDER_WEB_READ = _expect(302, 404, 404, 200)
 ORDER_API_READ = _expect(404, 404, 404, 200)
+# Shopper A's address: only A's own address book holds it.
+ADDRESS_API = _expect(401, 404, 404, 404)
+ADDRESS_WEB = _expect(302, 404, 404, 404)
 ORDER_WRITE = _expect(404, 404, 404, RIGHTFUL)
 ORDER_PAYMENT_PAGE = _expect(404, 404, 404, 200)
 
@@ -179,6 +182,26 @@ ROUTES: list[Route] = [
     Route("Payments.order_payment", "GET", lambda w: f"/api/v1/payments/orders/{order_code(w)}",
           ORDER_API_READ),
     Route("Accounts.me", "GET", lambda w: "/api/v1/me", _expect(401, 200, 200, 200), leaks=True),
+    # --- shopper A's address book: nobody else, not even an admin, finds an entry ------------
+    Route("Addresses.list_addresses", "GET", lambda w: "/api/v1/me/addresses", _expect(401, 200, 200, 200),
+          leaks=True),
+    Route("Addresses.create_address", "POST", lambda w: "/api/v1/me/addresses",
+          _expect(401, RIGHTFUL, RIGHTFUL, RIGHTFUL), json=lambda w: {"line1": "x"}),
+    Route("Addresses.get_address", "GET", lambda w: f"/api/v1/me/addresses/{w.address_id}", ADDRESS_API),
+    Route("Addresses.update_address", "PATCH", lambda w: f"/api/v1/me/addresses/{w.address_id}", ADDRESS_API,
+          json=lambda w: {"line1": "Số 1, đường Trộm", "is_default": True}),
+    Route("Addresses.delete_address", "DELETE", lambda w: f"/api/v1/me/addresses/{w.address_id}", ADDRESS_API),
+    Route("accounts.address_book", "GET", lambda w: "/account/addresses", _expect(302, 200, 200, 200), leaks=True),
+    Route("accounts.address_book", "POST", lambda w: "/account/addresses", _expect(302, RIGHTFUL, RIGHTFUL, RIGHTFUL),
+          form=lambda w: {"line1": "x"}),
+    Route("accounts.address_edit", "GET", lambda w: f"/account/addresses/{w.address_id}/edit", ADDRESS_WEB),
+    Route("accounts.address_edit", "POST", lambda w: f"/account/addresses/{w.address_id}/edit", ADDRESS_WEB,
+          form=lambda w: {"full_name": "Kẻ trộm", "phone": "0912345678", "line1": "Số 1, đường Trộm",
+                          "province_code": "22", "ward_code": "7090"}),
+    Route("accounts.address_delete", "POST", lambda w: f"/account/addresses/{w.address_id}/delete", ADDRESS_WEB,
+          form=lambda w: {}),
+    Route("accounts.address_default", "POST", lambda w: f"/account/addresses/{w.address_id}/default",
+          ADDRESS_WEB, form=lambda w: {}),
     # --- shopper A's cart: each request acts on the requester's own cart --------------------
     Route("cart_api.CartItem", "PATCH", lambda w: f"/api/v1/cart/items/{product_id(w)}", CART_ITEM_CHANGE,
           json=lambda w: {"quantity": 5}),
@@ -324,6 +347,8 @@ _public("capability: a signed, expiring invitation (tests/seller)", "seller.invi
 _public("the public lot passport, and the Digital Link resolver (it counts the scans of genuine labels: "
         "tests/traceability)", "traceability.passport GET", "Traceability.passport GET",
         "traceability.resolve_gtin GET", "traceability.resolve_slug GET")
+_public("the country's administrative divisions, for the address pickers", "Addresses.list_provinces GET",
+        "Addresses.list_wards GET")
 _public("anyone may apply to sell", "seller.join GET", "seller.join POST")
 _public("the signed-in requester's own account: profile, password, sessions (tests/hardening/test_sessions.py, "
         "tests/accounts)", "accounts.account GET", "accounts.password POST", "accounts.sign_out_everywhere POST",
@@ -416,7 +441,7 @@ def test_intruder_is_refused_and_changes_nothing(app, world, route, role):
     assert not changed, f"{route.method} {path} as {role} changed: {changed}"
     if route.leaks:
         body = response.get_data(as_text=True)
-        for marker in (w.a.order_code, w.a.product_name, w.a.shopper_email):
+        for marker in (w.a.order_code, w.a.product_name, w.a.shopper_email, ADDRESS_LINE):
             assert marker not in body, f"{route.method} {path} as {role} shows {marker!r}"
 
 
