@@ -71,17 +71,24 @@ def browser():
         instance.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh browser profile (no cookies) on the live server: relative URLs work in goto()."""
-    context = browser.new_context(base_url=live_server, locale="vi-VN", viewport={"width": 1280, "height": 900})
+def new_page(browser, live_server, **context_options):
+    """A page in a fresh browser profile (no cookies) on the live server: relative URLs work
+    in goto(); console errors collect in `page.console_errors`. Close its `page.context`."""
+    context = browser.new_context(base_url=live_server, locale="vi-VN", **context_options)
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.console_errors = errors
+    return page
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser profile (no cookies) on the live server, 1280×900."""
+    page = new_page(browser, live_server, viewport={"width": 1280, "height": 900})
     yield page
-    context.close()
+    page.context.close()
 
 
 class Shots:
