@@ -7,7 +7,6 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from marketplace.extensions import db
 from marketplace.orders.models import Order
 from tests import factories as f
 from tests.browser.conftest import new_page
