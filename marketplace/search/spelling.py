@@ -14,13 +14,14 @@ PostgreSQL from the rows a trigram index finds close to the query.
 """
 from __future__ import annotations
 
+from collections import Counter
 from typing import Callable, Iterable
 
 from .text import within_distance
 
 TONE_KEYS = "sfrxj"
 TELEX = (("dd", "d"), ("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"), ("uw", "u"), ("w", "u"))
-MAX_WINDOWS = 4000  # windows compared per segment start word
+MAX_WINDOWS = 4000  # windows compared per pair of start words
 
 
 def max_edits(word: str) -> int:
@@ -47,11 +48,13 @@ class PhraseIndex:
         ids: dict[tuple, int] = {}
         self.phrases: list[tuple[str, ...]] = []
         self.counts: list[int] = []
-        self.where: dict[str, list[tuple[int, int]]] = {}
+        self.frequency: Counter = Counter()  # phrases (with repeats) holding each word
+        self.pairs: dict[tuple[str, str], list[tuple[int, int]]] = {}  # where each two-word run starts
         for text in texts:
             words = tuple(text.split())
             if not words:
                 continue
+            self.frequency.update(set(words))
             pid = ids.get(words)
             if pid is not None:
                 self.counts[pid] += 1
@@ -59,17 +62,17 @@ class PhraseIndex:
             pid = ids[words] = len(self.phrases)
             self.phrases.append(words)
             self.counts.append(1)
-            for position, word in enumerate(words):
-                self.where.setdefault(word, []).append((pid, position))
+            for position, pair in enumerate(zip(words, words[1:])):
+                self.pairs.setdefault(pair, []).append((pid, position))
         self.deletes: dict[str, set[str]] = {}
-        for word in self.where:
+        for word in self.frequency:
             for key in _deletes(word, max_edits(word)):
                 self.deletes.setdefault(key, set()).add(word)
 
     def close_words(self, word: str) -> set[str]:
         """Known words that may be within max_edits of `word` (checked by the caller)."""
-        if word in self.where and not max_edits(word):
-            return {word}
+        if not max_edits(word):
+            return {word} if word in self.frequency else set()
         found: set[str] = set()
         for key in _deletes(word, max_edits(word)):
             found |= self.deletes.get(key, set())
@@ -82,9 +85,10 @@ class Corrector:
     def __init__(self, indexes: list[PhraseIndex]):
         self.indexes = indexes
         self._distances: dict[tuple[str, str], int | None] = {}
+        self._windows: dict[tuple[str, ...], list] = {}
 
     def known(self, word: str) -> bool:
-        return any(word in index.where for index in self.indexes)
+        return any(word in index.frequency for index in self.indexes)
 
     def distance(self, typed: str, word: str) -> int | None:
         if typed == word:
@@ -109,29 +113,43 @@ class Corrector:
 
     def windows(self, segment: list[str]) -> list[tuple[int, int, tuple[str, ...]]]:
         """Runs of len(segment) words of known phrases close to the segment: (edits, -count, run), best first."""
+        key = tuple(segment)
+        if key not in self._windows:
+            self._windows[key] = self._find_windows(segment)
+        return self._windows[key]
+
+    def _close(self, index: PhraseIndex, typed: str) -> list[tuple[str, int]]:
+        found = ((word, self.distance(typed, word)) for word in index.close_words(typed))
+        return [(word, edits) for word, edits in found if edits is not None]
+
+    def _find_windows(self, segment: list[str]) -> list[tuple[int, int, tuple[str, ...]]]:
         size = len(segment)
         budget = max(max_edits(segment[0]) if size == 1 else 1, 1 + (size - 1) // 2)
         found: dict[tuple[str, ...], list[int]] = {}
         for index in self.indexes:
-            for first in index.close_words(segment[0]):
-                first_edits = self.distance(segment[0], first)
-                if first_edits is None:
-                    continue
-                for pid, position in index.where[first][:MAX_WINDOWS]:
-                    run = index.phrases[pid][position:position + size]
-                    if len(run) < size:
+            if size == 1:
+                for word, edits in self._close(index, segment[0]):
+                    entry = found.setdefault((word,), [edits, 0])
+                    entry[1] += index.frequency[word]
+                continue
+            for first, first_edits in self._close(index, segment[0]):
+                for second, second_edits in self._close(index, segment[1]):
+                    if first_edits + second_edits > budget:
                         continue
-                    edits = first_edits
-                    for typed, word in zip(segment[1:], run[1:]):
-                        step = self.distance(typed, word)
-                        if step is None or edits + step > budget:
-                            edits = None
-                            break
-                        edits += step
-                    if edits is None or edits > budget:
-                        continue
-                    entry = found.setdefault(run, [edits, 0])
-                    entry[1] += index.counts[pid]
+                    for pid, position in index.pairs.get((first, second), ())[:MAX_WINDOWS]:
+                        run = index.phrases[pid][position:position + size]
+                        if len(run) < size:
+                            continue
+                        edits = first_edits + second_edits
+                        for typed, word in zip(segment[2:], run[2:]):
+                            step = self.distance(typed, word)
+                            if step is None or edits + step > budget:
+                                edits = None
+                                break
+                            edits += step
+                        if edits is not None:
+                            entry = found.setdefault(run, [edits, 0])
+                            entry[1] += index.counts[pid]
         return sorted((edits, -count, run) for run, (edits, count) in found.items())
 
     def correct(self, tokens: list[str], has_match: Callable[[list[str]], bool]) -> list[str] | None:

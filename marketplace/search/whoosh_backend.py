@@ -206,7 +206,7 @@ class WhooshBackend(SearchBackend):
 
     def _postings(self, field: str, term: str) -> frozenset:
         """Global document numbers of the documents containing `term` in `field`."""
-        searcher = self._searcher()
+        searcher = self._local.searcher or self._searcher()  # the caller's search opened it
         reader = searcher.reader()
         cache = self._local.postings
         key = (self._local.version, field, term)
