@@ -44,7 +44,7 @@ from .base import Query, SearchBackend, SearchPage
 from .documents import count_public, iter_documents, load_documents
 from .spelling import PhraseIndex
 from .text import folded_words
-from .whoosh_columns import SCHEMA, Snapshot, _fields, empty_facets, ranked
+from .whoosh_columns import SCHEMA, Snapshot, _fields, empty_facets, from_bits, ranked, to_bits
 
 log = logging.getLogger(__name__)
 
@@ -204,56 +204,46 @@ class WhooshBackend(SearchBackend):
                 self._shared["snapshot"] = snapshot
         return snapshot
 
-    def _postings(self, field: str, term: str) -> frozenset:
-        """Global document numbers of the documents containing `term` in `field`."""
+    def _postings(self, field: str, term: str) -> tuple[frozenset, int]:
+        """The documents containing `term` in `field`: global numbers, and as a bitmap."""
         searcher = self._local.searcher or self._searcher()  # the caller's search opened it
         reader = searcher.reader()
         cache = self._local.postings
         key = (self._local.version, field, term)
         found = cache.get(key)
         if found is None:
-            if (field, term) in reader:
-                found = frozenset(reader.postings(field, term).all_ids())
-            else:
-                found = frozenset()
+            docs = frozenset(reader.postings(field, term).all_ids()) if (field, term) in reader else frozenset()
             if len(cache) > 512:
                 cache.clear()
-            cache[key] = found
+            found = cache[key] = (docs, to_bits(docs))
         return found
 
-    def _word_sets(self, tokens: list[str]) -> list[tuple[frozenset, frozenset, frozenset]]:
-        return [(self._postings("name", t), self._postings("description", t), self._postings("meta", t))
-                for t in tokens]
-
-    def _matching(self, tokens: list[str], snapshot: Snapshot) -> tuple[set, list]:
-        """Documents containing every word (in the name, description or meta), and the word sets."""
-        word_sets = self._word_sets(tokens)
-        matched: set | None = None
-        for sets in sorted(word_sets, key=lambda s: sum(map(len, s))):
-            either = sets[0] | sets[1] | sets[2]
-            matched = set(either) if matched is None else matched & either
-            if not matched:
-                break
-        matched = matched or set()
-        if snapshot.deleted:
-            matched -= snapshot.deleted
-        return matched, word_sets
+    def _matching(self, tokens: list[str], snapshot: Snapshot) -> tuple[int, list, list]:
+        """The documents containing every word (in the name, description or meta) as a bitmap,
+        and per word the sets and bitmaps of name, description and meta."""
+        postings = [[self._postings(field, t) for field in ("name", "description", "meta")] for t in tokens]
+        word_sets = [tuple(docs for docs, _ in fields_) for fields_ in postings]
+        word_bits = [tuple(bits for _, bits in fields_) for fields_ in postings]
+        matched = snapshot.live
+        for name_bits, description_bits, meta_bits in word_bits:
+            matched &= name_bits | description_bits | meta_bits
+        return matched, word_sets, word_bits
 
     def _search(self, query: Query, params) -> SearchPage:
         snapshot = self._snapshot()
         if snapshot is None or not query:
             return SearchPage(ids=[], total=0, facets=empty_facets())
-        matched, word_sets = self._matching(query.tokens, snapshot)
+        matched, word_sets, word_bits = self._matching(query.tokens, snapshot)
         matched = snapshot.filter(matched, params)
         facets = snapshot.facets(matched)
         offset, per_page = (params.page - 1) * params.per_page, params.per_page
         sort = params.effective_sort
         if sort == "relevance":
-            top = ranked(query, matched, word_sets, snapshot, offset + per_page)
+            top = ranked(query, matched, word_sets, word_bits, snapshot, offset + per_page)
         else:
-            top = heapq.nsmallest(offset + per_page, matched, key=snapshot.sort_rank(sort).__getitem__)
+            top = heapq.nsmallest(offset + per_page, from_bits(matched), key=snapshot.sort_rank(sort).__getitem__)
         ids = [snapshot.col["id"][d] for d in top[offset:offset + per_page]]
-        return SearchPage(ids=ids, total=len(matched), facets=facets)
+        return SearchPage(ids=ids, total=matched.bit_count(), facets=facets)
 
     def _has_match(self, tokens: list[str]) -> bool:
         snapshot = self._snapshot()
@@ -278,11 +268,11 @@ class WhooshBackend(SearchBackend):
         *complete, last = query.tokens
         docs: set | None = None
         for token in complete:
-            names = self._postings("name", token)
+            names = self._postings("name", token)[0]
             docs = set(names) if docs is None else docs & names
         completing: set = set()
         for btext in searcher.reader().expand_prefix("name", last):
-            completing |= self._postings("name", SCHEMA["name"].from_bytes(btext))
+            completing |= self._postings("name", SCHEMA["name"].from_bytes(btext))[0]
         docs = completing if docs is None else docs & completing
         docs -= snapshot.deleted
         sold, ids = snapshot.col["sold"], snapshot.col["id"]

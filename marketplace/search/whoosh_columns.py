@@ -7,7 +7,7 @@ filters, facets and sorts on them; `ranked` orders matches by the rules of base.
 from __future__ import annotations
 
 import heapq
-from collections import Counter
+from itertools import compress
 
 from whoosh import columns, fields
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
@@ -109,6 +109,8 @@ class Snapshot:
         self.live_stars = [s if s and u >= today else 0 for s, u in zip(self.col["stars"], self.col["cert_until"])]
         self.name_length = [name.count(" ") for name in self.col["name_f"]]
         self._ranks: dict[str, list[int]] = {}
+        self._bits: dict[str, dict] = {}
+        self.live = ((1 << len(self.col["id"])) - 1) & ~to_bits(self.deleted)
 
     def phrase_indexes(self) -> list[PhraseIndex]:
         """Known phrases per segment (each document's folded name and producer/place/category),
@@ -120,43 +122,51 @@ class Snapshot:
             indexes.append(decoded["phrases"])
         return indexes
 
-    def filter(self, docs: set, params) -> set:
-        col = self.col
+    def bits_of(self, column: str) -> dict:
+        """{value: bitmap of the documents with that value} for a column (once per version)."""
+        found = self._bits.get(column)
+        if found is None:
+            docs_by_value: dict = {}
+            values = self.live_stars if column == "stars" else self.col[column]
+            for d, value in enumerate(values):
+                docs_by_value.setdefault(value, []).append(d)
+            found = self._bits[column] = {value: to_bits(docs) for value, docs in docs_by_value.items()}
+        return found
+
+    def filter(self, matched: int, params) -> int:
+        """The matches (a bitmap) that pass the filters of `params`."""
+        def any_of(column, values):
+            bits = self.bits_of(column)
+            return sum_bits(bits.get(v, 0) for v in values)
+
         if params.stars:
-            wanted, live = set(params.stars), self.live_stars
-            docs = {d for d in docs if live[d] in wanted}
+            matched &= any_of("stars", set(params.stars))
         if params.category:
-            slug, category, group = params.category, col["category"], col["category_group"]
-            docs = {d for d in docs if category[d] == slug or group[d] == slug}
+            matched &= any_of("category", [params.category]) | any_of("category_group", [params.category])
         if params.locality:
-            slug, locality, region = params.locality, col["locality"], col["region"]
-            docs = {d for d in docs if locality[d] == slug or region[d] == slug}
+            matched &= any_of("locality", [params.locality]) | any_of("region", [params.locality])
         if params.producer is not None:
-            producer, wanted = col["producer_id"], params.producer
-            docs = {d for d in docs if producer[d] == wanted}
-        if params.price_min is not None or params.price_max is not None:
+            matched &= any_of("producer_id", [params.producer])
+        if params.price_min is not None or params.price_max is not None or params.in_stock is not None:
             low = params.price_min if params.price_min is not None else -1
             high = params.price_max if params.price_max is not None else float("inf")
-            price = col["price"]
-            docs = {d for d in docs if low <= price[d] <= high}
-        if params.in_stock is not None:
-            stock, wanted = col["stock"], params.in_stock
-            docs = {d for d in docs if (stock[d] > 0) is wanted}
-        return docs
+            price, stock, wanted = self.col["price"], self.col["stock"], params.in_stock
+            matched = to_bits(d for d in from_bits(matched) if low <= price[d] <= high
+                              and (wanted is None or (stock[d] > 0) is wanted))
+        return matched
 
-    def facets(self, docs: set) -> dict:
-        def count(values):
-            return Counter(map(values.__getitem__, docs))
+    def facets(self, matched: int) -> dict:
+        """Counts per value over the matches: one AND and a bit count per value."""
+        def count(column):
+            counts = {v: (bits & matched).bit_count() for v, bits in self.bits_of(column).items() if v}
+            return {v: n for v, n in counts.items() if n}
 
         stars = {"3": 0, "4": 0, "5": 0}
-        for value, n in count(self.live_stars).items():
-            if value:
-                stars[str(value)] = n
-        category = dict(count(self.col["category"]))
-        for slug, n in count(self.col["category_group"]).items():
-            if slug:
-                category[slug] = category.get(slug, 0) + n
-        return {"stars": stars, "category": category, "locality": dict(count(self.col["locality"]))}
+        stars.update({str(v): n for v, n in count("stars").items()})
+        category = count("category")
+        for slug, n in count("category_group").items():
+            category[slug] = category.get(slug, 0) + n
+        return {"stars": stars, "category": category, "locality": count("locality")}
 
     def sort_rank(self, sort: str) -> list[int]:
         """Position of each document in the whole index under `sort` (computed once per version)."""
@@ -188,19 +198,47 @@ def decode(segment_reader) -> dict[str, list]:
 
 
 
-def ranked(query: Query, matched: set, word_sets, snapshot: Snapshot, k: int) -> list[int]:
+def ranked(query: Query, matched: int, word_sets, word_bits, snapshot: Snapshot, k: int) -> list[int]:
     """The best k documents by the matching rules (base.py); ties: shorter name, then id.
 
     Documents with every word in the name come first (base.py), so when they alone fill
     the k places nothing else is scored.
     """
-    in_name = set(matched)
-    for name_docs, _, _ in word_sets:
-        in_name &= name_docs
-    top = _best(query, in_name, word_sets, snapshot, k, True)
+    in_name = matched
+    for name_bits, _, _ in word_bits:
+        in_name &= name_bits
+    top = _best(query, set(from_bits(in_name)), word_sets, snapshot, k, True)
     if len(top) < k:
-        top += _best(query, matched - in_name, word_sets, snapshot, k - len(top), False)
+        rest = set(from_bits(matched & ~in_name))
+        top += _best(query, rest, word_sets, snapshot, k - len(top), False)
     return top
+
+
+def to_bits(docs) -> int:
+    """A bitmap (bit d set for document d) of some document numbers."""
+    docs = list(docs)
+    if not docs:
+        return 0
+    buffer = bytearray(max(docs) // 8 + 1)
+    for d in docs:
+        buffer[d >> 3] |= 1 << (d & 7)
+    return int.from_bytes(buffer, "little")
+
+
+_FLAGS = str.maketrans("01", "\x00\x01")
+
+
+def from_bits(bits: int) -> list[int]:
+    """The document numbers of a bitmap, ascending (C loops only: bin, translate, compress)."""
+    flags = bin(bits)[:1:-1].translate(_FLAGS).encode("latin-1")
+    return list(compress(range(len(flags)), flags))
+
+
+def sum_bits(bitmaps) -> int:
+    result = 0
+    for bits in bitmaps:
+        result |= bits
+    return result
 
 
 def _best(query: Query, docs: set, word_sets, snapshot: Snapshot, k: int, all_in_name: bool) -> list[int]:
