@@ -2,8 +2,8 @@
 
 They exist on every database so the schema is the same everywhere (SQLite simply never
 fills them); on PostgreSQL `tsv` (every field, weighted) and `name_tsv` (the name alone)
-are real `tsvector`s with GIN indexes, and the folded name and meta carry pg_trgm GIN
-indexes (prefix completion, close phrases for spelling correction). The filter, facet
+are real `tsvector`s with GIN indexes, and the folded name carries a pg_trgm GIN index
+(prefix completion). The filter, facet
 and sort values are copied next to the text (kept by the same sync path), so a search
 reads this one table.
 """
@@ -41,8 +41,6 @@ class SearchDocument(db.Model):
         sa.Index("ix_search_documents_name_trgm", "name", postgresql_using="gin",
                  postgresql_ops={"name": "gin_trgm_ops"}),
         sa.Index("ix_search_documents_name_tsv", "name_tsv", postgresql_using="gin"),
-        sa.Index("ix_search_documents_meta_trgm", "meta", postgresql_using="gin",
-                 postgresql_ops={"meta": "gin_trgm_ops"}),
     )
 
     product_id: Mapped[int] = mapped_column(

@@ -11,11 +11,13 @@ A search reads that one table: one grouped scan of the matches gives the total, 
 facets and how many matches have every word in the name; those rank first (base.py),
 so when they fill the page only they are ranked (the name index finds them), else the
 page takes them all and ranks the rest. Spelling correction compares the query with
-the names and producer/place/category phrases that pg_trgm finds close to it.
+every name and producer/place/category phrase, read once per process (spelling.py).
 """
 from __future__ import annotations
 
 import re
+import threading
+import time
 from typing import Callable
 
 import sqlalchemy as sa
@@ -37,8 +39,7 @@ from .whoosh_columns import (W_ACCENT_PHRASE, W_ACCENT_WORD, W_DESCRIPTION, W_ME
 BATCH = 500
 LEXEME = re.compile(r"[^\W_]+")
 SIMPLE = sa.literal_column("'simple'::regconfig")
-PHRASE_CANDIDATES = 200  # rows whose name or meta are closest to a misspelled query
-PHRASE_SIMILARITY = "0.3"  # pg_trgm word_similarity threshold for those rows
+PHRASES_TTL_S = 300
 COPIED = ("name", "name_acc", "description", "meta", "tsv", "name_tsv", "name_len", "producer_id", "price",
           "stock", "sold", "created", "stars", "cert_until", "category", "category_group", "locality", "region")
 
@@ -136,6 +137,8 @@ class PostgresBackend(SearchBackend):
     def __init__(self):
         if db.engine.dialect.name != "postgresql":
             raise RuntimeError("SEARCH_BACKEND=postgres needs a PostgreSQL DATABASE_URL")
+        self._lock = threading.Lock()
+        self._phrases: tuple | None = None  # (rows key, read at, PhraseIndex)
 
     # -- reading ---------------------------------------------------------------------
     def counts(self, query: Query, params, today: int) -> dict:
@@ -193,15 +196,19 @@ class PostgresBackend(SearchBackend):
         return db.session.scalar(sa.select(sa.exists().where(_matches(SearchDocument.tsv, tokens)))) or False
 
     def _phrase_indexes(self, tokens: list[str]) -> list[PhraseIndex]:
-        doc, typed = SearchDocument, " ".join(tokens)
-        db.session.execute(sa.select(sa.func.set_config("pg_trgm.word_similarity_threshold", PHRASE_SIMILARITY,
-                                                        True)))
-        closeness = sa.func.greatest(sa.func.word_similarity(typed, doc.name), sa.func.word_similarity(typed, doc.meta))
-        rows = db.session.execute(
-            sa.select(doc.name, doc.meta)
-            .where(sa.or_(sa.literal(typed).op("<%")(doc.name), sa.literal(typed).op("<%")(doc.meta)))
-            .order_by(closeness.desc(), doc.product_id).limit(PHRASE_CANDIDATES)).all()
-        return [PhraseIndex(text for row in rows for text in row)]
+        """Every document's name and producer/place/category phrases, kept in this process and
+        read again when rows were added or removed, or after PHRASES_TTL_S (an edited name)."""
+        doc = SearchDocument
+        key = tuple(db.session.execute(sa.select(sa.func.count(), sa.func.max(doc.product_id))).one())
+        with self._lock:
+            cached = self._phrases
+            if cached and cached[0] == key and time.monotonic() - cached[1] < PHRASES_TTL_S:
+                return [cached[2]]
+        rows = db.session.execute(sa.select(doc.name, doc.meta).execution_options(yield_per=2000))
+        index = PhraseIndex(text for row in rows for text in row)
+        with self._lock:
+            self._phrases = (key, time.monotonic(), index)
+        return [index]
 
     def suggest(self, prefix: str, limit: int = 10) -> list[dict]:
         query = Query.parse(prefix)

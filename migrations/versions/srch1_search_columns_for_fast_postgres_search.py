@@ -1,4 +1,4 @@
-"""search columns: name-only tsvector, filter/facet/sort values, trigram index on meta; no search_terms
+"""search columns: name-only tsvector, filter/facet/sort values; no search_terms
 
 Revision ID: srch1
 Revises: hold1
@@ -11,7 +11,7 @@ joins. On PostgreSQL the rows written before this revision lack those values, so
 are removed: run `flask search reindex --if-missing` after upgrading (`make run` does)
 to rebuild them. SQLite never fills the table; it only gets the same columns.
 `search_terms` (the word vocabulary) goes: spelling correction now compares whole
-phrases found through the trigram indexes of name and meta.
+phrases (names, producer/place/category) instead of single words.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -43,8 +43,6 @@ def upgrade():
         for name, type_, default in COLUMNS:
             batch_op.add_column(sa.Column(name, type_, server_default=default, nullable=False))
         batch_op.create_index('ix_search_documents_name_tsv', ['name_tsv'], unique=False, postgresql_using='gin')
-        batch_op.create_index('ix_search_documents_meta_trgm', ['meta'], unique=False, postgresql_using='gin',
-                              postgresql_ops={'meta': 'gin_trgm_ops'})
     with op.batch_alter_table('search_terms', schema=None) as batch_op:
         batch_op.drop_index('ix_search_terms_term_trgm')
     op.drop_table('search_terms')
@@ -58,7 +56,6 @@ def downgrade():
         batch_op.create_index('ix_search_terms_term_trgm', ['term'], unique=False, postgresql_using='gin',
                               postgresql_ops={'term': 'gin_trgm_ops'})
     with op.batch_alter_table('search_documents', schema=None) as batch_op:
-        batch_op.drop_index('ix_search_documents_meta_trgm')
         batch_op.drop_index('ix_search_documents_name_tsv')
         for name, _, _ in reversed(COLUMNS):
             batch_op.drop_column(name)
