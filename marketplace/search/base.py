@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 from .spelling import Corrector, PhraseIndex
 from .text import folded_words, is_accented, words
@@ -116,3 +116,16 @@ class SearchBackend(ABC):
     @abstractmethod
     def health(self) -> dict:
         """{"ok": bool, "backend": name, ...}: reachable, present and in step with the DB."""
+
+
+def rank_completions(candidates: Iterable[dict], tokens: list[str], limit: int) -> list[dict]:
+    """Names that start with what was typed first, then the rest (candidates come best-selling first)."""
+    typed = " ".join(tokens)
+    seen, starts, others = set(), [], []
+    for item in candidates:
+        key = " ".join(folded_words(item["name"]))
+        if key in seen:
+            continue
+        seen.add(key)
+        (starts if key.startswith(typed) else others).append(item)
+    return (starts + others)[:limit]

@@ -27,12 +27,11 @@ from sqlalchemy.orm import Session
 from ..catalog.models import Producer, Product
 from ..extensions import db
 from ..timeutil import local_today
-from .base import Query, SearchBackend, SearchPage
+from .base import Query, SearchBackend, SearchPage, rank_completions
 from .documents import ProductDoc, count_public, iter_documents, load_documents
 from .models import SearchDocument
 from .spelling import PhraseIndex
 from .text import folded_words, padded, words
-from .whoosh_backend import rank_completions
 from .whoosh_columns import (W_ACCENT_PHRASE, W_ACCENT_WORD, W_DESCRIPTION, W_META, W_NAME, W_PHRASE_DESCRIPTION,
                              W_PHRASE_NAME)
 

@@ -40,10 +40,9 @@ from whoosh import index, writing
 
 from ..extensions import db
 from ..timeutil import local_today
-from .base import Query, SearchBackend, SearchPage
+from .base import Query, SearchBackend, SearchPage, rank_completions
 from .documents import count_public, iter_documents, load_documents
 from .spelling import PhraseIndex
-from .text import folded_words
 from .whoosh_columns import SCHEMA, Snapshot, _fields, empty_facets, from_bits, ranked, to_bits
 
 log = logging.getLogger(__name__)
@@ -410,16 +409,3 @@ class WhooshBackend(SearchBackend):
                 built_at = json.load(fh).get("built_at")
         return {"ok": not stale, "backend": self.name, "status": "stale" if stale else "ok",
                 "documents": documents, "expected": expected, "pending": pending, "built_at": built_at}
-
-
-def rank_completions(candidates: Iterable[dict], tokens: list[str], limit: int) -> list[dict]:
-    """Names that start with what was typed first, then the rest (candidates come best-selling first)."""
-    typed = " ".join(tokens)
-    seen, starts, others = set(), [], []
-    for item in candidates:
-        key = " ".join(folded_words(item["name"]))
-        if key in seen:
-            continue
-        seen.add(key)
-        (starts if key.startswith(typed) else others).append(item)
-    return (starts + others)[:limit]
