@@ -196,9 +196,11 @@ class PostgresBackend(SearchBackend):
 
     def _phrase_indexes(self, tokens: list[str]) -> list[PhraseIndex]:
         """Every document's name and producer/place/category phrases, kept in this process and
-        read again when rows were added or removed, or after PHRASES_TTL_S (an edited name)."""
+        read again when a row was written or removed since (or after PHRASES_TTL_S)."""
         doc = SearchDocument
-        key = tuple(db.session.execute(sa.select(sa.func.count(), sa.func.max(doc.product_id))).one())
+        # Any insert or update gives its row a newer xmin, a delete lowers the count.
+        newest = sa.func.max(sa.cast(sa.cast(sa.literal_column("search_documents.xmin"), sa.Text), sa.BigInteger))
+        key = tuple(db.session.execute(sa.select(sa.func.count(), newest).select_from(doc)).one())
         with self._lock:
             cached = self._phrases
             if cached and cached[0] == key and time.monotonic() - cached[1] < PHRASES_TTL_S:
