@@ -305,7 +305,8 @@ def report(name: str, samples, per_query, build_s: float | None = None) -> None:
         times = [t for t, _, _ in runs]
         _, total, suggestion = runs[-1]
         note = f" (did you mean: {suggestion})" if suggestion else ""
-        print(f"  {label:<20} {statistics.median(times):7.1f} ms  {total:>6} hits{note}")
+        print(f"  {label:<20} median {statistics.median(times):6.1f} ms  p95 {percentile(times, 95):6.1f} ms"
+              f"  {total:>6} hits{note}")
 
 
 def main() -> None:

@@ -8,6 +8,6 @@ from .orders.models import Order, OrderEvent, OrderLine, OrderPart  # noqa: F401
 from .payments.models import BankTransfer, LedgerEntry, PaymentAttempt, ProviderEvent, Refund  # noqa: F401
 from .cache import CacheVersion  # noqa: F401
 from .mail.models import OutgoingMail  # noqa: F401
-from .search.models import SearchDocument, SearchTerm  # noqa: F401
+from .search.models import SearchDocument  # noqa: F401
 from .stats.models import ChannelSale, RetailTotal  # noqa: F401
 from .traceability.models import LineLot, Lot  # noqa: F401

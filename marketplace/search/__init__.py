@@ -1,7 +1,7 @@
 """Product search: one small interface, two backends chosen by SEARCH_BACKEND.
 
 - `whoosh` (default): an embedded index under SEARCH_INDEX_DIR (one machine).
-- `postgres`: PostgreSQL full-text search over folded text, pg_trgm for typos and
+- `postgres`: PostgreSQL full-text search over folded text, pg_trgm for
   completion (several app servers sharing one database).
 
 Callers use `get_backend()`: `search(params)`, `suggest(q)`, `health()`; the index

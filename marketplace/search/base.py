@@ -9,7 +9,9 @@ returns instead (the fuzzy fallback). The matching rules, the same in both backe
   producer's name, its commune/region or the category;
 - the exact phrase scores above the same words apart, in the name above the description;
 - an accented query scores accent-exact name matches first;
-- the name outranks the description, which outranks producer, place and category.
+- the name outranks the description, which outranks producer, place and category;
+  a product with every word in its name ranks above every product without (so a
+  page is ranked from those alone when they fill it: the others are never scored).
 """
 from __future__ import annotations
 
@@ -17,10 +19,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from .text import folded_words, is_accented, within_distance, words
+from .spelling import Corrector, PhraseIndex
+from .text import folded_words, is_accented, words
 
 MAX_QUERY_WORDS = 12
-MAX_CORRECTION_PROBES = 12
 
 
 @dataclass
@@ -68,51 +70,10 @@ class SearchBackend(ABC):
         return page
 
     def correct(self, tokens: list[str]) -> list[str] | None:
-        """The query with one word in three (at least one) replaced by a close word, if that matches.
-
-        Close: edit distance 1, or 2 for words over five letters; words under three letters
-        are never guessed (too many Vietnamese syllables are one letter apart).
-        """
+        """The query rewritten to the closest phrase the catalogue holds (spelling.py), if that matches."""
         if not tokens:
             return None
-        max_changes = max(1, len(tokens) // 3)
-        unknown = [i for i, t in enumerate(tokens) if not self._known(t)]
-        if len(unknown) > max_changes:
-            return None
-        candidates = {i: self._ranked_candidates(tokens[i]) for i in (unknown or range(len(tokens)))}
-        if any(not candidates[i] for i in unknown):
-            return None
-        fixed = list(tokens)
-        for i in unknown:
-            fixed[i] = candidates[i][0]
-        probes = 0
-        if unknown:
-            probes += 1
-            if self._has_match(fixed):
-                return fixed
-        # Other close words, one position at a time: a typo may also produce a real word.
-        for i in candidates:
-            for candidate in candidates[i][:4]:
-                if candidate == fixed[i]:
-                    continue
-                trial = fixed[:i] + [candidate] + fixed[i + 1:]
-                probes += 1
-                if self._has_match(trial):
-                    return trial
-                if probes >= MAX_CORRECTION_PROBES:
-                    return None
-        return None
-
-    def _ranked_candidates(self, token: str) -> list[str]:
-        if len(token) < 3 or token.isdigit():
-            return []
-        maxdist = 1 if len(token) <= 5 else 2
-        scored = []
-        for term, frequency in self._candidates(token, maxdist):
-            distance = within_distance(token, term, maxdist)
-            if distance:
-                scored.append((distance, -frequency, term))
-        return [term for _, _, term in sorted(scored)]
+        return Corrector(self._phrase_indexes(tokens)).correct(tokens, self._has_match)
 
     @abstractmethod
     def _search(self, query: Query, params) -> SearchPage: ...
@@ -122,12 +83,8 @@ class SearchBackend(ABC):
         """Does any public product match all these words (ignoring filters)?"""
 
     @abstractmethod
-    def _known(self, token: str) -> bool:
-        """Is this folded word in the indexed vocabulary?"""
-
-    @abstractmethod
-    def _candidates(self, token: str, maxdist: int) -> Iterable[tuple[str, int]]:
-        """Vocabulary words that may be within `maxdist` edits of token, with a frequency."""
+    def _phrase_indexes(self, tokens: list[str]) -> list[PhraseIndex]:
+        """Known phrases (names; producer, place and category per product) that may be close to tokens."""
 
     @abstractmethod
     def suggest(self, prefix: str, limit: int = 10) -> list[dict]:
@@ -159,3 +116,16 @@ class SearchBackend(ABC):
     @abstractmethod
     def health(self) -> dict:
         """{"ok": bool, "backend": name, ...}: reachable, present and in step with the DB."""
+
+
+def rank_completions(candidates: Iterable[dict], tokens: list[str], limit: int) -> list[dict]:
+    """Names that start with what was typed first, then the rest (candidates come best-selling first)."""
+    typed = " ".join(tokens)
+    seen, starts, others = set(), [], []
+    for item in candidates:
+        key = " ".join(folded_words(item["name"]))
+        if key in seen:
+            continue
+        seen.add(key)
+        (starts if key.startswith(typed) else others).append(item)
+    return (starts + others)[:limit]

@@ -1,8 +1,11 @@
 """Tables of the PostgreSQL search backend.
 
 They exist on every database so the schema is the same everywhere (SQLite simply never
-fills them); on PostgreSQL `tsv` is a real `tsvector` with a GIN index and the folded
-name and the vocabulary carry pg_trgm GIN indexes (prefix completion, typo candidates).
+fills them); on PostgreSQL `tsv` (every field, weighted) and `name_tsv` (the name alone)
+are real `tsvector`s with GIN indexes, and the folded name carries a pg_trgm GIN index
+(prefix completion). The filter, facet
+and sort values are copied next to the text (kept by the same sync path), so a search
+reads this one table.
 """
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ class SearchDocument(db.Model):
         sa.Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
         sa.Index("ix_search_documents_name_trgm", "name", postgresql_using="gin",
                  postgresql_ops={"name": "gin_trgm_ops"}),
+        sa.Index("ix_search_documents_name_tsv", "name_tsv", postgresql_using="gin"),
     )
 
     product_id: Mapped[int] = mapped_column(
@@ -46,15 +50,16 @@ class SearchDocument(db.Model):
     description: Mapped[str] = mapped_column(sa.Text, nullable=False)  # folded
     meta: Mapped[str] = mapped_column(sa.Text, nullable=False)         # folded producer, place, category
     tsv = mapped_column(TSVector(), nullable=False)
-
-
-class SearchTerm(db.Model):
-    """Every folded word of the indexed text: the vocabulary typo correction draws on."""
-
-    __tablename__ = "search_terms"
-    __table_args__ = (
-        sa.Index("ix_search_terms_term_trgm", "term", postgresql_using="gin",
-                 postgresql_ops={"term": "gin_trgm_ops"}),
-    )
-
-    term: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name_tsv = mapped_column(TSVector(), nullable=False, server_default="")
+    name_len: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False, server_default="0")
+    producer_id: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
+    price: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+    stock: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
+    sold: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
+    created: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")  # µs since epoch
+    stars: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False, server_default="0")  # ignoring expiry
+    cert_until: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")  # date ordinal
+    category: Mapped[str] = mapped_column(sa.String(80), nullable=False, server_default="")
+    category_group: Mapped[str] = mapped_column(sa.String(80), nullable=False, server_default="")
+    locality: Mapped[str] = mapped_column(sa.String(80), nullable=False, server_default="")
+    region: Mapped[str] = mapped_column(sa.String(80), nullable=False, server_default="")

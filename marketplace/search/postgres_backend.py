@@ -1,16 +1,24 @@
 """PostgreSQL full-text search: for deployments with several app servers.
 
 `search_documents` holds each public product's folded text (Python folding: đ -> d,
-which unaccent alone does not do) and a weighted `tsvector` (name A, description B,
-producer/place/category C) with a GIN index; the vocabulary `search_terms` and the
-folded names carry pg_trgm GIN indexes (typo candidates, prefix completion). The rows
+which unaccent alone does not do), a weighted `tsvector` of every field (name A,
+description B, producer/place/category C), a `tsvector` of the name alone, both with
+GIN indexes, and copies of the values searches filter, count and sort on. The rows
 are written in the same transaction as the change they follow (see sync.py), so they
-commit and roll back with it, whichever app server made it. Filters, facets and sorts
-are the shop's own SQL (catalog.listing) restricted to the matching documents.
+commit and roll back with it, whichever app server made it.
+
+A search reads that one table: one grouped scan of the matches gives the total, the
+facets and how many matches have every word in the name; those rank first (base.py),
+so when they fill the page only they are ranked (the name index finds them), else the
+page takes them all and ranks the rest. Spelling correction compares the query with
+every name and producer/place/category phrase, read once per process (spelling.py).
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+import re
+import threading
+import time
+from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,23 +27,25 @@ from sqlalchemy.orm import Session
 from ..catalog.models import Producer, Product
 from ..extensions import db
 from ..timeutil import local_today
-from .base import Query, SearchBackend, SearchPage
+from .base import Query, SearchBackend, SearchPage, rank_completions
 from .documents import ProductDoc, count_public, iter_documents, load_documents
-from .models import SearchDocument, SearchTerm
+from .models import SearchDocument
+from .spelling import PhraseIndex
 from .text import folded_words, padded, words
-from .whoosh_backend import rank_completions
+from .whoosh_columns import (W_ACCENT_PHRASE, W_ACCENT_WORD, W_DESCRIPTION, W_META, W_NAME, W_PHRASE_DESCRIPTION,
+                             W_PHRASE_NAME)
 
-# Relative weights of the matching rules (see base.py); ts_rank gives ~0.1-1.
-TS_WEIGHTS = "{0.0, 0.2, 0.4, 1.0}"  # D, C (producer/place/category), B (description), A (name)
-W_PHRASE_NAME, W_PHRASE_DESCRIPTION = 2.0, 0.5
-W_ACCENT_PHRASE, W_ACCENT_WORD = 3.0, 0.6
 BATCH = 500
+LEXEME = re.compile(r"[^\W_]+")
+SIMPLE = sa.literal_column("'simple'::regconfig")
+PHRASES_TTL_S = 300
+COPIED = ("name", "name_acc", "description", "meta", "tsv", "name_tsv", "name_len", "producer_id", "price",
+          "stock", "sold", "created", "stars", "cert_until", "category", "category_group", "locality", "region")
 
 
 def _tsvector(name: str, description: str, meta: str):
     def part(text, weight):
-        return sa.func.setweight(sa.func.to_tsvector(sa.literal_column("'simple'::regconfig"), text),
-                                 sa.literal_column(f"'{weight}'::\"char\""))
+        return sa.func.setweight(sa.func.to_tsvector(SIMPLE, text), sa.literal_column(f"'{weight}'::\"char\""))
 
     return part(name, "A").op("||")(part(description, "B")).op("||")(part(meta, "C"))
 
@@ -44,7 +54,79 @@ def _row(doc: ProductDoc) -> dict:
     name, description, meta = padded(folded_words(doc.name)), padded(folded_words(doc.description)), \
         padded(folded_words(doc.meta))
     return {"product_id": doc.id, "name": name, "name_acc": padded(words(doc.name)), "description": description,
-            "meta": meta, "tsv": _tsvector(name, description, meta)}
+            "meta": meta, "tsv": _tsvector(name, description, meta), "name_tsv": sa.func.to_tsvector(SIMPLE, name),
+            "name_len": name.count(" "), "producer_id": doc.producer_id, "price": doc.price, "stock": doc.stock,
+            "sold": doc.sold, "created": doc.created, "stars": doc.stars, "cert_until": doc.cert_until,
+            "category": doc.category, "category_group": doc.category_group, "locality": doc.locality,
+            "region": doc.region}
+
+
+def _matches(column, tokens: list[str], weight: str = ""):
+    """`column @@ tsquery`: every word (in the fields of `weight`: A name, B description, C meta)."""
+    lexemes = [lexeme for token in tokens for lexeme in LEXEME.findall(token)]
+    if not lexemes:
+        return sa.false()
+    suffix = f":{weight}" if weight else ""
+    return column.op("@@", return_type=sa.Boolean)(sa.func.to_tsquery(SIMPLE, " & ".join(f"{lexeme}{suffix}" for lexeme in lexemes)))
+
+
+def _score(query: Query):
+    """The matching rules of base.py as SQL, the same weights as the Whoosh backend."""
+    doc = SearchDocument
+
+    def bonus(condition, weight):
+        return sa.case((condition, weight), else_=0.0)
+
+    score = sa.literal(0.0)
+    for token in query.tokens:
+        score = score + bonus(_matches(doc.tsv, [token], "A"), W_NAME) + bonus(
+            _matches(doc.tsv, [token], "B"), W_DESCRIPTION) + bonus(_matches(doc.tsv, [token], "C"), W_META)
+    if len(query.tokens) > 1:
+        phrase = padded(query.tokens)
+        score = score + bonus(sa.func.strpos(doc.name, phrase) > 0, W_PHRASE_NAME) + bonus(
+            sa.func.strpos(doc.description, phrase) > 0, W_PHRASE_DESCRIPTION)
+    if query.accented:
+        if len(query.accented) > 1:
+            score = score + bonus(sa.func.strpos(doc.name_acc, padded(query.accented)) > 0, W_ACCENT_PHRASE)
+        for word in query.accented:
+            score = score + bonus(sa.func.strpos(doc.name_acc, f" {word} ") > 0, W_ACCENT_WORD)
+    return score
+
+
+def _live_stars(today: int):
+    return sa.case((SearchDocument.cert_until >= today, SearchDocument.stars), else_=0)
+
+
+def _conditions(tokens: list[str], params, today: int) -> list:
+    doc = SearchDocument
+    conditions = [_matches(doc.tsv, tokens)]
+    if params.stars:
+        conditions.append(_live_stars(today).in_(params.stars))
+    if params.category:
+        conditions.append(sa.or_(doc.category == params.category, doc.category_group == params.category))
+    if params.locality:
+        conditions.append(sa.or_(doc.locality == params.locality, doc.region == params.locality))
+    if params.producer is not None:
+        conditions.append(doc.producer_id == params.producer)
+    if params.price_min is not None:
+        conditions.append(doc.price >= params.price_min)
+    if params.price_max is not None:
+        conditions.append(doc.price <= params.price_max)
+    if params.in_stock is True:
+        conditions.append(doc.stock > 0)
+    elif params.in_stock is False:
+        conditions.append(doc.stock <= 0)
+    return conditions
+
+
+def _order_by(sort: str, today: int) -> list:
+    doc = SearchDocument
+    return {
+        "price_asc": [doc.price.asc(), doc.product_id.asc()],
+        "price_desc": [doc.price.desc(), doc.product_id.desc()],
+        "stars": [_live_stars(today).desc(), doc.sold.desc(), doc.product_id.desc()],
+        "bestselling": [doc.sold.desc(), doc.product_id.desc()],
+    }.get(sort, [doc.created.desc(), doc.product_id.desc()])
 
 
 class PostgresBackend(SearchBackend):
@@ -54,69 +136,80 @@ class PostgresBackend(SearchBackend):
     def __init__(self):
         if db.engine.dialect.name != "postgresql":
             raise RuntimeError("SEARCH_BACKEND=postgres needs a PostgreSQL DATABASE_URL")
+        self._lock = threading.Lock()
+        self._phrases: tuple | None = None  # (rows key, read at, PhraseIndex)
 
     # -- reading ---------------------------------------------------------------------
-    @staticmethod
-    def _tsquery(tokens: list[str]):
-        return sa.func.plainto_tsquery(sa.literal_column("'simple'::regconfig"), " ".join(tokens))
-
-    def _rank(self, query: Query, tsquery):
+    def counts(self, query: Query, params, today: int) -> dict:
+        """Total, facets and `in_name` (matches with every word in the name) in one grouped scan."""
         doc = SearchDocument
-        rank = sa.func.ts_rank(sa.literal_column(f"'{TS_WEIGHTS}'::float4[]"), doc.tsv, tsquery)
+        stars = _live_stars(today)
+        in_name = _matches(doc.name_tsv, query.tokens)
+        rows = db.session.execute(
+            sa.select(stars, doc.category, doc.category_group, doc.locality, sa.func.count(),
+                      sa.func.count().filter(in_name))
+            .where(*_conditions(query.tokens, params, today))
+            .group_by(stars, doc.category, doc.category_group, doc.locality)).all()
+        facets = {"stars": {"3": 0, "4": 0, "5": 0}, "category": {}, "locality": {}}
+        total = named = 0
+        for live, category, group, locality, count, count_in_name in rows:
+            total, named = total + count, named + count_in_name
+            if live:
+                facets["stars"][str(live)] = facets["stars"].get(str(live), 0) + count
+            for key, value in (("category", category), ("category", group), ("locality", locality)):
+                if value:
+                    facets[key][value] = facets[key].get(value, 0) + count
+        return {"total": total, "in_name": named, "facets": facets}
 
-        def bonus(column, text, weight):
-            return sa.case((sa.func.strpos(column, text) > 0, weight), else_=0.0)
-
-        if len(query.tokens) > 1:
-            phrase = padded(query.tokens)
-            rank = rank + bonus(doc.name, phrase, W_PHRASE_NAME) + bonus(doc.description, phrase,
-                                                                         W_PHRASE_DESCRIPTION)
-        if query.accented:
-            if len(query.accented) > 1:
-                rank = rank + bonus(doc.name_acc, padded(query.accented), W_ACCENT_PHRASE)
-            for word in query.accented:
-                rank = rank + bonus(doc.name_acc, f" {word} ", W_ACCENT_WORD)
-        return rank
+    def page_query(self, query: Query, params, today: int, in_name: bool | None) -> sa.Select:
+        """Ids in page order; for relevance, only the matches with (True) or without (False) every word in the name."""
+        doc = SearchDocument
+        select = sa.select(doc.product_id).where(*_conditions(query.tokens, params, today))
+        if params.effective_sort != "relevance":
+            return select.order_by(*_order_by(params.effective_sort, today))
+        named = _matches(doc.name_tsv, query.tokens)
+        select = select.where(named if in_name else sa.not_(named))
+        return select.order_by(_score(query).desc(), doc.name_len, doc.product_id)
 
     def _search(self, query: Query, params) -> SearchPage:
-        from ..catalog import listing
-
-        today = local_today()
-        tsquery = self._tsquery(query.tokens)
-        conditions, stars_expr = listing._filtered(params, None, today)
-        conditions.append(Product.id.in_(
-            sa.select(SearchDocument.product_id).where(SearchDocument.tsv.op("@@")(tsquery))))
-        # The total is the sum of the facet scan's groups: one pass over the matches, not two.
-        counted = listing.total_and_facets(conditions, stars_expr)
-        total, facets = counted["total"], counted["facets"]
-        if not total:
-            return SearchPage(ids=[], total=0, facets=facets)
-        page = listing._base(sa.select(Product.id)).where(*conditions)
-        sort = params.effective_sort
-        if sort == "relevance":
-            page = (page.join(SearchDocument, SearchDocument.product_id == Product.id)
-                    .order_by(self._rank(query, tsquery).desc(), Product.id))
-        else:
-            page = page.order_by(*listing._order_by(sort, stars_expr))
-        ids = list(db.session.scalars(page.limit(params.per_page).offset((params.page - 1) * params.per_page)))
-        return SearchPage(ids=ids, total=total, facets=facets)
+        today = local_today().toordinal()
+        counted = self.counts(query, params, today)
+        total, named = counted["total"], counted["in_name"]
+        offset, size = (params.page - 1) * params.per_page, params.per_page
+        if not total or offset >= total:
+            return SearchPage(ids=[], total=total, facets=counted["facets"])
+        if params.effective_sort != "relevance":
+            ids = list(db.session.scalars(self.page_query(query, params, today, None).limit(size).offset(offset)))
+            return SearchPage(ids=ids, total=total, facets=counted["facets"])
+        ids = []
+        if offset < named:  # the page starts among the matches with every word in the name
+            ids = list(db.session.scalars(self.page_query(query, params, today, True).limit(size).offset(offset)))
+        if len(ids) < size and total > named:
+            rest = self.page_query(query, params, today, False).limit(size - len(ids))
+            ids += db.session.scalars(rest.offset(max(0, offset - named)))
+        return SearchPage(ids=ids, total=total, facets=counted["facets"])
 
     def _has_match(self, tokens: list[str]) -> bool:
         if not tokens:
             return False
-        return db.session.scalar(sa.select(sa.exists().where(
-            SearchDocument.tsv.op("@@")(self._tsquery(tokens))))) or False
+        return db.session.scalar(sa.select(sa.exists().where(_matches(SearchDocument.tsv, tokens)))) or False
 
-    def _known(self, token: str) -> bool:
-        return db.session.get(SearchTerm, token) is not None
-
-    def _candidates(self, token: str, maxdist: int) -> Iterable[tuple[str, int]]:
-        similarity = sa.func.similarity(SearchTerm.term, token)
-        rows = db.session.execute(
-            sa.select(SearchTerm.term, similarity)
-            .where(sa.func.length(SearchTerm.term).between(len(token) - maxdist, len(token) + maxdist))
-            .order_by(similarity.desc(), SearchTerm.term).limit(60)).all()
-        return [(term, int(sim * 1000)) for term, sim in rows]
+    def _phrase_indexes(self, tokens: list[str]) -> list[PhraseIndex]:
+        """Every document's name and producer/place/category phrases, kept in this process and
+        read again when a row was written or removed since (or after PHRASES_TTL_S)."""
+        doc = SearchDocument
+        # Any insert or update gives its row a newer xmin, a delete lowers the count.
+        newest = sa.func.max(sa.cast(sa.cast(sa.literal_column("search_documents.xmin"), sa.Text), sa.BigInteger))
+        key = tuple(db.session.execute(sa.select(sa.func.count(), newest).select_from(doc)).one())
+        with self._lock:
+            cached = self._phrases
+            if cached and cached[0] == key and time.monotonic() - cached[1] < PHRASES_TTL_S:
+                return [cached[2]]
+        rows = db.session.execute(sa.select(doc.name, doc.meta).execution_options(yield_per=2000))
+        index = PhraseIndex(text for row in rows for text in row)
+        with self._lock:
+            self._phrases = (key, time.monotonic(), index)
+        return [index]
 
     def suggest(self, prefix: str, limit: int = 10) -> list[dict]:
         query = Query.parse(prefix)
@@ -150,15 +243,9 @@ class PostgresBackend(SearchBackend):
             if not rows:
                 continue
             stmt = pg_insert(SearchDocument).values(rows)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[SearchDocument.product_id],
-                set_={c: getattr(stmt.excluded, c) for c in ("name", "name_acc", "description", "meta", "tsv")})
+            stmt = stmt.on_conflict_do_update(index_elements=[SearchDocument.product_id],
+                                              set_={c: getattr(stmt.excluded, c) for c in COPIED})
             session.execute(stmt)
-            terms = {t for row in rows for col in ("name", "description", "meta") for t in row[col].split()
-                     if len(t) <= 64}
-            if terms:
-                session.execute(pg_insert(SearchTerm).values([{"term": t} for t in sorted(terms)])
-                                .on_conflict_do_nothing())
 
     def apply(self, product_ids: set[int]) -> None:
         with Session(db.engine) as session:
@@ -168,7 +255,6 @@ class PostgresBackend(SearchBackend):
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         count = 0
         with Session(db.engine) as session:
-            session.execute(sa.delete(SearchTerm))
             batch: list[ProductDoc] = []
             for doc in iter_documents(session):
                 batch.append(doc)
@@ -197,7 +283,6 @@ class PostgresBackend(SearchBackend):
 
     def clear(self) -> None:
         db.session.execute(sa.delete(SearchDocument))
-        db.session.execute(sa.delete(SearchTerm))
         db.session.commit()
 
     def doc_count(self) -> int:

@@ -17,9 +17,9 @@ Reading: Whoosh's own collector scores and facets document by document in Python
 far too slow for thousands of hits. Here Whoosh stores the index (analysis, postings,
 segments, deletions, vocabulary); a query takes the postings of its words as sets,
 intersects them, filters and counts facets on per-document columns decoded once per
-segment (a `_Snapshot` per index version), and ranks only the matching documents by
-the rules in base.py, checking phrases and accents on the folded/accented name
-columns. The result: a first page with facets in a few milliseconds at 20,000 products.
+segment (a `Snapshot` per index version, whoosh_columns.py), and ranks by the rules in
+base.py only the matches a page needs (those with every word in the name when they
+fill the page), checking phrases and accents on the folded/accented name columns.
 """
 from __future__ import annotations
 
@@ -31,85 +31,23 @@ import logging
 import os
 import threading
 import time
-from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
 from sqlalchemy.orm import Session
-from whoosh import columns, fields, index, writing
-from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
+from whoosh import index, writing
 
 from ..extensions import db
 from ..timeutil import local_today
-from .base import Query, SearchBackend, SearchPage
-from .documents import ProductDoc, count_public, iter_documents, load_documents
-from .text import fold_vietnamese, folded_words, padded, words
+from .base import Query, SearchBackend, SearchPage, rank_completions
+from .documents import count_public, iter_documents, load_documents
+from .spelling import PhraseIndex
+from .whoosh_columns import SCHEMA, Snapshot, _fields, empty_facets, from_bits, ranked, to_bits
 
 log = logging.getLogger(__name__)
 
-TEXT_FIELDS = ("name", "description", "meta")
 STALE_JOURNAL_S = 60
-
-
-class FoldFilter(Filter):
-    """Strips Vietnamese marks (đ -> d) from lower-cased tokens; offsets stay those of the original."""
-
-    def __call__(self, tokens):
-        for token in tokens:
-            token.text = fold_vietnamese(token.text)
-            yield token
-
-
-FOLDED = RegexTokenizer(r"\w+") | LowercaseFilter() | FoldFilter()
-ACCENTED = RegexTokenizer(r"\w+") | LowercaseFilter()
-
-
-def _number():
-    return fields.COLUMN(columns.NumericColumn("q"))
-
-
-def _text_column():
-    return fields.COLUMN(columns.VarBytesColumn())
-
-
-SCHEMA = fields.Schema(
-    pk=fields.ID(unique=True, stored=True),
-    slug=fields.STORED,
-    title=fields.STORED,
-    # Searched words (postings only: phrases and accents are checked on the columns below).
-    name=fields.TEXT(analyzer=FOLDED, phrase=False),
-    description=fields.TEXT(analyzer=FOLDED, phrase=False),
-    meta=fields.TEXT(analyzer=FOLDED, phrase=False),
-    # Per-document values, not indexed: filters, facets, sorts, ranking.
-    id=_number(), producer_id=_number(), price=_number(), stock=_number(), sold=_number(),
-    created=_number(), stars=_number(), cert_until=_number(),
-    category=fields.COLUMN(columns.RefBytesColumn()), category_group=fields.COLUMN(columns.RefBytesColumn()),
-    locality=fields.COLUMN(columns.RefBytesColumn()), region=fields.COLUMN(columns.RefBytesColumn()),
-    name_f=_text_column(), name_a=_text_column(), desc_f=_text_column(),
-)
-NUMBER_COLUMNS = ("id", "producer_id", "price", "stock", "sold", "created", "stars", "cert_until")
-STRING_COLUMNS = ("category", "category_group", "locality", "region", "name_f", "name_a", "desc_f")
-
-# Relative weights of the matching rules (see base.py).
-W_NAME, W_DESCRIPTION, W_META = 3.0, 1.0, 0.6
-W_PHRASE_NAME, W_PHRASE_DESCRIPTION = 12.0, 3.0
-W_ACCENT_PHRASE, W_ACCENT_WORD = 16.0, 4.0
-
-
-def _fields(doc: ProductDoc) -> dict:
-    def b(text: str) -> bytes:
-        return text.encode("utf-8")
-
-    return {
-        "pk": str(doc.id), "slug": doc.slug, "title": doc.name,
-        "name": doc.name, "description": doc.description, "meta": doc.meta,
-        "id": doc.id, "producer_id": doc.producer_id, "price": doc.price, "stock": doc.stock, "sold": doc.sold,
-        "created": doc.created, "stars": doc.stars, "cert_until": doc.cert_until,
-        "category": b(doc.category), "category_group": b(doc.category_group), "locality": b(doc.locality),
-        "region": b(doc.region), "name_f": b(padded(folded_words(doc.name))), "name_a": b(padded(words(doc.name))),
-        "desc_f": b(padded(folded_words(doc.description))),
-    }
 
 
 @contextmanager
@@ -143,101 +81,6 @@ class _PerThread(threading.local):
         self.searcher = None
         self.version = None
         self.postings: dict = {}
-
-
-class _Snapshot:
-    """The per-document columns of one index version, as lists indexed by global docnum.
-
-    Columns are decoded once per segment (segments are immutable; a process keeps the
-    decoded ones it still uses), deletions and today's live stars per version.
-    """
-
-    def __init__(self, version, reader, today: int, segment_cache: dict):
-        self.version = version
-        self.today = today
-        self.parts: list[tuple[str, int]] = []
-        self.col: dict[str, list] = {name: [] for name in NUMBER_COLUMNS + STRING_COLUMNS}
-        self.deleted: set[int] = set()
-        for segment_reader, offset in reader.leaf_readers():
-            if segment_reader.segment() is None:  # an empty index
-                continue
-            seg_id = segment_reader.segment().segment_id()
-            decoded = segment_cache.get(seg_id)
-            if decoded is None:
-                decoded = segment_cache[seg_id] = _decode(segment_reader)
-            self.parts.append((seg_id, offset))
-            for name, values in self.col.items():
-                values.extend(decoded[name])
-            if segment_reader.has_deletions():
-                self.deleted.update(offset + d for d in segment_reader.deleted_docs_set)
-        self.live_stars = [s if s and u >= today else 0 for s, u in zip(self.col["stars"], self.col["cert_until"])]
-        self.name_length = [name.count(" ") for name in self.col["name_f"]]
-        self._ranks: dict[str, list[int]] = {}
-
-    def filter(self, docs: set, params) -> set:
-        col = self.col
-        if params.stars:
-            wanted, live = set(params.stars), self.live_stars
-            docs = {d for d in docs if live[d] in wanted}
-        if params.category:
-            slug, category, group = params.category, col["category"], col["category_group"]
-            docs = {d for d in docs if category[d] == slug or group[d] == slug}
-        if params.locality:
-            slug, locality, region = params.locality, col["locality"], col["region"]
-            docs = {d for d in docs if locality[d] == slug or region[d] == slug}
-        if params.producer is not None:
-            producer, wanted = col["producer_id"], params.producer
-            docs = {d for d in docs if producer[d] == wanted}
-        if params.price_min is not None or params.price_max is not None:
-            low = params.price_min if params.price_min is not None else -1
-            high = params.price_max if params.price_max is not None else float("inf")
-            price = col["price"]
-            docs = {d for d in docs if low <= price[d] <= high}
-        if params.in_stock is not None:
-            stock, wanted = col["stock"], params.in_stock
-            docs = {d for d in docs if (stock[d] > 0) is wanted}
-        return docs
-
-    def facets(self, docs: set) -> dict:
-        def count(values):
-            return Counter(map(values.__getitem__, docs))
-
-        stars = {"3": 0, "4": 0, "5": 0}
-        for value, n in count(self.live_stars).items():
-            if value:
-                stars[str(value)] = n
-        category = dict(count(self.col["category"]))
-        for slug, n in count(self.col["category_group"]).items():
-            if slug:
-                category[slug] = category.get(slug, 0) + n
-        return {"stars": stars, "category": category, "locality": dict(count(self.col["locality"]))}
-
-    def sort_rank(self, sort: str) -> list[int]:
-        """Position of each document in the whole index under `sort` (computed once per version)."""
-        rank = self._ranks.get(sort)
-        if rank is None:
-            col, ids = self.col, self.col["id"]
-            keys = {
-                "price_asc": lambda d: (col["price"][d], ids[d]),
-                "price_desc": lambda d: (-col["price"][d], -ids[d]),
-                "stars": lambda d: (-self.live_stars[d], -col["sold"][d], -ids[d]),
-                "bestselling": lambda d: (-col["sold"][d], -ids[d]),
-            }
-            key = keys.get(sort, lambda d: (-col["created"][d], -ids[d]))  # newest
-            rank = [0] * len(ids)
-            for position, d in enumerate(sorted(range(len(ids)), key=key)):
-                rank[d] = position
-            self._ranks[sort] = rank
-        return rank
-
-
-def _decode(segment_reader) -> dict[str, list]:
-    decoded = {}
-    for name in NUMBER_COLUMNS:
-        decoded[name] = [int(v) for v in segment_reader.column_reader(name, translate=False)]
-    for name in STRING_COLUMNS:
-        decoded[name] = [v.decode("utf-8") for v in segment_reader.column_reader(name, translate=False)]
-    return decoded
 
 
 class WhooshBackend(SearchBackend):
@@ -338,7 +181,7 @@ class WhooshBackend(SearchBackend):
         self._catch_up()
         return super().search(params)
 
-    def _snapshot(self) -> "_Snapshot | None":
+    def _snapshot(self) -> "Snapshot | None":
         """Per-document columns of the current index version (shared by this process's threads)."""
         searcher = self._searcher()
         if searcher is None:
@@ -352,7 +195,7 @@ class WhooshBackend(SearchBackend):
             snapshot = self._shared.get("snapshot")
             if snapshot is None or snapshot.version != version or snapshot.today != today:
                 segments = self._shared.setdefault("segments", {})
-                snapshot = _Snapshot(version, reader, today, segments)
+                snapshot = Snapshot(version, reader, today, segments)
                 live = {seg_id for seg_id, _ in snapshot.parts}
                 for seg_id in list(segments):
                     if seg_id not in live:
@@ -360,122 +203,57 @@ class WhooshBackend(SearchBackend):
                 self._shared["snapshot"] = snapshot
         return snapshot
 
-    def _postings(self, field: str, term: str) -> frozenset:
-        """Global document numbers of the documents containing `term` in `field`."""
-        searcher = self._searcher()
+    def _postings(self, field: str, term: str) -> tuple[frozenset, int]:
+        """The documents containing `term` in `field`: global numbers, and as a bitmap."""
+        searcher = self._local.searcher or self._searcher()  # the caller's search opened it
         reader = searcher.reader()
         cache = self._local.postings
         key = (self._local.version, field, term)
         found = cache.get(key)
         if found is None:
-            if (field, term) in reader:
-                found = frozenset(reader.postings(field, term).all_ids())
-            else:
-                found = frozenset()
+            docs = frozenset(reader.postings(field, term).all_ids()) if (field, term) in reader else frozenset()
             if len(cache) > 512:
                 cache.clear()
-            cache[key] = found
+            found = cache[key] = (docs, to_bits(docs))
         return found
 
-    def _word_sets(self, tokens: list[str]) -> list[tuple[frozenset, frozenset, frozenset]]:
-        return [(self._postings("name", t), self._postings("description", t), self._postings("meta", t))
-                for t in tokens]
-
-    def _matching(self, tokens: list[str], snapshot: "_Snapshot") -> tuple[set, list]:
-        """Documents containing every word (in the name, description or meta), and the word sets."""
-        word_sets = self._word_sets(tokens)
-        matched: set | None = None
-        for sets in sorted(word_sets, key=lambda s: sum(map(len, s))):
-            either = sets[0] | sets[1] | sets[2]
-            matched = set(either) if matched is None else matched & either
-            if not matched:
-                break
-        matched = matched or set()
-        if snapshot.deleted:
-            matched -= snapshot.deleted
-        return matched, word_sets
+    def _matching(self, tokens: list[str], snapshot: Snapshot) -> tuple[int, list, list]:
+        """The documents containing every word (in the name, description or meta) as a bitmap,
+        and per word the sets and bitmaps of name, description and meta."""
+        postings = [[self._postings(field, t) for field in ("name", "description", "meta")] for t in tokens]
+        word_sets = [tuple(docs for docs, _ in fields_) for fields_ in postings]
+        word_bits = [tuple(bits for _, bits in fields_) for fields_ in postings]
+        matched = snapshot.live
+        for name_bits, description_bits, meta_bits in word_bits:
+            matched &= name_bits | description_bits | meta_bits
+        return matched, word_sets, word_bits
 
     def _search(self, query: Query, params) -> SearchPage:
         snapshot = self._snapshot()
         if snapshot is None or not query:
-            return SearchPage(ids=[], total=0, facets=_empty_facets())
-        matched, word_sets = self._matching(query.tokens, snapshot)
+            return SearchPage(ids=[], total=0, facets=empty_facets())
+        matched, word_sets, word_bits = self._matching(query.tokens, snapshot)
         matched = snapshot.filter(matched, params)
         facets = snapshot.facets(matched)
         offset, per_page = (params.page - 1) * params.per_page, params.per_page
         sort = params.effective_sort
         if sort == "relevance":
-            top = self._ranked(query, matched, word_sets, snapshot, offset + per_page)
+            top = ranked(query, matched, word_sets, word_bits, snapshot, offset + per_page)
         else:
-            top = heapq.nsmallest(offset + per_page, matched, key=snapshot.sort_rank(sort).__getitem__)
+            top = heapq.nsmallest(offset + per_page, from_bits(matched), key=snapshot.sort_rank(sort).__getitem__)
         ids = [snapshot.col["id"][d] for d in top[offset:offset + per_page]]
-        return SearchPage(ids=ids, total=len(matched), facets=facets)
-
-    @staticmethod
-    def _ranked(query: Query, matched: set, word_sets, snapshot: "_Snapshot", k: int) -> list[int]:
-        """The best k documents by the matching rules (base.py); ties: shorter name, then id."""
-        score = dict.fromkeys(matched, 0.0)
-        for name_docs, description_docs, meta_docs in word_sets:
-            for docs, weight in ((name_docs, W_NAME), (description_docs, W_DESCRIPTION), (meta_docs, W_META)):
-                for d in matched.intersection(docs):
-                    score[d] += weight
-        in_name = set(matched)
-        for name_docs, _, _ in word_sets:
-            in_name &= name_docs
-        name_f, name_a, desc_f = snapshot.col["name_f"], snapshot.col["name_a"], snapshot.col["desc_f"]
-        if len(query.tokens) > 1:
-            phrase = padded(query.tokens)
-            for d in in_name:
-                if phrase in name_f[d]:
-                    score[d] += W_PHRASE_NAME
-            in_description = set(matched)
-            for _, description_docs, _ in word_sets:
-                in_description &= description_docs
-            for d in in_description:
-                if phrase in desc_f[d]:
-                    score[d] += W_PHRASE_DESCRIPTION
-        if query.accented:
-            accented_phrase = padded(query.accented) if len(query.accented) > 1 else None
-            accented_words = [f" {w} " for w in query.accented]
-            candidates = set().union(*(name_docs for name_docs, _, _ in word_sets)) & matched
-            for d in candidates:
-                name = name_a[d]
-                if accented_phrase and accented_phrase in name:
-                    score[d] += W_ACCENT_PHRASE
-                for word in accented_words:
-                    if word in name:
-                        score[d] += W_ACCENT_WORD
-        length, ids = snapshot.name_length, snapshot.col["id"]
-        return heapq.nsmallest(k, matched, key=lambda d: (-score[d], length[d], ids[d]))
+        return SearchPage(ids=ids, total=matched.bit_count(), facets=facets)
 
     def _has_match(self, tokens: list[str]) -> bool:
         snapshot = self._snapshot()
         return bool(snapshot is not None and tokens and self._matching(tokens, snapshot)[0])
 
-    def _vocabulary(self) -> dict[str, int]:
-        """Folded words of the searchable fields with their document frequency (cached per version)."""
-        searcher = self._searcher()
-        if searcher is None:
-            return {}
-        reader, version = searcher.reader(), self._local.version
-        cached = self._shared.get("vocabulary")
-        if cached and cached[0] == version:
-            return cached[1]
-        vocabulary: dict[str, int] = {}
-        for fieldname in TEXT_FIELDS:
-            from_bytes = SCHEMA[fieldname].from_bytes
-            for btext, info in reader.iter_field(fieldname):
-                term = from_bytes(btext)
-                vocabulary[term] = vocabulary.get(term, 0) + info.doc_frequency()
-        self._shared["vocabulary"] = (version, vocabulary)
-        return vocabulary
-
-    def _known(self, token: str) -> bool:
-        return token in self._vocabulary()
-
-    def _candidates(self, token: str, maxdist: int) -> Iterable[tuple[str, int]]:
-        size = len(token)
-        return [(term, n) for term, n in self._vocabulary().items() if abs(len(term) - size) <= maxdist]
+    def _phrase_indexes(self, tokens: list[str]) -> list[PhraseIndex]:
+        snapshot = self._snapshot()
+        if snapshot is None:
+            return []
+        with self._shared_lock:
+            return snapshot.phrase_indexes()
 
     def suggest(self, prefix: str, limit: int = 10) -> list[dict]:
         query = Query.parse(prefix)
@@ -489,11 +267,11 @@ class WhooshBackend(SearchBackend):
         *complete, last = query.tokens
         docs: set | None = None
         for token in complete:
-            names = self._postings("name", token)
+            names = self._postings("name", token)[0]
             docs = set(names) if docs is None else docs & names
         completing: set = set()
         for btext in searcher.reader().expand_prefix("name", last):
-            completing |= self._postings("name", SCHEMA["name"].from_bytes(btext))
+            completing |= self._postings("name", SCHEMA["name"].from_bytes(btext))[0]
         docs = completing if docs is None else docs & completing
         docs -= snapshot.deleted
         sold, ids = snapshot.col["sold"], snapshot.col["id"]
@@ -631,20 +409,3 @@ class WhooshBackend(SearchBackend):
                 built_at = json.load(fh).get("built_at")
         return {"ok": not stale, "backend": self.name, "status": "stale" if stale else "ok",
                 "documents": documents, "expected": expected, "pending": pending, "built_at": built_at}
-
-
-def _empty_facets() -> dict:
-    return {"stars": {"3": 0, "4": 0, "5": 0}, "category": {}, "locality": {}}
-
-
-def rank_completions(candidates: Iterable[dict], tokens: list[str], limit: int) -> list[dict]:
-    """Names that start with what was typed first, then the rest (candidates come best-selling first)."""
-    typed = " ".join(tokens)
-    seen, starts, others = set(), [], []
-    for item in candidates:
-        key = " ".join(folded_words(item["name"]))
-        if key in seen:
-            continue
-        seen.add(key)
-        (starts if key.startswith(typed) else others).append(item)
-    return (starts + others)[:limit]

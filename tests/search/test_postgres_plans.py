@@ -1,0 +1,91 @@
+"""The PostgreSQL search queries keep using their indexes (EXPLAIN of the real statements).
+
+Each search below runs through the backend while the statements it sends are recorded;
+each is then explained with sequential scans priced out (`enable_seqscan = off`), so a
+query that can still use its index shows it, and one that no longer can (an expression
+the index does not cover, a lost index) falls back to a sequential scan and fails here.
+PostgreSQL only.
+"""
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace.catalog.listing import BrowseParams
+from marketplace.extensions import db as _db
+from marketplace.search import get_backend
+from tests import factories as f
+
+from .conftest import ON_POSTGRES
+
+pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only (set DATABASE_URL)")
+
+
+@pytest.fixture
+def postgres(app, db):
+    previous = app.config["SEARCH_BACKEND"]
+    app.config["SEARCH_BACKEND"] = "postgres"
+    f.product("Trà hoa vàng Ba Chẽ", description="Trà hoa vàng sấy khô")
+    f.product("Mật ong rừng Ba Chẽ", description="Dùng kèm trà")
+    yield get_backend()
+    app.config["SEARCH_BACKEND"] = previous
+
+
+@contextmanager
+def recorded():
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "search_documents" in statement:
+            statements.append((statement, parameters))
+
+    sa.event.listen(_db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(_db.engine, "before_cursor_execute", record)
+
+
+def indexes_used(statement: str, parameters) -> set[str]:
+    with _db.engine.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar()
+        conn.exec_driver_sql("RESET enable_seqscan")
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    found, nodes = set(), [plan[0]["Plan"]]
+    while nodes:
+        node = nodes.pop()
+        if "Index Name" in node:
+            found.add(node["Index Name"])
+        nodes.extend(node.get("Plans", []))
+    return found
+
+
+def plans(action) -> list[tuple[str, set[str]]]:
+    with recorded() as statements:
+        action()
+    return [(statement, indexes_used(statement, parameters)) for statement, parameters in statements]
+
+
+def test_a_search_reads_its_matches_and_its_name_tier_through_the_gin_indexes(postgres):
+    explained = plans(lambda: postgres.search(BrowseParams(q="tra hoa vang", stars=[4], per_page=1)))
+    counting = [used for sql, used in explained if "GROUP BY" in sql]
+    paging = [used for sql, used in explained if "ORDER BY" in sql]
+    assert counting and all("ix_search_documents_tsv" in used for used in counting), explained
+    # The page is ranked from the products with every word in the name, found by their own index.
+    assert paging and "ix_search_documents_name_tsv" in paging[0], explained
+
+
+def test_sorted_pages_and_the_match_test_use_the_tsvector_index(postgres):
+    explained = plans(lambda: postgres.search(BrowseParams(q="ba che", sort="price_asc")))
+    assert explained and all("ix_search_documents_tsv" in used for _, used in explained), explained
+    explained = plans(lambda: postgres._has_match(["mat", "ong"]))
+    assert explained and "ix_search_documents_tsv" in explained[0][1], explained
+
+
+def test_completion_uses_the_trigram_index(postgres):
+    explained = plans(lambda: postgres.suggest("tra ho"))
+    assert explained and "ix_search_documents_name_trgm" in explained[0][1], explained
