@@ -1,7 +1,7 @@
 """search columns: name-only tsvector, filter/facet/sort values; no search_terms
 
 Revision ID: srch1
-Revises: hold1
+Revises: acct1
 Create Date: 2026-12-05 12:20:00
 
 The PostgreSQL search backend answers a whole search from `search_documents` alone:
@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'srch1'
-down_revision = 'hold1'
+down_revision = 'acct1'
 branch_labels = None
 depends_on = None
 
