@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from flask_babel import gettext
 
 from ..accounts.auth import bearer_token, register_rate_limit, sign_in_limits
 from ..accounts.schemas import CsrfTokenSchema, LoginSchema, RegisterSchema, UserSchema
@@ -21,7 +22,7 @@ blp = ApiBlueprint(
 
 def invalid_credentials() -> DomainError:
     """The one answer to a wrong email, a wrong password or a disabled account."""
-    return DomainError("Email hoặc mật khẩu không đúng / Wrong email or password",
+    return DomainError(gettext("Wrong email or password"),
                        code="invalid_credentials", status=401)
 
 
