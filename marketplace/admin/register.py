@@ -99,7 +99,8 @@ def read_register(data: bytes) -> tuple[list[tuple[int, dict]], list[tuple[int, 
     try:
         header = next(reader)
     except StopIteration:
-        raise ValidationFailed(gettext("The file is empty"), fields={"file": ["empty"]}) from None
+        message = gettext("The file is empty")
+        raise ValidationFailed(message, fields={"file": [message]}) from None
     keys = [_header_key(h) for h in header]
     columns: dict[str, int] = {}
     for name, aliases in HEADERS.items():
@@ -110,13 +111,14 @@ def read_register(data: bytes) -> tuple[list[tuple[int, dict]], list[tuple[int, 
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
         raise ValidationFailed(gettext("Missing columns: %(names)s", names=", ".join(missing)),
-                               fields={"file": [f"missing column {m}" for m in missing]})
+                               fields={"file": [gettext("Missing column %(name)s", name=m) for m in missing]})
     rows, invalid = [], []
     for number, raw in enumerate(reader, start=2):
         if not any(cell.strip() for cell in raw):
             continue
         if len(rows) + len(invalid) >= MAX_ROWS:
-            raise ValidationFailed(gettext("At most %(n)d rows", n=MAX_ROWS), fields={"file": ["too many rows"]})
+            message = gettext("At most %(n)d rows", n=MAX_ROWS)
+            raise ValidationFailed(message, fields={"file": [message]})
         values = {name: (raw[i].strip() if i < len(raw) else "") for name, i in columns.items()}
         try:
             if not values["certificate_no"]:

@@ -113,7 +113,7 @@ def list_producers(q: str | None = None, status: str = "all", page: int = 1, per
     another also claims, grouped by tax code."""
     if status not in PRODUCER_STATUSES:
         raise ValidationFailed(_("Unknown status"),
-                               fields={"status": [f"one of {', '.join(PRODUCER_STATUSES)}"]})
+                               fields={"status": [_("One of: %(values)s", values=", ".join(PRODUCER_STATUSES))]})
     conditions = _producer_conditions(q, status)
     active = (sa.select(sa.func.count(Product.id))
               .where(Product.producer_id == Producer.id, Product.status == "active")
@@ -185,7 +185,7 @@ def _reason(reason: str | None, field: str = "reason") -> str:
         message = _("A reason is required")
         raise ValidationFailed(message, fields={field: [message]})
     if len(reason) > 2000:
-        raise ValidationFailed(_("Reason too long"), fields={field: ["max 2000"]})
+        raise ValidationFailed(_("Reason too long"), fields={field: [_("At most %(n)d characters", n=2000)]})
     return reason
 
 

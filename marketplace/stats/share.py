@@ -276,11 +276,12 @@ def _clean_channels(channels) -> list[tuple[str, int]]:
     for index, item in enumerate(channels or []):
         name = str((item or {}).get("channel") or "").strip()
         if not name or len(name) > 120:
-            raise ValidationFailed(gettext("Channel name required (max 120 characters)"),
-                                   fields={f"other_channels.{index}.channel": ["required, max 120"]})
+            message = gettext("Channel name required (max 120 characters)")
+            raise ValidationFailed(message, fields={f"other_channels.{index}.channel": [message]})
         if name.casefold() in seen:
             raise ValidationFailed(gettext("Duplicate channel"),
-                                   fields={f"other_channels.{index}.channel": [f"duplicate {name}"]})
+                                   fields={f"other_channels.{index}.channel": [
+                                       gettext("Duplicate channel: %(name)s", name=name)]})
         seen.add(name.casefold())
         cleaned.append((name, _amount(item.get("amount_vnd"), f"other_channels.{index}.amount_vnd")))
     return cleaned
