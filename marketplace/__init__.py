@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter
 from .api.common import ErrorSchema
 from .config import Config
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, select_locale
-from .i18n import compile_catalogs_at_start
+from .i18n import compile_catalogs_at_start, init_form_translations
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -73,6 +73,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     compile_catalogs_at_start(app.logger)
+    init_form_translations()
     if app.config["ENV_NAME"] == "production" and not app.config.get("PUBLIC_BASE_URL"):
         app.logger.warning("PUBLIC_BASE_URL is not set: links in e-mails and API answers will use the "
                            "Host header of each request (which a client chooses). Set it to the "
@@ -165,15 +166,19 @@ def _register_cli(app: Flask) -> None:
     register(app)
 
 
-def _local_time(value, fmt: str = "%d/%m/%Y %H:%M") -> str:
+def _local_time(value, fmt: str | None = None) -> str:
     """A time as people here read it, in Asia/Ho_Chi_Minh: a datetime, or an ISO 8601 string
-    such as the payment receipts' '2025-03-01T09:15:00+07:00'."""
+    such as the payment receipts' '2025-03-01T09:15:00+07:00'; written as the request's
+    locale writes it, or with an explicit strftime format."""
     from datetime import datetime
 
+    from .i18n import format_local_datetime
     from .timeutil import to_local
 
     if not value:
         return ""
+    if fmt is None:
+        return format_local_datetime(value)
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return to_local(value).strftime(fmt)
@@ -182,13 +187,16 @@ def _local_time(value, fmt: str = "%d/%m/%Y %H:%M") -> str:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from .i18n import switch_language_url
+    from .i18n import format_local_date, format_number, format_percent, switch_language_url
     from .money import format_vnd_for
     from .payments.banks import bank_by_bin
 
     app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.filters["vnd"] = lambda amount: format_vnd_for(amount, str(get_locale() or "vi"))
     app.jinja_env.filters["local"] = _local_time
+    app.jinja_env.filters["local_date"] = format_local_date
+    app.jinja_env.filters["percent"] = format_percent
+    app.jinja_env.filters["number"] = format_number
     app.jinja_env.globals["bank_by_bin"] = bank_by_bin
 
     @app.context_processor

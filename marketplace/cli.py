@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import gettext
 
 from .i18n import compile_catalogs
 
@@ -89,8 +90,8 @@ def users_create(email: str, password: str, role: str, producer_ref: str | None,
     if producer_ref is not None:
         producer = _find_producer(producer_ref.strip())
         if producer is None:
-            raise click.ClickException(f"Không tìm thấy cơ sở / No producer {producer_ref!r} (give its id, slug "
-                                       "or tax code)")
+            raise click.ClickException(gettext("No producer %(ref)s (give its id, slug or tax code)",
+                                               ref=repr(producer_ref)))
         producer_id = producer.id
     name = full_name or email.split("@")[0]
     try:

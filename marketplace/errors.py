@@ -20,6 +20,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .i18n import translate_library_message
+
 log = logging.getLogger(__name__)
 
 STATUS_CODES = {
@@ -93,17 +95,39 @@ def _flatten_webargs(messages) -> dict:
 
 
 def _json_fields(fields: dict) -> dict:
-    """Make nested marshmallow error structures JSON-safe lists of strings."""
+    """Make nested marshmallow error structures JSON-safe lists of strings, marshmallow's own
+    English messages put in the request's language."""
     out = {}
     for key, value in fields.items():
         if isinstance(value, dict):
-            out[key] = [f"{k}: {v if isinstance(v, str) else '; '.join(map(str, v)) if isinstance(v, list) else v}"
+            out[key] = [f"{k}: {_message(v) if not isinstance(v, list) else '; '.join(map(_message, v))}"
                         for k, v in value.items()]
         elif isinstance(value, list):
-            out[key] = [str(v) if not isinstance(v, (dict, list)) else str(v) for v in value]
+            out[key] = [_message(v) for v in value]
         else:
-            out[key] = [str(value)]
+            out[key] = [_message(value)]
     return out
+
+
+def _message(value) -> str:
+    return translate_library_message(str(value))
+
+
+def _status_messages() -> dict[int, str]:
+    return {
+        400: _("Bad request"), 401: _("Please sign in"), 403: _("You are not allowed to do this"),
+        404: _("Not found"), 405: _("Method not allowed"), 409: _("Conflict"), 410: _("Gone"),
+        413: _("The request is too large"), 415: _("Unsupported media type"),
+        422: _("Invalid input"), 429: _("Too many requests, try again later"),
+    }
+
+
+def _described(error: HTTPException, status: int) -> str:
+    """The description given where the error was raised (already in the request's language),
+    or, for Werkzeug's own English default, the status in the request's language."""
+    if error.description and error.description != type(error).description:
+        return error.description
+    return _status_messages().get(status) or error.name
 
 
 def handle_http_exception(error: HTTPException):
@@ -121,13 +145,13 @@ def handle_http_exception(error: HTTPException):
     if is_api_request():
         fields = _flatten_webargs(data.get("errors") or data.get("messages") or {})
         message = data.get("message") or (
-            "Dữ liệu không hợp lệ / Invalid input" if fields else (error.description or error.name)
+            _("Invalid input") if fields else _described(error, status)
         )
         if status >= 500:
-            message = "Lỗi máy chủ / Internal server error"
+            message = _("Internal server error")
         code = data.get("error_code")
         if isinstance(error, CSRFError):
-            code, message = "csrf_failed", f"Thiếu hoặc sai mã CSRF / {error.description}"
+            code, message = "csrf_failed", _("The CSRF token is missing or wrong.")
         body = error_body(status, message, code, _json_fields(fields) if fields else None)
         response = jsonify(body)
         response.status_code = status

@@ -44,12 +44,22 @@ def rate_limits_switched_off() -> bool:
     return not current_app.config.get("RATELIMIT_ENABLED", True)
 
 
+LANGUAGES = ("vi", "en")
+
+
 def select_locale():
+    """Vietnamese unless asked otherwise: `?lang=`, then for pages the language remembered in
+    the session, for the API (no session) the Accept-Language header."""
     from flask import has_request_context, session
 
     if not has_request_context():  # CLI jobs and background work (e.g. emails from cron)
         return "vi"
-    lang = request.args.get("lang") or session.get("lang")
-    if lang in ("vi", "en"):
+    lang = request.args.get("lang")
+    if lang in LANGUAGES:
+        return lang
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(LANGUAGES, default="vi")
+    lang = session.get("lang")
+    if lang in LANGUAGES:
         return lang
     return "vi"

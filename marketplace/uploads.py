@@ -62,9 +62,9 @@ def _looks_like_markup(data: bytes) -> bool:
 
 def check_size(data: bytes, limit: int, field: str) -> None:
     if not data:
-        raise _fail(field, "Tệp rỗng / The file is empty")
+        raise _fail(field, _("The file is empty"))
     if len(data) > limit:
-        raise _fail(field, f"Tệp quá lớn (tối đa {_mb(limit)}) / File too large (at most {_mb(limit)})")
+        raise _fail(field, _("File too large (at most %(size)s)", size=_mb(limit)))
 
 
 def open_image(data: bytes, field: str = "image") -> Image.Image:
@@ -72,13 +72,10 @@ def open_image(data: bytes, field: str = "image") -> Image.Image:
     cfg = current_app.config
     check_size(data, cfg["IMAGE_MAX_BYTES"], field)
     if _looks_like_markup(data):
-        raise _fail(field, "Không nhận ảnh SVG hay tệp HTML/XML; hãy dùng JPEG, PNG hoặc WebP / "
-                           "SVG, HTML and XML files are not accepted; use JPEG, PNG or WebP")
+        raise _fail(field, _("SVG, HTML and XML files are not accepted; use JPEG, PNG or WebP"))
     max_pixels = cfg["IMAGE_MAX_PIXELS"]
-    not_image = ("Tệp không phải là ảnh JPEG, PNG hoặc WebP hợp lệ / "
-                 "The file is not a valid JPEG, PNG or WebP image")
-    bomb = (f"Ảnh quá nhiều điểm ảnh (tối đa {max_pixels // 1_000_000} triệu) / "
-            f"Image has too many pixels (at most {max_pixels // 1_000_000} million)")
+    not_image = _("The file is not a valid JPEG, PNG or WebP image")
+    bomb = _("Image has too many pixels (at most %(n)d million)", n=max_pixels // 1_000_000)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -99,7 +96,7 @@ def open_image(data: bytes, field: str = "image") -> Image.Image:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise _fail(field, not_image) from None
     if width < 64 or height < 64:
-        raise _fail(field, "Ảnh quá nhỏ (tối thiểu 64×64) / Image too small (at least 64×64)")
+        raise _fail(field, _("Image too small (at least 64×64)"))
     return image
 
 
@@ -133,7 +130,7 @@ def check_document(data: bytes, field: str = "scan") -> tuple[bytes, str, str]:
     check_size(data, cfg["SCAN_MAX_BYTES"], field)
     if data.startswith(b"%PDF-"):
         if b"%%EOF" not in data[-2048:]:
-            raise _fail(field, "Tệp PDF bị hỏng hoặc không đầy đủ / The PDF is damaged or incomplete")
+            raise _fail(field, _("The PDF is damaged or incomplete."))
         _check_pdf(data, field)
         return data, ".pdf", "application/pdf"
     processed = process_image(data, field, web_size=2400)  # certificate text stays legible

@@ -5,6 +5,8 @@ import re
 import unicodedata
 from datetime import date, datetime
 
+from flask_babel import gettext
+
 # The largest id a database INTEGER column holds (PostgreSQL int4): larger ids cannot exist.
 MAX_DB_ID = 2_147_483_647
 
@@ -21,14 +23,14 @@ def normalise_phone(value: str) -> str:
     elif digits.startswith("84") and len(digits) == 11:
         digits = "0" + digits[2:]
     if not (_PHONE.match(digits) or _LANDLINE.match(digits)):
-        raise ValueError("Số điện thoại Việt Nam không hợp lệ / Not a valid Vietnamese phone number")
+        raise ValueError(gettext("Not a valid Vietnamese phone number"))
     return digits
 
 
 def validate_tax_code(value: str) -> str:
     code = str(value or "").strip()
     if not _TAX_CODE.match(code):
-        raise ValueError("Mã số thuế phải có 10 chữ số hoặc dạng 10-3 / Tax code must be 10 digits or 10-3 digits")
+        raise ValueError(gettext("Tax code must be 10 digits or 10-3 digits"))
     return code
 
 

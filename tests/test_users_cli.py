@@ -62,11 +62,11 @@ def test_the_password_is_asked_for_when_left_out(app, db):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--email", "s@example.vn", "--role", "seller"], "A seller must belong to a producer"),
-    (["--email", "not-an-email", "--role", "admin"], "email: An email address must have an @-sign"),
-    (["--email", "s@example.vn", "--role", "seller", "--producer", "999"], "No producer '999'"),
-    (["--email", "s@example.vn", "--role", "admin", "--producer", "PRODUCER"], "Only sellers belong to a producer"),
-    (["--email", "s@example.vn", "--phone", "12345"], "Not a valid Vietnamese phone number"),
+    (["--email", "s@example.vn", "--role", "seller"], "Người bán phải thuộc một cơ sở"),
+    (["--email", "not-an-email", "--role", "admin"], "email: Email không hợp lệ"),
+    (["--email", "s@example.vn", "--role", "seller", "--producer", "999"], "Không tìm thấy cơ sở '999'"),
+    (["--email", "s@example.vn", "--role", "admin", "--producer", "PRODUCER"], "Chỉ người bán mới gắn với cơ sở"),
+    (["--email", "s@example.vn", "--phone", "12345"], "Số điện thoại Việt Nam không hợp lệ"),
     (["--email", "s@example.vn", "--role", "owner"], "Invalid value for '--role'"),
 ])
 def test_bad_input_is_refused_with_a_clear_message(app, db, args, message):
@@ -82,9 +82,9 @@ def test_bad_input_is_refused_with_a_clear_message(app, db, args, message):
 
 def test_a_short_password_and_a_taken_email_are_refused(app, db):
     short = create(app, "--email", "a@example.vn", "--password", "ngan")
-    assert short.exit_code == 1 and "Password needs at least 8 characters" in short.output
+    assert short.exit_code == 1 and "Mật khẩu cần ít nhất 8 ký tự" in short.output
 
     assert create(app, "--email", "a@example.vn", "--password", PASSWORD).exit_code == 0
     taken = create(app, "--email", "A@example.vn", "--password", PASSWORD, "--role", "admin")
-    assert taken.exit_code == 1 and "Email already registered" in taken.output
+    assert taken.exit_code == 1 and "Email đã được đăng ký" in taken.output
     assert [u.role for u in users(db)] == ["shopper"]

@@ -11,6 +11,7 @@ from functools import wraps
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
+from flask_babel import gettext
 
 from ..errors import is_api_request
 from ..extensions import limiter, login_manager
@@ -22,7 +23,7 @@ from .sessions import user_for_session
 # endpoint (API login and token issue, web login form): app.config["LOGIN_RATE_LIMIT"].
 login_rate_limit = limiter.shared_limit(
     lambda: current_app.config["LOGIN_RATE_LIMIT"], scope="login", methods=["POST"],
-    error_message="Quá nhiều lần đăng nhập, vui lòng thử lại sau / Too many sign-in attempts, try again later",
+    error_message=lambda: gettext("Too many sign-in attempts, try again later"),
 )
 
 
@@ -45,7 +46,7 @@ def _failed_sign_in(response) -> bool:
 account_login_rate_limit = limiter.shared_limit(
     lambda: current_app.config["ACCOUNT_LOGIN_RATE_LIMIT"], scope="login-account", key_func=_account_key,
     methods=["POST"], deduct_when=_failed_sign_in,
-    error_message="Quá nhiều lần đăng nhập, vui lòng thử lại sau / Too many sign-in attempts, try again later",
+    error_message=lambda: gettext("Too many sign-in attempts, try again later"),
 )
 
 
@@ -57,7 +58,7 @@ def sign_in_limits(view):
 # Accounts created per client address, web form and API together.
 register_rate_limit = limiter.shared_limit(
     lambda: current_app.config["REGISTER_RATE_LIMIT"], scope="register", methods=["POST"],
-    error_message="Quá nhiều lần đăng ký, vui lòng thử lại sau / Too many sign-ups, try again later",
+    error_message=lambda: gettext("Too many sign-ups, try again later"),
 )
 
 
@@ -96,7 +97,7 @@ def load_user_from_request(req):
 @login_manager.unauthorized_handler
 def unauthorized():
     if is_api_request():
-        abort(401, "Vui lòng đăng nhập / Please sign in")
+        abort(401, gettext("Please sign in"))
     return redirect(url_for("accounts.login", next=request.full_path if request.query_string else request.path))
 
 
@@ -109,7 +110,7 @@ def role_required(*roles: str):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if current_user.role not in roles or (current_user.role == "seller" and not current_user.producer_id):
-                abort(403, "Bạn không có quyền làm việc này / You are not allowed to do this")
+                abort(403, gettext("You are not allowed to do this"))
             return view(*args, **kwargs)
 
         return wrapper

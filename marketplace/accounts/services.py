@@ -7,6 +7,7 @@ import secrets
 import sqlalchemy as sa
 from sqlalchemy.orm import lazyload
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, ValidationFailed
@@ -24,7 +25,7 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(str(email or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise ValidationFailed("Email không hợp lệ / Invalid email", fields={"email": [str(exc)]}) from exc
+        raise ValidationFailed(gettext("Invalid email"), fields={"email": [gettext("Invalid email")]}) from exc
 
 
 def hash_password(password: str) -> str:
@@ -43,10 +44,9 @@ def create_user(email: str, password: str, full_name: str, phone: str | None = N
     except ValidationFailed as exc:
         errors.update(exc.fields)
     if not password or len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = [f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự / "
-                              f"Password needs at least {MIN_PASSWORD_LENGTH} characters"]
+        errors["password"] = [gettext("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)]
     if not (full_name or "").strip():
-        errors["full_name"] = ["Vui lòng nhập họ tên / Full name is required"]
+        errors["full_name"] = [gettext("Full name is required")]
     else:
         try:
             full_name = clean_text(full_name)
@@ -60,14 +60,14 @@ def create_user(email: str, password: str, full_name: str, phone: str | None = N
     if role not in ROLES:
         errors["role"] = [f"role must be one of {', '.join(ROLES)}"]
     if role == "seller" and producer_id is None:
-        errors["producer_id"] = ["Người bán phải thuộc một cơ sở / A seller must belong to a producer"]
+        errors["producer_id"] = [gettext("A seller must belong to a producer")]
     if role != "seller" and producer_id is not None:
-        errors["producer_id"] = ["Chỉ người bán mới gắn với cơ sở / Only sellers belong to a producer"]
+        errors["producer_id"] = [gettext("Only sellers belong to a producer")]
     if errors:
-        raise ValidationFailed("Dữ liệu không hợp lệ / Invalid input", fields=errors)
+        raise ValidationFailed(gettext("Invalid input"), fields=errors)
     if find_user_by_email(email) is not None:
-        raise Conflict("Email đã được đăng ký / Email already registered", code="email_taken",
-                       fields={"email": ["Email đã được đăng ký / Email already registered"]})
+        message = gettext("Email already registered")
+        raise Conflict(message, code="email_taken", fields={"email": [message]})
     user = User(email=email, password_hash=hash_password(password), full_name=full_name.strip(),
                 phone=phone or None, role=role, producer_id=producer_id)
     db.session.add(user)

@@ -17,6 +17,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from flask_babel import gettext
 
 from ..audit import record
 from ..catalog.models import Certificate
@@ -78,14 +79,14 @@ def parse_date(value: str) -> date:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise ValueError(f"ngày không hợp lệ / invalid date: {text!r}")
+    raise ValueError(gettext("invalid date: %(text)s", text=repr(text)))
 
 
 def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValidationFailed("Tệp phải là CSV mã hoá UTF-8 / The file must be UTF-8 encoded CSV",
+        raise ValidationFailed(gettext("The file must be UTF-8 encoded CSV"),
                                fields={"file": ["UTF-8"]}) from exc
 
 
@@ -98,7 +99,8 @@ def read_register(data: bytes) -> tuple[list[tuple[int, dict]], list[tuple[int, 
     try:
         header = next(reader)
     except StopIteration:
-        raise ValidationFailed("Tệp rỗng / The file is empty", fields={"file": ["empty"]}) from None
+        message = gettext("The file is empty")
+        raise ValidationFailed(message, fields={"file": [message]}) from None
     keys = [_header_key(h) for h in header]
     columns: dict[str, int] = {}
     for name, aliases in HEADERS.items():
@@ -108,21 +110,22 @@ def read_register(data: bytes) -> tuple[list[tuple[int, dict]], list[tuple[int, 
                 break
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
-        raise ValidationFailed("Thiếu cột / Missing columns: " + ", ".join(missing),
-                               fields={"file": [f"missing column {m}" for m in missing]})
+        raise ValidationFailed(gettext("Missing columns: %(names)s", names=", ".join(missing)),
+                               fields={"file": [gettext("Missing column %(name)s", name=m) for m in missing]})
     rows, invalid = [], []
     for number, raw in enumerate(reader, start=2):
         if not any(cell.strip() for cell in raw):
             continue
         if len(rows) + len(invalid) >= MAX_ROWS:
-            raise ValidationFailed(f"Tối đa {MAX_ROWS} dòng / At most {MAX_ROWS} rows", fields={"file": ["too many rows"]})
+            message = gettext("At most %(n)d rows", n=MAX_ROWS)
+            raise ValidationFailed(message, fields={"file": [message]})
         values = {name: (raw[i].strip() if i < len(raw) else "") for name, i in columns.items()}
         try:
             if not values["certificate_no"]:
-                raise ValueError("thiếu số chứng nhận / certificate number missing")
+                raise ValueError(gettext("certificate number missing"))
             stars = int(values["stars"].replace("★", "").strip())
             if not 1 <= stars <= 5:
-                raise ValueError("số sao từ 1 đến 5 / stars must be 1 to 5")
+                raise ValueError(gettext("stars must be 1 to 5"))
             values.update(stars=stars, issued_on=parse_date(values["issued_on"]),
                           expires_on=parse_date(values["expires_on"]))
         except ValueError as exc:
@@ -156,7 +159,7 @@ def import_register(actor, data: bytes, filename: str = "register.csv") -> Impor
     for number, values in rows:
         key = normalise_number(values["certificate_no"])
         if key in seen:
-            report.invalid.append((number, f"số chứng nhận lặp lại / duplicate certificate number {key}"))
+            report.invalid.append((number, gettext("duplicate certificate number %(number)s", number=key)))
             continue
         seen.add(key)
         claims = pending.get(key)

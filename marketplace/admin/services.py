@@ -112,8 +112,8 @@ def list_producers(q: str | None = None, status: str = "all", page: int = 1, per
     claiming its tax code (two queries in all). Status "clash": only producers whose tax code
     another also claims, grouped by tax code."""
     if status not in PRODUCER_STATUSES:
-        raise ValidationFailed("Trạng thái không hợp lệ / Unknown status",
-                               fields={"status": [f"one of {', '.join(PRODUCER_STATUSES)}"]})
+        raise ValidationFailed(_("Unknown status"),
+                               fields={"status": [_("One of: %(values)s", values=", ".join(PRODUCER_STATUSES))]})
     conditions = _producer_conditions(q, status)
     active = (sa.select(sa.func.count(Product.id))
               .where(Product.producer_id == Producer.id, Product.status == "active")
@@ -138,7 +138,7 @@ def get_producer(producer_id: int, lock: bool = False) -> Producer:
     query = sa.select(Producer).where(Producer.id == producer_id)
     producer = db.session.scalar(query.with_for_update(of=Producer) if lock else query)
     if producer is None:
-        raise NotFound("Không tìm thấy nhà sản xuất / Producer not found")
+        raise NotFound(_("Producer not found"))
     return producer
 
 
@@ -182,10 +182,10 @@ def approve_producer(actor, producer_id: int) -> Producer:
 def _reason(reason: str | None, field: str = "reason") -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Vui lòng nêu lý do / A reason is required",
-                               fields={field: ["Vui lòng nêu lý do / A reason is required"]})
+        message = _("A reason is required")
+        raise ValidationFailed(message, fields={field: [message]})
     if len(reason) > 2000:
-        raise ValidationFailed("Lý do quá dài / Reason too long", fields={field: ["max 2000"]})
+        raise ValidationFailed(_("Reason too long"), fields={field: [_("At most %(n)d characters", n=2000)]})
     return reason
 
 
@@ -246,24 +246,24 @@ def get_certificate(cert_id: int, lock: bool = False) -> Certificate:
         query = query.with_for_update(of=Certificate)
     cert = db.session.scalar(query)
     if cert is None:
-        raise NotFound("Không tìm thấy chứng nhận / Certificate not found")
+        raise NotFound(_("Certificate not found"))
     return cert
 
 
 def _check_terms(stars, certificate_no, issued_on, expires_on) -> None:
     errors: dict[str, list[str]] = {}
     if not isinstance(stars, int) or isinstance(stars, bool) or not 1 <= stars <= 5:
-        errors["stars"] = ["Số sao từ 1 đến 5 / Stars must be 1 to 5"]
+        errors["stars"] = [_("Stars must be 1 to 5")]
     if not (certificate_no or "").strip() or len(certificate_no.strip()) > 60:
-        errors["certificate_no"] = ["Cần số chứng nhận (tối đa 60 ký tự) / Certificate number required (max 60)"]
+        errors["certificate_no"] = [_("Certificate number required (max 60 characters)")]
     if not isinstance(issued_on, date):
-        errors["issued_on"] = ["Ngày cấp không hợp lệ / Invalid issue date"]
+        errors["issued_on"] = [_("Invalid issue date")]
     if not isinstance(expires_on, date):
-        errors["expires_on"] = ["Ngày hết hạn không hợp lệ / Invalid expiry date"]
+        errors["expires_on"] = [_("Invalid expiry date")]
     elif isinstance(issued_on, date) and expires_on <= issued_on:
-        errors["expires_on"] = ["Ngày hết hạn phải sau ngày cấp / Expiry must be after the issue date"]
+        errors["expires_on"] = [_("Expiry must be after the issue date")]
     if errors:
-        raise ValidationFailed("Dữ liệu chứng nhận không hợp lệ / Invalid certificate data", fields=errors)
+        raise ValidationFailed(_("Invalid certificate data"), fields=errors)
 
 
 def _mark_verified(actor, cert: Certificate, before: dict, note: str = "") -> None:
@@ -314,16 +314,16 @@ def set_certification(actor, product_id: int, *, verified: bool, stars=None, cer
     """
     product = db.session.scalar(sa.select(Product).where(Product.id == product_id).with_for_update(of=Product))
     if product is None:
-        raise NotFound("Không tìm thấy sản phẩm / Product not found")
+        raise NotFound(_("Product not found"))
     cert = product.certificate
     if not verified:
         if cert is None:
-            raise NotFound("Sản phẩm chưa có chứng nhận / The product has no certificate claim")
+            raise NotFound(_("The product has no certificate claim"))
         _mark_rejected(actor, cert, _reason(reason))
         db.session.commit()
         return cert
     if level is not None and level not in ("province", "national"):
-        raise ValidationFailed("Cấp chứng nhận không hợp lệ / Invalid level",
+        raise ValidationFailed(_("Invalid level"),
                                fields={"level": ["province | national"]})
     current = certificate_snapshot(cert) if cert is not None else {}
     stars = stars if stars is not None else current.get("stars")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from flask_babel import gettext
 
 from ..accounts import passwords
 from ..accounts.auth import bearer_token, password_reset_rate_limit, register_rate_limit, sign_in_limits
@@ -25,7 +26,7 @@ blp = ApiBlueprint(
 
 def invalid_credentials() -> DomainError:
     """The one answer to a wrong email, a wrong password or a disabled account."""
-    return DomainError("Email hoặc mật khẩu không đúng / Wrong email or password",
+    return DomainError(gettext("Wrong email or password"),
                        code="invalid_credentials", status=401)
 
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from flask import Response, jsonify
 from flask_login import login_required
 from flask_smorest import Blueprint
+from flask_babel import lazy_gettext
 
 from ..extensions import db
 from ..timeutil import isoformat_local
@@ -48,7 +49,7 @@ AUTH_SECURITY = [{"bearerAuth": []}, {"cookieAuth": []}]
 
 class ErrorDetailSchema(ma.Schema):
     code = ma.fields.String(required=True, metadata={"description": "snake_case error code", "example": "not_found"})
-    message = ma.fields.String(required=True, metadata={"description": "Human-readable, Vietnamese / English"})
+    message = ma.fields.String(required=True, metadata={"description": "Human-readable, in the request's language: Vietnamese unless `?lang=en` or Accept-Language asks for English"})
     fields = ma.fields.Dict(
         keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
         metadata={"description": "Validation errors only: field name -> messages"},
@@ -152,18 +153,19 @@ class Vnd(ma.fields.Integer):
 
 
 def int_param(name: str, minimum: int | None = None, maximum: int | None = None, **kwargs) -> ma.fields.Integer:
-    """An integer query parameter with bilingual messages."""
+    """An integer query parameter whose messages name it, in the request's language."""
     if minimum is not None and maximum is not None:
-        error = f"{name} phải từ {minimum} đến {maximum} / {name} must be between {minimum} and {maximum}"
+        error = lazy_gettext("%(name)s must be between %(minimum)s and %(maximum)s",
+                             name=name, minimum=minimum, maximum=maximum)
     elif minimum is not None:
-        error = f"{name} phải lớn hơn hoặc bằng {minimum} / {name} must be at least {minimum}"
+        error = lazy_gettext("%(name)s must be at least %(minimum)s", name=name, minimum=minimum)
     else:
-        error = f"{name} phải nhỏ hơn hoặc bằng {maximum} / {name} must be at most {maximum}"
+        error = lazy_gettext("%(name)s must be at most %(maximum)s", name=name, maximum=maximum)
     validate = ma.validate.Range(min=minimum, max=maximum, error=error) if (
         minimum is not None or maximum is not None) else None
     return ma.fields.Integer(
         validate=validate,
-        error_messages={"invalid": f"{name} phải là số nguyên / {name} must be a whole number"},
+        error_messages={"invalid": lazy_gettext("%(name)s must be a whole number", name=name)},
         **kwargs,
     )
 

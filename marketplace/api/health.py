@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask_babel import gettext
 
 from .. import health
 from ..errors import error_body
@@ -50,5 +51,5 @@ def readyz():
     if not failing:
         return {"status": "ready", "checks": checks}
     body = {"status": "unavailable", "checks": checks,
-            **error_body(503, "Dịch vụ chưa sẵn sàng / Not ready: " + ", ".join(failing), "unavailable")}
+            **error_body(503, gettext("Not ready: %(checks)s", checks=", ".join(failing)), "unavailable")}
     return body, 503

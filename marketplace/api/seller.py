@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_login import current_user
 from marshmallow import EXCLUDE, Schema, fields, validate
+from flask_babel import lazy_gettext
 
 from ..accounts.auth import bearer_token
 from ..accounts.models import ApiToken
@@ -263,7 +264,7 @@ class SellerPartSchema(Schema):
 def _text(description: str) -> fields.String:
     """A text field whose values the service checks; anything but text is a 422 here."""
     return fields.String(allow_none=True, metadata={"description": description},
-                         error_messages={"invalid": "Phải là chuỗi ký tự / Must be text"})
+                         error_messages={"invalid": lazy_gettext("Must be text")})
 
 
 class PartMoveSchema(Schema):

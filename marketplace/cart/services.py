@@ -20,6 +20,7 @@ from flask import current_app, has_request_context, session
 from flask_login import user_logged_in
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import lazyload
+from flask_babel import gettext
 
 from ..catalog.models import Producer, Product
 from ..errors import Conflict, NotFound, ValidationFailed
@@ -43,7 +44,7 @@ class InsufficientStock(Conflict):
 
     def __init__(self, product: Product | None, product_id: int, name: str, available: int, requested: int):
         super().__init__(
-            f"Không đủ hàng: “{name}” chỉ còn {available} / Not enough stock: “{name}” has only {available} left",
+            gettext("Not enough stock: “%(name)s” has only %(n)d left", name=name, n=available),
             extra={"product_id": product_id, "product_name": name, "available": available, "requested": requested},
         )
 
@@ -52,7 +53,7 @@ class ProductUnavailable(Conflict):
     code = "product_unavailable"
 
     def __init__(self, product_id: int, name: str):
-        super().__init__(f"“{name}” hiện không được bán / “{name}” is no longer for sale",
+        super().__init__(gettext("“%(name)s” is no longer for sale", name=name),
                          extra={"product_id": product_id, "product_name": name})
 
 
@@ -140,7 +141,7 @@ def _check_quantity(quantity, allow_zero: bool = False) -> int:
     low = 0 if allow_zero else 1
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not low <= quantity <= MAX_LINE_QUANTITY:
         raise ValidationFailed(
-            f"Số lượng phải từ {low} đến {MAX_LINE_QUANTITY} / Quantity must be between {low} and {MAX_LINE_QUANTITY}",
+            gettext("Quantity must be between %(low)d and %(high)d", low=low, high=MAX_LINE_QUANTITY),
             fields={"quantity": [f"{low}–{MAX_LINE_QUANTITY}"]})
     return quantity
 
@@ -152,7 +153,7 @@ def _sellable_product(product_id: int) -> Product:
         .options(lazyload(Product.images))
     ).unique().scalar_one_or_none()
     if product is None:
-        raise NotFound("Không tìm thấy sản phẩm / Product not found")
+        raise NotFound(gettext("Product not found"))
     return product
 
 
@@ -167,12 +168,12 @@ def add_item(ref: CartRef, product_id: int, quantity: int) -> None:
     product = _sellable_product(product_id)
     current = get_quantities(ref)
     if product_id not in current and len(current) >= MAX_CART_LINES:
-        raise Conflict(f"Giỏ hàng tối đa {MAX_CART_LINES} sản phẩm / A cart holds at most {MAX_CART_LINES} products",
+        raise Conflict(gettext("A cart holds at most %(n)d products", n=MAX_CART_LINES),
                        code="cart_full")
     total = current.get(product_id, 0) + quantity
     if total > MAX_LINE_QUANTITY:
         raise ValidationFailed(
-            f"Tối đa {MAX_LINE_QUANTITY} mỗi sản phẩm / At most {MAX_LINE_QUANTITY} of one product",
+            gettext("At most %(n)d of one product", n=MAX_LINE_QUANTITY),
             fields={"quantity": [f"≤ {MAX_LINE_QUANTITY - current.get(product_id, 0)}"]})
     _check_stock(product, total)
     _store(ref, {product_id: total})
@@ -183,7 +184,7 @@ def set_quantity(ref: CartRef, product_id: int, quantity: int) -> None:
     """Set a line's quantity; 0 removes it. A product not in the cart is 404."""
     quantity = _check_quantity(quantity, allow_zero=True)
     if product_id not in get_quantities(ref):
-        raise NotFound("Sản phẩm không có trong giỏ / Product is not in the cart")
+        raise NotFound(gettext("Product is not in the cart"))
     if quantity:
         product = db.session.get(Product, product_id)
         if product is not None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased, contains_eager, with_expression
+from flask_babel import gettext
 
 from ..cache import remember
 from ..errors import NotFound
@@ -249,7 +250,7 @@ def public_product(ref: str | int) -> Product:
     found = _by_id_or_slug(sa.select(Product).join(Producer, Product.producer_id == Producer.id)
                            .where(Product.public_clause()), Product, ref)
     if found is None:
-        raise NotFound("Không tìm thấy sản phẩm / Product not found")
+        raise NotFound(gettext("Product not found"))
     return found
 
 
@@ -278,7 +279,7 @@ def public_producer(ref: str | int) -> Producer:
                            .options(with_expression(Producer.product_count, _public_product_count())),
                            Producer, ref)
     if found is None:
-        raise NotFound("Không tìm thấy cơ sở sản xuất / Producer not found")
+        raise NotFound(gettext("Producer not found"))
     return found
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask_babel import lazy_gettext
 
 from ..api.common import MAX_PER_PAGE, PageSchema, PaginationQuerySchema, Vnd, int_param, page_schema
 from .listing import MAX_ID, SORTS
@@ -121,8 +122,7 @@ class StarsParam(ma.fields.String):
         stars = []
         for part in filter(None, (p.strip() for p in text.split(","))):
             if part not in {str(s) for s in PUBLIC_STARS}:  # int() of 5,000 digits raises ValueError
-                raise ma.ValidationError("Số sao OCOP là 3, 4 hoặc 5 (ví dụ 4,5) / "
-                                         "OCOP stars are 3, 4 or 5 (e.g. 4,5)")
+                raise ma.ValidationError(lazy_gettext("OCOP stars are 3, 4 or 5 (e.g. 4,5)"))
             stars.append(int(part))
         return sorted(set(stars))
 
@@ -137,9 +137,9 @@ class ProductQuerySchema(PaginationQuerySchema):
     price_min = int_param("price_min", minimum=0, maximum=MAX_PRICE_VND, metadata={"description": "VND"})
     price_max = int_param("price_max", minimum=0, maximum=MAX_PRICE_VND, metadata={"description": "VND"})
     in_stock = ma.fields.Boolean(error_messages={
-        "invalid": "in_stock phải là true hoặc false / in_stock must be true or false"})
+        "invalid": lazy_gettext("in_stock must be true or false")})
     sort = ma.fields.String(validate=ma.validate.OneOf(
-        SORTS, error="sort phải là một trong: {choices} / sort must be one of: {choices}"), metadata={
+        SORTS, error=lazy_gettext("sort must be one of: {choices}")), metadata={
         "description": "Default: relevance when q is given, else newest"})
     facets = ma.fields.Boolean(load_default=True, metadata={
         "description": "Count stars, categories and localities over the whole result set"})
@@ -148,8 +148,7 @@ class ProductQuerySchema(PaginationQuerySchema):
     def _price_range(self, data, **kwargs):
         if data.get("price_min") is not None and data.get("price_max") is not None \
                 and data["price_min"] > data["price_max"]:
-            raise ma.ValidationError("price_max phải lớn hơn hoặc bằng price_min / "
-                                     "price_max must not be below price_min", field_name="price_max")
+            raise ma.ValidationError(lazy_gettext("price_max must not be below price_min"), field_name="price_max")
 
 
 class ProducerSummarySchema(ProducerRefSchema):
@@ -173,5 +172,5 @@ class ProducerSchema(ProducerSummarySchema):
 
 class ProducerQuerySchema(PaginationQuerySchema):
     kind = ma.fields.String(validate=ma.validate.OneOf(
-        PRODUCER_KINDS, error="kind phải là một trong: {choices} / kind must be one of: {choices}"))
+        PRODUCER_KINDS, error=lazy_gettext("kind must be one of: {choices}")))
     locality = ma.fields.String(metadata={"description": "Commune/ward slug or region slug"})

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, load_only, raiseload
+from flask_babel import gettext
 
 from ..accounts.services import normalise_email
 from ..cart.services import (MAX_LINE_QUANTITY, CartRef, InsufficientStock,
@@ -58,24 +59,24 @@ class CheckoutDetails:
 def validate_details(contact: Mapping, shipping_address: Mapping, payment_method: str,
                      note: str | None = None) -> CheckoutDetails:
     """Check and normalise everything the shopper typed; errors name each field
-    (`contact.phone`, `shipping_address.ward`, …) with a bilingual message."""
+    (`contact.phone`, `shipping_address.ward`, …) with a message in the request's language."""
     errors: dict[str, list[str]] = {}
     contact = contact or {}
     address = shipping_address or {}
 
-    def text(source: Mapping, key: str, prefix: str, label: str) -> str:
+    def text(source: Mapping, key: str, prefix: str, required: str) -> str:
         try:
             value = " ".join(clean_text(source.get(key)).split())
         except ValueError as exc:
             errors[f"{prefix}.{key}"] = [str(exc)]
             return ""
         if not value:
-            errors[f"{prefix}.{key}"] = [f"Vui lòng nhập {label[0]} / {label[1]} is required"]
+            errors[f"{prefix}.{key}"] = [required]
         elif len(value) > LIMITS[key]:
-            errors[f"{prefix}.{key}"] = [f"Tối đa {LIMITS[key]} ký tự / At most {LIMITS[key]} characters"]
+            errors[f"{prefix}.{key}"] = [gettext("At most %(n)d characters", n=LIMITS[key])]
         return value
 
-    full_name = text(contact, "full_name", "contact", ("họ tên", "Full name"))
+    full_name = text(contact, "full_name", "contact", gettext("Full name is required"))
     phone = email = ""
     try:
         phone = normalise_phone(contact.get("phone"))
@@ -84,20 +85,20 @@ def validate_details(contact: Mapping, shipping_address: Mapping, payment_method
     try:
         email = normalise_email(contact.get("email"))
     except ValidationFailed:
-        errors["contact.email"] = ["Email không hợp lệ / Invalid email"]
-    line1 = text(address, "line1", "shipping_address", ("địa chỉ (số nhà, đường, thôn)", "Street address"))
-    ward = text(address, "ward", "shipping_address", ("phường/xã", "Ward or commune"))
-    province = text(address, "province", "shipping_address", ("tỉnh/thành phố", "Province or city"))
+        errors["contact.email"] = [gettext("Invalid email")]
+    line1 = text(address, "line1", "shipping_address", gettext("Street address is required"))
+    ward = text(address, "ward", "shipping_address", gettext("Ward or commune is required"))
+    province = text(address, "province", "shipping_address", gettext("Province or city is required"))
     if payment_method not in PAYMENT_METHODS:
-        errors["payment_method"] = ["Chọn vietqr hoặc stripe / Choose vietqr or stripe"]
+        errors["payment_method"] = [gettext("Choose vietqr or stripe")]
     try:
         note = clean_text(note, multiline=True)
     except ValueError as exc:
         errors["note"], note = [str(exc)], ""
     if len(note) > LIMITS["note"]:
-        errors["note"] = [f"Tối đa {LIMITS['note']} ký tự / At most {LIMITS['note']} characters"]
+        errors["note"] = [gettext("At most %(n)d characters", n=LIMITS["note"])]
     if errors:
-        raise ValidationFailed("Thông tin đặt hàng chưa hợp lệ / Please check the order details", fields=errors)
+        raise ValidationFailed(gettext("Please check the order details"), fields=errors)
     return CheckoutDetails(full_name, phone, email, line1, ward, province, payment_method, note)
 
 
@@ -109,15 +110,15 @@ def validate_items(items) -> dict[int, int]:
     for pid, qty in pairs:
         if isinstance(pid, bool) or not isinstance(pid, int) or isinstance(qty, bool) or not isinstance(qty, int) \
                 or pid <= 0 or qty <= 0:
-            raise ValidationFailed("Sản phẩm hoặc số lượng không hợp lệ / Invalid product or quantity",
+            raise ValidationFailed(gettext("Invalid product or quantity"),
                                    fields={"items": ["product_id, quantity ≥ 1"]})
         quantities[pid] = quantities.get(pid, 0) + qty
     if not quantities:
-        raise ValidationFailed("Giỏ hàng trống / The cart is empty", code="cart_empty",
-                               fields={"items": ["Giỏ hàng trống / The cart is empty"]})
+        message = gettext("The cart is empty")
+        raise ValidationFailed(message, code="cart_empty", fields={"items": [message]})
     too_many = [pid for pid, qty in quantities.items() if qty > MAX_LINE_QUANTITY]
     if too_many:
-        raise ValidationFailed(f"Tối đa {MAX_LINE_QUANTITY} mỗi sản phẩm / At most {MAX_LINE_QUANTITY} of one product",
+        raise ValidationFailed(gettext("At most %(n)d of one product", n=MAX_LINE_QUANTITY),
                                fields={"items": [f"quantity ≤ {MAX_LINE_QUANTITY}"]})
     return quantities
 
@@ -259,7 +260,7 @@ def checkout(details: CheckoutDetails, items, user=None, cart: CartRef | None = 
         products = _products_to_sell(quantities)
         missing = sorted(set(quantities) - set(products))
         if missing:
-            raise NotFound(f"Không tìm thấy sản phẩm #{missing[0]} / Product #{missing[0]} not found",
+            raise NotFound(gettext("Product #%(id)d not found", id=missing[0]),
                            extra={"product_id": missing[0]})
         for pid in sorted(quantities):
             if not products[pid].for_sale:

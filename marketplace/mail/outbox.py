@@ -19,6 +19,7 @@ from email.utils import make_msgid
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
+from flask_babel import gettext
 
 from ..audit import record
 from ..errors import Conflict, NotFound
@@ -208,9 +209,9 @@ def resend(actor, mail_id: int) -> OutgoingMail:
     (the address was corrected, the mail server fixed …). Audited."""
     mail = db.session.get(OutgoingMail, mail_id, with_for_update=True)
     if mail is None:
-        raise NotFound("Không tìm thấy thư / Message not found")
+        raise NotFound(gettext("Message not found"))
     if mail.status != "failed":
-        raise Conflict("Chỉ gửi lại được thư đã bị bỏ / Only a message that was given up can be sent again")
+        raise Conflict(gettext("Only a message that was given up can be sent again"))
     mail.status, mail.attempts, mail.next_attempt_at, mail.locked_until = "pending", 0, utcnow(), None
     record(actor, "mail.resend", "outgoing_mail", mail.id, note=mail.subject[:200])
     db.session.commit()

@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
+from flask_babel import lazy_gettext
+
 
 @dataclass(frozen=True)
 class Carrier:
@@ -49,7 +51,7 @@ CARRIERS: dict[str, Carrier] = {c.code: c for c in (
     Carrier("ghtk", "Giao Hàng Tiết Kiệm (GHTK)", "https://i.ghtk.vn/"),
     Carrier("jt", "J&T Express", "https://jtexpress.vn/vi/tracking", "billcode", phone_param="cellphone",
             fixed=(("type", "track"),)),
-    Carrier("other", "Khác / Other"),
+    Carrier("other", lazy_gettext("Other")),
 )}
 
 TRACKING_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{3,59}$")
@@ -57,7 +59,7 @@ TRACKING_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{3,59}$")
 
 def carrier_name(code: str | None) -> str | None:
     carrier = CARRIERS.get(code or "")
-    return carrier.name if carrier else code
+    return str(carrier.name) if carrier else code
 
 
 def tracking_url(code: str | None, number: str | None, phone: str | None = None) -> str | None:

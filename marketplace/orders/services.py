@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
+from flask_babel import gettext
 
 from ..catalog.models import Product
 from ..errors import Conflict, NotFound, ValidationFailed
@@ -149,8 +150,7 @@ def cancel_order(order: Order, actor, reason: str = "") -> Order:
         locked = lock_order(order_id, ("pending_payment", "paid"), "cancelled")
         shipped = [p for p in locked.parts if p.status in ("shipped", "delivered")]
         if shipped:
-            raise Conflict("Đơn đã có kiện được gửi đi, không thể huỷ cả đơn / "
-                           "Part of this order has already shipped; it can no longer be cancelled",
+            raise Conflict(gettext("Part of this order has already shipped; it can no longer be cancelled"),
                            code="already_shipped")
         was_paid = locked.status == "paid"
         cancelled = [p for p in locked.parts if p.status in CANCELLABLE_PART]
@@ -194,7 +194,7 @@ def cancel_part(part: OrderPart, actor, reason: str = "") -> OrderPart:
         cancelled = run_in_transaction(work)
     except IllegalTransition as exc:
         if exc.kind == "order" and exc.current == "pending_payment":
-            raise Conflict("Đơn chưa thanh toán: hãy huỷ cả đơn / The order is not paid yet: cancel the whole order",
+            raise Conflict(gettext("The order is not paid yet: cancel the whole order"),
                            code="order_not_paid") from exc
         raise
     _refund_cancelled_parts(order_id, [cancelled.id], actor, reason)
@@ -262,7 +262,7 @@ def expire_unpaid(order_ids: Iterable[int], now: datetime | None = None) -> int:
 def _clean_note(note: str | None, limit: int = 500) -> str:
     note = (note or "").strip()
     if len(note) > limit:
-        raise ValidationFailed(f"Ghi chú tối đa {limit} ký tự / Note must be at most {limit} characters",
+        raise ValidationFailed(gettext("Note must be at most %(n)d characters", n=limit),
                                fields={"note": [f"≤ {limit}"]})
     return note
 
@@ -274,7 +274,7 @@ def update_part_status(part: OrderPart, target: str, actor, carrier: str | None 
     if target == "cancelled":
         return cancel_part(part, actor, note)
     if target not in ("confirmed", "shipped", "delivered"):
-        raise ValidationFailed("Trạng thái không hợp lệ / Unknown status",
+        raise ValidationFailed(gettext("Unknown status"),
                                fields={"status": ["confirmed, shipped, delivered, cancelled"]})
     note = _clean_note(note)
     if target == "shipped":
@@ -282,11 +282,11 @@ def update_part_status(part: OrderPart, target: str, actor, carrier: str | None 
         carrier = (carrier or "").strip().lower()
         tracking_number = re.sub(r"\s+", "", tracking_number or "")
         if carrier not in CARRIERS:
-            errors["carrier"] = ["Đơn vị vận chuyển: " + ", ".join(CARRIERS) + " / Carrier: " + ", ".join(CARRIERS)]
+            errors["carrier"] = [gettext("Carrier: %(codes)s", codes=", ".join(CARRIERS))]
         if not TRACKING_NUMBER.match(tracking_number):
-            errors["tracking_number"] = ["Mã vận đơn 4–60 ký tự chữ và số / Tracking number: 4–60 letters and digits"]
+            errors["tracking_number"] = [gettext("Tracking number: 4–60 letters and digits")]
         if errors:
-            raise ValidationFailed("Cần đơn vị vận chuyển và mã vận đơn / Carrier and tracking number required",
+            raise ValidationFailed(gettext("Carrier and tracking number required"),
                                    fields=errors)
     order_id, part_id = part.order_id, part.id
 
@@ -294,8 +294,7 @@ def update_part_status(part: OrderPart, target: str, actor, carrier: str | None 
         try:
             locked = lock_order(order_id, ("paid",), target)
         except IllegalTransition as exc:
-            raise Conflict(f"Đơn đang ở trạng thái {exc.current}, chưa thể xử lý / "
-                           f"The order is {exc.current}; its parts cannot move now",
+            raise Conflict(gettext("The order is %(status)s; its parts cannot move now", status=exc.current),
                            code="invalid_transition") from exc
         moving = next(p for p in locked.parts if p.id == part_id)
         apply_part_transition(moving, target, actor, note)
@@ -351,8 +350,7 @@ def orders_for_user(user_id: int, page: int = 1, per_page: int = 20, where=None)
 def track(code: str, phone: str) -> Order:
     """The public tracking view needs the order code and the phone number it was placed with;
     a wrong phone answers exactly like an unknown code."""
-    not_found = NotFound("Không tìm thấy đơn hàng với mã và số điện thoại này / "
-                         "No order matches this code and phone number")
+    not_found = NotFound(gettext("No order matches this code and phone number"))
     try:
         phone = normalise_phone(phone)
     except ValueError:

@@ -6,6 +6,8 @@ wants a status to change calls these and handles `IllegalTransition` (HTTP 409).
 """
 from __future__ import annotations
 
+from flask_babel import gettext
+
 from ..errors import Conflict
 from ..extensions import db
 from ..timeutil import utcnow
@@ -34,8 +36,8 @@ class IllegalTransition(Conflict):
     code = "invalid_transition"
 
     def __init__(self, kind: str, current: str, target: str):
-        super().__init__(f"Không thể chuyển {kind} từ {current} sang {target} / "
-                         f"cannot move {kind} from {current} to {target}")
+        super().__init__(gettext("cannot move %(kind)s from %(current)s to %(target)s",
+                                 kind=kind, current=current, target=target))
         self.kind, self.current, self.target = kind, current, target
 
 

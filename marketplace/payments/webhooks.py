@@ -11,6 +11,7 @@ import logging
 
 import stripe
 from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext
 
 from ..extensions import limiter
 from . import services
@@ -44,9 +45,9 @@ def sepay():
         notification = parse_sepay(request.get_data())
     except NotAuthentic as exc:
         log.warning("sepay webhook refused: %s", exc)
-        return _reject(401, "Xác thực thất bại / Authentication failed")
+        return _reject(401, gettext("Authentication failed"))
     except BadNotification as exc:
-        return _reject(400, f"Dữ liệu không hợp lệ / Invalid notification: {exc}")
+        return _reject(400, gettext("Invalid notification: %(reason)s", reason=exc))
     outcome = _record_transfer(notification)
     return jsonify({"success": True, "outcome": outcome}), 200
 
@@ -60,9 +61,9 @@ def casso():
         notifications = parse_casso(data)
     except NotAuthentic as exc:
         log.warning("casso webhook refused: %s", exc)
-        return _reject(401, "Xác thực thất bại / Authentication failed")
+        return _reject(401, gettext("Authentication failed"))
     except BadNotification as exc:
-        return _reject(400, f"Dữ liệu không hợp lệ / Invalid notification: {exc}")
+        return _reject(400, gettext("Invalid notification: %(reason)s", reason=exc))
     outcomes = [_record_transfer(n) for n in notifications]
     return jsonify({"success": True, "outcome": outcomes[0] if len(outcomes) == 1 else outcomes}), 200
 
@@ -77,11 +78,11 @@ def stripe_webhook():
         verify_webhook(payload, request.headers.get("Stripe-Signature", ""), secret)
         event = json.loads(payload)
     except stripe.SignatureVerificationError:
-        return _reject(400, "Chữ ký không hợp lệ / Invalid signature")
+        return _reject(400, gettext("Invalid signature"))
     except ValueError:
-        return _reject(400, "Dữ liệu không hợp lệ / Invalid payload")
+        return _reject(400, gettext("Invalid payload"))
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or "created" not in event \
             or not isinstance((event.get("data") or {}).get("object"), dict):
-        return _reject(400, "Dữ liệu không hợp lệ / Invalid event")
+        return _reject(400, gettext("Invalid event"))
     outcome = services.receive(StripeGateway.method, "stripe", event["id"], event.get("type", ""), event, event)
     return jsonify({"received": True, "outcome": outcome}), 200

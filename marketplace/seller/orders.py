@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
+from flask_babel import gettext
 
 from ..accounts.models import User
 from ..errors import NotFound, ValidationFailed
@@ -68,7 +69,7 @@ def get_part(producer_id: int, part_id) -> OrderPart:
         part_id = 0
     part = db.session.scalars(parts_query(producer_id).where(OrderPart.id == part_id)).first()
     if part is None:
-        raise NotFound("Không tìm thấy đơn hàng / Order not found")
+        raise NotFound(gettext("Order not found"))
     return part
 
 
@@ -93,12 +94,11 @@ def move_part(part: OrderPart, actor: User, target: str, carrier: str | None = N
     """
     target = (target or "").strip()
     if target not in SELLER_MOVES:
-        raise ValidationFailed("Trạng thái phải là confirmed, shipped, delivered hoặc cancelled / "
-                               "Status must be confirmed, shipped, delivered or cancelled",
+        raise ValidationFailed(gettext("Status must be confirmed, shipped, delivered or cancelled"),
                                fields={"status": ["confirmed, shipped, delivered, cancelled"]})
     note = (note or "").strip()
     if target == "cancelled" and not note:
-        message = "Vui lòng nêu lý do huỷ / Please give a reason for cancelling"
+        message = gettext("Please give a reason for cancelling")
         raise ValidationFailed(message, fields={"reason": [message]})
     moved = order_services.update_part_status(part, target, actor, carrier=carrier,
                                               tracking_number=tracking_number, note=note)
@@ -109,7 +109,7 @@ def move_part(part: OrderPart, actor: User, target: str, carrier: str | None = N
 
 
 def carriers() -> list[tuple[str, str]]:
-    return [(c.code, c.name) for c in CARRIERS.values()]
+    return [(c.code, str(c.name)) for c in CARRIERS.values()]
 
 
 def part_json(part: OrderPart) -> dict:

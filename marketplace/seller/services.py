@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .. import audit
@@ -147,10 +148,10 @@ def register_producer(data: Mapping) -> tuple[Producer, User]:
     errors: dict[str, list[str]] = {}
     name = _free_text(data, "name", errors)
     if "name" not in errors and not 3 <= len(name) <= 200:
-        errors["name"] = ["Tên cơ sở cần từ 3 đến 200 ký tự / Organisation name needs 3 to 200 characters"]
+        errors["name"] = [gettext("Organisation name needs 3 to 200 characters")]
     kind = _text(data, "kind")
     if kind not in PRODUCER_KINDS:
-        errors["kind"] = ["Chọn loại hình chủ thể / Choose the kind of organisation"]
+        errors["kind"] = [gettext("Choose the kind of organisation")]
     tax_code = None
     try:
         tax_code = validate_tax_code(_text(data, "tax_code"))
@@ -165,10 +166,10 @@ def register_producer(data: Mapping) -> tuple[Producer, User]:
     except (TypeError, ValueError):
         pass
     if locality is None:
-        errors["locality_id"] = ["Chọn xã/phường / Choose the commune or ward"]
+        errors["locality_id"] = [gettext("Choose the commune or ward")]
     address = _free_text(data, "address", errors)
     if "address" not in errors and not 3 <= len(address) <= 255:
-        errors["address"] = ["Vui lòng nhập địa chỉ / Address is required"]
+        errors["address"] = [gettext("Address is required")]
     phone = None
     try:
         phone = normalise_phone(_text(data, "phone"))
@@ -179,7 +180,7 @@ def register_producer(data: Mapping) -> tuple[Producer, User]:
         try:
             org_email = normalise_email(_text(data, "email"))
         except ValidationFailed:
-            errors["email"] = ["Email không hợp lệ / Invalid email"]
+            errors["email"] = [gettext("Invalid email")]
     description = _free_text(data, "description", errors, multiline=True)[:5000]
     if errors:
         # Also report the member's fields in the same answer.
@@ -190,7 +191,7 @@ def register_producer(data: Mapping) -> tuple[Producer, User]:
         except (ValidationFailed, Conflict) as exc:
             db.session.rollback()
             errors.update(_member_fields(exc.fields or {}))
-        raise ValidationFailed(INVALID, fields=errors)
+        raise ValidationFailed(gettext("Invalid input"), fields=errors)
 
     producer = Producer(slug=unique_slug(Producer, name), name=name, kind=kind, tax_code=tax_code,
                         locality_id=locality.id, address=address, phone=phone, email=org_email,
@@ -247,8 +248,8 @@ def invite_member(producer_id: int, inviter: User, email: str) -> str:
     except ValidationFailed as exc:
         raise ValidationFailed(exc.message, fields={"email": exc.fields["email"]}) from None
     if find_user_by_email(email) is not None:
-        raise Conflict("Email này đã có tài khoản / This email already has an account", code="email_taken",
-                       fields={"email": ["Email này đã có tài khoản / This email already has an account"]})
+        message = gettext("This email already has an account")
+        raise Conflict(message, code="email_taken", fields={"email": [message]})
     producer = db.session.get(Producer, producer_id)
     token = _invitations().dumps({"p": producer_id, "e": email, "i": inviter.id})
     base = public_base_url()
@@ -275,14 +276,14 @@ def read_invitation(token: str) -> Invitation:
     try:
         data = _invitations().loads(token, max_age=current_app.config["INVITATION_MAX_AGE_S"])
     except SignatureExpired:
-        raise NotFound("Lời mời đã hết hạn / This invitation has expired", code="invitation_expired") from None
+        raise NotFound(gettext("This invitation has expired"), code="invitation_expired") from None
     except BadSignature:
-        raise NotFound("Lời mời không hợp lệ / Invalid invitation", code="invitation_invalid") from None
+        raise NotFound(gettext("Invalid invitation"), code="invitation_invalid") from None
     producer = db.session.get(Producer, data.get("p"))
     if producer is None:
-        raise NotFound("Lời mời không hợp lệ / Invalid invitation", code="invitation_invalid")
+        raise NotFound(gettext("Invalid invitation"), code="invitation_invalid")
     if find_user_by_email(data["e"]) is not None:
-        raise Conflict("Lời mời đã được dùng / This invitation has already been used", code="invitation_used")
+        raise Conflict(gettext("This invitation has already been used"), code="invitation_used")
     return Invitation(producer=producer, email=data["e"], inviter_id=data.get("i"))
 
 
@@ -730,7 +731,7 @@ def create_api_token(user: User, name: str) -> str:
     """A Bearer token for the cooperative's own software, acting as this member. Shown once."""
     name = (name or "").strip()
     if not 1 <= len(name) <= 80:
-        message = "Đặt tên cho khoá, ví dụ “phần mềm kho” / Name the token, e.g. “stock software”"
+        message = gettext("Name the token, e.g. “stock software”")
         raise ValidationFailed(message, fields={"name": [message]})
     token = issue_token(user, name)
     audit.record(user, "api_token.created", "user", user.id, after={"name": name, "prefix": token[:12]})
@@ -746,7 +747,7 @@ def revoke_api_token(user: User, token_id) -> ApiToken:
         token_id = 0
     record = db.session.scalar(sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
     if record is None:
-        raise NotFound("Không tìm thấy khoá / Token not found")
+        raise NotFound(gettext("Token not found"))
     if record.revoked_at is None:
         record.revoked_at = utcnow()
         audit.record(user, "api_token.revoked", "user", user.id, after={"name": record.name, "prefix": record.prefix})

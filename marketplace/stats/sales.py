@@ -31,6 +31,7 @@ from typing import Iterable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
+from flask_babel import gettext
 
 from ..catalog.models import OCOP_MIN_STARS, Category, Certificate, Locality, Producer, Product
 from ..errors import ValidationFailed
@@ -169,10 +170,10 @@ def date_range(date_from: date | None, date_to: date | None) -> DateRange:
     date_to = date_to or today
     date_from = date_from or date(date_to.year, 1, 1)
     if date_from > date_to:
-        raise ValidationFailed("'from' phải trước 'to' / 'from' must not be after 'to'",
-                               fields={"from": ["must not be after 'to'"]})
+        message = gettext("'from' must not be after 'to'")
+        raise ValidationFailed(message, fields={"from": [message]})
     if (date_to - date_from).days > MAX_RANGE_DAYS:
-        raise ValidationFailed("Khoảng thời gian quá dài / Date range too long", fields={"to": ["at most 20 years"]})
+        raise ValidationFailed(gettext("Date range too long"), fields={"to": [gettext("At most 20 years")]})
     return DateRange(date_from, date_to)
 
 
@@ -184,8 +185,8 @@ def producer_choices() -> dict[int, str]:
 def check_producer(producer_id: int | None) -> None:
     """A producer filter must name a producer (a typo must not look like a producer without sales)."""
     if producer_id is not None and db.session.get(Producer, producer_id) is None:
-        raise ValidationFailed("Không có nhà sản xuất này / No such producer",
-                               fields={"producer_id": ["no such producer"]})
+        message = gettext("No such producer")
+        raise ValidationFailed(message, fields={"producer_id": [message]})
 
 
 def parse_group_by(value) -> tuple[str, ...]:
@@ -193,8 +194,8 @@ def parse_group_by(value) -> tuple[str, ...]:
         part.strip() for part in str(value or "month").split(",") if part.strip())
     unknown = [n for n in names if n not in GROUPINGS]
     if unknown or not names or len(set(names)) != len(names):
-        raise ValidationFailed("Cách nhóm không hợp lệ / Unknown grouping",
-                               fields={"group_by": [f"one of {', '.join(GROUPINGS)}"]})
+        raise ValidationFailed(gettext("Unknown grouping"),
+                               fields={"group_by": [gettext("One of: %(values)s", values=", ".join(GROUPINGS))]})
     return names
 
 

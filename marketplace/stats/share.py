@@ -24,6 +24,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 
 from ..audit import record
 from ..errors import ValidationFailed
@@ -41,8 +42,7 @@ def period_or_error(key: str, field_name: str = "period") -> Period:
     try:
         return parse_period(key)
     except ValueError:
-        raise ValidationFailed("Kỳ phải có dạng 2025, 2025-Q1 hoặc 2025-01 / Period must look like 2025, 2025-Q1 "
-                               "or 2025-01", fields={field_name: ["2025 | 2025-Q1 | 2025-01"]}) from None
+        raise ValidationFailed(gettext("Period must look like 2025, 2025-Q1 or 2025-01"), fields={field_name: ["2025 | 2025-Q1 | 2025-01"]}) from None
 
 
 def period_key(kind: str, start: date) -> str:
@@ -152,9 +152,8 @@ class ShareFigures:
     @property
     def note(self) -> str | None:
         if self.net_negative:
-            return ("Hoàn tiền trong kỳ lớn hơn doanh số của kỳ (hoàn cho đơn của các kỳ trước): doanh số ròng âm, "
-                    "tỷ trọng tính trên doanh số ròng / Refunds paid in this period exceed its sales (they refund "
-                    "orders of earlier periods): net sales are negative, and so is the share on net")
+            return gettext("Refunds paid in this period exceed its sales (they refund orders of earlier "
+                           "periods): net sales are negative, and so is the share on net")
         return None
 
     @property
@@ -198,7 +197,7 @@ class ShareFigures:
             "progress_percent": number(self.progress_percent), "target": self.target.as_dict(),
             "net_negative": self.net_negative, "note": self.note,
             "message": None if self.total_retail_vnd else
-            "Chưa có tổng mức bán lẻ cho kỳ này / No total retail sales recorded for this period",
+            gettext("No total retail sales recorded for this period"),
         }
 
     @property
@@ -267,9 +266,8 @@ def share_trend(key: str, length: int | None = None) -> list[ShareFigures]:
 
 def _amount(value, field_name: str, allow_zero: bool = True) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < (0 if allow_zero else 1) or value > MAX_VND:
-        raise ValidationFailed("Số tiền không hợp lệ / Invalid amount",
-                               fields={field_name: ["Số nguyên đồng, " + (">= 0" if allow_zero else "> 0") +
-                                                    " / a whole number of dong"]})
+        raise ValidationFailed(gettext("Invalid amount"), fields={field_name: [
+            gettext("A whole number of dong, at least 0") if allow_zero else gettext("A whole number of dong, above 0")]})
     return value
 
 
@@ -278,11 +276,12 @@ def _clean_channels(channels) -> list[tuple[str, int]]:
     for index, item in enumerate(channels or []):
         name = str((item or {}).get("channel") or "").strip()
         if not name or len(name) > 120:
-            raise ValidationFailed("Cần tên kênh (tối đa 120 ký tự) / Channel name required (max 120)",
-                                   fields={f"other_channels.{index}.channel": ["required, max 120"]})
+            message = gettext("Channel name required (max 120 characters)")
+            raise ValidationFailed(message, fields={f"other_channels.{index}.channel": [message]})
         if name.casefold() in seen:
-            raise ValidationFailed("Kênh bị lặp / Duplicate channel",
-                                   fields={f"other_channels.{index}.channel": [f"duplicate {name}"]})
+            raise ValidationFailed(gettext("Duplicate channel"),
+                                   fields={f"other_channels.{index}.channel": [
+                                       gettext("Duplicate channel: %(name)s", name=name)]})
         seen.add(name.casefold())
         cleaned.append((name, _amount(item.get("amount_vnd"), f"other_channels.{index}.amount_vnd")))
     return cleaned

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from ..admin.views import admin_portal, date_arg
 from ..errors import DomainError
+from ..i18n import format_percent
 from ..money import format_vnd, parse_vnd
 from ..timeutil import local_today
 from . import share
@@ -57,7 +58,7 @@ def share_page():
     # A negative share (refunds above sales) is drawn as no bar; its label keeps the table's asterisk.
     chart = column_chart([(f.period.key,
                            max(float(f.share_percent), 0.0) if f.share_percent is not None else None,
-                           f"{f.share_percent}%{'*' if f.net_negative else ''}" if f.share_percent is not None else "")
+                           format_percent(f.share_percent) + ("*" if f.net_negative else "") if f.share_percent is not None else "")
                           for f in trend],
                          target=float(figures.target_percent))
     return render_template("stats/share.html", figures=figures, trend=trend, chart=chart, period=key,

@@ -133,7 +133,7 @@ def test_the_portal_approves_suspends_and_verifies_through_forms(client, db):
     response = client.post(f"/admin/producers/{producer.id}/approve", data={"next": "/admin/producers?status=pending"})
     assert response.status_code == 302 and response.headers["Location"] == "/admin/producers?status=pending"
     response = client.post(f"/admin/producers/{producer.id}/suspend", data={"reason": ""}, follow_redirects=True)
-    assert "reason is required" in response.get_data(as_text=True)
+    assert "Vui lòng nêu lý do" in response.get_data(as_text=True)
     client.post(f"/admin/producers/{producer.id}/suspend", data={"reason": "Kiểm tra chất lượng"})
     db.session.expire_all()
     assert db.session.get(Producer, producer.id).suspension_reason == "Kiểm tra chất lượng"

@@ -14,7 +14,7 @@ from tests.api.envelope import error_of
 NEW_USER = {"email": "Lan.Nguyen@Example.vn", "password": "mat-khau-du-dai", "full_name": "Nguyễn Thị Lan",
             "phone": "+84 912 345 678"}
 USER_KEYS = {"id", "email", "full_name", "phone", "role", "producer_id", "created_at"}
-GENERIC_401 = "Email hoặc mật khẩu không đúng / Wrong email or password"
+GENERIC_401 = "Email hoặc mật khẩu không đúng"
 
 
 def bearer(token: str) -> dict:
@@ -188,7 +188,7 @@ def test_sign_in_attempts_are_rate_limited(client, db, rate_limits):
     limited = f.login(client, "an@example.vn")  # even the right password now waits
     error = error_of(limited, 429)
     assert error["code"] == "rate_limited"
-    assert "Too many sign-in attempts" in error["message"]
+    assert error["message"] == "Quá nhiều lần đăng nhập, vui lòng thử lại sau"
     assert limited.headers.get("Retry-After")
     assert error_of(client.post("/api/v1/auth/tokens", json={"email": "an@example.vn", "password": f.PASSWORD}),
                     429)["code"] == "rate_limited"
@@ -215,7 +215,7 @@ def test_cookie_requests_need_the_csrf_token(client, db, csrf_on):
     f.user(email="an@example.vn")
     token = client.get("/api/v1/auth/csrf").get_json()["csrf_token"]  # the client now has a cookie
     error = error_of(f.login(client, "an@example.vn"), 400)
-    assert error == {"code": "csrf_failed", "message": "Thiếu hoặc sai mã CSRF / The CSRF token is missing."}
+    assert error == {"code": "csrf_failed", "message": "Thiếu hoặc sai mã CSRF."}
 
     signed_in = client.post("/api/v1/auth/login", json={"email": "an@example.vn", "password": f.PASSWORD},
                             headers={"X-CSRFToken": token})

@@ -156,10 +156,13 @@ def test_invalid_parameters_are_422_with_fields(client, world, query, field):
     assert all(isinstance(m, str) and m for m in error["fields"][field])
 
 
-def test_parameter_messages_are_bilingual(client, world):
+def test_parameter_messages_speak_the_language_asked_for(client, world):
     error = error_of(client.get("/api/v1/products?stars=9&per_page=500"), 422)
-    assert error["fields"]["stars"] == ["Số sao OCOP là 3, 4 hoặc 5 (ví dụ 4,5) / OCOP stars are 3, 4 or 5 (e.g. 4,5)"]
-    assert error["fields"]["per_page"] == ["per_page phải từ 1 đến 100 / per_page must be between 1 and 100"]
+    assert error["fields"]["stars"] == ["Số sao OCOP là 3, 4 hoặc 5 (ví dụ 4,5)"]
+    assert error["fields"]["per_page"] == ["per_page phải từ 1 đến 100"]
+    error = error_of(client.get("/api/v1/products?stars=9&per_page=500", headers={"Accept-Language": "en"}), 422)
+    assert error["fields"]["stars"] == ["OCOP stars are 3, 4 or 5 (e.g. 4,5)"]
+    assert error["fields"]["per_page"] == ["per_page must be between 1 and 100"]
 
 
 def test_listing_queries_do_not_grow_with_the_page_size(client, db, query_counter):

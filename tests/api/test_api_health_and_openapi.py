@@ -62,7 +62,8 @@ def test_readyz_is_503_with_the_error_envelope_when_a_dependency_is_down(client,
 def test_errors_use_the_envelope_everywhere_in_the_api(client):
     assert error_of(client.get("/api/v1/no-such-thing"), 404)["code"] == "not_found"
     assert error_of(client.delete("/api/v1/products"), 405)["code"] == "method_not_allowed"
-    assert error_of(client.get("/api/v1/me"), 401)["message"] == "Vui lòng đăng nhập / Please sign in"
+    assert error_of(client.get("/api/v1/me"), 401)["message"] == "Vui lòng đăng nhập"
+    assert error_of(client.get("/api/v1/me?lang=en"), 401)["message"] == "Please sign in"
 
 
 @pytest.fixture

@@ -125,7 +125,7 @@ def test_bad_files_are_refused_clearly(app, seller_client, seller, db):
     assert "Unknown columns: colour" in _import(
         seller_client, "name,category,unit,price_vnd,stock,colour\n").get_data(as_text=True)
     empty = seller_client.post("/seller/products/import", content_type="multipart/form-data", data={})
-    assert empty.status_code == 422 and "The file is empty" in empty.get_data(as_text=True)
+    assert empty.status_code == 422 and "Tệp rỗng" in empty.get_data(as_text=True)
 
 
 def test_an_import_key_of_another_producer_is_not_found(client, seller, other_seller, db):

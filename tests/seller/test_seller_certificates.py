@@ -77,7 +77,7 @@ def test_invalid_claims_and_hostile_scans_are_refused(seller_client, seller, db)
         ({"issued_on": future}, None, "Issue date must be between 2013 and today"),
         ({"issued_on": "15/03/2024", "expires_on": "2024-01-01"}, None, "Expiry date must be after the issue date"),
         ({}, ("scan.pdf", PDF_WITH_SCRIPT), "Tệp PDF chứa mã lệnh, hành động hoặc tệp nhúng nên không được nhận"),
-        ({}, ("scan.jpg", b"%!PS-Adobe not a scan" * 20), "not a valid JPEG, PNG or WebP image"),
+        ({}, ("scan.jpg", b"%!PS-Adobe not a scan" * 20), "không phải là ảnh JPEG, PNG hoặc WebP hợp lệ"),
     ]
     for fields, scan, message in cases:
         response = _claim(seller_client, product, scan=scan, **fields)

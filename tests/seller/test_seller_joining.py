@@ -45,7 +45,7 @@ def test_joining_reports_every_invalid_field_and_creates_nothing(client, db):
     # a tax code another producer claims is no error (see test_tax_code_claims.py)
     assert "already registered" not in body and 'is-invalid" id="f-tax_code"' not in body
     assert "Số điện thoại Việt Nam không hợp lệ" in body
-    assert "Password needs at least 8 characters" in body
+    assert "Mật khẩu cần ít nhất 8 ký tự" in body
     assert 'is-invalid" id="f-member_email"' in body
     assert db.session.scalar(sa.select(sa.func.count(Producer.id))) == 1
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
@@ -55,7 +55,7 @@ def test_a_malformed_tax_code_is_refused(client, db):
     loc = factories.locality()
     response = client.post("/seller/join", data={**JOIN, "tax_code": "57-0123", "locality_id": loc.id})
     assert response.status_code == 422
-    assert "Tax code must be 10 digits or 10-3 digits" in response.get_data(as_text=True)
+    assert "Mã số thuế phải có 10 chữ số hoặc dạng 10-3" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Producer.id))) == 0
 
 

@@ -72,7 +72,7 @@ def test_confirm_ship_and_deliver_through_the_portal(client, app, db, seller, pa
 
     missing = client.post(f"/seller/orders/{part.id}/status", data={"status": "shipped", "carrier": "ghn",
                                                                     "tracking_number": ""})
-    assert missing.status_code == 422 and "Tracking number" in missing.get_data(as_text=True)
+    assert missing.status_code == 422 and "Mã vận đơn" in missing.get_data(as_text=True)
     assert client.post(f"/seller/orders/{part.id}/status", data={
         "status": "shipped", "carrier": "viettelpost", "tracking_number": "VTP 8812 3456"}).status_code == 302
     shipped = my_part(order, seller.producer)

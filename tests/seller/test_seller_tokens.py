@@ -42,7 +42,7 @@ def test_a_token_needs_a_name(client, seller, db):
     factories.login_as(client, seller.user)
     response, token = _create(client, "  ")
     assert response.status_code == 422 and token is None
-    assert "Name the token" in response.get_data(as_text=True)
+    assert "Đặt tên cho khoá" in response.get_data(as_text=True)
 
 
 def test_another_members_token_cannot_be_revoked(client, seller, other_seller, db):
