@@ -65,8 +65,7 @@ register_rate_limit = limiter.shared_limit(
 # Password-reset requests per client address, web form and API together.
 password_reset_rate_limit = limiter.shared_limit(
     lambda: current_app.config["PASSWORD_RESET_RATE_LIMIT"], scope="password-reset", methods=["POST"],
-    error_message="Quá nhiều yêu cầu đặt lại mật khẩu, vui lòng thử lại sau / "
-                  "Too many password reset requests, try again later",
+    error_message=lambda: gettext("Too many password reset requests, try again later"),
 )
 
 
