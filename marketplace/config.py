@@ -124,6 +124,8 @@ class Config:
         self.ACCOUNT_LOGIN_RATE_LIMIT = env.get("ACCOUNT_LOGIN_RATE_LIMIT", "10 per 5 minutes")
         # Per client address; web and API share each budget.
         self.REGISTER_RATE_LIMIT = env.get("REGISTER_RATE_LIMIT", "10 per hour")
+        # "Report a suspected fake" on a lot's passport, per client address.
+        self.FAKE_REPORT_RATE_LIMIT = env.get("FAKE_REPORT_RATE_LIMIT", "5 per hour")
         self.CHECKOUT_RATE_LIMIT = env.get("CHECKOUT_RATE_LIMIT", "20 per minute")
         # Per provider address: bank and card providers send bursts when they retry.
         self.WEBHOOK_RATE_LIMIT = env.get("WEBHOOK_RATE_LIMIT", "300 per minute")
