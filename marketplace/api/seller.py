@@ -285,7 +285,8 @@ class PartMoveSchema(Schema):
 def list_order_parts(args):
     """Parts of paid orders for this producer, newest payment first."""
     items, total = seller_orders.list_parts(_pid(), args["status"], page=args["page"], per_page=args["per_page"])
-    return page_body([seller_orders.part_json(part) for part in items], total, args["page"], args["per_page"])
+    lots = seller_orders.shipped_lots_of(items)
+    return page_body([seller_orders.part_json(part, lots) for part in items], total, args["page"], args["per_page"])
 
 
 @blp.route("/order-parts/<int:part_id>", methods=["GET"])

@@ -56,11 +56,13 @@ def payment_dict(order: Order, amount_vnd: int | None = None) -> dict:
             "paid_at": isoformat_local(order.paid_at)}
 
 
-def order_dict(order: Order, parts: list[OrderPart] | None = None) -> dict:
-    """The Order of API.md. `parts` limits what a seller sees to their own part."""
+def order_dict(order: Order, parts: list[OrderPart] | None = None, lots: dict | None = None) -> dict:
+    """The Order of API.md. `parts` limits what a seller sees to their own part; `lots`: the
+    lines' lots when the caller looked them up for a whole page of orders."""
     parts = order.parts if parts is None else parts
     totals = visible_totals(order, parts)
-    lots = line_lots.for_parts(parts)
+    if lots is None:
+        lots = line_lots.for_parts(parts)
     return {
         "code": order.code,
         "status": order.status,

@@ -143,14 +143,19 @@ def shipped_lots(part: OrderPart) -> dict[int, list[dict]]:
     return line_lots.for_parts([part])
 
 
+def shipped_lots_of(parts: list[OrderPart]) -> dict[int, list[dict]]:
+    return line_lots.for_parts(parts)
+
+
 def carriers() -> list[tuple[str, str]]:
     return [(c.code, c.name) for c in CARRIERS.values()]
 
 
-def part_json(part: OrderPart) -> dict:
-    """The seller's view of a part: API.md's part, with its order's shipping details."""
+def part_json(part: OrderPart, lots: dict | None = None) -> dict:
+    """The seller's view of a part: API.md's part, with its order's shipping details. `lots`:
+    line_lots.for_parts of a whole page of parts (one query for the page)."""
     order = part.order
-    body = part_dict(order, part)
+    body = part_dict(order, part, lots=lots)
     body["order"] = {"code": order.code, "status": order.status, "paid_at": isoformat_local(order.paid_at),
                      "contact": {"full_name": order.contact_name, "phone": order.contact_phone,
                                  "email": order.contact_email},

@@ -89,3 +89,36 @@ def test_another_producers_lot_is_refused_when_shipping(client, db, seller, othe
         **SHIP, "lots": [{"line_id": line.id, "lots": [{"lot_id": foreign.id, "quantity": 1}]}]})
     assert response.status_code == 422
     assert db.session.get(type(part), part.id).status == "confirmed"
+
+
+def test_order_lists_with_lots_take_a_constant_number_of_queries(client, db, seller, honey, query_counter):
+    lot = make_lot(honey, quantity=100)
+    one, many = factories.user("shopper", email="mot@example.vn"), factories.user("shopper", email="nhieu@example.vn")
+    factories.login_as(client, seller.user)
+
+    def ship(shopper, n):
+        for _ in range(n):
+            order = order_of(shopper, honey, quantity=1)
+            part, line = order.parts[0], order.parts[0].lines[0]
+            assert client.patch(f"/api/v1/seller/order-parts/{part.id}", json={
+                **SHIP, "lots": [{"line_id": line.id, "lots": [{"lot_id": lot.id, "quantity": 1}]}]}).status_code == 200
+
+    def count(url):
+        with query_counter() as q:
+            response = client.get(url)
+        assert response.status_code == 200
+        for item in response.get_json()["items"]:
+            part = item["parts"][0] if "parts" in item else item  # a shopper's order, or a seller's part
+            assert part["items"][0]["lots"][0]["id"] == lot.id
+        return q.count, response.get_json()["total"]
+
+    ship(one, 1)
+    few = count("/api/v1/seller/orders")
+    ship(many, 4)
+    assert count("/api/v1/seller/orders") == (few[0], 5)
+    client.post("/logout")
+    factories.login_as(client, one)
+    few = count("/api/v1/orders")
+    client.post("/logout")
+    factories.login_as(client, many)
+    assert count("/api/v1/orders") == (few[0], 4)
