@@ -61,6 +61,7 @@ class World:
     refund_id: int
     transfer_id: int
     lot_id: int = 0  # a lot of producer A's product (traceability)
+    lot_file_id: int = 0  # a photo of that lot
 
     def user_id(self, role: str) -> int | None:
         """The id of the user acting as `role` (None for anonymous)."""
@@ -131,10 +132,11 @@ def build_world() -> World:
     db.session.commit()
     lot = trace_services.create_lot(a.producer_id, a.product_id, seller_a, {
         "code": "TRA-01", "produced_on": "2026-01-05", "best_before": "2027-01-05", "quantity": 100})
+    lot_file = trace_services.add_lot_file(lot, seller_a, "photo", photo_bytes(), "Đồi chè")
     _SESSION_KEYS.clear()
     for user in db.session.scalars(sa.select(User)):
         _SESSION_KEYS[user.id] = factories.session_key(user)
-    return World(a, b, admin.id, image.id, certificate.scan_path, refund.id, transfer.id, lot.id)
+    return World(a, b, admin.id, image.id, certificate.scan_path, refund.id, transfer.id, lot.id, lot_file.id)
 
 
 def signed_in(app, user_id: int | None):
