@@ -45,11 +45,9 @@ def main() -> int:
         seller = factories.user("seller", producer_id=product.producer_id)
         lot = services.create_lot(product.producer_id, product.id, seller, {
             "code": "BC-2026-01", "produced_on": "2026-01-05", "best_before": "2027-01-05", "quantity": 5000})
-        lot_id, seller_id = lot.id, seller.id
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(seller_id)
-        session["_fresh"] = True
+        lot_id = lot.id
+        client = app.test_client()
+        factories.login_as(client, seller)  # the session record a sign-in makes
     url = f"/seller/lots/{lot_id}/labels.pdf?layout={args.layout}&count={args.count}"
     before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()

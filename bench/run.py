@@ -7,7 +7,8 @@ in the same run, written to bench/results/latest.json.
 
 Sections (each can be picked with --only):
 - http      throughput (wrk) of the products API with a search, the API list, the product
-            page and the catalogue page under gunicorn with 2 workers, as a share of the
+            page, the catalogue page, a lot's passport page and its GS1 Digital Link (the
+            label's QR: counts the scan, redirects) under gunicorn with 2 workers, as a share of the
             same server's /healthz (the framework ceiling; target >= 40%), measured just
             before and just after each target (the ratio uses their mean); conditional
             requests (304); and the same pages with the caches switched off (before/after).
@@ -135,7 +136,7 @@ def gunicorn(url: str, workers: int = 2, **extra: str):
 def gunicorn_server(env: dict, log_path: Path, workers: int = 2, access_log: bool = True):
     """gunicorn (the project's gunicorn.conf.py) on a free loopback port, stopped on exit;
     yields the base URL. Also used by scripts/scale_demo.py."""
-    port = free_port()
+    port = int(os.environ.get("BENCH_PORT") or 0) or free_port()
     log = open(log_path, "a")
     env = {**env, "WEB_CONCURRENCY": str(workers), "BIND": f"127.0.0.1:{port}"}
     process = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile",
@@ -215,7 +216,37 @@ def discover_pages(url: str) -> dict[str, str]:
                 paths[name] = url_for(endpoint, **kwargs, _external=False)
             except Exception:  # noqa: BLE001 - the shop page is not there (yet)
                 continue
+        paths.update(traceability_paths(product))
     return paths
+
+
+BENCH_GTIN = "8930000000019"  # 893 (Vietnam) ... with its GS1 check digit
+
+
+def traceability_paths(product) -> dict[str, str]:
+    """A lot of the best-selling product (made once, with a GTIN on the product): its passport
+    page, and the signed GS1 Digital Link a label's QR carries (counts a scan, redirects)."""
+    from urllib.parse import urlsplit
+
+    import sqlalchemy as sa
+
+    from marketplace.accounts.models import User
+    from marketplace.extensions import db
+    from marketplace.traceability import services
+    from marketplace.traceability.models import Lot
+    from marketplace.timeutil import local_today
+
+    lot = db.session.scalar(sa.select(Lot).where(Lot.product_id == product.id, Lot.code == "BENCH-1"))
+    if lot is None:
+        actor = db.session.scalar(sa.select(User).where(User.role == "admin"))
+        if product.gtin is None:
+            services.set_gtin(product, actor, BENCH_GTIN)
+        today = local_today()
+        lot = services.create_lot(product.producer_id, product.id, actor, {
+            "code": "BENCH-1", "produced_on": today.isoformat(), "best_before": today.replace(year=today.year + 1)
+            .isoformat(), "quantity": 10_000_000, "process": ["Thu hoạch", "Đóng gói"], "inputs": ["Nguyên liệu"]})
+    link = urlsplit(services.digital_link(lot, signed=True))
+    return {"passport page": f"/lots/{lot.id}", "Digital Link resolve": f"{link.path}?{link.query}"}
 
 
 def _normalise(url: str) -> str:
@@ -283,7 +314,8 @@ def http_section(url: str, quick: bool, figures: list, details: dict) -> None:
                        low=min(runs), high=max(runs)))
     for name, _ in targets:
         r = cached[name]
-        target = CEILING_TARGET if name in ("search API", "products API list", "catalogue page", "product page") else None
+        target = CEILING_TARGET if name in ("search API", "products API list", "catalogue page", "product page",
+                                            "passport page", "Digital Link resolve") else None
         figures.append(row("http", f"{name} / ceiling", r["rps"], "req/s", r["rps"] / r["ceiling"], target,
                            p50=r["p50_ms"], p99=r["p99_ms"], errors=r["non_2xx"], ceiling=round(r["ceiling"], 1)))
     if conditional:

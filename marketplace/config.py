@@ -136,6 +136,8 @@ class Config:
         self.PASSWORD_RESET_RATE_LIMIT = env.get("PASSWORD_RESET_RATE_LIMIT", "10 per hour")
         self.PASSWORD_RESET_MAILS_PER_HOUR = _int("PASSWORD_RESET_MAILS_PER_HOUR", 3)
         self.PASSWORD_RESET_MAX_AGE_MIN = _int("PASSWORD_RESET_MAX_AGE_MIN", 60)
+        # "Report a suspected fake" on a lot's passport, per client address.
+        self.FAKE_REPORT_RATE_LIMIT = env.get("FAKE_REPORT_RATE_LIMIT", "5 per hour")
         self.CHECKOUT_RATE_LIMIT = env.get("CHECKOUT_RATE_LIMIT", "20 per minute")
         # Per provider address: bank and card providers send bursts when they retry.
         self.WEBHOOK_RATE_LIMIT = env.get("WEBHOOK_RATE_LIMIT", "300 per minute")

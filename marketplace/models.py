@@ -10,4 +10,4 @@ from .cache import CacheVersion  # noqa: F401
 from .mail.models import OutgoingMail  # noqa: F401
 from .search.models import SearchDocument  # noqa: F401
 from .stats.models import ChannelSale, RetailTotal  # noqa: F401
-from .traceability.models import LineLot, Lot  # noqa: F401
+from .traceability.models import FakeReport, LineLot, Lot, LotFile  # noqa: F401

@@ -10,9 +10,11 @@ from marshmallow import Schema, fields, validate
 
 from ..stats.open_data import FIRST_YEAR, ocop_sales
 from ..timeutil import local_today
+from ..traceability.services import coverage
 
 URL_PREFIX = "/open-data"
 CACHE_SECONDS = 3600
+COVERAGE_CACHE_SECONDS = 600  # a new lot or a recall shows within minutes
 
 blp = Blueprint("open_data", __name__, description="Open data (public, aggregate only)")
 
@@ -31,10 +33,23 @@ def ocop_sales_open_data(args):
 
     Aggregates only: a cell made up of fewer than 3 producers or 5 orders is merged into
     an `other` region or group, or left out (`suppressed` on the month's totals)."""
-    body = ocop_sales(args["year"] or local_today().year)
+    return _json(ocop_sales(args["year"] or local_today().year), max_age=CACHE_SECONDS)
+
+
+@blp.route("/traceability-coverage", methods=["GET"])
+@blp.doc(responses={"200": {"description": "share of active products with a current lot passport, by locality "
+                                           "and product group; cacheable (ETag)"},
+                    "304": {"description": "not modified (If-None-Match)"}})
+def traceability_coverage_open_data():
+    """Traceability coverage: active products with a current lot passport (a lot neither recalled nor
+    past its best-before), in the province, by locality (region) and by product group."""
+    return _json(coverage(), max_age=COVERAGE_CACHE_SECONDS)
+
+
+def _json(body: dict, max_age: int):
     payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     response = current_app.response_class(payload, mimetype="application/json")
     response.set_etag(hashlib.sha256(payload).hexdigest()[:32])
-    response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response.make_conditional(request)

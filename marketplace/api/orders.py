@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_login import current_user
 
 from ..extensions import limiter
-from ..orders import services
+from ..orders import line_lots, services
 from ..orders.context import guest_order_codes
 from ..orders.presenters import order_dict, public_tracking_dict
 from ..orders.schemas import CancelArgsSchema, OrderSchema, PublicTrackingSchema, TrackArgsSchema
@@ -24,7 +24,8 @@ class Orders(MethodView):
     def get(self, args):
         """The signed-in shopper's orders, newest first"""
         orders, total = services.orders_for_user(current_user.id, args["page"], args["per_page"])
-        return page_body([order_dict(o) for o in orders], total, args["page"], args["per_page"])
+        lots = line_lots.for_parts([part for order in orders for part in order.parts])  # one query for the page
+        return page_body([order_dict(o, lots=lots) for o in orders], total, args["page"], args["per_page"])
 
 
 @blp.route("/orders/<code>")

@@ -272,6 +272,9 @@ class PartMoveSchema(Schema):
     carrier = _text("with shipped: ghn, viettelpost, vnpost, ghtk, jt or other")
     tracking_number = _text("with shipped")
     reason = _text("with cancelled (required), or a note")
+    lots = fields.List(fields.Raw(), allow_none=True, metadata={
+        "description": "with shipped: [{line_id, lots: [{lot_id, quantity}]}], the lots each line came from; "
+                       "units add up to the line's quantity"})
 
 
 @blp.route("/orders", methods=["GET"])
@@ -283,7 +286,8 @@ class PartMoveSchema(Schema):
 def list_order_parts(args):
     """Parts of paid orders for this producer, newest payment first."""
     items, total = seller_orders.list_parts(_pid(), args["status"], page=args["page"], per_page=args["per_page"])
-    return page_body([seller_orders.part_json(part) for part in items], total, args["page"], args["per_page"])
+    lots = seller_orders.shipped_lots_of(items)
+    return page_body([seller_orders.part_json(part, lots) for part in items], total, args["page"], args["per_page"])
 
 
 @blp.route("/order-parts/<int:part_id>", methods=["GET"])
@@ -308,6 +312,7 @@ def move_order_part(data, part_id: int):
     """
     part = seller_orders.get_part(_pid(), part_id)
     seller_orders.move_part(part, current_user, data.get("status"), carrier=data.get("carrier"),
-                            tracking_number=data.get("tracking_number"), note=data.get("reason") or "")
+                            tracking_number=data.get("tracking_number"), note=data.get("reason") or "",
+                            lots=data.get("lots"))
     db.session.expire_all()
     return seller_orders.part_json(seller_orders.get_part(_pid(), part_id))

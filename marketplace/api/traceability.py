@@ -98,6 +98,8 @@ class PassportSchema(Schema):
     recall = fields.Dict(allow_none=True)
     warnings = fields.List(fields.Dict(), metadata={"description": "code (recalled, past_best_before, "
                                                                     "implausible_scans) and message"})
+    documents = fields.List(fields.Dict(), metadata={"description": "[{id, kind, title, url, thumb_url}]"})
+    photos = fields.List(fields.Dict(), metadata={"description": "[{id, kind, title, url, thumb_url}]"})
 
 
 @blp.route("/seller/products/<int:product_id>/lots", methods=["GET"])
@@ -190,7 +192,9 @@ def passport(lot_id: int):
 
 class LineLotsSchema(Schema):
     line_id = fields.Raw(metadata={"type": "integer"})
-    lot_ids = fields.List(fields.Raw(), metadata={"description": "ids of the producer's lots of the line's product"})
+    lots = fields.List(fields.Raw(), metadata={"description": "[{lot_id, quantity}]: the producer's lots of the line's "
+                                                              "product; units add up to the line's quantity"})
+    lot_ids = fields.List(fields.Raw(), metadata={"description": "or one lot id for the whole line"})
 
 
 class PartLotsWriteSchema(Schema):
@@ -200,7 +204,7 @@ class PartLotsWriteSchema(Schema):
 class PartLineLotsSchema(Schema):
     line_id = fields.Integer()
     product_id = fields.Integer()
-    lots = fields.List(fields.Dict(), metadata={"description": "[{id, code}]"})
+    lots = fields.List(fields.Dict(), metadata={"description": "[{id, code, quantity}]"})
 
 
 @blp.route("/seller/order-parts/<int:part_id>/lots", methods=["PUT"])
@@ -212,3 +216,39 @@ def put_part_lots(data, part_id: int):
     """Record the lots each line of the producer's order part was shipped from (a recall emails
     those buyers)."""
     return services.assign_line_lots(_pid(), part_id, current_user, data["lines"])
+
+
+# --------------------------------------------------------------------------- documents and photos
+
+class LotFileSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "document or photo"})
+    title = fields.String()
+    url = fields.String()
+    thumb_url = fields.String(allow_none=True)
+
+
+@blp.route("/seller/lots/<int:lot_id>/files", methods=["POST"])
+@blp.auth_required("seller")
+@blp.errors(404, 413, 422)
+@blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
+    "file": {"type": "string", "format": "binary"}, "kind": {"type": "string", "enum": ["document", "photo"]},
+    "title": {"type": "string"}}}}}})
+@blp.response(201, LotFileSchema)
+def upload_lot_file(lot_id: int):
+    """Add a document (certificate or test report: PDF or photo, checked like certificate scans) or a
+    photo of one of the producer's lots; it is shown on the passport."""
+    lot = services.get_lot(_pid(), lot_id)
+    upload = request.files.get("file")
+    item = services.add_lot_file(lot, current_user, request.form.get("kind"), upload.read() if upload else b"",
+                                 request.form.get("title"))
+    return services.file_dict(item)
+
+
+@blp.route("/seller/lots/<int:lot_id>/files/<int:file_id>", methods=["DELETE"])
+@blp.auth_required("seller")
+@blp.errors(404)
+@blp.response(204)
+def delete_lot_file(lot_id: int, file_id: int):
+    """Remove a document or photo of one of the producer's lots."""
+    services.remove_lot_file(services.get_lot(_pid(), lot_id), current_user, file_id)

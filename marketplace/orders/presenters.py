@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..timeutil import isoformat_local
+from . import line_lots
 from .carriers import carrier_name, tracking_url
 from .models import Order, OrderPart
 from .services import order_history, part_history
@@ -17,11 +18,16 @@ def tracking_dict(part: OrderPart) -> dict:
             "delivered_at": isoformat_local(part.delivered_at)}
 
 
-def part_dict(order: Order, part: OrderPart, with_prices: bool = True) -> dict:
+def part_dict(order: Order, part: OrderPart, with_prices: bool = True, lots: dict | None = None) -> dict:
+    """`lots`: the lines' lots (line_lots.for_parts) when the caller looked them up for many parts."""
+    if lots is None:
+        lots = line_lots.for_parts([part])
     items = []
     for line in part.lines:
         item = {"product_id": line.product_id, "name": line.product_name, "unit": line.unit,
-                "quantity": line.quantity}
+                "quantity": line.quantity,
+                "lots": [{"id": x["id"], "code": x["code"], "quantity": x["quantity"],
+                          "passport_url": x["passport_url"]} for x in lots.get(line.id, [])]}
         if with_prices:
             item.update(unit_price_vnd=line.unit_price_vnd, line_total_vnd=line.line_total_vnd)
         items.append(item)
@@ -50,10 +56,13 @@ def payment_dict(order: Order, amount_vnd: int | None = None) -> dict:
             "paid_at": isoformat_local(order.paid_at)}
 
 
-def order_dict(order: Order, parts: list[OrderPart] | None = None) -> dict:
-    """The Order of API.md. `parts` limits what a seller sees to their own part."""
+def order_dict(order: Order, parts: list[OrderPart] | None = None, lots: dict | None = None) -> dict:
+    """The Order of API.md. `parts` limits what a seller sees to their own part; `lots`: the
+    lines' lots when the caller looked them up for a whole page of orders."""
     parts = order.parts if parts is None else parts
     totals = visible_totals(order, parts)
+    if lots is None:
+        lots = line_lots.for_parts(parts)
     return {
         "code": order.code,
         "status": order.status,
@@ -63,18 +72,19 @@ def order_dict(order: Order, parts: list[OrderPart] | None = None) -> dict:
         "note": order.note,
         **totals,
         "payment": payment_dict(order, totals["total_vnd"]),
-        "parts": [part_dict(order, p) for p in parts],
+        "parts": [part_dict(order, p, lots=lots) for p in parts],
         "history": _history(order_history(order)),
     }
 
 
 def public_tracking_dict(order: Order) -> dict:
     """What anyone holding the code and phone may see: statuses and timeline, no personal data."""
+    lots = line_lots.for_parts(order.parts)
     return {
         "code": order.code,
         "status": order.status,
         "created_at": isoformat_local(order.created_at),
         "payment": {"method": order.payment_method, "status": order.payment_status},
-        "parts": [part_dict(order, p, with_prices=False) for p in order.parts],
+        "parts": [part_dict(order, p, with_prices=False, lots=lots) for p in order.parts],
         "history": _history(order_history(order)),
     }

@@ -9,6 +9,13 @@ class OrderProducerSchema(Schema):
     name = fields.String()
 
 
+class LineLotSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    quantity = fields.Integer(metadata={"description": "units of the line from this lot"})
+    passport_url = fields.String(metadata={"description": "the lot's passport page"})
+
+
 class OrderItemSchema(Schema):
     product_id = fields.Integer()
     name = fields.String()
@@ -16,6 +23,8 @@ class OrderItemSchema(Schema):
     unit_price_vnd = fields.Integer()
     quantity = fields.Integer()
     line_total_vnd = fields.Integer()
+    lots = fields.List(fields.Nested(LineLotSchema), metadata={
+        "description": "the lots the line was shipped from, once its part has shipped"})
 
 
 class TrackingSchema(Schema):

@@ -10,7 +10,7 @@ from ..cart.context import current_cart
 from ..cart.services import add_item
 from ..errors import DomainError, NotFound
 from ..extensions import limiter, login_manager
-from . import services
+from . import line_lots, services
 from .carriers import carrier_name, tracking_url
 from .context import guest_order_codes
 from .display import STAGES, look, part_status, stage_clause, stage_counts, thumbnails
@@ -64,6 +64,7 @@ def detail(code: str):
             return login_manager.unauthorized()
         abort(404)
     return render_template("orders/detail.html", order=order, parts=parts, totals=visible_totals(order, parts),
+                           line_lots=line_lots.for_parts(parts),
                            placed=request.args.get("placed"),
                            may_cancel=services.may_cancel(order, current_user, guest_order_codes()),
                            order_history=services.order_history(order),

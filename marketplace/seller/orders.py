@@ -15,11 +15,13 @@ from ..accounts.models import User
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..orders import services as order_services
+from ..orders import line_lots
 from ..orders.carriers import CARRIERS
 from ..orders.models import Order, OrderEvent, OrderPart
 from ..orders.presenters import part_dict
 from ..orders.status import allowed_part_moves
 from ..timeutil import isoformat_local
+from ..traceability import services as trace_services
 
 # The portal's tabs: a name -> the part statuses it shows.
 PART_FILTERS: dict[str, tuple[str, ...]] = {
@@ -86,13 +88,21 @@ def seller_moves(part: OrderPart) -> list[str]:
 
 
 def move_part(part: OrderPart, actor: User, target: str, carrier: str | None = None,
-              tracking_number: str | None = None, note: str = "") -> OrderPart:
+              tracking_number: str | None = None, note: str = "", lots=None) -> OrderPart:
     """confirmed | shipped (carrier + tracking number) | delivered | cancelled (a reason is required).
 
+    With shipped, `lots` ([{line_id, lots: [{lot_id, quantity}]}]) records the lots each line
+    came from (traceability.services.clean_line_lots), checked before the part moves.
     Illegal moves raise IllegalTransition / Conflict (409); a cancelled paid part returns
     its stock and is refunded through the payments domain (orders.services.cancel_part).
     """
     target = (target or "").strip()
+    wanted = None
+    if lots:
+        if target != "shipped":
+            message = "Chỉ ghi lô hàng khi giao hàng / Lots are recorded when shipping"
+            raise ValidationFailed(message, fields={"lots": [message]})
+        wanted = trace_services.clean_line_lots(part.producer_id, part, lots)
     if target not in SELLER_MOVES:
         raise ValidationFailed(gettext("Status must be confirmed, shipped, delivered or cancelled"),
                                fields={"status": ["confirmed, shipped, delivered, cancelled"]})
@@ -102,20 +112,50 @@ def move_part(part: OrderPart, actor: User, target: str, carrier: str | None = N
         raise ValidationFailed(message, fields={"reason": [message]})
     moved = order_services.update_part_status(part, target, actor, carrier=carrier,
                                               tracking_number=tracking_number, note=note)
+    if wanted:
+        trace_services.write_line_lots(part, actor, wanted)
     # cancel_part asks the payments domain for the refund after its own transaction
     # (payments.refund_part "runs in the caller's transaction"): keep that refund.
     db.session.commit()
     return moved
 
 
+def lots_from_form(form) -> list[dict]:
+    """The shipping form's `lot-{line_id}-{lot_id}` unit fields -> [{line_id, lots}] (blank or 0 skipped)."""
+    by_line: dict[int, list[dict]] = {}
+    for name, value in form.items():
+        parts = name.split("-")
+        if len(parts) != 3 or parts[0] != "lot" or not (parts[1].isdigit() and parts[2].isdigit()):
+            continue
+        value = (value or "").strip()
+        if value in ("", "0"):
+            continue
+        by_line.setdefault(int(parts[1]), []).append({"lot_id": int(parts[2]), "quantity": value})
+    return [{"line_id": line_id, "lots": lots} for line_id, lots in sorted(by_line.items())]
+
+
+def lot_choices(part: OrderPart) -> dict[int, list[dict]]:
+    """Per line, the lots it may ship from, oldest best-before first, with suggested units."""
+    return trace_services.shipping_choices(part.producer_id, part)
+
+
+def shipped_lots(part: OrderPart) -> dict[int, list[dict]]:
+    return line_lots.for_parts([part])
+
+
+def shipped_lots_of(parts: list[OrderPart]) -> dict[int, list[dict]]:
+    return line_lots.for_parts(parts)
+
+
 def carriers() -> list[tuple[str, str]]:
     return [(c.code, str(c.name)) for c in CARRIERS.values()]
 
 
-def part_json(part: OrderPart) -> dict:
-    """The seller's view of a part: API.md's part, with its order's shipping details."""
+def part_json(part: OrderPart, lots: dict | None = None) -> dict:
+    """The seller's view of a part: API.md's part, with its order's shipping details. `lots`:
+    line_lots.for_parts of a whole page of parts (one query for the page)."""
     order = part.order
-    body = part_dict(order, part)
+    body = part_dict(order, part, lots=lots)
     body["order"] = {"code": order.code, "status": order.status, "paid_at": isoformat_local(order.paid_at),
                      "contact": {"full_name": order.contact_name, "phone": order.contact_phone,
                                  "email": order.contact_email},

@@ -321,9 +321,15 @@ def orders():
 @bp.get("/orders/<int:part_id>")
 def order_part(part_id: int):
     part = seller_orders.get_part(_pid(), part_id)
+    return _part_page(part, {}, {})
+
+
+def _part_page(part, errors: dict, form):
+    moves = seller_orders.seller_moves(part)
     return render_template("seller/order_part.html", part=part, order=part.order,
-                           history=seller_orders.history(part), moves=seller_orders.seller_moves(part),
-                           carriers=seller_orders.carriers(), errors={}, form={})
+                           history=seller_orders.history(part), moves=moves, carriers=seller_orders.carriers(),
+                           lot_choices=seller_orders.lot_choices(part) if "shipped" in moves else {},
+                           shipped_lots=seller_orders.shipped_lots(part), errors=errors, form=form)
 
 
 @bp.post("/orders/<int:part_id>/status")
@@ -332,13 +338,12 @@ def order_part_move(part_id: int):
     form = request.form
     try:
         seller_orders.move_part(part, current_user, form.get("status", ""), carrier=form.get("carrier"),
-                                tracking_number=form.get("tracking_number"), note=form.get("reason", ""))
+                                tracking_number=form.get("tracking_number"), note=form.get("reason", ""),
+                                lots=seller_orders.lots_from_form(form))
     except ValidationFailed as exc:
         db.session.rollback()
         part = seller_orders.get_part(_pid(), part_id)
-        return render_template("seller/order_part.html", part=part, order=part.order,
-                               history=seller_orders.history(part), moves=seller_orders.seller_moves(part),
-                               carriers=seller_orders.carriers(), errors=exc.fields or {}, form=form), 422
+        return _part_page(part, exc.fields or {}, form), 422
     except Conflict as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,6 +13,7 @@ from ..errors import DomainError
 from ..i18n import format_percent
 from ..money import format_vnd, parse_vnd
 from ..timeutil import local_today
+from ..traceability.services import coverage
 from . import share
 from .charts import column_chart, horizontal_bars
 from .labels import Labeller
@@ -43,6 +45,21 @@ def sales():
     return render_template("stats/sales.html", report=report, rows=rows, chart=chart, groupings=GROUPINGS,
                            group_by=group_by, title=labeller.title, args=args, producers=producers,
                            producer_id=producer_id)
+
+
+@bp.get("/traceability")
+def traceability():
+    """The province's traceability coverage: active products with a current lot passport."""
+    figures = coverage()
+    english = get_locale().language == "en"
+
+    def bars(rows, name):
+        return horizontal_bars([(name(r), r["share_percent"] or 0, f"{r['share_percent'] or 0}% "
+                                 f"({r['with_passport']}/{r['products']})") for r in rows])
+
+    return render_template("stats/traceability.html", figures=figures, english=english,
+                           locality_chart=bars(figures["by_locality"], lambda r: r["name"]),
+                           group_chart=bars(figures["by_group"], lambda r: r["name_en" if english else "name_vi"]))
 
 
 @bp.get("/share")

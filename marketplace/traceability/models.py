@@ -59,3 +59,34 @@ class LineLot(db.Model):
     order_line_id: Mapped[int] = mapped_column(sa.ForeignKey("order_lines.id", ondelete="CASCADE"), nullable=False,
                                                index=True)
     lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lots.id"), nullable=False, index=True)
+    # Units of the line taken from this lot (the line's lots add up to its quantity).
+    quantity: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+
+class LotFile(TimestampMixin, db.Model):
+    """A lot's document (VietGAP/organic certificate, test report) or photo, shown on its passport."""
+
+    __tablename__ = "lot_files"
+    __table_args__ = (sa.CheckConstraint("kind IN ('document', 'photo')", name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lots.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    title: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
+    key: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    thumb_key: Mapped[str | None] = mapped_column(sa.String(200))
+
+
+class FakeReport(TimestampMixin, db.Model):
+    """A passport visitor's report of a suspected fake, for the admin's queue."""
+
+    __tablename__ = "fake_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lots.id", ondelete="CASCADE"), nullable=False, index=True)
+    message: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    place: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    contact: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    lot = relationship(Lot, lazy="joined")

@@ -369,7 +369,14 @@ def passport(lot: Lot) -> dict:
         "recalled": lot.recalled,
         "recall": ({"at": isoformat_local(lot.recalled_at), "reason": lot.recall_reason} if lot.recalled else None),
         "warnings": warnings(lot),
+        **_files_of(lot.id),
     }
+
+
+def _files_of(lot_id: int) -> dict:
+    files = [file_dict(item) for item in lot_files(lot_id)]
+    return {"documents": [f for f in files if f["kind"] == "document"],
+            "photos": [f for f in files if f["kind"] == "photo"]}
 
 
 # --------------------------------------------------------------------------- recall
@@ -422,57 +429,370 @@ def _tell_buyers(lot: Lot, reason: str) -> list[str]:
     return buyers
 
 
+# --------------------------------------------------------------------------- orders' lots
+
+SHIPPED_PART = ("shipped", "delivered")
+
+
+def _allocated(lot_ids, exclude_lines=()) -> dict[int, int]:
+    """Units of each lot already recorded on order lines (other than `exclude_lines`)."""
+    if not lot_ids:
+        return {}
+    query = sa.select(LineLot.lot_id, sa.func.sum(LineLot.quantity)).where(LineLot.lot_id.in_(list(lot_ids)))
+    if exclude_lines:
+        query = query.where(LineLot.order_line_id.not_in(list(exclude_lines)))
+    return {lot_id: int(total or 0) for lot_id, total in db.session.execute(query.group_by(LineLot.lot_id))}
+
+
+def shipping_choices(producer_id: int, part) -> dict[int, list[dict]]:
+    """For each line of the part: the product's usable lots (not recalled, not past best-before),
+    oldest best-before first, with the units still free and the suggested units (first expiring,
+    first out) -> {line_id: [{lot, free, suggested}]}."""
+    lines = list(part.lines)
+    product_ids = {line.product_id for line in lines}
+    if not product_ids:
+        return {}
+    lots = db.session.scalars(sa.select(Lot).where(
+        Lot.producer_id == producer_id, Lot.product_id.in_(product_ids), Lot.recalled_at.is_(None),
+        Lot.best_before >= local_today()).order_by(Lot.best_before, Lot.produced_on, Lot.id)).all()
+    used = _allocated([lot.id for lot in lots], [line.id for line in lines])
+    free = {lot.id: lot.quantity - used.get(lot.id, 0) for lot in lots}
+    choices: dict[int, list[dict]] = {}
+    for line in lines:
+        need = line.quantity
+        rows = []
+        for lot in lots:
+            if lot.product_id != line.product_id:
+                continue
+            take = max(0, min(need, free[lot.id]))
+            need -= take
+            free[lot.id] -= take
+            rows.append({"lot": lot, "free": free[lot.id] + take, "suggested": take})
+        choices[line.id] = rows
+    return choices
+
+
+def _int(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def clean_line_lots(producer_id: int, part, lines) -> dict[int, dict[int, int]]:
+    """Check what the producer says each line of its part was shipped from; nothing is written.
+
+    `lines`: [{line_id, lots: [{lot_id, quantity}]}] (or `lot_ids: [id]`, one lot for the whole
+    line). Each listed line's units must add up to the line's quantity, from the producer's
+    lots of the line's product that are not recalled, without taking more than a lot has left.
+    Returns {line_id: {lot_id: units}}.
+    """
+    if not isinstance(lines, list) or not all(isinstance(item, Mapping) for item in lines):
+        raise ValidationFailed(_("Invalid input."), fields={"lines": [_("Must be a list of {line_id, lots}.")]})
+    part_lines = {line.id: line for line in part.lines}
+    errors: list[str] = []
+    wanted: dict[int, dict[int, int]] = {}
+    for item in lines:
+        line = part_lines.get(_int(item.get("line_id")))
+        if line is None:
+            errors.append(_("Line %(id)s is not in this order part.", id=item.get("line_id")))
+            continue
+        if "lots" in item:
+            raw = item.get("lots")
+            if not isinstance(raw, list) or not all(isinstance(x, Mapping) for x in raw):
+                errors.append(_("Line %(id)s: lots must be a list of {lot_id, quantity}.", id=line.id))
+                continue
+            pairs = [(_int(x.get("lot_id", x.get("id"))), _int(x.get("quantity"))) for x in raw]
+        else:
+            raw = item.get("lot_ids")
+            if not isinstance(raw, list) or any(_int(x) is None for x in raw) or len(raw) > 1:
+                errors.append(_("Line %(id)s: give lots as [{lot_id, quantity}].", id=line.id))
+                continue
+            pairs = [(_int(x), line.quantity) for x in raw]
+        if any(lot_id is None or quantity is None or quantity < 1 for lot_id, quantity in pairs):
+            errors.append(_("Line %(id)s: each lot needs its id and a whole number of units.", id=line.id))
+            continue
+        units: dict[int, int] = {}
+        for lot_id, quantity in pairs:
+            units[lot_id] = units.get(lot_id, 0) + quantity
+        if units and sum(units.values()) != line.quantity:
+            errors.append(_("Line %(id)s: the lots' units (%(given)d) must add up to the line's quantity "
+                            "(%(quantity)d).", id=line.id, given=sum(units.values()), quantity=line.quantity))
+            continue
+        lots = {lot.id: lot for lot in db.session.scalars(sa.select(Lot).where(
+            Lot.id.in_(list(units)), Lot.producer_id == producer_id, Lot.product_id == line.product_id))}
+        if set(lots) != set(units):
+            errors.append(_("Line %(id)s: a lot is not a lot of this product.", id=line.id))
+            continue
+        if any(lot.recalled for lot in lots.values()):
+            errors.append(_("Line %(id)s: a recalled lot cannot be shipped.", id=line.id))
+            continue
+        wanted[line.id] = units
+    if not errors:
+        used = _allocated({lot_id for units in wanted.values() for lot_id in units}, list(wanted))
+        taken: dict[int, int] = {}
+        for units in wanted.values():
+            for lot_id, quantity in units.items():
+                taken[lot_id] = taken.get(lot_id, 0) + quantity
+        for lot in db.session.scalars(sa.select(Lot).where(Lot.id.in_(list(taken)))):
+            if used.get(lot.id, 0) + taken[lot.id] > lot.quantity:
+                errors.append(_("Lot %(code)s has only %(left)d units left.", code=lot.code,
+                                left=max(0, lot.quantity - used.get(lot.id, 0))))
+    if errors:
+        raise ValidationFailed(_("Please correct the highlighted fields."), fields={"lines": errors})
+    return wanted
+
+
+def write_line_lots(part, actor, wanted: dict[int, dict[int, int]]) -> None:
+    """Replace the listed lines' lots (in the caller's transaction)."""
+    if not wanted:
+        return
+    db.session.execute(sa.delete(LineLot).where(LineLot.order_line_id.in_(list(wanted))))
+    db.session.add_all(LineLot(order_line_id=line_id, lot_id=lot_id, quantity=quantity)
+                       for line_id, units in wanted.items() for lot_id, quantity in units.items())
+    audit.record(actor, "order_part.lots", "order_part", part.id,
+                 after={str(line_id): units for line_id, units in wanted.items()})
+
+
 def assign_line_lots(producer_id: int, part_id: int, actor, lines) -> list[dict]:
     """Record which of the producer's lots each line of its order part was shipped from.
 
-    `lines`: [{line_id, lot_ids}]; each listed line's lots are replaced. A line of another
-    part, or a lot of another product, is a field error; another producer's part a 404.
+    Another producer's part is a 404; see `clean_line_lots` for the rules.
     """
-    from ..orders.models import OrderLine, OrderPart
+    from ..orders.models import OrderPart
 
     part = db.session.scalar(sa.select(OrderPart).where(OrderPart.id == part_id,
                                                         OrderPart.producer_id == producer_id))
     if part is None:
         raise NotFound(_("Order part not found."))
-    if not isinstance(lines, list) or not all(isinstance(item, Mapping) for item in lines):
-        raise ValidationFailed(_("Invalid input."), fields={"lines": [_("Must be a list of {line_id, lot_ids}.")]})
-    part_lines = {line.id: line for line in db.session.scalars(sa.select(OrderLine).where(OrderLine.part_id == part.id))}
-    errors: dict = {}
-    wanted: dict[int, list[int]] = {}
-    for item in lines:
-        line = part_lines.get(item.get("line_id")) if isinstance(item.get("line_id"), int) else None
-        lot_ids = item.get("lot_ids")
-        if line is None:
-            errors.setdefault("lines", []).append(_("Line %(id)s is not in this order part.", id=item.get("line_id")))
-            continue
-        if not isinstance(lot_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in lot_ids):
-            errors.setdefault("lines", []).append(_("lot_ids must be a list of lot ids."))
-            continue
-        found = set(db.session.scalars(sa.select(Lot.id).where(
-            Lot.id.in_(lot_ids), Lot.producer_id == producer_id, Lot.product_id == line.product_id)))
-        if found != set(lot_ids):
-            errors.setdefault("lines", []).append(_("Line %(id)s: a lot is not a lot of this product.", id=line.id))
-            continue
-        wanted[line.id] = sorted(found)
-    if errors:
-        raise ValidationFailed(_("Please correct the highlighted fields."), fields=errors)
-    if wanted:
-        db.session.execute(sa.delete(LineLot).where(LineLot.order_line_id.in_(list(wanted))))
-        db.session.add_all(LineLot(order_line_id=line_id, lot_id=lot_id)
-                           for line_id, lot_ids in wanted.items() for lot_id in lot_ids)
-        audit.record(actor, "order_part.lots", "order_part", part.id, after={str(k): v for k, v in wanted.items()})
+    write_line_lots(part, actor, clean_line_lots(producer_id, part, lines))
     db.session.commit()
     return line_lots(part.id)
 
 
+def lots_by_line(line_ids) -> dict[int, list[dict]]:
+    """{line_id: [{id, code, quantity, passport_url}]} in one query (orders' lines show them)."""
+    if not line_ids:
+        return {}
+    rows = db.session.execute(sa.select(LineLot.order_line_id, Lot.id, Lot.code, LineLot.quantity)
+                              .join(Lot, Lot.id == LineLot.lot_id)
+                              .where(LineLot.order_line_id.in_(list(line_ids))).order_by(Lot.best_before, Lot.id))
+    found: dict[int, list[dict]] = {}
+    for line_id, lot_id, code, quantity in rows:
+        found.setdefault(line_id, []).append({"id": lot_id, "code": code, "quantity": quantity,
+                                              "passport_url": url_for("traceability.passport", lot_id=lot_id)})
+    return found
+
+
 def line_lots(part_id: int) -> list[dict]:
-    """[{line_id, product_id, lots [{id, code}]}] for every line of the part."""
+    """[{line_id, product_id, lots [{id, code, quantity}]}] for every line of the part."""
     from ..orders.models import OrderLine
 
     lines = db.session.scalars(sa.select(OrderLine).where(OrderLine.part_id == part_id).order_by(OrderLine.id)).all()
-    pairs = db.session.execute(sa.select(LineLot.order_line_id, Lot.id, Lot.code).join(Lot, Lot.id == LineLot.lot_id)
-                               .where(LineLot.order_line_id.in_([line.id for line in lines])).order_by(Lot.id)).all()
-    by_line: dict[int, list[dict]] = {}
-    for line_id, lot_id, code in pairs:
-        by_line.setdefault(line_id, []).append({"id": lot_id, "code": code})
-    return [{"line_id": line.id, "product_id": line.product_id, "lots": by_line.get(line.id, [])} for line in lines]
+    by_line = lots_by_line([line.id for line in lines])
+    return [{"line_id": line.id, "product_id": line.product_id,
+             "lots": [{"id": x["id"], "code": x["code"], "quantity": x["quantity"]} for x in by_line.get(line.id, [])]}
+            for line in lines]
+
+
+# --------------------------------------------------------------------------- admin: recalls
+
+def recalls(page: int = 1, per_page: int = 20) -> tuple[list[dict], int]:
+    """Recalled lots, newest first, each with who recalled it and the buyers emailed (from the
+    recall's audit row): [{lot, by, buyers}] in three queries whatever the page size."""
+    import json
+
+    from ..audit import AuditEntry
+
+    where = Lot.recalled_at.is_not(None)
+    total = db.session.scalar(sa.select(sa.func.count(Lot.id)).where(where)) or 0
+    lots = db.session.scalars(sa.select(Lot).where(where).order_by(Lot.recalled_at.desc(), Lot.id.desc())
+                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).unique().all()
+    entries = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "lot.recall", AuditEntry.object_type == "lot",
+        AuditEntry.object_id.in_([str(lot.id) for lot in lots]))).all() if lots else []
+    by_lot = {entry.object_id: entry for entry in entries}
+    rows = []
+    for lot in lots:
+        entry = by_lot.get(str(lot.id))
+        after = json.loads(entry.after) if entry is not None and entry.after else {}
+        rows.append({"lot": lot, "by": entry.actor if entry is not None else None,
+                     "buyers": list(after.get("buyers_emailed", []))})
+    return rows, total
+
+
+# --------------------------------------------------------------------------- suspected fakes
+
+MAX_REPORT_LENGTH = 2000
+MAX_REPORT_FIELD = 200
+
+
+def report_fake(lot: Lot, data: Mapping) -> "FakeReport":
+    """A passport visitor reports a suspected fake of the lot (the view rate-limits it)."""
+    from .models import FakeReport
+
+    def text(name: str, limit: int, required: bool = False) -> str:
+        raw = data.get(name)
+        value = raw.strip() if isinstance(raw, str) else ""
+        if required and not value:
+            errors[name] = [_("This field is required.")]
+        elif len(value) > limit:
+            errors[name] = [_("At most %(n)d characters.", n=limit)]
+        return value
+
+    errors: dict = {}
+    message = text("message", MAX_REPORT_LENGTH, required=True)
+    place = text("place", MAX_REPORT_FIELD)
+    contact = text("contact", MAX_REPORT_FIELD)
+    if errors:
+        raise ValidationFailed(_("Please correct the highlighted fields."), fields=errors)
+    report = FakeReport(lot_id=lot.id, message=message, place=place, contact=contact)
+    db.session.add(report)
+    db.session.commit()
+    return report
+
+
+def fake_reports(status: str = "open", page: int = 1, per_page: int = 20) -> tuple[list, int]:
+    """The admin's queue: open (default) or resolved reports, newest first (two queries)."""
+    from .models import FakeReport
+
+    where = FakeReport.resolved_at.is_(None) if status != "resolved" else FakeReport.resolved_at.is_not(None)
+    total = db.session.scalar(sa.select(sa.func.count(FakeReport.id)).where(where)) or 0
+    items = db.session.scalars(sa.select(FakeReport).where(where).order_by(FakeReport.created_at.desc(),
+                                                                           FakeReport.id.desc())
+                               .limit(per_page).offset((max(page, 1) - 1) * per_page)).unique().all()
+    return list(items), total
+
+
+def resolve_fake_report(report_id: int, actor) -> None:
+    from .models import FakeReport
+
+    report = db.session.get(FakeReport, report_id)
+    if report is None:
+        raise NotFound(_("Report not found."))
+    if report.resolved_at is None:
+        report.resolved_at = utcnow()
+        audit.record(actor, "fake_report.resolve", "fake_report", report.id, after={"lot_id": report.lot_id})
+        db.session.commit()
+
+
+# --------------------------------------------------------------------------- documents and photos
+
+FILE_KINDS = ("document", "photo")
+MAX_FILES_PER_LOT = 12
+MAX_TITLE_LENGTH = 120
+
+
+def lot_files(lot_id: int) -> list:
+    from .models import LotFile
+
+    return list(db.session.scalars(sa.select(LotFile).where(LotFile.lot_id == lot_id)
+                                   .order_by(LotFile.kind, LotFile.id)))
+
+
+def add_lot_file(lot: Lot, actor, kind, data: bytes, title=None):
+    """A document (VietGAP/organic certificate, test report: a photo or a plain PDF, checked like
+    certificate scans) or a photo of the lot, stored under a fresh key and shown on its passport."""
+    from ..storage import get_storage, new_key
+    from ..uploads import check_document, process_image
+    from .models import LotFile
+
+    if kind not in FILE_KINDS:
+        message = _("Kind: document or photo.")
+        raise ValidationFailed(message, fields={"kind": [message]})
+    title = title.strip() if isinstance(title, str) else ""
+    if len(title) > MAX_TITLE_LENGTH:
+        message = _("At most %(n)d characters.", n=MAX_TITLE_LENGTH)
+        raise ValidationFailed(message, fields={"title": [message]})
+    count = db.session.scalar(sa.select(sa.func.count(LotFile.id)).where(LotFile.lot_id == lot.id)) or 0
+    if count >= MAX_FILES_PER_LOT:
+        message = _("A lot may have at most %(n)d documents and photos.", n=MAX_FILES_PER_LOT)
+        raise ValidationFailed(message, fields={"file": [message]})
+    storage = get_storage()
+    prefix = f"lots/{lot.id}"
+    if kind == "photo":
+        image = process_image(data, "file")
+        key, thumb = new_key(prefix, image.extension), new_key(prefix, image.extension)
+        storage.save(key, image.web, image.content_type)
+        storage.save(thumb, image.thumb, image.content_type)
+    else:
+        body, extension, content_type = check_document(data, "file")
+        key, thumb = new_key(prefix, extension), None
+        storage.save(key, body, content_type)
+    item = LotFile(lot_id=lot.id, kind=kind, title=title, key=key, thumb_key=thumb)
+    db.session.add(item)
+    db.session.flush()
+    audit.record(actor, "lot.file_add", "lot", lot.id, after={"file_id": item.id, "kind": kind, "title": title})
+    db.session.commit()
+    return item
+
+
+def remove_lot_file(lot: Lot, actor, file_id: int) -> None:
+    from ..storage import get_storage
+    from .models import LotFile
+
+    item = db.session.scalar(sa.select(LotFile).where(LotFile.id == file_id, LotFile.lot_id == lot.id))
+    if item is None:
+        raise NotFound(_("File not found."))
+    keys = [k for k in (item.key, item.thumb_key) if k]
+    db.session.delete(item)
+    audit.record(actor, "lot.file_remove", "lot", lot.id, after={"file_id": file_id})
+    db.session.commit()
+    storage = get_storage()
+    for key in keys:
+        storage.delete(key)
+
+
+def file_dict(item) -> dict:
+    from ..storage import media_url
+
+    return {"id": item.id, "kind": item.kind, "title": item.title, "url": media_url(item.key),
+            "thumb_url": media_url(item.thumb_key)}
+
+
+# --------------------------------------------------------------------------- coverage indicator
+
+def coverage() -> dict:
+    """Share of active products with a current lot passport (a lot neither recalled nor past its
+    best-before), for the province, by locality (the producer's region) and by product group
+    (top-level category). Two queries."""
+    from ..catalog.models import Category, Producer
+
+    today = local_today()
+    current = sa.exists().where(Lot.product_id == Product.id, Lot.recalled_at.is_(None), Lot.best_before >= today)
+    group_id = sa.func.coalesce(Category.parent_id, Category.id)
+    rows = db.session.execute(
+        sa.select(Locality.region_slug, Locality.region, group_id, sa.func.count(Product.id),
+                  sa.func.sum(sa.case((current, 1), else_=0)))
+        .join(Producer, Producer.id == Product.producer_id).join(Locality, Locality.id == Producer.locality_id)
+        .join(Category, Category.id == Product.category_id).where(Product.status == "active")
+        .group_by(Locality.region_slug, Locality.region, group_id)).all()
+    groups = {gid: (slug, vi, en) for gid, slug, vi, en in db.session.execute(
+        sa.select(Category.id, Category.slug, Category.name_vi, Category.name_en).where(Category.parent_id.is_(None)))}
+    by_region: dict[str, dict] = {}
+    by_group: dict[str, dict] = {}
+    total = {"products": 0, "with_passport": 0}
+    for region_slug, region, gid, products, covered in rows:
+        covered = int(covered or 0)
+        slug, vi, en = groups.get(gid, (str(gid), str(gid), str(gid)))
+        for bucket, key, base in ((by_region, region_slug, {"slug": region_slug, "name": region}),
+                                  (by_group, slug, {"slug": slug, "name_vi": vi, "name_en": en})):
+            row = bucket.setdefault(key, {**base, "products": 0, "with_passport": 0})
+            row["products"] += products
+            row["with_passport"] += covered
+        total["products"] += products
+        total["with_passport"] += covered
+
+    def share(row: dict) -> dict:
+        row["share_percent"] = round(100 * row["with_passport"] / row["products"], 1) if row["products"] else None
+        return row
+
+    def ordered(bucket: dict) -> list[dict]:
+        return sorted((share(row) for row in bucket.values()), key=lambda r: (-(r["share_percent"] or 0), r["slug"]))
+
+    return {"as_of": today.isoformat(), "definition": "active products with a lot that is neither recalled nor "
+                                                      "past its best-before",
+            "total": share(total), "by_locality": ordered(by_region), "by_group": ordered(by_group)}

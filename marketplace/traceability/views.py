@@ -5,15 +5,21 @@ producer id (another producer's lot is a 404).
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.auth import role_required
+from ..admin.views import admin_portal
 from ..errors import DomainError, NotFound
+from ..extensions import limiter
+from ..orders import line_lots
 from . import labels, services
 
 bp = Blueprint("traceability", __name__, template_folder="templates")
+# The admin portal's traceability pages (recalls, suspected fakes): admins only.
+admin_bp = admin_portal(Blueprint("trace_admin", __name__, url_prefix="/admin", template_folder="templates"))
+line_lots.provide(services.lots_by_line)  # order lines show the lots they were shipped from
 
 
 def _pid() -> int:
@@ -77,9 +83,38 @@ def seller_lot(lot_id: int):
         else:
             flash(_("Lot saved."), "success")
             return redirect(url_for("traceability.seller_lot", lot_id=lot.id))
+    return _seller_lot_page(lot, form, errors), 422 if errors else 200
+
+
+def _seller_lot_page(lot, form, errors: dict, file_errors: dict | None = None):
     return render_template("traceability/seller_lot.html", lot=lot, form=form, errors=errors,
                            origins=services.origin_choices(), layouts=labels.LAYOUTS,
-                           link=services.digital_link(lot, signed=True)), 422 if errors else 200
+                           link=services.digital_link(lot, signed=True),
+                           files=[services.file_dict(f) for f in services.lot_files(lot.id)],
+                           file_errors=file_errors or {})
+
+
+@bp.route("/seller/lots/<int:lot_id>/files", methods=["POST"])
+@role_required("seller")
+def seller_add_file(lot_id: int):
+    lot = _or_404(services.get_lot, _pid(), lot_id)
+    upload = request.files.get("file")
+    try:
+        services.add_lot_file(lot, current_user, request.form.get("kind"), upload.read() if upload else b"",
+                              request.form.get("title"))
+    except DomainError as exc:
+        return _seller_lot_page(lot, _lot_form(lot), {}, exc.fields or {"file": [exc.message]}), 422
+    flash(_("File added; it is shown on the passport."), "success")
+    return redirect(url_for("traceability.seller_lot", lot_id=lot.id))
+
+
+@bp.route("/seller/lots/<int:lot_id>/files/<int:file_id>/delete", methods=["POST"])
+@role_required("seller")
+def seller_remove_file(lot_id: int, file_id: int):
+    lot = _or_404(services.get_lot, _pid(), lot_id)
+    _or_404(services.remove_lot_file, lot, current_user, file_id)
+    flash(_("File removed."), "success")
+    return redirect(url_for("traceability.seller_lot", lot_id=lot.id))
 
 
 @bp.route("/seller/lots/<int:lot_id>/recall", methods=["POST"])
@@ -147,7 +182,50 @@ def _resolve(lot):
 @bp.route("/lots/<int:lot_id>")
 def passport(lot_id: int):
     lot = _or_404(services.get_public_lot, lot_id)
-    return render_template("traceability/passport.html", lot=lot, p=services.passport(lot))
+    return _passport_page(lot, {}, {})
+
+
+def _passport_page(lot, errors: dict, form):
+    return render_template("traceability/passport.html", lot=lot, p=services.passport(lot), errors=errors,
+                           form=form)
+
+
+@bp.route("/lots/<int:lot_id>/report", methods=["POST"])
+@limiter.limit(lambda: current_app.config["FAKE_REPORT_RATE_LIMIT"], scope="fake-report")
+def report_fake(lot_id: int):
+    """Anyone may report a suspected fake; it lands in the admin's queue (/admin/fake-reports)."""
+    lot = _or_404(services.get_public_lot, lot_id)
+    try:
+        services.report_fake(lot, request.form)
+    except DomainError as exc:
+        return _passport_page(lot, exc.fields or {"message": [exc.message]}, request.form), 422
+    flash(_("Thank you: the OCOP office will look into your report."), "success")
+    return redirect(url_for("traceability.passport", lot_id=lot.id))
+
+
+# --------------------------------------------------------------------------- admin pages
+
+@admin_bp.get("/recalls")
+def recalls():
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows, total = services.recalls(page=page, per_page=20)
+    return render_template("traceability/admin_recalls.html", rows=rows, total=total, page=page, per_page=20)
+
+
+@admin_bp.get("/fake-reports")
+def fake_reports():
+    status = "resolved" if request.args.get("status") == "resolved" else "open"
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    items, total = services.fake_reports(status, page=page, per_page=20)
+    return render_template("traceability/admin_fake_reports.html", items=items, total=total, page=page,
+                           per_page=20, status=status)
+
+
+@admin_bp.post("/fake-reports/<int:report_id>/resolve")
+def resolve_fake_report(report_id: int):
+    _or_404(services.resolve_fake_report, report_id, current_user)
+    flash(_("Report marked as handled."), "success")
+    return redirect(url_for("trace_admin.fake_reports"))
 
 
 def _or_404(func, *args):

@@ -62,6 +62,7 @@ class World:
     transfer_id: int
     lot_id: int = 0  # a lot of producer A's product (traceability)
     address_id: int = 0  # shopper A's address-book entry (ADDRESS_LINE)
+    lot_file_id: int = 0  # a photo of that lot
 
     def user_id(self, role: str) -> int | None:
         """The id of the user acting as `role` (None for anonymous)."""
@@ -136,6 +137,7 @@ def build_world() -> World:
     db.session.commit()
     lot = trace_services.create_lot(a.producer_id, a.product_id, seller_a, {
         "code": "TRA-01", "produced_on": "2026-01-05", "best_before": "2027-01-05", "quantity": 100})
+    lot_file = trace_services.add_lot_file(lot, seller_a, "photo", photo_bytes(), "Đồi chè")
     from marketplace.accounts.addresses import create_address
 
     address = create_address(db.session.get(User, a.shopper_id), {
@@ -144,7 +146,8 @@ def build_world() -> World:
     _SESSION_KEYS.clear()
     for user in db.session.scalars(sa.select(User)):
         _SESSION_KEYS[user.id] = factories.session_key(user)
-    return World(a, b, admin.id, image.id, certificate.scan_path, refund.id, transfer.id, lot.id, address.id)
+    return World(a, b, admin.id, image.id, certificate.scan_path, refund.id, transfer.id, lot.id, address.id,
+                 lot_file.id)
 
 
 def signed_in(app, user_id: int | None):

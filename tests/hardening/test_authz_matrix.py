@@ -308,6 +308,19 @@ ROUTES: list[Route] = [
           SELLER_API_OBJECT, json=lambda w: {"lines": []}),
     Route("Traceability.admin_recall", "POST", lambda w: f"/api/v1/admin/lots/{w.lot_id}/recall", ADMIN_API_WRITE,
           json=lambda w: {"reason": "Nhiễm khuẩn"}),
+    Route("traceability.seller_add_file", "POST", lambda w: f"/seller/lots/{w.lot_id}/files", SELLER_WEB_OBJECT,
+          form=lambda w: {"kind": "photo", "title": "x"}),
+    Route("traceability.seller_remove_file", "POST", lambda w: f"/seller/lots/{w.lot_id}/files/{w.lot_file_id}/delete",
+          SELLER_WEB_OBJECT),
+    Route("Traceability.upload_lot_file", "POST", lambda w: f"/api/v1/seller/lots/{w.lot_id}/files",
+          SELLER_API_OBJECT, form=lambda w: {"kind": "photo", "title": "x"}),
+    Route("Traceability.delete_lot_file", "DELETE", lambda w: f"/api/v1/seller/lots/{w.lot_id}/files/{w.lot_file_id}",
+          SELLER_API_OBJECT),
+    # --- the admin's traceability pages ----------------------------------------------------------
+    Route("trace_admin.recalls", "GET", lambda w: "/admin/recalls", ADMIN_WEB_READ),
+    Route("trace_admin.fake_reports", "GET", lambda w: "/admin/fake-reports", ADMIN_WEB_READ),
+    Route("trace_admin.resolve_fake_report", "POST", lambda w: "/admin/fake-reports/1/resolve", ADMIN_WEB_WRITE),
+    Route("stats.traceability", "GET", lambda w: "/admin/stats/traceability", ADMIN_WEB_READ),
 ]
 
 # Routes that act on no one's object, each with the reason it is open (or guarded otherwise).
@@ -349,6 +362,9 @@ _public("the public lot passport, and the Digital Link resolver (it counts the s
         "traceability.resolve_gtin GET", "traceability.resolve_slug GET")
 _public("the country's administrative divisions, for the address pickers", "Addresses.list_provinces GET",
         "Addresses.list_wards GET")
+_public("anyone may report a suspected fake from a passport (rate limited: tests/traceability)",
+        "traceability.report_fake POST")
+_public("open data: aggregate traceability coverage, no one's object", "open_data.traceability_coverage_open_data GET")
 _public("anyone may apply to sell", "seller.join GET", "seller.join POST")
 _public("the signed-in requester's own account: profile, password, sessions (tests/hardening/test_sessions.py, "
         "tests/accounts)", "accounts.account GET", "accounts.password POST", "accounts.sign_out_everywhere POST",

@@ -15,7 +15,7 @@ from marketplace.orders.models import OrderEvent, OrderPart
 from marketplace.payments.models import Refund
 from marketplace.seller import services
 from marketplace.traceability import services as trace_services
-from marketplace.traceability.models import Lot
+from marketplace.traceability.models import Lot, LotFile
 from seller_samples import image_bytes
 
 # (method, url template, body kind). {product}/{image} are the OTHER producer's ids.
@@ -56,6 +56,10 @@ ROUTES = [
     ("POST", "/api/v1/seller/lots/{lot}/recall", "reason_json"),
     ("GET", "/api/v1/seller/lots/{lot}/labels.pdf", None),
     ("PUT", "/api/v1/seller/order-parts/{part}/lots", "lines_json"),
+    ("POST", "/seller/lots/{lot}/files", "lot_upload"),
+    ("POST", "/seller/lots/{lot}/files/{file}/delete", None),
+    ("POST", "/api/v1/seller/lots/{lot}/files", "lot_upload"),
+    ("DELETE", "/api/v1/seller/lots/{lot}/files/{file}", None),
 ]
 LOT = {"code": "HIJACK", "produced_on": "2026-01-01", "best_before": "2027-01-01", "quantity": "1"}
 
@@ -66,6 +70,9 @@ def _body(kind, product):
                          "category_id": product.category_id}}
     if kind == "upload":
         return {"data": {"images": [(io.BytesIO(image_bytes()), "x.jpg")]}, "content_type": "multipart/form-data"}
+    if kind == "lot_upload":
+        return {"data": {"kind": "photo", "file": (io.BytesIO(image_bytes()), "x.jpg")},
+                "content_type": "multipart/form-data"}
     if kind == "move":
         return {"data": {"direction": "down"}}
     if kind == "claim":
@@ -102,7 +109,8 @@ def _state(db):
     refunds = db.session.scalar(sa.select(sa.func.count(Refund.id)))
     lots = db.session.execute(sa.select(Lot.id, Lot.code, Lot.quantity, Lot.recalled_at).order_by(Lot.id)).all()
     gtins = db.session.execute(sa.select(Product.id, Product.gtin).order_by(Product.id)).all()
-    return products, images, certs, audits, tokens, parts, events, refunds, stock, lots, gtins
+    files = db.session.execute(sa.select(LotFile.id, LotFile.key).order_by(LotFile.id)).all()
+    return products, images, certs, audits, tokens, parts, events, refunds, stock, lots, gtins, files
 
 
 @pytest.fixture
@@ -120,8 +128,9 @@ def victim(app, db, other_seller, sepay):
 
     pay(app, place([(product, 2)]), 9001)
     with app.test_request_context():  # …and a lot of it (traceability)
-        trace_services.create_lot(other_seller.producer.id, product.id, other_seller.user, {
+        lot = trace_services.create_lot(other_seller.producer.id, product.id, other_seller.user, {
             "code": "CM-01", "produced_on": "2026-01-05", "best_before": "2027-01-05", "quantity": 10})
+        trace_services.add_lot_file(lot, other_seller.user, "photo", image_bytes(size=(120, 90)))
     return product
 
 
@@ -135,7 +144,8 @@ def test_another_producers_product_is_not_found_and_unchanged(client, app, db, s
     token = db.session.scalar(sa.select(ApiToken.id))
     part = db.session.scalar(sa.select(OrderPart.id))
     lot = db.session.scalar(sa.select(Lot.id))
-    url = template.format(product=victim.id, image=image.id, token=token, part=part, lot=lot)
+    lot_file = db.session.scalar(sa.select(LotFile.id))
+    url = template.format(product=victim.id, image=image.id, token=token, part=part, lot=lot, file=lot_file)
     response = client.open(url, method=method, **_body(kind, victim))
     assert response.status_code == 404, (method, url, response.status_code)
     if url.startswith("/api/"):
@@ -155,7 +165,7 @@ def test_lists_show_only_the_members_own_producer(client, db, seller, victim):
 def test_every_seller_route_with_an_object_id_is_in_the_matrix(app):
     covered = {(method, template.replace("{product}", "<int:product_id>").replace("{image}", "<int:image_id>")
                 .replace("{token}", "<int:token_id>").replace("{part}", "<int:part_id>")
-                .replace("{lot}", "<int:lot_id>"))
+                .replace("{lot}", "<int:lot_id>").replace("{file}", "<int:file_id>"))
                for method, template, _ in ROUTES}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(("/seller/", "/api/v1/seller/")) or "_id>" not in rule.rule:

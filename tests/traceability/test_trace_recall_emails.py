@@ -28,7 +28,7 @@ def test_a_recall_emails_exactly_the_buyers_of_that_lot(seller_client, db, honey
                                      json={"lines": [{"line_id": line_id, "lot_ids": [chosen.id]}]})
         assert response.status_code == 200, response.get_json()
         assert response.get_json() == [{"line_id": line_id, "product_id": honey.id,
-                                        "lots": [{"id": chosen.id, "code": chosen.code}]}]
+                                        "lots": [{"id": chosen.id, "code": chosen.code, "quantity": 1}]}]
 
     assert seller_client.post(f"/api/v1/seller/lots/{lot.id}/recall", json={"reason": "Nhiễm khuẩn"}).status_code == 200
 

@@ -23,3 +23,15 @@ def make_lot(product, **extra):
 
     seller = factories.user("seller", producer_id=product.producer_id)
     return services.create_lot(product.producer_id, product.id, seller, lot_body(**extra))
+
+
+def order_of(shopper, product, quantity: int = 1):
+    """A paid order of `quantity` units of the product, its part confirmed (ready to ship)."""
+    from marketplace.extensions import db
+    from tests.hardening.authz_world import paid_order
+
+    order = paid_order(shopper, product)
+    order.parts[0].lines[0].quantity = quantity
+    order.parts[0].status = "confirmed"
+    db.session.commit()
+    return order
