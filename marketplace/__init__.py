@@ -131,6 +131,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
+    from .alerts.views import bp as alerts_bp
     from .admin.views import bp as admin_bp
     from .api import register_api
     from .api.docs import bp as api_docs_bp
@@ -149,7 +150,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp, media_bp, seller_bp, payments_bp,
                       payment_webhooks_bp, cart_bp, checkout_bp, orders_bp, admin_bp, stats_bp,
-                      traceability_bp):
+                      traceability_bp, alerts_bp):
         app.register_blueprint(blueprint)
     # Providers call the webhooks with their own authentication, never with a CSRF token.
     app.config["CSRF_EXEMPT_BLUEPRINTS"].add(payment_webhooks_bp.name)

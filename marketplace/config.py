@@ -127,6 +127,10 @@ class Config:
         self.CHECKOUT_RATE_LIMIT = env.get("CHECKOUT_RATE_LIMIT", "20 per minute")
         # Per provider address: bank and card providers send bursts when they retry.
         self.WEBHOOK_RATE_LIMIT = env.get("WEBHOOK_RATE_LIMIT", "300 per minute")
+        # Back-in-stock alerts (marketplace/alerts): sign-ups per client address, and products
+        # one address may wait for at once.
+        self.STOCK_ALERT_RATE_LIMIT = env.get("STOCK_ALERT_RATE_LIMIT", "10 per hour")
+        self.STOCK_ALERTS_PER_EMAIL = _int("STOCK_ALERTS_PER_EMAIL", 20)
 
         self.MAIL_SERVER = env.get("MAIL_SERVER", "")
         self.MAIL_PORT = _int("MAIL_PORT", 25)
