@@ -186,10 +186,13 @@ def _register_template_helpers(app: Flask) -> None:
     from .i18n import switch_language_url
     from .money import format_vnd_for
     from .payments.banks import bank_by_bin
+    from .timeutil import month_name
 
     app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.filters["vnd"] = lambda amount: format_vnd_for(amount, str(get_locale() or "vi"))
     app.jinja_env.filters["local"] = _local_time
+    app.jinja_env.filters["month_name"] = lambda key, with_year=True: month_name(
+        key, str(get_locale() or "vi"), with_year)
     app.jinja_env.globals["bank_by_bin"] = bank_by_bin
 
     @app.context_processor
