@@ -105,7 +105,7 @@ def _init_extensions(app: Flask) -> None:
     from .errors import register_error_handlers
     from .inputguard import reject_unsafe_input
     from .search import init_app as init_search
-    from . import security
+    from . import assets, security
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
@@ -127,6 +127,7 @@ def _init_extensions(app: Flask) -> None:
     init_search(app)
     app.before_request(reject_unsafe_input)  # before any other hook reads the request
     security.init_app(app)
+    assets.init_app(app)  # compression, and year-long caching of fingerprinted static files
 
 
 def _register_blueprints(app: Flask) -> None:
