@@ -106,7 +106,7 @@ def _init_extensions(app: Flask) -> None:
     from .errors import register_error_handlers
     from .inputguard import reject_unsafe_input
     from .search import init_app as init_search
-    from . import security
+    from . import assets, security
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
@@ -128,10 +128,12 @@ def _init_extensions(app: Flask) -> None:
     init_search(app)
     app.before_request(reject_unsafe_input)  # before any other hook reads the request
     security.init_app(app)
+    assets.init_app(app)  # compression, and year-long caching of fingerprinted static files
 
 
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
+    from .alerts.views import bp as alerts_bp
     from .admin.views import bp as admin_bp
     from .api import register_api
     from .api.docs import bp as api_docs_bp
@@ -151,7 +153,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp, media_bp, seller_bp, payments_bp,
                       payment_webhooks_bp, cart_bp, checkout_bp, orders_bp, admin_bp, stats_bp,
-                      traceability_bp, trace_admin_bp):
+                      traceability_bp, trace_admin_bp, alerts_bp):
         app.register_blueprint(blueprint)
     # Providers call the webhooks with their own authentication, never with a CSRF token.
     app.config["CSRF_EXEMPT_BLUEPRINTS"].add(payment_webhooks_bp.name)
@@ -191,6 +193,7 @@ def _register_template_helpers(app: Flask) -> None:
     from .i18n import format_local_date, format_number, format_percent, switch_language_url
     from .money import format_vnd_for
     from .payments.banks import bank_by_bin
+    from .timeutil import month_name
 
     app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.filters["vnd"] = lambda amount: format_vnd_for(amount, str(get_locale() or "vi"))
@@ -198,6 +201,8 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local_date"] = format_local_date
     app.jinja_env.filters["percent"] = format_percent
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["month_name"] = lambda key, with_year=True: month_name(
+        key, str(get_locale() or "vi"), with_year)
     app.jinja_env.globals["bank_by_bin"] = bank_by_bin
 
     @app.context_processor

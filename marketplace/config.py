@@ -141,6 +141,10 @@ class Config:
         self.CHECKOUT_RATE_LIMIT = env.get("CHECKOUT_RATE_LIMIT", "20 per minute")
         # Per provider address: bank and card providers send bursts when they retry.
         self.WEBHOOK_RATE_LIMIT = env.get("WEBHOOK_RATE_LIMIT", "300 per minute")
+        # Back-in-stock alerts (marketplace/alerts): sign-ups per client address, and products
+        # one address may wait for at once.
+        self.STOCK_ALERT_RATE_LIMIT = env.get("STOCK_ALERT_RATE_LIMIT", "10 per hour")
+        self.STOCK_ALERTS_PER_EMAIL = _int("STOCK_ALERTS_PER_EMAIL", 20)
 
         self.MAIL_SERVER = env.get("MAIL_SERVER", "")
         self.MAIL_PORT = _int("MAIL_PORT", 25)
@@ -201,6 +205,9 @@ class Config:
         self.OPERATOR_EMAIL = env.get("OPERATOR_EMAIL", "hotro@ocop.quangninh.local")
         self.OPERATOR_HOTLINE = env.get("OPERATOR_HOTLINE", "0203 3800 000")
         self.MOIT_NOTICE_URL = env.get("MOIT_NOTICE_URL", "")  # the site's record on online.gov.vn
+        # A marketplace where many producers sell is an e-commerce trading platform: it registers
+        # with the Ministry ("registered"); a shop selling only its own goods notifies it ("notified").
+        self.MOIT_NOTICE_KIND = env.get("MOIT_NOTICE_KIND", "registered").strip().lower()
 
     def check(self) -> None:
         """Refuse to start a production deployment with unsafe settings."""
@@ -216,6 +223,8 @@ class Config:
             raise RuntimeError(str(exc)) from None
         if self.SEPAY_WEBHOOK_AUTH not in ("apikey", "hmac"):
             raise RuntimeError("SEPAY_WEBHOOK_AUTH must be 'apikey' or 'hmac'.")
+        if self.MOIT_NOTICE_KIND not in ("registered", "notified"):
+            raise RuntimeError("MOIT_NOTICE_KIND must be 'registered' or 'notified'.")
         if self.MAIL_DELIVERY not in ("inline", "worker"):
             raise RuntimeError("MAIL_DELIVERY must be 'inline' or 'worker'.")
         if not self.VIETQR_ACCOUNT_NAME.strip():

@@ -11,3 +11,4 @@ from .mail.models import OutgoingMail  # noqa: F401
 from .search.models import SearchDocument  # noqa: F401
 from .stats.models import ChannelSale, RetailTotal  # noqa: F401
 from .traceability.models import FakeReport, LineLot, Lot, LotFile  # noqa: F401
+from .alerts.models import StockAlert  # noqa: F401

@@ -110,3 +110,17 @@ def add_months(day: date, months: int) -> date:
     first = _add_months(day.replace(day=1), months)
     last_day = (_add_months(first, 1) - timedelta(days=1)).day
     return first.replace(day=min(day.day, last_day))
+
+
+def month_name(key: str, locale: str, with_year: bool = True) -> str:
+    """'2025-03' written in full for people: 'tháng 3 năm 2025' / 'March 2025' (with_year), or
+    'Tháng 3' / 'March' alone (a chart's label, the year on a line of its own)."""
+    from babel.dates import format_date, format_skeleton
+
+    try:
+        first = date(int(key[:4]), int(key[5:7]), 1)
+    except (TypeError, ValueError):
+        return str(key)
+    if with_year:
+        return format_skeleton("yMMMM", first, locale=locale)
+    return format_date(first, "LLLL", locale=locale)

@@ -86,7 +86,10 @@ def build_instance(work: Path) -> dict:
     run(flask + ["seed"], env)
     run(flask + ["search", "reindex"], env, stderr=subprocess.DEVNULL)
     with (ROOT / "seeds" / "ocop_products.csv").open(encoding="utf-8") as fh:
-        tax_code = next(csv.DictReader(fh))["producer_tax_code"]
+        # The first producer the seed names by tax code (sample rows have none: then its slug).
+        rows = list(csv.DictReader(fh))
+        tax_code = next((r["producer_tax_code"] for r in rows if r.get("producer_tax_code")), None) \
+            or rows[0]["producer_slug"]
     run(flask + ["users", "create", "--email", "khach@example.vn", "--password", PASSWORD,
                  "--name", "Nguyễn Thị Lan", "--phone", "0912345678"], env)
     run(flask + ["users", "create", "--email", "banhang@example.vn", "--password", PASSWORD,

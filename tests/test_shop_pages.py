@@ -197,8 +197,8 @@ def test_product_page_shows_price_badge_certificate_producer_and_cart_form(web, 
     assert f'name="product_id" value="{shop.cha_muc.id}"' in form and 'name="quantity"' in form
     # No token on the page: it is the same for every anonymous visitor (and so cacheable).
     assert "csrf_token" not in page
-    assert 'src="/static/js/cart.js"' in page
-    assert 'src="/static/img/placeholder.svg"' in page
+    assert 'src="/static/js/cart.js?v=' in page
+    assert 'src="/static/img/placeholder.svg?v=' in page
 
 
 def test_adding_to_cart_without_javascript_goes_through_a_confirm_page(web, shop):
@@ -290,7 +290,7 @@ def test_unknown_product_is_a_friendly_404_in_both_languages(web, db):
 
 def test_every_page_names_its_icon_and_the_browsers_default_icon_url_answers(web, db):
     page = text(web.get("/"))
-    assert '<link rel="icon" type="image/svg+xml" href="/static/img/favicon.svg">' in page
+    assert '<link rel="icon" type="image/svg+xml" href="/static/img/favicon.svg?v=' in page
     for url in ("/favicon.ico", "/static/img/favicon.svg"):
         response = web.get(url)
         assert response.status_code == 200 and response.mimetype == "image/svg+xml"

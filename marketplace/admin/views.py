@@ -70,8 +70,11 @@ def index():
     pending_producers = services.list_producers(status="pending", per_page=1).total
     pending_certificates = services.pending_certificates(per_page=1).total
     dashboard = services.star_dashboard()
+    # Panels other parts of the portal add (the statistics: this month at a glance), each a
+    # template and a function giving its context.
+    panels = [(template, context()) for template, context in current_app.extensions.get("admin_dashboard_panels", ())]
     return render_template("admin/index.html", pending_producers=pending_producers,
-                           pending_certificates=pending_certificates, totals=dashboard["totals"])
+                           pending_certificates=pending_certificates, totals=dashboard["totals"], panels=panels)
 
 
 # --- accounts ------------------------------------------------------------------------------------

@@ -313,7 +313,7 @@ def producer(slug: str):
 
 
 # ---------------------------------------------------------------- the site's legal pages
-POLICIES = ("shipping", "returns", "privacy")
+POLICIES = ("shipping", "returns", "privacy", "rules")
 
 
 @bp.get("/about")

@@ -100,7 +100,7 @@ def move_part(part: OrderPart, actor: User, target: str, carrier: str | None = N
     wanted = None
     if lots:
         if target != "shipped":
-            message = "Chỉ ghi lô hàng khi giao hàng / Lots are recorded when shipping"
+            message = gettext("Lots are recorded when shipping")
             raise ValidationFailed(message, fields={"lots": [message]})
         wanted = trace_services.clean_line_lots(part.producer_id, part, lots)
     if target not in SELLER_MOVES:

@@ -114,14 +114,14 @@ def unique_slug(model, text: str, max_length: int = 160) -> str:
     return f"{base}-{n}"
 
 
-def _store_after_commit(writes: list[tuple[str, bytes, str]]) -> list[str]:
+def store_files(writes: list[tuple[str, bytes, str]]) -> list[str]:
     storage = get_storage()
     for key, data, content_type in writes:
         storage.save(key, data, content_type)
     return [key for key, _, _ in writes]
 
 
-def _delete_files(keys) -> None:
+def delete_files(keys) -> None:
     storage = get_storage()
     for key in keys:
         if key:
@@ -397,7 +397,7 @@ def get_product(producer_id: int, product_id) -> Product:
     return product
 
 
-def _snapshot(product: Product) -> dict:
+def snapshot(product: Product) -> dict:
     return {"name": product.name, "price_vnd": product.price_vnd, "stock": product.stock,
             "status": product.status, "unit": product.unit, "category_id": product.category_id}
 
@@ -409,7 +409,7 @@ def create_product(producer_id: int, actor: User, data: Mapping) -> Product:
     product = Product(slug=unique_slug(Product, cleaned["name"], 200), producer_id=producer_id, **cleaned)
     db.session.add(product)
     db.session.flush()
-    audit.record(actor, "product.created", "product", product.id, after=_snapshot(product))
+    audit.record(actor, "product.created", "product", product.id, after=snapshot(product))
     db.session.commit()
     return product
 
@@ -418,14 +418,14 @@ def _assign(product: Product, actor: User, cleaned: dict, action: str = "product
             stock_seen: int | None = None) -> None:
     """Set validated listing fields, auditing what changed (not committed). A new `stock` is
     written only if the stock still is `stock_seen`, the figure the seller saw (seller/stock.py)."""
-    before = _snapshot(product)
+    before = snapshot(product)
     for key, value in cleaned.items():
         if key == "stock":
             write_stock(product, value, stock_seen)
         else:
             setattr(product, key, value)
-    if _snapshot(product) != before:
-        audit.record(actor, action, "product", product.id, before=before, after=_snapshot(product))
+    if snapshot(product) != before:
+        audit.record(actor, action, "product", product.id, before=before, after=snapshot(product))
 
 
 def archive_product(product: Product, actor: User) -> Product:
@@ -438,15 +438,13 @@ def archive_product(product: Product, actor: User) -> Product:
 
 # --------------------------------------------------------------------------- photos
 
-def add_images(product: Product, actor: User, files: list[tuple[str, bytes]]) -> list[ProductImage]:
-    """Add photos (filename, content). All are checked before any is stored: one bad file adds none."""
+def check_photos(already: int, files: list[tuple[str, bytes]]) -> list:
+    """Photos (filename, content) checked and resized, none stored yet; ValidationFailed on the
+    `images` field for the first bad one, or when they would pass MAX_IMAGES_PER_PRODUCT."""
     limit = current_app.config["MAX_IMAGES_PER_PRODUCT"]
-    files = [(name, data) for name, data in files if data or name]
-    if not files:
-        raise ValidationFailed("Chưa chọn ảnh / No photo chosen", fields={"images": ["Chưa chọn ảnh / No photo chosen"]})
-    if len(product.images) + len(files) > limit:
-        message = (f"Mỗi sản phẩm tối đa {limit} ảnh (đang có {len(product.images)}) / "
-                   f"At most {limit} photos per product ({len(product.images)} already)")
+    if already + len(files) > limit:
+        message = (f"Mỗi sản phẩm tối đa {limit} ảnh (đang có {already}) / "
+                   f"At most {limit} photos per product ({already} already)")
         raise ValidationFailed(message, code="too_many_images", fields={"images": [message]})
     processed = []
     for name, data in files:
@@ -456,6 +454,11 @@ def add_images(product: Product, actor: User, files: list[tuple[str, bytes]]) ->
             label = (name or "?")[:80]
             message = f"{label}: {exc.message}"
             raise ValidationFailed(message, code=exc.code, fields={"images": [message]}) from None
+    return processed
+
+
+def attach_photos(product: Product, processed: list) -> tuple[list[ProductImage], list[tuple[str, bytes, str]]]:
+    """Rows for checked photos after the product's others (not committed), and the files to store."""
     position = max((img.position for img in product.images), default=-1) + 1
     writes, created = [], []
     for offset, item in enumerate(processed):
@@ -466,14 +469,24 @@ def add_images(product: Product, actor: User, files: list[tuple[str, bytes]]) ->
                              height=item.height, position=position + offset, alt=product.name[:200])
         product.images.append(image)
         created.append(image)
+    return created, writes
+
+
+def add_images(product: Product, actor: User, files: list[tuple[str, bytes]]) -> list[ProductImage]:
+    """Add photos (filename, content). All are checked before any is stored: one bad file adds none."""
+    files = [(name, data) for name, data in files if data or name]
+    if not files:
+        raise ValidationFailed("Chưa chọn ảnh / No photo chosen", fields={"images": ["Chưa chọn ảnh / No photo chosen"]})
+    processed = check_photos(len(product.images), files)
+    created, writes = attach_photos(product, processed)
     # Files first, then the rows: a failed commit leaves only unreferenced files, removed here.
-    _store_after_commit(writes)
+    store_files(writes)
     try:
         audit.record(actor, "product.images_added", "product", product.id, after={"count": len(created)})
         db.session.commit()
     except Exception:
         db.session.rollback()
-        _delete_files(key for key, _, _ in writes)
+        delete_files(key for key, _, _ in writes)
         raise
     return created
 
@@ -493,7 +506,7 @@ def remove_image(product: Product, actor: User, image_id) -> None:
         other.position = position
     audit.record(actor, "product.image_removed", "product", product.id, before={"image": image_id})
     db.session.commit()
-    _delete_files(keys)
+    delete_files(keys)
 
 
 def reorder_images(product: Product, actor: User, image_ids: list) -> list[ProductImage]:
@@ -550,7 +563,7 @@ def clean_certificate_claim(data: Mapping) -> tuple[dict, dict]:
             "expires_on": expires_on}, errors
 
 
-def _apply_certificate_claim(product: Product, actor: User, claim: dict) -> Certificate:
+def apply_certificate_claim(product: Product, actor: User, claim: dict) -> Certificate:
     """Write a validated claim (not committed). A new claim always waits for verification again."""
     certificate = product.certificate
     before = None
@@ -589,7 +602,7 @@ def claim_certificate(product: Product, actor: User, data: Mapping,
     if errors:
         raise ValidationFailed(INVALID, fields=errors)
     old_scan = new_scan = None
-    certificate = _apply_certificate_claim(product, actor, claim)
+    certificate = apply_certificate_claim(product, actor, claim)
     if stored is not None:
         data_bytes, extension, content_type = stored
         new_scan = new_key(f"{PRIVATE_PREFIX}certificates/{product.id}", extension)
@@ -599,9 +612,9 @@ def claim_certificate(product: Product, actor: User, data: Mapping,
         db.session.commit()
     except Exception:
         db.session.rollback()
-        _delete_files([new_scan])
+        delete_files([new_scan])
         raise
-    _delete_files([old_scan])
+    delete_files([old_scan])
     return certificate
 
 
@@ -652,9 +665,9 @@ def patch_product(product: Product, actor: User, data: Mapping, stock_seen: int 
             positions[img.id] if positions is not None else img.position))):
         image.position = n
     if claim is not None:
-        _apply_certificate_claim(product, actor, claim)
+        apply_certificate_claim(product, actor, claim)
     db.session.commit()
-    _delete_files(deleted_keys)
+    delete_files(deleted_keys)
     db.session.refresh(product, ["images"])
     return product
 

@@ -11,6 +11,8 @@ left as it was is not written at all, so editing a price never touches the stock
 
 The API passes the figure seen as an ETag (`If-Match`), the form as a hidden field, the CSV
 export as its `stock_seen` column.
+
+A product going from no units to some tells the shoppers waiting for it (marketplace/alerts).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..alerts.services import notify_back_in_stock
 from ..catalog.models import Product
 from ..errors import DomainError, ValidationFailed
 from ..extensions import db
@@ -68,6 +71,8 @@ def write_stock(product: Product, new: int, seen: int | None) -> None:
         set_committed_value(product, "stock", current)
         raise StaleStock(current)
     set_committed_value(product, "stock", new)
+    if seen <= 0 < new:  # back in stock: whoever asked gets their one message with this commit
+        notify_back_in_stock(product)
 
 
 def parse_seen(value, field: str = "stock_seen") -> int | None:

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..storage import PRIVATE_PREFIX, file_response, get_storage, new_key, valid_key
 from ..timeutil import local_today
 from ..uploads import check_size
-from . import bulk, services
+from . import bulk, first_save, services
 from .stock import StaleStock, StockSeenRequired, parse_seen
 from . import orders as seller_orders
 from . import sales as seller_sales
@@ -138,11 +138,15 @@ def product_new():
     errors: dict = {}
     if request.method == "POST":
         try:
-            product = services.create_product(_pid(), current_user, request.form)
+            scan = request.files.get("scan")
+            product = first_save.create_listing(_pid(), current_user, request.form, _files("images"),
+                                                (scan.filename, scan.read()) if scan and scan.filename else None)
         except ValidationFailed as exc:
+            db.session.rollback()
             errors = exc.fields or {}
         else:
-            flash(_("Listing created. Add photos and the OCOP certificate below."), "success")
+            flash(_("Listing created. Check it below; photos and the certificate can be changed here too."),
+                  "success")
             return redirect(url_for("seller.product_edit", product_id=product.id))
     return render_template("seller/product_form.html", product=None, form=request.form, errors=errors,
                            categories=services.categories()), 422 if errors else 200

@@ -16,10 +16,18 @@ from ..timeutil import local_today
 from ..traceability.services import coverage
 from . import share
 from .charts import column_chart, horizontal_bars
+from .glance import month_at_a_glance
 from .labels import Labeller
 from .sales import GROUPINGS, producer_choices, sales_report
 
 bp = admin_portal(Blueprint("stats", __name__, url_prefix="/admin/stats", template_folder="templates"))
+
+
+@bp.record_once
+def _show_the_month_on_the_admin_overview(state) -> None:
+    """The admin portal's first page shows this month at a glance (admin/views.py: dashboard panels)."""
+    state.app.extensions.setdefault("admin_dashboard_panels", []).append(
+        ("stats/_glance.html", lambda: {"glance": month_at_a_glance()}))
 
 
 @bp.get("/sales")

@@ -45,6 +45,7 @@ NOT_PAGES = {
     "seller.certificate_scan": "the certificate's uploaded scan", "admin.certificate_scan": "an uploaded scan",
     "traceability.seller_labels": "a PDF", "traceability.resolve_gtin": "a redirect to the passport",
     "traceability.resolve_slug": "a redirect to the passport",
+    "alerts.unsubscribe": "needs a signed token from a back-in-stock email",
 }
 
 MEASURE_JS = r"""

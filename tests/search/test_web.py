@@ -38,6 +38,6 @@ def test_an_empty_search_explains_what_to_try(backend, client):
 
 def test_every_page_loads_the_suggestions_script_without_inline_code(client):
     html = page(client)
-    assert '<script src="/static/js/search.js"></script>' in html
+    assert '<script src="/static/js/search.js?v=' in html
     assert 'data-suggest-url="/api/v1/products/suggest"' in html
     assert client.get("/static/js/search.js").status_code == 200

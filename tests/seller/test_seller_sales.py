@@ -61,6 +61,11 @@ def test_the_sales_page_and_csv(seller_client, db, history):
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and "<svg" in body and "Trà hoa vàng" in body and "Nước mắm" not in body
     assert "700.000\u00a0₫" in body and "950.000\u00a0₫" in body
+    # Months written in full, in the chart and the table, in the page's language.
+    assert f"<td>tháng 1 năm {LAST_YEAR}</td>" in body and ">Tháng 1</tspan>" in body
+    assert f"-01</text>" not in body and f"{str(LAST_YEAR)[2:]}-01<" not in body
+    english = seller_client.get(f"/seller/sales?from={LAST_YEAR}-01-01&lang=en").get_data(as_text=True)
+    assert f"<td>January {LAST_YEAR}</td>" in english and ">January</tspan>" in english
 
     response = seller_client.get(f"/seller/sales.csv?from={LAST_YEAR}-01-01&to={local_today().isoformat()}")
     assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbf")
