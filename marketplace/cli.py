@@ -180,6 +180,7 @@ def stats_export(date_from, date_to, group_by, level, fmt, producer_id, output):
 
 def register(app: Flask) -> None:
     from .checkout.cli import checkout_cli
+    from .invoicing.cli import invoices_cli
     from .devtools.cli import register as register_devtools
     from .mail.cli import mail_cli
     from .orders.cli import orders_cli
@@ -194,6 +195,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seller_cli)
     app.cli.add_command(orders_cli)
     app.cli.add_command(checkout_cli)
+    app.cli.add_command(invoices_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(payments_cli)
     app.cli.add_command(ocop_cli)

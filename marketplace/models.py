@@ -11,3 +11,4 @@ from .mail.models import OutgoingMail  # noqa: F401
 from .search.models import SearchDocument, SearchTerm  # noqa: F401
 from .stats.models import ChannelSale, RetailTotal  # noqa: F401
 from .traceability.models import LineLot, Lot  # noqa: F401
+from .invoicing.models import InvoiceRequest, PartInvoice, VatRate  # noqa: F401

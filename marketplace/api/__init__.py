@@ -23,6 +23,7 @@ API_MODULES: tuple[str, ...] = (
     "admin",
     "open_data",
     "traceability",
+    "invoicing",
 )
 
 
