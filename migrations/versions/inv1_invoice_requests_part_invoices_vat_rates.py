@@ -84,9 +84,13 @@ def upgrade():
     )
     with op.batch_alter_table('vat_rates', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_vat_rates_category_slug'), ['category_slug'], unique=False)
+    with op.batch_alter_table('ecommerce_channel_sales', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('cashless_vnd', sa.BigInteger(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('ecommerce_channel_sales', schema=None) as batch_op:
+        batch_op.drop_column('cashless_vnd')
     with op.batch_alter_table('vat_rates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_vat_rates_category_slug'))
     op.drop_table('vat_rates')
