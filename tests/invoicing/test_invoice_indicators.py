@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import factories
-from conftest import local, mark_paid, part_of, place
+from invoice_helpers import local, mark_paid, part_of, place
 from marketplace.extensions import db as _db
 from marketplace.invoicing.models import PartInvoice
 

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 import factories
-from conftest import COMPANY, local, mark_paid, part_of, place
+from invoice_helpers import COMPANY, local, mark_paid, part_of, place
 from marketplace.extensions import db as _db
 from marketplace.invoicing.models import PartInvoice
 from marketplace.mail.models import OutgoingMail

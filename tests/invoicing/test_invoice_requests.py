@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 import factories
-from conftest import COMPANY, local, mark_paid, part_of, place
+from invoice_helpers import COMPANY, local, mark_paid, part_of, place
 from marketplace.extensions import db as _db
 from marketplace.invoicing.models import InvoiceRequest
 from marketplace.orders.models import Order

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 import factories
-from conftest import COMPANY, local, mark_paid, part_of, place
+from invoice_helpers import COMPANY, local, mark_paid, part_of, place
 from marketplace.extensions import db as _db
 
 
