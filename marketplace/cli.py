@@ -29,7 +29,7 @@ def i18n_compile(force: bool):
               help="Catalogue CSV to load instead of seeds/ocop_products.csv.")
 @with_appcontext
 def seed_command(catalogue: Path | None):
-    """Load localities, OCOP groups and the seed catalogue (idempotent; all or nothing)."""
+    """Load localities, OCOP groups, the seed catalogue and the VAT rates (idempotent; all or nothing)."""
     from .catalog.seed import CATALOGUE_CSV, SeedError, load_seed
 
     try:
@@ -39,6 +39,11 @@ def seed_command(catalogue: Path | None):
             click.echo(str(error), err=True)
         raise click.ClickException(exc.message) from exc
     click.echo(seed_summary((catalogue or CATALOGUE_CSV).name, report))
+    from .invoicing.rates import seed_rates
+
+    added = seed_rates()  # the VAT rates the invoice data uses (admins' edits stay)
+    if added:
+        click.echo(f"VAT rates: added {added} from marketplace/invoicing/vat_rates.csv.")
 
 
 def _terminal_progress(items, label):
