@@ -101,8 +101,7 @@ def put_invoice(data, part_id: int):
 @blp.response(200, content_type="application/xml", description="the invoice data (Decision 1450/QĐ-TCT format)")
 def invoice_xml(part_id: int):
     """The part's invoice data, to import into the producer's e-invoice software (unsigned)."""
-    part = services.get_part(_pid(), part_id)
-    return xml_response(services.part_xml(part), services.xml_name(part))
+    return xml_response(*services.xml_file(services.get_part(_pid(), part_id)))
 
 
 @blp.route("/seller/order-parts/<int:part_id>/invoice-adjustment.xml", methods=["GET"])
@@ -111,8 +110,7 @@ def invoice_xml(part_id: int):
 @blp.response(200, content_type="application/xml", description="the adjusting invoice's data")
 def adjustment_xml(part_id: int):
     """The adjusting invoice of a refund after issue (409 `no_adjustment_due` when none is due)."""
-    part = services.get_part(_pid(), part_id)
-    return xml_response(services.adjustment_xml(part), services.xml_name(part, adjustment=True))
+    return xml_response(*services.xml_file(services.get_part(_pid(), part_id), adjustment=True))
 
 
 @blp.route("/seller/invoices.zip", methods=["GET"])

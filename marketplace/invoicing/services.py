@@ -209,6 +209,11 @@ def xml_name(part: OrderPart, adjustment: bool = False) -> str:
     return f"hoadon-{part.order.code}-{part.id}{'-dieuchinh' if adjustment else ''}.xml"
 
 
+def xml_file(part: OrderPart, adjustment: bool = False) -> tuple[bytes, str]:
+    """The part's invoice XML (or its adjusting invoice's) and the file name to download it as."""
+    return (adjustment_xml(part) if adjustment else part_xml(part)), xml_name(part, adjustment)
+
+
 def month_batch(producer_id: int, month: str) -> tuple[bytes, int]:
     """A zip of the XML of every paid part of the producer in a local month ('2026-03'); and how many."""
     try:

@@ -53,21 +53,20 @@ def invoice_request_of(order):
 @bp.get("/seller/orders/<int:part_id>/invoice.xml")
 @role_required("seller")
 def part_xml(part_id: int):
-    part = _part(part_id)
-    try:
-        return xml_response(services.part_xml(part), services.xml_name(part))
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("seller.order_part", part_id=part_id))
+    return _xml_download(part_id, adjustment=False)
 
 
 @bp.get("/seller/orders/<int:part_id>/invoice-adjustment.xml")
 @role_required("seller")
 def adjustment_xml(part_id: int):
+    return _xml_download(part_id, adjustment=True)
+
+
+def _xml_download(part_id: int, adjustment: bool):
     part = _part(part_id)
     try:
-        return xml_response(services.adjustment_xml(part), services.xml_name(part, adjustment=True))
-    except DomainError as exc:
+        return xml_response(*services.xml_file(part, adjustment))
+    except DomainError as exc:  # a rate missing, no adjustment due: said on the part's page
         flash(exc.message, "error")
         return redirect(url_for("seller.order_part", part_id=part_id))
 

@@ -15,7 +15,7 @@ from marketplace.extensions import db
 from marketplace.invoicing import rates
 from marketplace.timeutil import LOCAL_TZ, local_today
 from tests import factories as f
-from tests.browser.steps import add_to_cart, log_in, no_console_errors
+from tests.browser.steps import add_to_cart, fill_checkout_contact, log_in, no_console_errors
 from tests.browser.test_journeys import GUEST, VN_TIME_FORMAT, WAIT_MS, order_row, post_sepay_notification
 from tests.payments.helpers import ACCOUNT_NO, SEPAY_KEY, sepay_body
 
@@ -49,12 +49,7 @@ def test_a_company_buyer_gets_its_vat_invoice(app, browser, live_server, page, s
     page.goto(f"/products/{shop.slug}")
     add_to_cart(page, quantity=2)
     page.goto("/checkout")
-    page.fill("#full_name", GUEST.name)
-    page.fill("#phone", GUEST.phone)
-    page.fill("#email", GUEST.email)
-    page.fill("#line1", GUEST.line1)
-    page.fill("#ward", GUEST.ward)
-    page.fill("#province", GUEST.province)
+    fill_checkout_contact(page, GUEST)
     page.check("input[name='invoice-kind'][value=company]")
     page.fill("#invoice-name", COMPANY.name)
     page.fill("#invoice-tax_code", "0100109107")  # a typo: the check digit catches it

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import xml.etree.ElementTree as ET
 import zipfile
-from datetime import date
 
 import pytest
 
