@@ -83,6 +83,7 @@ def part_id(w):
 PERIOD = "2025-03"
 PRODUCT_FORM = {"name": "Trà đổi tên", "price_vnd": "1000", "stock": "1", "unit": "hộp", "status": "active"}
 LOT_FORM = {"code": "TRA-02", "produced_on": "2026-02-01", "best_before": "2027-02-01", "quantity": "10"}
+INVOICE_FORM = {"series": "C26TAA", "number": "1", "lookup_code": "HIJACK", "issued_on": "2026-03-01"}
 CERT_FORM = {"stars": "5", "certificate_no": "QN-9999", "level": "national", "issued_on": "2025-02-01"}
 
 ROUTES: list[Route] = [
@@ -285,6 +286,29 @@ ROUTES: list[Route] = [
           SELLER_API_OBJECT, json=lambda w: {"lines": []}),
     Route("Traceability.admin_recall", "POST", lambda w: f"/api/v1/admin/lots/{w.lot_id}/recall", ADMIN_API_WRITE,
           json=lambda w: {"reason": "Nhiễm khuẩn"}),
+    # --- invoicing: producer A's part's invoice, a producer's month, the admins' VAT rates -------
+    Route("invoicing.part_xml", "GET", lambda w: f"/seller/orders/{part_id(w)}/invoice.xml", SELLER_WEB_OBJECT),
+    Route("invoicing.adjustment_xml", "GET", lambda w: f"/seller/orders/{part_id(w)}/invoice-adjustment.xml",
+          SELLER_WEB_OBJECT),
+    Route("invoicing.record", "POST", lambda w: f"/seller/orders/{part_id(w)}/invoice", SELLER_WEB_OBJECT,
+          form=lambda w: INVOICE_FORM),
+    Route("invoicing.seller_invoices", "GET", lambda w: "/seller/invoices", SELLER_WEB_SCOPE_READ),
+    Route("invoicing_admin.vat_rates", "GET", lambda w: "/admin/vat-rates", ADMIN_WEB_READ),
+    Route("invoicing_admin.vat_rates", "POST", lambda w: "/admin/vat-rates", ADMIN_WEB_WRITE,
+          form=lambda w: {"category_slug": "du-lich", "valid_from": "2026-01-01", "rate": "10", "source": "x"}),
+    Route("Invoicing.get_invoice", "GET", lambda w: f"/api/v1/seller/order-parts/{part_id(w)}/invoice",
+          SELLER_API_OBJECT),
+    Route("Invoicing.put_invoice", "PUT", lambda w: f"/api/v1/seller/order-parts/{part_id(w)}/invoice",
+          SELLER_API_OBJECT, json=lambda w: INVOICE_FORM),
+    Route("Invoicing.invoice_xml", "GET", lambda w: f"/api/v1/seller/order-parts/{part_id(w)}/invoice.xml",
+          SELLER_API_OBJECT),
+    Route("Invoicing.adjustment_xml", "GET",
+          lambda w: f"/api/v1/seller/order-parts/{part_id(w)}/invoice-adjustment.xml", SELLER_API_OBJECT),
+    Route("Invoicing.month_zip", "GET", lambda w: f"/api/v1/seller/invoices.zip?month={PERIOD}",
+          SELLER_API_SCOPE_READ),
+    Route("Invoicing.list_vat_rates", "GET", lambda w: "/api/v1/admin/vat-rates", ADMIN_API_READ),
+    Route("Invoicing.put_vat_rate", "PUT", lambda w: "/api/v1/admin/vat-rates", ADMIN_API_WRITE,
+          json=lambda w: {"category_slug": "du-lich", "valid_from": "2026-01-01", "rate": "10", "source": "x"}),
 ]
 
 # Routes that act on no one's object, each with the reason it is open (or guarded otherwise).
