@@ -115,11 +115,12 @@ def adjustment_xml(part_id: int):
 
 @blp.route("/seller/invoices.zip", methods=["GET"])
 @blp.auth_required("seller")
-@blp.errors(422)
+@blp.errors(409, 422)
 @blp.arguments(MonthArgs(), location="query")
 @blp.response(200, content_type="application/zip", description="one XML file per paid part of the month")
 def month_zip(args):
-    """The invoice data of every paid part of a local month."""
+    """The invoice data of every paid part of a local month (409 `vat_rate_missing` when a
+    group has no rate for a day of payment)."""
     data, _count = services.month_batch(_pid(), args["month"])
     return xml_response(data, f"hoadon-{args['month']}.zip", "application/zip")
 
