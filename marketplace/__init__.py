@@ -150,10 +150,12 @@ def _register_blueprints(app: Flask) -> None:
     from .storage import bp as media_bp
     from .traceability.views import admin_bp as trace_admin_bp
     from .traceability.views import bp as traceability_bp
+    from .invoicing.views import admin_bp as invoicing_admin_bp
+    from .invoicing.views import bp as invoicing_bp
 
     for blueprint in (health_bp, catalog_bp, accounts_bp, api_docs_bp, media_bp, seller_bp, payments_bp,
                       payment_webhooks_bp, cart_bp, checkout_bp, orders_bp, admin_bp, stats_bp,
-                      traceability_bp, trace_admin_bp, alerts_bp):
+                      traceability_bp, trace_admin_bp, alerts_bp, invoicing_bp, invoicing_admin_bp):
         app.register_blueprint(blueprint)
     # Providers call the webhooks with their own authentication, never with a CSRF token.
     app.config["CSRF_EXEMPT_BLUEPRINTS"].add(payment_webhooks_bp.name)

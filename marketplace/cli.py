@@ -30,7 +30,7 @@ def i18n_compile(force: bool):
               help="Catalogue CSV to load instead of seeds/ocop_products.csv.")
 @with_appcontext
 def seed_command(catalogue: Path | None):
-    """Load localities, OCOP groups and the seed catalogue (idempotent; all or nothing)."""
+    """Load localities, OCOP groups, the seed catalogue and the VAT rates (idempotent; all or nothing)."""
     from .catalog.seed import CATALOGUE_CSV, SeedError, load_seed
 
     try:
@@ -40,6 +40,11 @@ def seed_command(catalogue: Path | None):
             click.echo(str(error), err=True)
         raise click.ClickException(exc.message) from exc
     click.echo(seed_summary((catalogue or CATALOGUE_CSV).name, report))
+    from .invoicing.rates import seed_rates
+
+    added = seed_rates()  # the VAT rates the invoice data uses (admins' edits stay)
+    if added:
+        click.echo(f"VAT rates: added {added} from marketplace/invoicing/vat_rates.csv.")
 
 
 def _terminal_progress(items, label):
@@ -198,6 +203,7 @@ def stats_export(date_from, date_to, group_by, level, fmt, producer_id, output):
 
 def register(app: Flask) -> None:
     from .checkout.cli import checkout_cli
+    from .invoicing.cli import invoices_cli
     from .devtools.cli import register as register_devtools
     from .mail.cli import mail_cli
     from .orders.cli import orders_cli
@@ -212,6 +218,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seller_cli)
     app.cli.add_command(orders_cli)
     app.cli.add_command(checkout_cli)
+    app.cli.add_command(invoices_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(payments_cli)
     app.cli.add_command(ocop_cli)

@@ -12,3 +12,4 @@ from .search.models import SearchDocument  # noqa: F401
 from .stats.models import ChannelSale, RetailTotal  # noqa: F401
 from .traceability.models import FakeReport, LineLot, Lot, LotFile  # noqa: F401
 from .alerts.models import StockAlert  # noqa: F401
+from .invoicing.models import InvoiceRequest, PartInvoice, VatRate  # noqa: F401

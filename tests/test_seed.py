@@ -188,7 +188,8 @@ def test_sample_rows_are_flagged_in_the_database(session):
 def test_the_seed_prints_a_summary_and_no_stray_lines(seeded):
     assert seeded.output.splitlines() == [
         "Seed ocop_products.csv: created 432 products (421 sample), 186 producers, 54 localities, "
-        "27 OCOP groups."]
+        "27 OCOP groups.",
+        "VAT rates: added 17 from marketplace/invoicing/vat_rates.csv."]
 
 
 def test_certificates_follow_the_ocop_rules_with_some_expiring_and_expired(session):

@@ -24,6 +24,7 @@ API_MODULES: tuple[str, ...] = (
     "admin",
     "open_data",
     "traceability",
+    "invoicing",
 )
 
 

@@ -171,6 +171,8 @@ class ShareQuerySchema(Schema):
 class ChannelSchema(Schema):
     channel = fields.String(required=True, validate=validate.Length(min=1, max=120))
     amount_vnd = Vnd(required=True, validate=validate.Range(min=0))
+    cashless_vnd = Vnd(load_default=None, allow_none=True, validate=validate.Range(min=0), metadata={
+        "description": "the part paid cashless (transfer, card, e-wallet), at most amount_vnd; omitted: unknown"})
 
 
 ShareFiguresSchema = Schema.from_dict({
@@ -193,6 +195,14 @@ ShareFiguresSchema = Schema.from_dict({
     "net_negative": fields.Boolean(metadata={"description": "refunds paid in the period exceed its sales"}),
     "note": fields.String(allow_none=True, metadata={"description": "why a share is negative"}),
     "message": fields.String(allow_none=True),
+    "e_invoice": fields.Dict(metadata={
+        "description": "share of paid marketplace sales with an issued e-invoice (target 100%), by local month of "
+                       "payment: {paid_vnd, invoiced_vnd, percent, target_percent, by_locality: [{region_slug, "
+                       "region, paid_vnd, invoiced_vnd, percent}]} (the producers' former districts)"}),
+    "cashless": fields.Dict(metadata={
+        "description": "share of e-commerce payments made cashless (target 80%), gross of refunds: {payments_vnd, "
+                       "cashless_vnd, marketplace_cashless_vnd, other_channels_cashless_vnd, "
+                       "other_channels_unknown_vnd, percent, target_percent}"}),
 }, name="EcommerceShareFigures")
 
 

@@ -86,7 +86,7 @@ def checkout(data, headers):
     items = services.cart_items(cart) if from_cart else data["items"]
     try:
         placed = services.checkout(details, items, user=current_user, cart=cart if from_cart else None,
-                                   retry=retry, client_address=request.remote_addr)
+                                   retry=retry, client_address=request.remote_addr, invoice=data.get("invoice"))
     except idempotency.KeyTaken:  # a concurrent request with this key placed the order
         answer = _answer_of_earlier(retry)
         if answer is None:

@@ -16,6 +16,7 @@ from ..accounts.auth import bearer_token
 from ..accounts.models import ApiToken
 from ..catalog.models import PRODUCT_STATUSES
 from ..extensions import db, limiter
+from ..invoicing.requests import request_json, requests_for
 from ..seller import orders as seller_orders
 from ..seller import services
 from ..seller.stock import StaleStock, listing_etag
@@ -259,6 +260,18 @@ class SellerPartSchema(Schema):
     tracking = fields.Dict()
     history = fields.List(fields.Dict())
     allowed_moves = fields.List(fields.String(), metadata={"description": "statuses the seller may move it to now"})
+    invoice_request = fields.Dict(allow_none=True, metadata={
+        "description": "the invoice the buyer asked for: {kind company|person, name, tax_code, address, email}, "
+                       "or null"})
+
+
+def _with_invoice_requests(parts) -> list[dict]:
+    """part_json of each part with its lines' lots and the order's invoice request (one query each
+    for the page)."""
+    asked = requests_for(part.order_id for part in parts)
+    lots = seller_orders.shipped_lots_of(parts)
+    return [{**seller_orders.part_json(part, lots), "invoice_request": request_json(asked.get(part.order_id))}
+            for part in parts]
 
 
 def _text(description: str) -> fields.String:
@@ -286,8 +299,7 @@ class PartMoveSchema(Schema):
 def list_order_parts(args):
     """Parts of paid orders for this producer, newest payment first."""
     items, total = seller_orders.list_parts(_pid(), args["status"], page=args["page"], per_page=args["per_page"])
-    lots = seller_orders.shipped_lots_of(items)
-    return page_body([seller_orders.part_json(part, lots) for part in items], total, args["page"], args["per_page"])
+    return page_body(_with_invoice_requests(items), total, args["page"], args["per_page"])
 
 
 @blp.route("/order-parts/<int:part_id>", methods=["GET"])
@@ -296,7 +308,7 @@ def list_order_parts(args):
 @blp.response(200, SellerPartSchema)
 def get_order_part(part_id: int):
     """One part of a paid order for this producer (404 for another producer's)."""
-    return seller_orders.part_json(seller_orders.get_part(_pid(), part_id))
+    return _with_invoice_requests([seller_orders.get_part(_pid(), part_id)])[0]
 
 
 @blp.route("/order-parts/<int:part_id>", methods=["PATCH"])
@@ -315,4 +327,4 @@ def move_order_part(data, part_id: int):
                             tracking_number=data.get("tracking_number"), note=data.get("reason") or "",
                             lots=data.get("lots"))
     db.session.expire_all()
-    return seller_orders.part_json(seller_orders.get_part(_pid(), part_id))
+    return _with_invoice_requests([seller_orders.get_part(_pid(), part_id)])[0]

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, RadioField, StringField, TelField, TextAreaField
+from wtforms import EmailField, FormField, HiddenField, RadioField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
+
+from ..invoicing.forms import InvoiceRequestForm
 
 
 class CheckoutForm(FlaskForm):
@@ -22,11 +24,15 @@ class CheckoutForm(FlaskForm):
     # Drawn when the form is shown: a double click, or a reload after a timeout, sends the same
     # key again and gets the order the first submission placed (checkout/idempotency.py).
     idempotency_key = HiddenField()
+    invoice = FormField(InvoiceRequestForm)  # optional: the buyer's invoice request
 
     def retry_body(self) -> dict:
         """What the key stands for: the details typed (the cart itself is gone once ordered)."""
-        return {"web": {name: self[name].data for name in
+        body = {"web": {name: self[name].data for name in
                         ("full_name", "phone", "email", "line1", "ward", "province", "payment_method", "note")}}
+        if self.invoice.form.request_data():
+            body["web"]["invoice"] = self.invoice.form.request_data()
+        return body
 
     # Where each service-level field error is shown.
     FIELD_OF = {"contact.full_name": "full_name", "contact.phone": "phone", "contact.email": "email",

@@ -7,6 +7,7 @@ from ..api.payments import VietQRSchema
 from ..cart.services import MAX_LINE_QUANTITY
 from ..orders.models import PAYMENT_METHODS
 from ..orders.schemas import OrderContactSchema, OrderSchema, ShippingAddressSchema
+from ..invoicing.schemas import InvoiceRequestSchema
 from ..validators import MAX_DB_ID
 
 
@@ -29,6 +30,8 @@ class CheckoutSchema(Schema):
     items = fields.List(fields.Nested(CheckoutItemSchema), load_default=None,
                         validate=validate.Length(min=1, max=50),
                         metadata={"description": "buy these instead of the cart's contents"})
+    invoice = fields.Nested(InvoiceRequestSchema, load_default=None, allow_none=True,
+                            metadata={"description": "ask the producers for an e-invoice (optional)"})
 
 
 class PaymentErrorSchema(Schema):

@@ -24,6 +24,7 @@ from ..catalog.models import Certificate, Producer, Product
 from ..errors import DomainError, NotFound, ValidationFailed
 from ..extensions import db
 from ..links import absolute_url
+from ..invoicing import requests as invoice_requests
 from ..orders import notifications
 from ..cache import bump_within
 from ..orders.models import PAYMENT_METHODS, Order, OrderEvent, OrderLine, OrderPart
@@ -240,7 +241,8 @@ def place_order(details: CheckoutDetails, items, user=None, cart: CartRef | None
 
 
 def checkout(details: CheckoutDetails, items, user=None, cart: CartRef | None = None,
-             retry: idempotency.Retry | None = None, client_address: str | None = None) -> Placed:
+             retry: idempotency.Retry | None = None, client_address: str | None = None,
+             invoice: Mapping | None = None) -> Placed:
     """Create the order, its history and (VietQR) payment attempt and reserve its stock,
     all in one transaction.
 
@@ -250,9 +252,11 @@ def checkout(details: CheckoutDetails, items, user=None, cart: CartRef | None = 
     orders hold enough, see limits.py) with nothing written. The objects stay loaded after
     the commit: the caller answers from them without reading the order back. With `retry`
     (an idempotency key) the key is taken in the same transaction: idempotency.KeyTaken,
-    with nothing written, when another request took it first.
+    with nothing written, when another request took it first. `invoice`: the buyer's
+    optional invoice request (invoicing.requests), stored with the order.
     """
     quantities = validate_items(items)
+    invoice_request = invoice_requests.clean_request(invoice, details.email)  # None when not asked for
     user_id = user.id if user is not None and getattr(user, "is_authenticated", False) else None
     actor = user if user_id else "shopper"
 
@@ -275,6 +279,7 @@ def checkout(details: CheckoutDetails, items, user=None, cart: CartRef | None = 
         if cart is not None and cart.user_id is not None:
             remove_products(cart, quantities)
         rows.write(order, attempt)
+        invoice_requests.attach_request(order.id, invoice_request)
         notifications.order_placed(order)
         # Last, so the product rows stay locked only for the moment before COMMIT.
         _reserve(quantities, products)

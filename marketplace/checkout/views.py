@@ -58,12 +58,14 @@ def checkout():
                 {"line1": form.line1.data, "ward": form.ward.data, "province": form.province.data},
                 form.payment_method.data, form.note.data)
             placed = services.checkout(details, services.cart_items(cart), user=current_user, cart=cart,
-                                       retry=retry, client_address=request.remote_addr)
+                                       retry=retry, client_address=request.remote_addr,
+                                       invoice=form.invoice.form.request_data())
         except idempotency.KeyTaken:  # a twin submission placed the order a moment ago
             return _show_placed(idempotency.earlier(retry).order_code)
         except ValidationFailed as exc:
             for key, messages in (exc.fields or {}).items():
-                field = getattr(form, CheckoutForm.FIELD_OF.get(key, ""), None)
+                field = getattr(form, CheckoutForm.FIELD_OF.get(key, ""), None) if not key.startswith(
+                    "invoice.") else form.invoice.form._fields.get(key.removeprefix("invoice."))
                 if field is not None:
                     field.errors = list(field.errors or []) + list(messages)
             flash(exc.message, "error")

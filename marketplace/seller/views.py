@@ -30,7 +30,8 @@ bp = Blueprint("seller", __name__, url_prefix="/seller")
 
 PUBLIC_ENDPOINTS = {"seller.join", "seller.invitation"}
 # Extra portal sections (endpoint, label) shown in the portal's menu and on the product list.
-SELLER_NAV: list = [("seller.orders", _l("Orders")), ("seller.sales", _l("Sales")), ("seller.tokens", _l("API tokens"))]
+SELLER_NAV: list = [("seller.orders", _l("Orders")), ("seller.sales", _l("Sales")), ("invoicing.seller_invoices", _l("E-invoices")),
+                     ("seller.tokens", _l("API tokens"))]
 BULK_LINKS: list = [("seller.products_export_csv", _l("Export CSV")),
                     ("seller.products_export_xlsx", _l("Export Excel")),
                     ("seller.products_import", _l("Import CSV"))]

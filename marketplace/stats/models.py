@@ -42,4 +42,6 @@ class ChannelSale(TimestampMixin, db.Model):
     period: Mapped[str] = mapped_column(sa.String(7), nullable=False, index=True)
     channel: Mapped[str] = mapped_column(sa.String(120), nullable=False)
     amount_vnd: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    # The part paid cashless (bank transfer, card, e-wallet), when the channel reports it.
+    cashless_vnd: Mapped[int | None] = mapped_column(sa.BigInteger)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

@@ -31,6 +31,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..timeutil import Period, add_months, parse_period
 from .models import ChannelSale, RetailTotal
+from .invoices import cashless_dict, coverage_of, monthly_coverage
 from .sales import sales_report
 
 MAX_VND = 10**17
@@ -139,6 +140,12 @@ class ShareFigures:
     target: Target = field(default_factory=lambda: Target(Decimal(10)))
     marketplace_gross_vnd: int | None = None  # before refunds (None: same as marketplace_vnd)
     marketplace_refunds_vnd: int = 0
+    channels_cashless: dict[str, int | None] = field(default_factory=dict)  # channel -> cashless part (None: unknown)
+    e_invoice: dict = field(default_factory=dict)  # stats.invoices.Coverage.as_dict()
+
+    @property
+    def cashless(self) -> dict:
+        return cashless_dict(self.gross_vnd, self.channels, self.channels_cashless)
 
     @property
     def target_percent(self) -> Decimal:
@@ -196,6 +203,7 @@ class ShareFigures:
             "share_percent": number(self.share_percent), "target_percent": number(self.target_percent),
             "progress_percent": number(self.progress_percent), "target": self.target.as_dict(),
             "net_negative": self.net_negative, "note": self.note,
+            "e_invoice": self.e_invoice, "cashless": self.cashless,
             "message": None if self.total_retail_vnd else
             gettext("No total retail sales recorded for this period"),
         }
@@ -206,9 +214,10 @@ class ShareFigures:
 
 
 def _figures(periods: list[Period]) -> list[ShareFigures]:
-    """Share figures for several periods: three queries whatever their number."""
+    """Share figures for several periods: four queries whatever their number."""
     start, end = min(p.start for p in periods), max(p.end for p in periods)
     monthly = {row.key: row for row in sales_report(start, end - timedelta(days=1), "month").rows}
+    invoiced = monthly_coverage(start, end)
     keys = set()
     for p in periods:
         keys.add(p.key)
@@ -219,16 +228,19 @@ def _figures(periods: list[Period]) -> list[ShareFigures]:
     retail = {r.period: r.total_retail_vnd for r in db.session.scalars(
         sa.select(RetailTotal).where(RetailTotal.period.in_(keys)))}
     channels: dict[str, list[tuple[str, int]]] = {}
+    cashless: dict[str, dict[str, int | None]] = {}
     for entry in db.session.scalars(sa.select(ChannelSale).where(ChannelSale.period.in_(keys))
                                     .order_by(ChannelSale.period, ChannelSale.channel)):
         channels.setdefault(entry.period, []).append((entry.channel, entry.amount_vnd))
+        cashless.setdefault(entry.period, {})[entry.channel] = entry.cashless_vnd
     results = []
     for p in periods:
         months = sub_periods(p, "month") if p.kind != "month" else [p.key]
         rows = [monthly[m] for m in months if m in monthly]
         figures = ShareFigures(p, sum(r.value_vnd for r in rows), target=target_for(p.start.year),
                                marketplace_gross_vnd=sum(r.gross_vnd for r in rows),
-                               marketplace_refunds_vnd=sum(r.refunds_vnd for r in rows))
+                               marketplace_refunds_vnd=sum(r.refunds_vnd for r in rows),
+                               e_invoice=coverage_of(months, invoiced).as_dict())
         bases = {"month": (), "quarter": ("month",), "year": ("month", "quarter")}[p.kind]
         if p.key in retail:
             figures.total_retail_vnd, figures.retail_basis = retail[p.key], "recorded"
@@ -239,15 +251,19 @@ def _figures(periods: list[Period]) -> list[ShareFigures]:
                     figures.total_retail_vnd, figures.retail_basis = sum(retail[k] for k in parts), f"{kind}s"
                     break
         if p.key in channels:
-            figures.channels = channels[p.key]
+            figures.channels, figures.channels_cashless = channels[p.key], cashless[p.key]
         else:
             for kind in bases:
                 summed: dict[str, int] = {}
+                summed_cashless: dict[str, int | None] = {}
                 for k in sub_periods(p, kind):
                     for name, amount in channels.get(k, ()):
                         summed[name] = summed.get(name, 0) + amount
+                        part, before = cashless[k][name], summed_cashless.get(name, 0)
+                        # Unknown in any sub-period: unknown for the whole.
+                        summed_cashless[name] = None if part is None or before is None else before + part
                 if summed:
-                    figures.channels = sorted(summed.items())
+                    figures.channels, figures.channels_cashless = sorted(summed.items()), summed_cashless
                     break
         results.append(figures)
     return results
@@ -287,6 +303,20 @@ def _clean_channels(channels) -> list[tuple[str, int]]:
     return cleaned
 
 
+def _clean_cashless(channels, cleaned: list[tuple[str, int]]) -> dict[str, int | None]:
+    """Each channel's cashless part (optional `cashless_vnd`, at most its amount; None: not reported)."""
+    found = {}
+    for index, ((name, amount), item) in enumerate(zip(cleaned, channels or [])):
+        value = (item or {}).get("cashless_vnd")
+        if value is not None:
+            value = _amount(value, f"other_channels.{index}.cashless_vnd")
+            if value > amount:
+                raise ValidationFailed(gettext("The cashless part exceeds the sales"),
+                                       fields={f"other_channels.{index}.cashless_vnd": [f"<= {amount}"]})
+        found[name] = value
+    return found
+
+
 def set_retail_total(actor, key: str, total_retail_vnd, source: str = "", note: str = "",
                      other_channels=None) -> RetailTotal:
     """Record (or correct) a period's total retail sales, and optionally its other channels' sales."""
@@ -294,6 +324,7 @@ def set_retail_total(actor, key: str, total_retail_vnd, source: str = "", note: 
     total = _amount(total_retail_vnd, "total_retail_vnd", allow_zero=False)
     source, note = (source or "").strip()[:200], (note or "").strip()
     channels = _clean_channels(other_channels) if other_channels is not None else None
+    cashless = _clean_cashless(other_channels, channels) if channels is not None else None
     entry = db.session.scalar(sa.select(RetailTotal).where(RetailTotal.period == period.key))
     before = None
     if entry is None:
@@ -306,7 +337,7 @@ def set_retail_total(actor, key: str, total_retail_vnd, source: str = "", note: 
     record(actor, "retail_total.set", "retail_total", period.key, before,
            {"total_retail_vnd": total, "source": source, "note": note})
     if channels is not None:
-        _replace_channels(actor, period, channels)
+        _replace_channels(actor, period, channels, cashless)
     db.session.commit()
     return entry
 
@@ -315,19 +346,22 @@ def set_channel_sales(actor, key: str, other_channels) -> list[ChannelSale]:
     """Replace the other channels' e-commerce sales recorded for a period."""
     period = period_or_error(key)
     channels = _clean_channels(other_channels)
-    rows = _replace_channels(actor, period, channels)
+    rows = _replace_channels(actor, period, channels, _clean_cashless(other_channels, channels))
     db.session.commit()
     return rows
 
 
-def _replace_channels(actor, period: Period, channels: list[tuple[str, int]]) -> list[ChannelSale]:
+def _replace_channels(actor, period: Period, channels: list[tuple[str, int]],
+                      cashless: dict[str, int | None] | None = None) -> list[ChannelSale]:
     existing = list(db.session.scalars(sa.select(ChannelSale).where(ChannelSale.period == period.key)
                                        .order_by(ChannelSale.channel)))
     before = {e.channel: e.amount_vnd for e in existing}
     for entry in existing:
         db.session.delete(entry)
     db.session.flush()
-    rows = [ChannelSale(period=period.key, channel=name, amount_vnd=amount, updated_by_id=getattr(actor, "id", None))
+    cashless = cashless or {}
+    rows = [ChannelSale(period=period.key, channel=name, amount_vnd=amount, cashless_vnd=cashless.get(name),
+                        updated_by_id=getattr(actor, "id", None))
             for name, amount in channels]
     db.session.add_all(rows)
     record(actor, "channel_sales.set", "channel_sales", period.key, before, dict(channels))
@@ -338,7 +372,7 @@ def retail_record(key: str) -> RetailTotal | None:
     return db.session.scalar(sa.select(RetailTotal).where(RetailTotal.period == period_or_error(key).key))
 
 
-def own_channels(key: str) -> list[tuple[str, int]]:
-    """Other channels recorded for exactly this period (not summed from its months)."""
-    return [(c.channel, c.amount_vnd) for c in db.session.scalars(
+def own_channels(key: str) -> list[tuple[str, int, int | None]]:
+    """Other channels recorded for exactly this period (not summed from its months), with their cashless part."""
+    return [(c.channel, c.amount_vnd, c.cashless_vnd) for c in db.session.scalars(
         sa.select(ChannelSale).where(ChannelSale.period == period_or_error(key).key).order_by(ChannelSale.channel))]

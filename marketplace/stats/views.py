@@ -115,13 +115,16 @@ def save_retail_total():
 
 @bp.post("/share/channels")
 def save_channels():
-    entries = [(name, amount) for name, amount in zip(request.form.getlist("channel"),
-                                                       request.form.getlist("amount_vnd"))
+    cashless = request.form.getlist("cashless_vnd")
+    entries = [(name, amount, cashless[i] if i < len(cashless) else "")
+               for i, (name, amount) in enumerate(zip(request.form.getlist("channel"),
+                                                      request.form.getlist("amount_vnd")))
                if name.strip() or amount.strip()]
     return _share_form(
         lambda period: share.set_channel_sales(current_user, period, [
-            {"channel": name, "amount_vnd": parse_vnd(amount) if amount.strip() else None}
-            for name, amount in entries]),
+            {"channel": name, "amount_vnd": parse_vnd(amount) if amount.strip() else None,
+             "cashless_vnd": parse_vnd(paid_cashless) if paid_cashless.strip() else None}
+            for name, amount, paid_cashless in entries]),
         _("Other channels for %(period)s saved."), _("Enter each channel's sales in dong."))
 
 

@@ -29,6 +29,12 @@ def add_to_cart(page, quantity: int = 1) -> None:
     expect(page.locator(".add-to-cart-result")).to_contain_text("Đã thêm vào giỏ hàng.")
 
 
+def fill_checkout_contact(page, guest) -> None:
+    """On the checkout page: the contact and the two-tier shipping address of `guest`."""
+    for field in ("full_name", "phone", "email", "line1", "ward", "province"):
+        page.fill(f"#{field}", getattr(guest, "name" if field == "full_name" else field))
+
+
 def no_console_errors(page) -> None:
     """Nothing failed to load and nothing broke the Content-Security-Policy."""
     assert page.console_errors == [], page.console_errors

@@ -24,7 +24,7 @@ from marketplace.extensions import db
 from marketplace.orders.models import Order
 from marketplace.timeutil import LOCAL_TZ, local_today
 from tests import factories as f
-from tests.browser.steps import add_to_cart, log_in, no_console_errors
+from tests.browser.steps import add_to_cart, fill_checkout_contact, log_in, no_console_errors
 from tests.conftest import empty_tables
 from tests.payments.helpers import ACCOUNT_NO, SEPAY_KEY, sepay_body
 
@@ -170,12 +170,7 @@ def test_a_guest_finds_products_without_accents_buys_from_two_producers_and_pays
     shot("cart-two-producers")
 
     page.locator("main a[href='/checkout']").click()
-    page.fill("#full_name", GUEST.name)
-    page.fill("#phone", GUEST.phone)
-    page.fill("#email", GUEST.email)
-    page.fill("#line1", GUEST.line1)
-    page.fill("#ward", GUEST.ward)
-    page.fill("#province", GUEST.province)
+    fill_checkout_contact(page, GUEST)
     page.check("input[name=payment_method][value=vietqr]")
     shot("checkout")
     page.locator("main form button[type=submit]").click()

@@ -86,6 +86,7 @@ def part_id(w):
 PERIOD = "2025-03"
 PRODUCT_FORM = {"name": "Trà đổi tên", "price_vnd": "1000", "stock": "1", "unit": "hộp", "status": "active"}
 LOT_FORM = {"code": "TRA-02", "produced_on": "2026-02-01", "best_before": "2027-02-01", "quantity": "10"}
+INVOICE_FORM = {"series": "C26TAA", "number": "1", "lookup_code": "HIJACK", "issued_on": "2026-03-01"}
 CERT_FORM = {"stars": "5", "certificate_no": "QN-9999", "level": "national", "issued_on": "2025-02-01"}
 
 ROUTES: list[Route] = [
@@ -321,6 +322,29 @@ ROUTES: list[Route] = [
     Route("trace_admin.fake_reports", "GET", lambda w: "/admin/fake-reports", ADMIN_WEB_READ),
     Route("trace_admin.resolve_fake_report", "POST", lambda w: "/admin/fake-reports/1/resolve", ADMIN_WEB_WRITE),
     Route("stats.traceability", "GET", lambda w: "/admin/stats/traceability", ADMIN_WEB_READ),
+    # --- invoicing: producer A's part's invoice, a producer's month, the admins' VAT rates -------
+    Route("invoicing.part_xml", "GET", lambda w: f"/seller/orders/{part_id(w)}/invoice.xml", SELLER_WEB_OBJECT),
+    Route("invoicing.adjustment_xml", "GET", lambda w: f"/seller/orders/{part_id(w)}/invoice-adjustment.xml",
+          SELLER_WEB_OBJECT),
+    Route("invoicing.record", "POST", lambda w: f"/seller/orders/{part_id(w)}/invoice", SELLER_WEB_OBJECT,
+          form=lambda w: INVOICE_FORM),
+    Route("invoicing.seller_invoices", "GET", lambda w: "/seller/invoices", SELLER_WEB_SCOPE_READ),
+    Route("invoicing_admin.vat_rates", "GET", lambda w: "/admin/vat-rates", ADMIN_WEB_READ),
+    Route("invoicing_admin.vat_rates", "POST", lambda w: "/admin/vat-rates", ADMIN_WEB_WRITE,
+          form=lambda w: {"category_slug": "du-lich", "valid_from": "2026-01-01", "rate": "10", "source": "x"}),
+    Route("Invoicing.get_invoice", "GET", lambda w: f"/api/v1/seller/order-parts/{part_id(w)}/invoice",
+          SELLER_API_OBJECT),
+    Route("Invoicing.put_invoice", "PUT", lambda w: f"/api/v1/seller/order-parts/{part_id(w)}/invoice",
+          SELLER_API_OBJECT, json=lambda w: INVOICE_FORM),
+    Route("Invoicing.invoice_xml", "GET", lambda w: f"/api/v1/seller/order-parts/{part_id(w)}/invoice.xml",
+          SELLER_API_OBJECT),
+    Route("Invoicing.adjustment_xml", "GET",
+          lambda w: f"/api/v1/seller/order-parts/{part_id(w)}/invoice-adjustment.xml", SELLER_API_OBJECT),
+    Route("Invoicing.month_zip", "GET", lambda w: f"/api/v1/seller/invoices.zip?month={PERIOD}",
+          SELLER_API_SCOPE_READ),
+    Route("Invoicing.list_vat_rates", "GET", lambda w: "/api/v1/admin/vat-rates", ADMIN_API_READ),
+    Route("Invoicing.put_vat_rate", "PUT", lambda w: "/api/v1/admin/vat-rates", ADMIN_API_WRITE,
+          json=lambda w: {"category_slug": "du-lich", "valid_from": "2026-01-01", "rate": "10", "source": "x"}),
 ]
 
 # Routes that act on no one's object, each with the reason it is open (or guarded otherwise).
@@ -365,6 +389,9 @@ _public("the country's administrative divisions, for the address pickers", "Addr
 _public("anyone may report a suspected fake from a passport (rate limited: tests/traceability)",
         "traceability.report_fake POST")
 _public("open data: aggregate traceability coverage, no one's object", "open_data.traceability_coverage_open_data GET")
+_public("anyone may ask to hear when a sold-out product returns; unsubscribing needs the signed token from "
+        "that email (tests/seller/test_stock_alerts.py)", "alerts.subscribe GET", "alerts.subscribe POST",
+        "alerts.unsubscribe GET", "alerts.unsubscribe POST")
 _public("anyone may apply to sell", "seller.join GET", "seller.join POST")
 _public("the signed-in requester's own account: profile, password, sessions (tests/hardening/test_sessions.py, "
         "tests/accounts)", "accounts.account GET", "accounts.password POST", "accounts.sign_out_everywhere POST",

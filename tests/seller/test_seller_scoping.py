@@ -60,7 +60,16 @@ ROUTES = [
     ("POST", "/seller/lots/{lot}/files/{file}/delete", None),
     ("POST", "/api/v1/seller/lots/{lot}/files", "lot_upload"),
     ("DELETE", "/api/v1/seller/lots/{lot}/files/{file}", None),
+    # invoicing: the other producer's part's invoice request, XML and issued invoice
+    ("GET", "/seller/orders/{part}/invoice.xml", None),
+    ("GET", "/seller/orders/{part}/invoice-adjustment.xml", None),
+    ("POST", "/seller/orders/{part}/invoice", "invoice_form"),
+    ("GET", "/api/v1/seller/order-parts/{part}/invoice", None),
+    ("PUT", "/api/v1/seller/order-parts/{part}/invoice", "invoice_json"),
+    ("GET", "/api/v1/seller/order-parts/{part}/invoice.xml", None),
+    ("GET", "/api/v1/seller/order-parts/{part}/invoice-adjustment.xml", None),
 ]
+INVOICE = {"series": "C26TAA", "number": "1", "lookup_code": "HIJACK", "issued_on": "2026-03-01"}
 LOT = {"code": "HIJACK", "produced_on": "2026-01-01", "best_before": "2027-01-01", "quantity": "1"}
 
 
@@ -87,6 +96,10 @@ def _body(kind, product):
     if kind in ("lot_json", "gtin_json", "reason_json", "lines_json"):
         return {"json": {"lot_json": LOT, "gtin_json": {"gtin": "8934567890120"}, "reason_json": {"reason": "hijack"},
                          "lines_json": {"lines": []}}[kind]}
+    if kind == "invoice_form":
+        return {"data": INVOICE}
+    if kind == "invoice_json":
+        return {"json": INVOICE}
     if kind == "json":
         return {"json": {"name": "Hijacked", "stock": 0, "certification": {
             "stars": 5, "certificate_no": "HIJACK", "level": "national", "issued_on": "2024-01-01"}}}

@@ -1,0 +1,1 @@
+"""Invoicing: buyers' invoice requests, tax-authority XML per order part, provider connectors."""

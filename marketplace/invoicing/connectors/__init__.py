@@ -1,0 +1,1 @@
+"""Connectors to e-invoice providers behind one interface (base.Connector)."""

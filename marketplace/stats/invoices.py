@@ -1,0 +1,94 @@
+"""Two indicators of the national e-commerce plan 2026–2030 (Decision 1568/QĐ-BCT) beside the
+share: 100% of platform transactions carry an e-invoice, 80% of e-commerce payments cashless.
+
+e-invoice share = paid parts' value with an issued invoice / all paid parts' value, by the
+local month of payment and the producer's locality (its former district, `region`).
+Cashless share = cashless payments / all e-commerce payments (gross, before refunds): every
+marketplace sale is paid by bank transfer or card; another channel counts what the admin
+recorded as its cashless part (a channel without that figure counts as not cashless, and
+is reported as unknown).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
+
+from ..catalog.models import Locality, Producer
+from ..extensions import db
+from ..invoicing.models import PartInvoice
+from ..orders.models import Order, OrderPart
+from ..timeutil import local_start_utc
+from .sqltime import local_month
+
+INVOICE_TARGET = Decimal(100)
+CASHLESS_TARGET = Decimal(80)
+CENT = Decimal("0.01")
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(CENT, ROUND_HALF_UP)
+
+
+@dataclass
+class Coverage:
+    paid_vnd: int = 0
+    invoiced_vnd: int = 0
+    by_region: dict[str, list] = field(default_factory=dict)  # slug -> [name, paid, invoiced]
+
+    def add(self, slug: str, name: str, paid: int, invoiced: int) -> None:
+        self.paid_vnd += paid
+        self.invoiced_vnd += invoiced
+        entry = self.by_region.setdefault(slug, [name, 0, 0])
+        entry[1] += paid
+        entry[2] += invoiced
+
+    def as_dict(self) -> dict:
+        share = percent(self.invoiced_vnd, self.paid_vnd)
+        return {"paid_vnd": self.paid_vnd, "invoiced_vnd": self.invoiced_vnd,
+                "percent": float(share) if share is not None else None, "target_percent": float(INVOICE_TARGET),
+                "by_locality": [{"region_slug": slug, "region": name, "paid_vnd": paid, "invoiced_vnd": invoiced,
+                                 "percent": float(percent(invoiced, paid)) if paid else None}
+                                for slug, (name, paid, invoiced) in sorted(self.by_region.items())]}
+
+
+def monthly_coverage(start: date, end: date) -> dict[str, list[tuple[str, str, int, int]]]:
+    """{'YYYY-MM': [(region_slug, region, paid_vnd, invoiced_vnd)]} for payments in [start, end) local days."""
+    month = local_month(Order.paid_at)
+    total = OrderPart.subtotal_vnd + OrderPart.shipping_vnd
+    rows = db.session.execute(
+        sa.select(month, Locality.region_slug, Locality.region, sa.func.sum(total),
+                  sa.func.sum(sa.case((PartInvoice.id.is_not(None), total), else_=0)))
+        .select_from(OrderPart).join(Order, Order.id == OrderPart.order_id)
+        .join(Producer, Producer.id == OrderPart.producer_id).join(Locality, Locality.id == Producer.locality_id)
+        .outerjoin(PartInvoice, PartInvoice.part_id == OrderPart.id)
+        .where(Order.paid_at >= local_start_utc(start), Order.paid_at < local_start_utc(end))
+        .group_by(month, Locality.region_slug, Locality.region)).all()
+    found: dict[str, list] = {}
+    for key, slug, name, paid, invoiced in rows:
+        found.setdefault(key, []).append((slug, name, int(paid or 0), int(invoiced or 0)))
+    return found
+
+
+def coverage_of(months: list[str], monthly: dict[str, list]) -> Coverage:
+    coverage = Coverage()
+    for key in months:
+        for slug, name, paid, invoiced in monthly.get(key, ()):
+            coverage.add(slug, name, paid, invoiced)
+    return coverage
+
+
+def cashless_dict(marketplace_gross_vnd: int, channels: list[tuple[str, int]],
+                  cashless: dict[str, int | None]) -> dict:
+    other = sum(amount for _, amount in channels)
+    other_cashless = sum(cashless.get(name) or 0 for name, _ in channels)
+    unknown = sum(amount for name, amount in channels if cashless.get(name) is None)
+    payments, paid_cashless = marketplace_gross_vnd + other, marketplace_gross_vnd + other_cashless
+    share = percent(paid_cashless, payments)
+    return {"payments_vnd": payments, "cashless_vnd": paid_cashless, "marketplace_cashless_vnd": marketplace_gross_vnd,
+            "other_channels_cashless_vnd": other_cashless, "other_channels_unknown_vnd": unknown,
+            "percent": float(share) if share is not None else None, "target_percent": float(CASHLESS_TARGET)}

@@ -1,0 +1,43 @@
+"""Helpers of the invoicing tests: a company's invoice details, local instants, paid orders."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from marketplace.extensions import db as _db
+from marketplace.orders.models import Order, OrderPart
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+COMPANY = {"kind": "company", "name": "Công ty TNHH Quà tặng Hạ Long", "tax_code": "0100109106",
+           "address": "Số 1 Lê Thánh Tông, Phường Hồng Gai, Quảng Ninh", "email": "ketoan@quatang.vn"}
+
+
+def local(*args) -> datetime:
+    return datetime(*args, tzinfo=HANOI)
+
+
+def place(client, items, invoice=None, method="vietqr"):
+    """Place an order through the checkout API (the cart is bypassed with `items`)."""
+    body = {"contact": {"full_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "lan@example.vn"},
+            "shipping_address": {"line1": "Số 12, phố Cao Thắng", "ward": "Phường Hạ Long", "province": "Quảng Ninh"},
+            "payment_method": method, "items": [{"product_id": p.id, "quantity": q} for p, q in items]}
+    if invoice is not None:
+        body["invoice"] = invoice
+    return client.post("/api/v1/checkout", json=body)
+
+
+def mark_paid(code: str, when: datetime) -> Order:
+    """Record the payment as the payments domain would (status, payment status, paid_at)."""
+    _db.session.execute(sa.update(Order).where(Order.code == code).values(
+        status="paid", payment_status="paid", paid_at=when))
+    _db.session.commit()
+    _db.session.expire_all()
+    return _db.session.scalar(sa.select(Order).where(Order.code == code))
+
+
+def part_of(order: Order, producer) -> OrderPart:
+    _db.session.expire_all()
+    return _db.session.scalar(sa.select(OrderPart).where(OrderPart.order_id == order.id,
+                                                         OrderPart.producer_id == producer.id))
