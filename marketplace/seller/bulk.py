@@ -25,7 +25,8 @@ from ..catalog.models import Category, Product
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..spreadsheet import csv_writer, read_cell
-from .services import _assign, clean_product_fields, unique_slug
+from ..catalog.rules import clean_product_fields
+from .services import _assign, unique_slug
 from .stock import StaleStock
 
 COLUMNS = ("id", "name", "category", "unit", "price_vnd", "stock", "status", "description")
