@@ -6,7 +6,7 @@ from flask_login import current_user
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..cart.context import current_cart
-from ..checkout import idempotency, services
+from ..checkout import idempotency, rules, services
 from ..checkout.limits import checkout_rate_limit
 from ..checkout.schemas import CheckoutResultSchema, CheckoutSchema
 from ..orders.context import remember_guest_order
@@ -79,7 +79,7 @@ def checkout(data, headers):
         answer = _answer_of_earlier(retry)
         if answer is not None:
             return answer
-    details = services.validate_details(data["contact"], data["shipping_address"], data["payment_method"],
+    details = rules.validate_details(data["contact"], data["shipping_address"], data["payment_method"],
                                         data.get("note"))
     cart = current_cart()
     from_cart = data.get("items") is None

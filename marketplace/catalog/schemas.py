@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from ..api.common import MAX_PER_PAGE, PageSchema, PaginationQuerySchema, Vnd, int_param, page_schema
+from ..schema_fields import MAX_PER_PAGE, PageSchema, PaginationQuerySchema, Vnd, int_param, page_schema
 from .listing import MAX_ID, SORTS
 from .models import PRODUCER_KINDS
 from .urls import media_url, product_page_url

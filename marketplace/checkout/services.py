@@ -9,23 +9,21 @@ edits never change a placed order.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, load_only, raiseload
 
-from ..accounts.services import normalise_email
-from ..cart.services import (MAX_LINE_QUANTITY, CartRef, InsufficientStock,
+from ..cart.services import (CartRef, InsufficientStock,
                              ProductUnavailable, get_quantities, group_lines, remove_products)
 from ..catalog.models import Certificate, Producer, Product
-from ..errors import DomainError, NotFound, ValidationFailed
+from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..links import absolute_url
 from ..orders import notifications
 from ..cache import bump_within
-from ..orders.models import PAYMENT_METHODS, Order, OrderEvent, OrderLine, OrderPart
+from ..orders.models import Order, OrderEvent, OrderLine, OrderPart
 from ..orders.services import new_order_code, payment_window
 from ..payments import services as payments
 from ..payments.vietqr import new_reference
@@ -34,93 +32,11 @@ from ..payments.models import PaymentAttempt
 from ..search.sync import note_products
 from ..timeutil import utcnow
 from ..transactions import keeping_loaded, run_in_transaction
-from ..validators import clean_text, normalise_phone
 from . import idempotency, rows
 from .limits import check_unpaid_holds
+from .rules import CheckoutDetails, validate_items
 
 log = logging.getLogger(__name__)
-
-LIMITS = {"full_name": 120, "line1": 255, "ward": 120, "province": 120, "note": 1000}
-
-
-@dataclass(frozen=True)
-class CheckoutDetails:
-    full_name: str
-    phone: str
-    email: str
-    line1: str
-    ward: str
-    province: str
-    payment_method: str
-    note: str = ""
-
-
-def validate_details(contact: Mapping, shipping_address: Mapping, payment_method: str,
-                     note: str | None = None) -> CheckoutDetails:
-    """Check and normalise everything the shopper typed; errors name each field
-    (`contact.phone`, `shipping_address.ward`, …) with a bilingual message."""
-    errors: dict[str, list[str]] = {}
-    contact = contact or {}
-    address = shipping_address or {}
-
-    def text(source: Mapping, key: str, prefix: str, label: str) -> str:
-        try:
-            value = " ".join(clean_text(source.get(key)).split())
-        except ValueError as exc:
-            errors[f"{prefix}.{key}"] = [str(exc)]
-            return ""
-        if not value:
-            errors[f"{prefix}.{key}"] = [f"Vui lòng nhập {label[0]} / {label[1]} is required"]
-        elif len(value) > LIMITS[key]:
-            errors[f"{prefix}.{key}"] = [f"Tối đa {LIMITS[key]} ký tự / At most {LIMITS[key]} characters"]
-        return value
-
-    full_name = text(contact, "full_name", "contact", ("họ tên", "Full name"))
-    phone = email = ""
-    try:
-        phone = normalise_phone(contact.get("phone"))
-    except ValueError as exc:
-        errors["contact.phone"] = [str(exc)]
-    try:
-        email = normalise_email(contact.get("email"))
-    except ValidationFailed:
-        errors["contact.email"] = ["Email không hợp lệ / Invalid email"]
-    line1 = text(address, "line1", "shipping_address", ("địa chỉ (số nhà, đường, thôn)", "Street address"))
-    ward = text(address, "ward", "shipping_address", ("phường/xã", "Ward or commune"))
-    province = text(address, "province", "shipping_address", ("tỉnh/thành phố", "Province or city"))
-    if payment_method not in PAYMENT_METHODS:
-        errors["payment_method"] = ["Chọn vietqr hoặc stripe / Choose vietqr or stripe"]
-    try:
-        note = clean_text(note, multiline=True)
-    except ValueError as exc:
-        errors["note"], note = [str(exc)], ""
-    if len(note) > LIMITS["note"]:
-        errors["note"] = [f"Tối đa {LIMITS['note']} ký tự / At most {LIMITS['note']} characters"]
-    if errors:
-        raise ValidationFailed("Thông tin đặt hàng chưa hợp lệ / Please check the order details", fields=errors)
-    return CheckoutDetails(full_name, phone, email, line1, ward, province, payment_method, note)
-
-
-def validate_items(items) -> dict[int, int]:
-    """[{product_id, quantity}] (or {product_id: quantity}) -> {product_id: quantity}, merging repeats."""
-    pairs = items.items() if isinstance(items, Mapping) else ((i.get("product_id"), i.get("quantity"))
-                                                              for i in items or ())
-    quantities: dict[int, int] = {}
-    for pid, qty in pairs:
-        if isinstance(pid, bool) or not isinstance(pid, int) or isinstance(qty, bool) or not isinstance(qty, int) \
-                or pid <= 0 or qty <= 0:
-            raise ValidationFailed("Sản phẩm hoặc số lượng không hợp lệ / Invalid product or quantity",
-                                   fields={"items": ["product_id, quantity ≥ 1"]})
-        quantities[pid] = quantities.get(pid, 0) + qty
-    if not quantities:
-        raise ValidationFailed("Giỏ hàng trống / The cart is empty", code="cart_empty",
-                               fields={"items": ["Giỏ hàng trống / The cart is empty"]})
-    too_many = [pid for pid, qty in quantities.items() if qty > MAX_LINE_QUANTITY]
-    if too_many:
-        raise ValidationFailed(f"Tối đa {MAX_LINE_QUANTITY} mỗi sản phẩm / At most {MAX_LINE_QUANTITY} of one product",
-                               fields={"items": [f"quantity ≤ {MAX_LINE_QUANTITY}"]})
-    return quantities
-
 
 # Built once: a checkout only binds the ids (constructing the statement and its cache key
 # again on every call costs more than running it).

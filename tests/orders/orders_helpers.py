@@ -19,7 +19,8 @@ def checkout(client, items=None, method: str = "vietqr", **extra):
 
 def place(items, method: str = "vietqr", user=None):
     """Place an order through the checkout service (in the `db` fixture's context)."""
-    from marketplace.checkout.services import place_order, validate_details
+    from marketplace.checkout.rules import validate_details
+    from marketplace.checkout.services import place_order
     from marketplace.orders.services import get_order
 
     details = validate_details(CONTACT, ADDRESS, method)
