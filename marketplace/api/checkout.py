@@ -12,7 +12,7 @@ from ..checkout.schemas import CheckoutResultSchema, CheckoutSchema
 from ..orders.context import remember_guest_order
 from ..orders.presenters import order_dict
 from ..orders.services import get_order
-from .common import ApiBlueprint, link_to, shaped_response
+from .common import ApiBlueprint, link_to
 
 blp = ApiBlueprint("checkout_api", __name__, description="Checkout (guests welcome)")
 
@@ -34,9 +34,7 @@ class CheckoutHeadersSchema(Schema):
 
 
 def _replay(body: dict):
-    response = shaped_response(body, 201)
-    response.headers["Idempotent-Replayed"] = "true"
-    return response
+    return body, 201, {"Idempotent-Replayed": "true"}
 
 
 def _answer_of_earlier(retry: idempotency.Retry):
@@ -97,4 +95,4 @@ def checkout(data, headers):
     body = {"order": order_dict(placed.order), "payment": payment}
     if retry is not None:
         idempotency.remember_answer(retry, body)
-    return shaped_response(body, 201)
+    return body

@@ -245,9 +245,9 @@ def test_guest_checkout_from_the_session_cart(db, client):
 
 
 def test_the_answer_is_exactly_the_documented_checkout_result(db, client):
-    """The checkout answers its body as the presenters build it, without a second pass
-    through its response schema: so that body must already be what the schema documents,
-    no field more, none renamed, none reshaped."""
+    """The checkout's body, built by the presenters, goes out through its response schema;
+    dumping it must change nothing (no field more, none renamed, none reshaped), so that the
+    presenters and the documentation agree and a stored answer replays unchanged."""
     coop_a, coop_b = f.producer("HTX A"), f.producer("HTX B")
     tea, honey = f.product(price_vnd=120_000, stock=9, prod=coop_a), f.product(price_vnd=95_000, stock=9, prod=coop_b)
     guest = checkout(client, [(tea, 2), (honey, 1)], note="Gọi trước khi giao")
