@@ -117,40 +117,11 @@ VARIANTS = {"shortcuts (as is)": as_is, "rows: ORM unit of work": plain_rows,
 def statement_build_cost(repeat: int = 2000) -> float:
     """Seconds of CPU to build the checkout's import-time statements once, with the cache key
     SQLAlchemy computes on each execution to find the compiled form."""
-    import sqlalchemy as sa
-    from sqlalchemy.orm import joinedload, load_only, raiseload
-
-    from marketplace.catalog.models import Certificate, Producer, Product
-    from marketplace.orders.models import Order, OrderLine, OrderPart
+    from marketplace.checkout.limits import unpaid_statements
+    from marketplace.checkout.services import products_to_sell_statement, reserve_statement
 
     def build():
-        products = (sa.select(Product).where(Product.id.in_(sa.bindparam("ids", expanding=True))).order_by(Product.id)
-                    .options(load_only(Product.name, Product.unit, Product.price_vnd, Product.stock, Product.status,
-                                       Product.producer_id, raiseload=True),
-                             joinedload(Product.producer).load_only(
-                                 Producer.name, Producer.approved, Producer.suspended_at, Producer.shipping_fee_vnd,
-                                 Producer.free_shipping_threshold_vnd, raiseload=True),
-                             joinedload(Product.certificate).load_only(
-                                 Certificate.stars, Certificate.verified, Certificate.expires_on, raiseload=True),
-                             raiseload("*")))
-        table = Product.__table__
-        reserve = (sa.update(table).where(table.c.id == sa.bindparam("pid"), table.c.status == "active",
-                                          table.c.stock >= sa.bindparam("wanted"))
-                   .values(stock=table.c.stock - sa.bindparam("wanted")).returning(table.c.stock))
-
-        def count(condition):
-            return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-        unpaid = Order.status == "pending_payment"
-        by_phone, by_email = Order.contact_phone == sa.bindparam("phone"), Order.contact_email == sa.bindparam("email")
-        by_client = Order.client_address == sa.bindparam("client")
-        counts = sa.select(count(by_phone), count(by_email), count(by_client)).where(
-            unpaid, sa.or_(by_phone, by_email, by_client))
-        held = (sa.select(OrderLine.product_id, sa.func.sum(OrderLine.quantity))
-                .join(OrderPart, OrderPart.id == OrderLine.part_id).join(Order, Order.id == OrderPart.order_id)
-                .where(unpaid, sa.or_(by_phone, by_email), OrderLine.product_id.in_(sa.bindparam("ids", expanding=True)))
-                .group_by(OrderLine.product_id))
-        for statement in (products, reserve, counts, held):
+        for statement in (products_to_sell_statement(), reserve_statement(), *unpaid_statements()):
             statement._generate_cache_key()
 
     build()

@@ -67,41 +67,33 @@ def _blank(raw) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip())
 
 
-def check_price(raw) -> int:
+def _whole(raw, low: int, high: int, required, not_whole, out_of_range) -> int:
+    """A whole number in [low, high], with the field's own messages (lazy, `out_of_range`
+    formatted with `low` and `high`)."""
     if _blank(raw):
-        raise RuleError(_l("Price (VND) is required"))
+        raise RuleError(required)
     try:
         value = parse_whole_number(raw)
     except ValueError:
-        raise RuleError(_l("Price (VND) must be a whole number")) from None
-    if not PRICE_MIN_VND <= value <= PRICE_MAX_VND:
-        raise RuleError(_l("Price (VND) must be between %(low)s and %(high)s",
-                           low=_n(PRICE_MIN_VND), high=_n(PRICE_MAX_VND)))
+        raise RuleError(not_whole) from None
+    if not low <= value <= high:
+        raise RuleError(out_of_range % {"low": _n(low), "high": _n(high)})
     return value
+
+
+def check_price(raw) -> int:
+    return _whole(raw, PRICE_MIN_VND, PRICE_MAX_VND, _l("Price (VND) is required"),
+                  _l("Price (VND) must be a whole number"), _l("Price (VND) must be between %(low)s and %(high)s"))
 
 
 def check_stock(raw) -> int:
-    if _blank(raw):
-        raise RuleError(_l("Stock is required"))
-    try:
-        value = parse_whole_number(raw)
-    except ValueError:
-        raise RuleError(_l("Stock must be a whole number")) from None
-    if not 0 <= value <= STOCK_MAX:
-        raise RuleError(_l("Stock must be between %(low)s and %(high)s", low=_n(0), high=_n(STOCK_MAX)))
-    return value
+    return _whole(raw, 0, STOCK_MAX, _l("Stock is required"), _l("Stock must be a whole number"),
+                  _l("Stock must be between %(low)s and %(high)s"))
 
 
 def check_stars(raw) -> int:
-    if _blank(raw):
-        raise RuleError(_l("Stars are required"))
-    try:
-        value = parse_whole_number(raw)
-    except ValueError:
-        raise RuleError(_l("Stars must be a whole number")) from None
-    if not STARS[0] <= value <= STARS[1]:
-        raise RuleError(_l("Stars must be between %(low)s and %(high)s", low=STARS[0], high=STARS[1]))
-    return value
+    return _whole(raw, *STARS, _l("Stars are required"), _l("Stars must be a whole number"),
+                  _l("Stars must be between %(low)s and %(high)s"))
 
 
 def _clean(raw, multiline: bool = False) -> str:

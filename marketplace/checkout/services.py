@@ -40,17 +40,22 @@ log = logging.getLogger(__name__)
 
 # Built once: a checkout only binds the ids (constructing the statement and its cache key
 # again on every call costs more than running it; bench/shortcuts.py measures it).
-_PRODUCTS_TO_SELL = (
-    sa.select(Product).where(Product.id.in_(sa.bindparam("ids", expanding=True))).order_by(Product.id)
-    .options(load_only(Product.name, Product.unit, Product.price_vnd, Product.stock, Product.status,
-                       Product.producer_id, raiseload=True),
-             joinedload(Product.producer).load_only(
-                 Producer.name, Producer.approved, Producer.suspended_at, Producer.shipping_fee_vnd,
-                 Producer.free_shipping_threshold_vnd, raiseload=True),
-             # Only a product with a live OCOP certificate is for sale (Product.for_sale).
-             joinedload(Product.certificate).load_only(
-                 Certificate.stars, Certificate.verified, Certificate.expires_on, raiseload=True),
-             raiseload("*")))
+def products_to_sell_statement() -> sa.Select:
+    """The products of a checkout with only what an order reads (see `_products_to_sell`)."""
+    return (
+        sa.select(Product).where(Product.id.in_(sa.bindparam("ids", expanding=True))).order_by(Product.id)
+        .options(load_only(Product.name, Product.unit, Product.price_vnd, Product.stock, Product.status,
+                           Product.producer_id, raiseload=True),
+                 joinedload(Product.producer).load_only(
+                     Producer.name, Producer.approved, Producer.suspended_at, Producer.shipping_fee_vnd,
+                     Producer.free_shipping_threshold_vnd, raiseload=True),
+                 # Only a product with a live OCOP certificate is for sale (Product.for_sale).
+                 joinedload(Product.certificate).load_only(
+                     Certificate.stars, Certificate.verified, Certificate.expires_on, raiseload=True),
+                 raiseload("*")))
+
+
+_PRODUCTS_TO_SELL = products_to_sell_statement()
 
 
 def _products_to_sell(product_ids) -> dict[int, Product]:
@@ -73,11 +78,17 @@ def _check_stock(quantities: dict[int, int], products: dict[int, Product]) -> No
             raise InsufficientStock(product, pid, product.name, max(product.stock, 0), quantities[pid])
 
 
-_RESERVE = (sa.update(Product.__table__)
-            .where(Product.__table__.c.id == sa.bindparam("pid"), Product.__table__.c.status == "active",
-                   Product.__table__.c.stock >= sa.bindparam("wanted"))
-            .values(stock=Product.__table__.c.stock - sa.bindparam("wanted"))
-            .returning(Product.__table__.c.stock))
+def reserve_statement() -> sa.Update:
+    """Take `wanted` units of product `pid` if it is active and has them, RETURNING the stock left."""
+    table = Product.__table__
+    return (sa.update(table)
+            .where(table.c.id == sa.bindparam("pid"), table.c.status == "active",
+                   table.c.stock >= sa.bindparam("wanted"))
+            .values(stock=table.c.stock - sa.bindparam("wanted"))
+            .returning(table.c.stock))
+
+
+_RESERVE = reserve_statement()
 
 
 def _reserve(quantities: dict[int, int], products: dict[int, Product]) -> None:
