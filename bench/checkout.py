@@ -41,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import requests
@@ -51,6 +52,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TARGET_RATE, TARGET_P95_MS = 150, 150  # issue #4: checkouts per second, and p95 latency
+# Every client orders as the same contact, so the unpaid-order limits (checkout/limits.py)
+# would refuse all but the first few: set far out of reach, they still run their query as
+# for a shopper without unpaid orders. The per-product bound is off (its query runs only for
+# a contact who already holds unpaid orders, which here would be every one).
+HOLD_LIMITS = {"UNPAID_ORDERS_PER_PHONE": 10**9, "UNPAID_ORDERS_PER_EMAIL": 10**9,
+               "UNPAID_ORDERS_PER_CLIENT": 10**9, "UNPAID_UNITS_PER_PRODUCT": 0}
 CONTACT = {"full_name": "Khách thử tải", "phone": "0912345678", "email": "bench@example.vn"}
 ADDRESS = {"line1": "Số 1 Trần Hưng Đạo", "ward": "Phường Hồng Gai", "province": "Quảng Ninh"}
 
@@ -61,8 +68,9 @@ def prepare(url: str, clients: int, products: int, last_units: int):
 
     from marketplace import create_app
     from marketplace.accounts.services import create_user, issue_token
-    from marketplace.catalog.models import Category, Locality, Producer, Product
+    from marketplace.catalog.models import Category, Certificate, Locality, Producer, Product
     from marketplace.extensions import db
+    from marketplace.timeutil import local_today
 
     engine = sa.create_engine(url)
     with engine.begin() as conn:
@@ -86,6 +94,12 @@ def prepare(url: str, clients: int, products: int, last_units: int):
         scarce = Product(slug="last-units", name="Những hộp cuối cùng", unit="hộp", price_vnd=99_000,
                          stock=last_units, status="active", category_id=cat.id, producer_id=producers[0].id)
         db.session.add_all(items + [scarce])
+        db.session.flush()
+        # Only a product with a live (verified, unexpired) OCOP certificate is for sale.
+        issued = local_today() - timedelta(days=30)
+        db.session.add_all(Certificate(product_id=p.id, stars=4, certificate_no=f"BENCH-{p.id}", level="province",
+                                       issued_on=issued, expires_on=Certificate.default_expiry(issued), verified=True)
+                           for p in items + [scarce])
         db.session.commit()
         tokens = []
         for i in range(clients):
@@ -103,7 +117,7 @@ def in_process_checkouts(url: str, product_ids: list[int], token: str, outbox_pr
     from marketplace import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "MAIL_SERVER": "",
-                      "MAIL_OUTBOX_DIR": tempfile.mkdtemp(prefix=outbox_prefix)})
+                      "MAIL_OUTBOX_DIR": tempfile.mkdtemp(prefix=outbox_prefix), **HOLD_LIMITS})
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     rng = random.Random(4)
@@ -111,7 +125,10 @@ def in_process_checkouts(url: str, product_ids: list[int], token: str, outbox_pr
     def checkout() -> int:
         items = [{"product_id": pid, "quantity": rng.randint(1, 2)} for pid in rng.sample(product_ids, 2)]
         body = {"contact": CONTACT, "shipping_address": ADDRESS, "payment_method": "vietqr", "items": items}
-        return client.post("/api/v1/checkout", json=body, headers=headers).status_code
+        response = client.post("/api/v1/checkout", json=body, headers=headers)
+        if response.status_code != 201:
+            print(response.status_code, response.get_data(as_text=True)[:500], file=sys.stderr)
+        return response.status_code
 
     return app, checkout
 
@@ -119,7 +136,8 @@ def in_process_checkouts(url: str, product_ids: list[int], token: str, outbox_pr
 def server_env(url: str, outbox: str, mail: str) -> dict:
     return {**os.environ, "DATABASE_URL": url, "RATELIMIT_ENABLED": "0", "MAIL_OUTBOX_DIR": outbox,
             "MAIL_SERVER": "", "MAIL_DELIVERY": mail, "SECRET_KEY": "bench-" + "x" * 40,
-            "GUNICORN_MAX_REQUESTS": "0"}  # no worker recycling in the middle of a measurement
+            "GUNICORN_MAX_REQUESTS": "0",  # no worker recycling in the middle of a measurement
+            **{name: str(value) for name, value in HOLD_LIMITS.items()}}
 
 
 def start_mail_worker(env: dict, outbox: str) -> subprocess.Popen:

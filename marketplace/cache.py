@@ -100,8 +100,9 @@ def _bump(bind, name: str = CATALOG) -> tuple[int, datetime]:
 def bump_within(session: Session, name: str = CATALOG) -> None:
     """Bump the version as a statement of the session's own transaction, for a hot write
     path (the checkout): no second transaction after the commit (a pool checkout, a round
-    trip and a commit of its own). Readers see the change and the new version together.
-    Make it the transaction's last statement: the version row stays locked until COMMIT."""
+    trip and a commit of its own), which costs the checkout a material share of its CPU
+    (bench/shortcuts.py). Readers see the change and the new version together. Make it the
+    transaction's last statement: the version row stays locked until COMMIT."""
     connection = session.connection()
     now = utcnow()
     version = connection.execute(_bump_statement(connection.dialect.name), {"name": name, "now": now}).scalar_one()

@@ -159,9 +159,11 @@ def db(ctx):
 
 
 class IsolatedClient(FlaskClient):
-    """Each request runs in a fresh context, as in production: its own app context, `g`
-    (where Flask-Login caches the user) and database session, even while a test holds
-    an app context (the `db`/`ctx` fixtures) that Flask would otherwise reuse."""
+    """The one test client: each request runs in a fresh context, as in production: its own
+    app context, `g` (where Flask-Login caches the user and Flask-Babel the locale) and
+    database session, even while a test holds an app context (the `db`/`ctx` fixtures) that
+    Flask would otherwise reuse. Data a request wrote is read back in the test after
+    `db.session.rollback()` (or `expire_all()`)."""
 
     def open(self, *args, **kwargs):
         return contextvars.Context().run(super().open, *args, **kwargs)
@@ -178,24 +180,11 @@ def other_client(app):
     return IsolatedClient(app, app.response_class, use_cookies=True)
 
 
-class FreshContextClient(FlaskClient):
-    """A test client whose every request gets its own application context, as in production.
-
-    With the `ctx`/`db` fixture active, a plain test client's requests reuse the test's
-    application context, so `g` (the signed-in user of Flask-Login, the locale of
-    Flask-Babel) and the database session leak from one request into the next. Here each
-    request runs in an empty `contextvars` context; data the request wrote is read back
-    after `db.session.rollback()` (or `expire_all()`) in the test.
-    """
-
-    def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
-
-
 @pytest.fixture
 def web(app):
-    """A browser-like client for HTML pages: fresh request state on every request."""
-    return FreshContextClient(app, app.response_class, use_cookies=True)
+    """A browser-like client for HTML pages (the same kind as `client`: the name reads better
+    in the page tests)."""
+    return IsolatedClient(app, app.response_class, use_cookies=True)
 
 
 class QueryCounter:

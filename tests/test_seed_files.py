@@ -48,7 +48,7 @@ def test_another_catalogue_loads_with_defaults_and_only_once(app, tmp_path):
     rows = [
         ROW,
         {**ROW, "product_slug": "", "product_name": "Rượu ba kích thử nghiệm", "category": "ruou", "stars": "5",
-         "certificate_no": "TW-T-0001", "certificate_level": "", "expires_on": "", "verified": "", "price_vnd": "0"},
+         "certificate_no": "TW-T-0001", "certificate_level": "", "expires_on": "", "verified": "", "price_vnd": "1000"},
         {**ROW, "product_slug": "khan-tho-cam", "product_name": "Khăn thổ cẩm", "category": "vai-may-mac",
          "certificate_no": "QN-T-0002", "producer_slug": "", "producer_name": "Hộ kinh doanh Lý Thị Mai",
          "producer_kind": "household", "producer_tax_code": "8012345678-001", "producer_locality": "binh-lieu",
@@ -65,7 +65,7 @@ def test_another_catalogue_loads_with_defaults_and_only_once(app, tmp_path):
     assert counts(app) == {"localities": 54, "categories": 27, "producers": 2, "products": 3, "certificates": 3}
     with app.app_context():
         wine = db.session.scalar(sa.select(Product).where(Product.slug == "ruou-ba-kich-thu-nghiem"))
-        assert wine.status == "active" and wine.price_vnd == 0 and wine.producer.approved
+        assert wine.status == "active" and wine.price_vnd == 1000 and wine.producer.approved
         cert = wine.certificate
         assert (cert.level, cert.verified) == ("national", True)
         assert cert.expires_on == add_months(cert.issued_on, 36)
@@ -101,12 +101,17 @@ def test_every_malformed_row_is_reported_with_its_line_and_nothing_is_written(ap
         {**ROW, "product_slug": "p6", "certificate_no": "C6", "producer_slug": "y", "producer_name": "Y",
          "producer_tax_code": "5709999999", "producer_phone": "12345",
          "producer_kind": "company"},                                                # line 6
-        {**ROW, "product_slug": "p7", "certificate_no": "C7", "issued_on": "10/03/2025",
+        {**ROW, "product_slug": "p7", "certificate_no": "C7", "issued_on": "31/02/2025",
          "category": "banh-keo"},                                                    # line 7
         {**ROW, "product_slug": "p8", "certificate_no": "QN-T-0001", "product_name": "",
          "stock": "-1"},                                                             # line 8
         {**ROW, "product_slug": "p9", "certificate_no": "C9", "issued_on": "2025-03-10",
          "expires_on": "2025-01-01", "verified": "maybe"},                           # line 9
+        # the seller's bounds (catalog/rules.py): 1,000 to 99,999,999 VND, at most 1,000,000 units
+        {**ROW, "product_slug": "p10", "certificate_no": "C10", "price_vnd": "100000000",
+         "stock": "1000001"},                                                        # line 10
+        {**ROW, "product_slug": "p11", "certificate_no": "C11", "price_vnd": "0",
+         "description": "x" * 10_001},                                               # line 11
     ]
     path = write_csv(tmp_path / "bad.csv", rows)
 
@@ -117,7 +122,8 @@ def test_every_malformed_row_is_reported_with_its_line_and_nothing_is_written(ap
                      "bad.csv line 5: producer_locality", "bad.csv line 6: producer_phone",
                      "bad.csv line 6: producer_kind", "bad.csv line 7: issued_on", "bad.csv line 7: category",
                      "bad.csv line 8: product_name", "bad.csv line 8: stock", "bad.csv line 8: certificate_no",
-                     "bad.csv line 9: expires_on", "bad.csv line 9: verified"):
+                     "bad.csv line 9: expires_on", "bad.csv line 9: verified", "bad.csv line 10: price_vnd",
+                     "bad.csv line 10: stock", "bad.csv line 11: price_vnd", "bad.csv line 11: description"):
         assert expected in result.output, expected
     assert "bad.csv line 2" not in result.output
     assert "nothing was written" in result.output

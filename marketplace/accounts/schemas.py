@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from ..api.common import LocalDateTime
+from ..schema_fields import LocalDateTime
 from .models import ROLES
 
 

@@ -6,13 +6,13 @@ from flask_login import current_user
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..cart.context import current_cart
-from ..checkout import idempotency, services
+from ..checkout import idempotency, rules, services
 from ..checkout.limits import checkout_rate_limit
 from ..checkout.schemas import CheckoutResultSchema, CheckoutSchema
 from ..orders.context import remember_guest_order
 from ..orders.presenters import order_dict
 from ..orders.services import get_order
-from .common import ApiBlueprint, link_to, shaped_response
+from .common import ApiBlueprint, link_to
 
 blp = ApiBlueprint("checkout_api", __name__, description="Checkout (guests welcome)")
 
@@ -34,9 +34,7 @@ class CheckoutHeadersSchema(Schema):
 
 
 def _replay(body: dict):
-    response = shaped_response(body, 201)
-    response.headers["Idempotent-Replayed"] = "true"
-    return response
+    return body, 201, {"Idempotent-Replayed": "true"}
 
 
 def _answer_of_earlier(retry: idempotency.Retry):
@@ -79,7 +77,7 @@ def checkout(data, headers):
         answer = _answer_of_earlier(retry)
         if answer is not None:
             return answer
-    details = services.validate_details(data["contact"], data["shipping_address"], data["payment_method"],
+    details = rules.validate_details(data["contact"], data["shipping_address"], data["payment_method"],
                                         data.get("note"))
     cart = current_cart()
     from_cart = data.get("items") is None
@@ -97,4 +95,4 @@ def checkout(data, headers):
     body = {"order": order_dict(placed.order), "payment": payment}
     if retry is not None:
         idempotency.remember_answer(retry, body)
-    return shaped_response(body, 201)
+    return body

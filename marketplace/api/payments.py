@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from ..orders.access import find_order
 from ..payments import matching, refunds, services
+from ..payments.schemas import VietQRSchema
 from .common import ApiBlueprint, link_to, LocalDateTime, PaginationQuerySchema, Vnd, page_body, page_schema
 
 URL_PREFIX = "/payments"
@@ -22,17 +23,6 @@ class ReceiptSchema(Schema):
     amount_vnd = Vnd()
     at = fields.String()
     reference = fields.String()
-
-
-class VietQRSchema(Schema):
-    payload = fields.String()
-    image_url = fields.String()
-    bank_bin = fields.String()
-    account_no = fields.String()
-    account_name = fields.String()
-    amount_vnd = Vnd()
-    reference = fields.String()
-    expires_at = fields.String()
 
 
 class ProviderErrorSchema(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_babel import lazy_gettext
 
-from ..api.common import MAX_PER_PAGE, PageSchema, PaginationQuerySchema, Vnd, int_param, page_schema
+from ..schema_fields import MAX_PER_PAGE, PageSchema, PaginationQuerySchema, Vnd, int_param, page_schema
 from .listing import MAX_ID, SORTS
 from .models import PRODUCER_KINDS
 from .urls import media_url, product_page_url

@@ -34,7 +34,8 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..timeutil import utcnow
 from ..validators import normalise_phone, slugify, validate_tax_code
-from .models import CERTIFICATE_LEVELS, PRODUCER_KINDS, Category, Certificate, Locality, Producer, Product
+from . import rules
+from .models import PRODUCER_KINDS, Category, Certificate, Locality, Producer, Product
 
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
 LOCALITIES_CSV = SEEDS_DIR / "localities.csv"
@@ -276,6 +277,14 @@ class _Checker:
             self.fail(column, "chỉ gồm a-z, 0-9 và dấu gạch ngang / only a-z, 0-9 and hyphens")
         return value
 
+    def rule(self, column: str, check: Callable[[str], object]):
+        """The cell through one of the product rules (catalog/rules.py); None when it breaks it."""
+        try:
+            return check(self.values.get(column, ""))
+        except rules.RuleError as exc:
+            self.fail(column, str(exc))
+            return None
+
     def checked(self, column: str, check: Callable[[str], str], required: bool = True) -> str | None:
         value = self.values.get(column, "")
         if not value:
@@ -346,26 +355,23 @@ def read_catalogue(path: Path, errors: list[RowError], locality_slugs: set[str],
         producer.sample = source == SAMPLE_SOURCE
         if producer.locality and producer.locality not in locality_slugs:
             c.fail("producer_locality", "không có trong danh mục địa bàn / not a known locality slug")
-        stars = c.integer("stars", 1, 5)
-        issued_on = c.day("issued_on")
-        expires_on = c.day("expires_on", required=False)
-        if issued_on and not expires_on:
-            expires_on = Certificate.default_expiry(issued_on)
-        if issued_on and expires_on and expires_on <= issued_on:
-            c.fail("expires_on", "phải sau ngày cấp / must be after issued_on")
-        name = c.text("product_name", 200)
+        # The listing and its certificate follow the seller's rules (catalog/rules.py).
+        stars = c.rule("stars", rules.check_stars)
+        issued_on = c.rule("issued_on", rules.check_issued_on)
+        expires_on = c.rule("expires_on", lambda raw: rules.check_expires_on(raw, issued_on))
+        name = c.rule("product_name", rules.check_name)
         product = ProductRow(
             line=line,
-            slug=c.slug("product_slug", name, 200),
+            slug=c.slug("product_slug", name or "", 200),
             name=name,
             category=c.text("category", 80),
-            description=values.get("description", ""),
-            unit=c.text("unit", 60),
-            price_vnd=c.integer("price_vnd", 0, limit=99_999_999_999),
-            stock=c.integer("stock", 0),
+            description=c.rule("description", rules.check_description),
+            unit=c.rule("unit", rules.check_unit),
+            price_vnd=c.rule("price_vnd", rules.check_price),
+            stock=c.rule("stock", rules.check_stock),
             stars=stars,
-            certificate_no=c.text("certificate_no", 60),
-            level=c.choice("certificate_level", CERTIFICATE_LEVELS, _level_of(stars)),
+            certificate_no=c.rule("certificate_no", rules.check_certificate_no),
+            level=c.rule("certificate_level", lambda raw: rules.check_level(raw, stars)),
             issued_on=issued_on or date.min,
             expires_on=expires_on or date.min,
             verified=c.flag("verified", True),
@@ -373,9 +379,6 @@ def read_catalogue(path: Path, errors: list[RowError], locality_slugs: set[str],
             sample=producer.sample,
             source=None if producer.sample else source,
         )
-        if values.get("certificate_level") and 1 <= stars <= 5 and product.level != _level_of(stars):
-            c.fail("certificate_level", "5 sao do trung ương cấp, 3–4 sao do tỉnh cấp / 5 stars are rated "
-                                        "nationally, 3 and 4 stars by the province")
         if product.category and product.category not in category_slugs:
             c.fail("category", "không có trong danh mục nhóm OCOP / not a known category slug")
         if product.slug in products:
@@ -402,11 +405,6 @@ def read_catalogue(path: Path, errors: list[RowError], locality_slugs: set[str],
                 producers[producer.key] = producer
                 producer_slugs[producer.slug] = producer
     return list(producers.values()), list(products.values())
-
-
-def _level_of(stars: int) -> str:
-    """Since 2020, 5★ is rated nationally; 3★ and 4★ by the province."""
-    return "national" if stars == 5 else "province"
 
 
 # ---------------------------------------------------------------- writing

@@ -4,23 +4,31 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, FormField, HiddenField, RadioField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+
+from .rules import LENGTHS
+
+
+def _attrs(name: str, required: bool = True) -> dict:
+    """What the browser checks before sending; the rules (checkout/rules.py) decide on the server."""
+    return {"maxlength": LENGTHS[name], **({"required": True} if required else {})}
 
 from ..invoicing.forms import InvoiceRequestForm
 
 
 class CheckoutForm(FlaskForm):
-    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
-    phone = TelField(_l("Phone"), validators=[DataRequired(), Length(max=30)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    line1 = StringField(_l("Street address (house number, street, hamlet)"),
-                        validators=[DataRequired(), Length(max=255)])
-    ward = StringField(_l("Ward or commune"), validators=[DataRequired(), Length(max=120)])
-    province = StringField(_l("Province or city"), validators=[DataRequired(), Length(max=120)])
-    payment_method = RadioField(_l("Payment"), default="vietqr", validators=[DataRequired()], choices=[
+    """The checkout page's fields. They carry the values only: `rules.validate_details` checks
+    them (the same function as for the API) and the view shows its errors on these fields."""
+
+    full_name = StringField(_l("Full name"), render_kw=_attrs("full_name"))
+    phone = TelField(_l("Phone"), render_kw=_attrs("phone"))
+    email = EmailField(_l("Email (optional)"), render_kw=_attrs("email", required=False))
+    line1 = StringField(_l("Street address (house number, street, hamlet)"), render_kw=_attrs("line1"))
+    ward = StringField(_l("Ward or commune"), render_kw=_attrs("ward"))
+    province = StringField(_l("Province or city"), render_kw=_attrs("province"))
+    payment_method = RadioField(_l("Payment"), default="vietqr", choices=[
         SelectChoice("vietqr", _l("Bank transfer (VietQR)")),
         SelectChoice("stripe", _l("International or domestic card (Stripe)"))])
-    note = TextAreaField(_l("Note for the producers"), validators=[Optional(), Length(max=1000)])
+    note = TextAreaField(_l("Note for the producers"), render_kw=_attrs("note", required=False))
     # Drawn when the form is shown: a double click, or a reload after a timeout, sends the same
     # key again and gets the order the first submission placed (checkout/idempotency.py).
     idempotency_key = HiddenField()

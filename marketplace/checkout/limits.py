@@ -21,7 +21,7 @@ from ..orders.models import Order, OrderLine, OrderPart
 
 checkout_rate_limit = limiter.shared_limit(
     lambda: current_app.config["CHECKOUT_RATE_LIMIT"], scope="checkout", methods=["POST"],
-    error_message="Quá nhiều lần đặt hàng, vui lòng thử lại sau / Too many orders placed, try again later",
+    error_message=lambda: _("Too many orders placed, try again later"),
 )
 
 class HoldLimitReached(ValidationFailed):
@@ -34,17 +34,24 @@ def _count(condition) -> sa.ColumnElement:
 
 # Built once, as the checkout's other statements (building one costs more than running it).
 # The partial indexes ix_orders_unpaid_* cover each condition; a NULL client matches nothing.
-_UNPAID = Order.status == "pending_payment"
-_BY_PHONE = Order.contact_phone == sa.bindparam("phone")
-_BY_EMAIL = Order.contact_email == sa.bindparam("email")
-_BY_CLIENT = Order.client_address == sa.bindparam("client")
-_UNPAID_COUNTS = (sa.select(_count(_BY_PHONE), _count(_BY_EMAIL), _count(_BY_CLIENT))
-                  .where(_UNPAID, sa.or_(_BY_PHONE, _BY_EMAIL, _BY_CLIENT)))
-_UNITS_HELD = (sa.select(OrderLine.product_id, sa.func.sum(OrderLine.quantity))
-               .join(OrderPart, OrderPart.id == OrderLine.part_id).join(Order, Order.id == OrderPart.order_id)
-               .where(_UNPAID, sa.or_(_BY_PHONE, _BY_EMAIL),
-                      OrderLine.product_id.in_(sa.bindparam("ids", expanding=True)))
-               .group_by(OrderLine.product_id))
+def unpaid_statements() -> tuple[sa.Select, sa.Select]:
+    """(the unpaid orders of a phone, an email and a client address, counted; the units of
+    each product those of the phone or email hold)."""
+    unpaid = Order.status == "pending_payment"
+    by_phone = Order.contact_phone == sa.bindparam("phone")
+    by_email = Order.contact_email == sa.bindparam("email")
+    by_client = Order.client_address == sa.bindparam("client")
+    counts = (sa.select(_count(by_phone), _count(by_email), _count(by_client))
+              .where(unpaid, sa.or_(by_phone, by_email, by_client)))
+    held = (sa.select(OrderLine.product_id, sa.func.sum(OrderLine.quantity))
+            .join(OrderPart, OrderPart.id == OrderLine.part_id).join(Order, Order.id == OrderPart.order_id)
+            .where(unpaid, sa.or_(by_phone, by_email),
+                   OrderLine.product_id.in_(sa.bindparam("ids", expanding=True)))
+            .group_by(OrderLine.product_id))
+    return counts, held
+
+
+_UNPAID_COUNTS, _UNITS_HELD = unpaid_statements()
 
 
 def check_unpaid_holds(phone: str, email: str, client_address: str | None, quantities: dict[int, int]) -> None:

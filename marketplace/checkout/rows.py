@@ -12,11 +12,13 @@ its parent's new id inside the database::
     SELECT 'order', id, ... FROM new_order UNION ALL SELECT 'part', id, producer_id ... FROM new_parts ...
 
 That is one round trip to the database where table by table takes five, each waiting for
-the ids of the one before. On the checkout, the busiest write of the market, saving those
-four round trips cut the app's system CPU per checkout by 24% and PostgreSQL's by 15%
-(measured; the Python side costs about the same either way), and on a database across a
-network they are latency too. Foreign keys are checked at the end of the statement, when
-every parent row is there.
+the ids of the one before; foreign keys are checked at the end of the statement, when every
+parent row is there. This is a shortcut past the ORM's unit of work, kept because the
+checkout is the market's busiest write and the unit of work (ordering the flush, fetching
+ids table by table, its bookkeeping per object) costs a large share of the request's CPU
+(bench/shortcuts.py; figures in bench/README.md). It lives behind `write`, the one function
+it speeds up, and its result is the ORM's: `tests/orders` read every order it writes back
+through the ORM.
 
 Elsewhere (SQLite has no INSERT inside WITH) it is one INSERT ... RETURNING per table.
 

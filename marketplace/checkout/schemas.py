@@ -3,12 +3,19 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from ..api.payments import VietQRSchema
 from ..cart.services import MAX_LINE_QUANTITY
 from ..orders.models import PAYMENT_METHODS
-from ..orders.schemas import OrderContactSchema, OrderSchema, ShippingAddressSchema
 from ..invoicing.schemas import InvoiceRequestSchema
+from ..orders.schemas import OrderSchema
+from ..payments.schemas import VietQRSchema
 from ..validators import MAX_DB_ID
+from .rules import LENGTHS, MAX_ITEMS
+
+
+def _text(name: str, **metadata):
+    """A string that `rules.validate_details` checks (whether it is there, its length, its form),
+    so that the API and the web form answer alike; its length documented for clients."""
+    return fields.String(load_default=None, allow_none=True, metadata={"maxLength": LENGTHS[name], **metadata})
 
 
 class CheckoutItemSchema(Schema):
@@ -19,16 +26,34 @@ class CheckoutItemSchema(Schema):
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_LINE_QUANTITY))
 
 
+class CheckoutContactSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    full_name = _text("full_name")
+    phone = _text("phone", description="Vietnamese phone number; with the order code it tracks the order")
+    email = _text("email", description="optional: order emails go here")
+
+
+class CheckoutAddressSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    line1 = _text("line1", description="house number, street, hamlet")
+    ward = _text("ward", description="ward or commune")
+    province = _text("province")
+
+
 class CheckoutSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    contact = fields.Nested(OrderContactSchema, required=True)
-    shipping_address = fields.Nested(ShippingAddressSchema, required=True)
-    payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    contact = fields.Nested(CheckoutContactSchema, required=True)
+    shipping_address = fields.Nested(CheckoutAddressSchema, required=True)
+    payment_method = fields.String(required=True, metadata={"enum": list(PAYMENT_METHODS)})
+    note = fields.String(load_default="", allow_none=True, metadata={"maxLength": LENGTHS["note"]})
     items = fields.List(fields.Nested(CheckoutItemSchema), load_default=None,
-                        validate=validate.Length(min=1, max=50),
+                        validate=validate.Length(min=1, max=MAX_ITEMS),
                         metadata={"description": "buy these instead of the cart's contents"})
     invoice = fields.Nested(InvoiceRequestSchema, load_default=None, allow_none=True,
                             metadata={"description": "ask the producers for an e-invoice (optional)"})

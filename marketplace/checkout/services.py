@@ -9,7 +9,6 @@ edits never change a placed order.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -17,17 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, load_only, raiseload
 from flask_babel import gettext
 
-from ..accounts.services import normalise_email
-from ..cart.services import (MAX_LINE_QUANTITY, CartRef, InsufficientStock,
+from ..cart.services import (CartRef, InsufficientStock,
                              ProductUnavailable, get_quantities, group_lines, remove_products)
 from ..catalog.models import Certificate, Producer, Product
-from ..errors import DomainError, NotFound, ValidationFailed
+from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..links import absolute_url
 from ..invoicing import requests as invoice_requests
 from ..orders import notifications
 from ..cache import bump_within
-from ..orders.models import PAYMENT_METHODS, Order, OrderEvent, OrderLine, OrderPart
+from ..orders.models import Order, OrderEvent, OrderLine, OrderPart
 from ..orders.services import new_order_code, payment_window
 from ..payments import services as payments
 from ..payments.vietqr import new_reference
@@ -36,107 +34,30 @@ from ..payments.models import PaymentAttempt
 from ..search.sync import note_products
 from ..timeutil import utcnow
 from ..transactions import keeping_loaded, run_in_transaction
-from ..validators import clean_text, normalise_phone
 from . import idempotency, rows
 from .limits import check_unpaid_holds
+from .rules import CheckoutDetails, validate_items
 
 log = logging.getLogger(__name__)
 
-LIMITS = {"full_name": 120, "line1": 255, "ward": 120, "province": 120, "note": 1000}
-
-
-@dataclass(frozen=True)
-class CheckoutDetails:
-    full_name: str
-    phone: str
-    email: str
-    line1: str
-    ward: str
-    province: str
-    payment_method: str
-    note: str = ""
-
-
-def validate_details(contact: Mapping, shipping_address: Mapping, payment_method: str,
-                     note: str | None = None) -> CheckoutDetails:
-    """Check and normalise everything the shopper typed; errors name each field
-    (`contact.phone`, `shipping_address.ward`, …) with a message in the request's language."""
-    errors: dict[str, list[str]] = {}
-    contact = contact or {}
-    address = shipping_address or {}
-
-    def text(source: Mapping, key: str, prefix: str, required: str) -> str:
-        try:
-            value = " ".join(clean_text(source.get(key)).split())
-        except ValueError as exc:
-            errors[f"{prefix}.{key}"] = [str(exc)]
-            return ""
-        if not value:
-            errors[f"{prefix}.{key}"] = [required]
-        elif len(value) > LIMITS[key]:
-            errors[f"{prefix}.{key}"] = [gettext("At most %(n)d characters", n=LIMITS[key])]
-        return value
-
-    full_name = text(contact, "full_name", "contact", gettext("Full name is required"))
-    phone = email = ""
-    try:
-        phone = normalise_phone(contact.get("phone"))
-    except ValueError as exc:
-        errors["contact.phone"] = [str(exc)]
-    try:
-        email = normalise_email(contact.get("email"))
-    except ValidationFailed:
-        errors["contact.email"] = [gettext("Invalid email")]
-    line1 = text(address, "line1", "shipping_address", gettext("Street address is required"))
-    ward = text(address, "ward", "shipping_address", gettext("Ward or commune is required"))
-    province = text(address, "province", "shipping_address", gettext("Province or city is required"))
-    if payment_method not in PAYMENT_METHODS:
-        errors["payment_method"] = [gettext("Choose vietqr or stripe")]
-    try:
-        note = clean_text(note, multiline=True)
-    except ValueError as exc:
-        errors["note"], note = [str(exc)], ""
-    if len(note) > LIMITS["note"]:
-        errors["note"] = [gettext("At most %(n)d characters", n=LIMITS["note"])]
-    if errors:
-        raise ValidationFailed(gettext("Please check the order details"), fields=errors)
-    return CheckoutDetails(full_name, phone, email, line1, ward, province, payment_method, note)
-
-
-def validate_items(items) -> dict[int, int]:
-    """[{product_id, quantity}] (or {product_id: quantity}) -> {product_id: quantity}, merging repeats."""
-    pairs = items.items() if isinstance(items, Mapping) else ((i.get("product_id"), i.get("quantity"))
-                                                              for i in items or ())
-    quantities: dict[int, int] = {}
-    for pid, qty in pairs:
-        if isinstance(pid, bool) or not isinstance(pid, int) or isinstance(qty, bool) or not isinstance(qty, int) \
-                or pid <= 0 or qty <= 0:
-            raise ValidationFailed(gettext("Invalid product or quantity"),
-                                   fields={"items": ["product_id, quantity ≥ 1"]})
-        quantities[pid] = quantities.get(pid, 0) + qty
-    if not quantities:
-        message = gettext("The cart is empty")
-        raise ValidationFailed(message, code="cart_empty", fields={"items": [message]})
-    too_many = [pid for pid, qty in quantities.items() if qty > MAX_LINE_QUANTITY]
-    if too_many:
-        raise ValidationFailed(gettext("At most %(n)d of one product", n=MAX_LINE_QUANTITY),
-                               fields={"items": [f"quantity ≤ {MAX_LINE_QUANTITY}"]})
-    return quantities
-
-
 # Built once: a checkout only binds the ids (constructing the statement and its cache key
-# again on every call costs more than running it).
-_PRODUCTS_TO_SELL = (
-    sa.select(Product).where(Product.id.in_(sa.bindparam("ids", expanding=True))).order_by(Product.id)
-    .options(load_only(Product.name, Product.unit, Product.price_vnd, Product.stock, Product.status,
-                       Product.producer_id, raiseload=True),
-             joinedload(Product.producer).load_only(
-                 Producer.name, Producer.approved, Producer.suspended_at, Producer.shipping_fee_vnd,
-                 Producer.free_shipping_threshold_vnd, raiseload=True),
-             # Only a product with a live OCOP certificate is for sale (Product.for_sale).
-             joinedload(Product.certificate).load_only(
-                 Certificate.stars, Certificate.verified, Certificate.expires_on, raiseload=True),
-             raiseload("*")))
+# again on every call costs more than running it; bench/shortcuts.py measures it).
+def products_to_sell_statement() -> sa.Select:
+    """The products of a checkout with only what an order reads (see `_products_to_sell`)."""
+    return (
+        sa.select(Product).where(Product.id.in_(sa.bindparam("ids", expanding=True))).order_by(Product.id)
+        .options(load_only(Product.name, Product.unit, Product.price_vnd, Product.stock, Product.status,
+                           Product.producer_id, raiseload=True),
+                 joinedload(Product.producer).load_only(
+                     Producer.name, Producer.approved, Producer.suspended_at, Producer.shipping_fee_vnd,
+                     Producer.free_shipping_threshold_vnd, raiseload=True),
+                 # Only a product with a live OCOP certificate is for sale (Product.for_sale).
+                 joinedload(Product.certificate).load_only(
+                     Certificate.stars, Certificate.verified, Certificate.expires_on, raiseload=True),
+                 raiseload("*")))
+
+
+_PRODUCTS_TO_SELL = products_to_sell_statement()
 
 
 def _products_to_sell(product_ids) -> dict[int, Product]:
@@ -159,11 +80,17 @@ def _check_stock(quantities: dict[int, int], products: dict[int, Product]) -> No
             raise InsufficientStock(product, pid, product.name, max(product.stock, 0), quantities[pid])
 
 
-_RESERVE = (sa.update(Product.__table__)
-            .where(Product.__table__.c.id == sa.bindparam("pid"), Product.__table__.c.status == "active",
-                   Product.__table__.c.stock >= sa.bindparam("wanted"))
-            .values(stock=Product.__table__.c.stock - sa.bindparam("wanted"))
-            .returning(Product.__table__.c.stock))
+def reserve_statement() -> sa.Update:
+    """Take `wanted` units of product `pid` if it is active and has them, RETURNING the stock left."""
+    table = Product.__table__
+    return (sa.update(table)
+            .where(table.c.id == sa.bindparam("pid"), table.c.status == "active",
+                   table.c.stock >= sa.bindparam("wanted"))
+            .values(stock=table.c.stock - sa.bindparam("wanted"))
+            .returning(table.c.stock))
+
+
+_RESERVE = reserve_statement()
 
 
 def _reserve(quantities: dict[int, int], products: dict[int, Product]) -> None:

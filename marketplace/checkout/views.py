@@ -10,7 +10,7 @@ from ..cart.context import current_cart
 from ..cart.services import InsufficientStock, ProductUnavailable, price_cart
 from ..errors import DomainError, ValidationFailed
 from ..orders.context import remember_guest_order
-from . import idempotency, services
+from . import idempotency, rules, services
 from .forms import CheckoutForm
 from .limits import checkout_rate_limit
 
@@ -53,7 +53,7 @@ def checkout():
                 form.line1.data, form.ward.data, form.province.data = saved.line1, saved.ward_name, saved.province_name
     if not refused and form.validate_on_submit():
         try:
-            details = services.validate_details(
+            details = rules.validate_details(
                 {"full_name": form.full_name.data, "phone": form.phone.data, "email": form.email.data},
                 {"line1": form.line1.data, "ward": form.ward.data, "province": form.province.data},
                 form.payment_method.data, form.note.data)

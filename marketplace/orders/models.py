@@ -34,7 +34,8 @@ class Order(TimestampMixin, db.Model):
 
     contact_name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
     contact_phone: Mapped[str] = mapped_column(sa.String(20), nullable=False)
-    contact_email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
+    # Optional: a guest may leave only a phone number (tracking works by code and phone).
+    contact_email: Mapped[str | None] = mapped_column(sa.String(254))
     ship_line1: Mapped[str] = mapped_column(sa.String(255), nullable=False)
     ship_ward: Mapped[str] = mapped_column(sa.String(120), nullable=False)
     ship_province: Mapped[str] = mapped_column(sa.String(120), nullable=False)

@@ -16,6 +16,7 @@ import io
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -25,7 +26,8 @@ from ..catalog.models import Category, Product
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..spreadsheet import csv_writer, read_cell
-from .services import _assign, clean_product_fields, unique_slug
+from ..catalog.rules import clean_product_fields
+from .services import _assign, unique_slug
 from .stock import StaleStock
 
 COLUMNS = ("id", "name", "category", "unit", "price_vnd", "stock", "status", "description")
@@ -125,10 +127,9 @@ def preview_import(producer_id: int, data: bytes) -> ImportPreview:
     """Check every row of a CSV against the producer's listings. Writes nothing."""
     text = _decode(data)
     if text is None:
-        return ImportPreview([], ["Tệp phải mã hoá UTF-8 (Excel: Lưu thành “CSV UTF-8”) / "
-                                  "The file must be UTF-8 encoded (Excel: save as “CSV UTF-8”)"])
+        return ImportPreview([], [gettext("The file must be UTF-8 encoded (Excel: save as “CSV UTF-8”)")])
     if not text.strip():
-        return ImportPreview([], ["Tệp rỗng / The file is empty"])
+        return ImportPreview([], [gettext("The file is empty")])
     first_line = text.splitlines()[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -137,11 +138,11 @@ def preview_import(producer_id: int, data: bytes) -> ImportPreview:
     unknown = [h for h in header if h and h not in COLUMNS + READ_ONLY + (STOCK_SEEN,)]
     file_errors = []
     if missing:
-        file_errors.append(f"Thiếu cột: {', '.join(missing)} / Missing columns: {', '.join(missing)}")
+        file_errors.append(gettext("Missing columns: %(columns)s", columns=", ".join(missing)))
     if unknown:
-        file_errors.append(f"Cột không xác định: {', '.join(unknown)} / Unknown columns: {', '.join(unknown)}")
+        file_errors.append(gettext("Unknown columns: %(columns)s", columns=", ".join(unknown)))
     if len(set(header)) != len(header):
-        file_errors.append("Tên cột bị trùng / Duplicate column names")
+        file_errors.append(gettext("Duplicate column names"))
     if file_errors:
         return ImportPreview([], file_errors)
 
@@ -157,12 +158,12 @@ def preview_import(producer_id: int, data: bytes) -> ImportPreview:
         if not any(cell.strip() for cell in record):
             continue
         if len(rows) >= MAX_ROWS:
-            return ImportPreview(rows, [f"Tối đa {MAX_ROWS} dòng mỗi lần / At most {MAX_ROWS} rows per import"])
+            return ImportPreview(rows, [gettext("At most %(n)s rows per import", n=MAX_ROWS)])
         values = {name: (read_cell(record[i].strip()) if i < len(record) else "") for i, name in enumerate(header)
                   if name in COLUMNS}
         row = ImportRow(line=start, values=values)
         if len(record) > len(header):
-            row.errors["_"] = ["Dòng có nhiều ô hơn tiêu đề / The row has more cells than the header"]
+            row.errors["_"] = [gettext("The row has more cells than the header")]
         raw_id = values.get("id", "")
         if raw_id:
             try:
@@ -170,11 +171,10 @@ def preview_import(producer_id: int, data: bytes) -> ImportPreview:
             except ValueError:
                 product_id = None
             if product_id is None or product_id not in own_ids:
-                row.errors["id"] = [f"Không có sản phẩm mã {raw_id} trong gian hàng của bạn / "
-                                    f"No listing with id {raw_id} in your shop"]
+                row.errors["id"] = [gettext("No listing with id %(id)s in your shop", id=raw_id)]
             elif product_id in seen_ids:
-                row.errors["id"] = [f"Mã {raw_id} đã có ở dòng {seen_ids[product_id]} / "
-                                    f"id {raw_id} already appears on line {seen_ids[product_id]}"]
+                row.errors["id"] = [gettext("id %(id)s already appears on line %(line)s", id=raw_id,
+                                            line=seen_ids[product_id])]
             else:
                 seen_ids[product_id] = start
                 row.action, row.product_id = "update", product_id
@@ -189,15 +189,14 @@ def preview_import(producer_id: int, data: bytes) -> ImportPreview:
                               and header.index(STOCK_SEEN) < len(record) else "", own_stock[row.product_id])
         rows.append(row)
     if not rows:
-        return ImportPreview([], ["Tệp không có dòng dữ liệu / The file has no data rows"])
+        return ImportPreview([], [gettext("The file has no data rows")])
     return ImportPreview(rows, [])
 
 
 def _stale_line(row: ImportRow, current: int) -> ValidationFailed:
-    message = (f"dòng {row.line} · stock: tồn kho đã đổi thành {current} từ khi xuất tệp (đơn hàng giữ hoặc trả "
-               f"hàng); xuất lại tệp / line {row.line} · stock: the stock is now {current} since the export "
-               f"(orders reserved or released units); export again")
-    return ValidationFailed("Tệp có lỗi, chưa ghi gì / The file has errors; nothing was written",
+    message = gettext("line %(line)s · stock: the stock is now %(now)s since the export (orders reserved or "
+                      "released units); export again", line=row.line, now=current)
+    return ValidationFailed(gettext("The file has errors; nothing was written"),
                             code="import_invalid", fields={f"line {row.line}": [message]})
 
 
@@ -208,26 +207,24 @@ def _check_stock_seen(row: ImportRow, cell: str, current: int) -> None:
     try:
         row.stock_seen = int(cell) if cell else None
     except ValueError:
-        row.errors[STOCK_SEEN] = ["Phải là số nguyên / Must be a whole number"]
+        row.errors[STOCK_SEEN] = [gettext("Must be a whole number")]
         return
     new = row.values["stock"]
     if row.stock_seen is None:
         if new != current:
-            row.errors["stock"] = [f"Thiếu cột stock_seen (tồn kho lúc xuất tệp); hãy xuất lại tệp / "
-                                   f"Missing stock_seen (the stock when exported): export the file again"]
+            row.errors["stock"] = [gettext("Missing stock_seen (the stock when exported): export the file again")]
     elif new == row.stock_seen:
         del row.values["stock"]  # not edited: leave the stock (and its reservations) alone
     elif current != row.stock_seen:
-        row.errors["stock"] = [f"Tồn kho đã đổi từ {row.stock_seen} thành {current} từ khi xuất tệp; hãy xuất lại "
-                               f"tệp / The stock changed from {row.stock_seen} to {current} since the export "
-                               f"(orders reserved or released units): export again"]
+        row.errors["stock"] = [gettext("The stock changed from %(seen)s to %(now)s since the export (orders reserved or "
+                                       "released units): export again", seen=row.stock_seen, now=current)]
 
 
 def apply_import(producer_id: int, actor: User, data: bytes) -> ImportPreview:
     """Write every row in one transaction, or nothing (ValidationFailed with line numbers)."""
     preview = preview_import(producer_id, data)
     if not preview.ok:
-        raise ValidationFailed("Tệp có lỗi, chưa ghi gì / The file has errors; nothing was written",
+        raise ValidationFailed(gettext("The file has errors; nothing was written"),
                                code="import_invalid", fields=preview.error_fields())
     products = {p.id: p for p in db.session.scalars(sa.select(Product).where(
         Product.id.in_([r.product_id for r in preview.rows if r.product_id]))).unique()}

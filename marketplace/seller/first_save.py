@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask_babel import gettext
+
 from .. import audit
 from ..accounts.models import User
 from ..catalog.models import Product
@@ -46,7 +48,7 @@ def create_listing(producer_id: int, actor: User, data: Mapping, photos: list[tu
             except ValidationFailed as exc:
                 errors.update(exc.fields or {"scan": [exc.message]})
     if errors:
-        raise ValidationFailed(services.INVALID, fields=errors)
+        raise ValidationFailed(gettext("Invalid input"), fields=errors)
 
     product = Product(slug=services.unique_slug(Product, cleaned["name"], 200), producer_id=producer_id, **cleaned)
     db.session.add(product)

@@ -6,7 +6,6 @@ producer's object raises `NotFound` (HTTP 404) and nothing changes.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,23 +19,20 @@ from .. import audit
 from ..accounts.models import ApiToken, User
 from ..accounts.services import create_user, find_user_by_email, issue_token, normalise_email
 from ..catalog.models import (
-    CERTIFICATE_LEVELS, PRODUCER_KINDS, PRODUCT_STATUSES, Category, Certificate, Locality, Producer, Product,
+    PRODUCER_KINDS, PRODUCT_STATUSES, Category, Certificate, Locality, Producer, Product,
     ProductImage,
 )
+from ..catalog.rules import clean_certificate_claim, clean_product_fields
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..links import public_base_url
 from ..mail import send_after_commit
-from ..money import STRIPE_MAX_VND
 from ..storage import PRIVATE_PREFIX, get_storage, new_key
 from ..timeutil import local_today, utcnow
 from ..uploads import check_document, process_image
-from ..validators import clean_text, normalise_phone, parse_date, slugify, validate_tax_code
+from ..validators import clean_text, normalise_phone, slugify, validate_tax_code
 from .stock import write_stock
 
-INVALID = "Dữ liệu không hợp lệ / Invalid input"
-MAX_STOCK = 1_000_000
-OCOP_START = date(2013, 1, 1)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -53,52 +49,6 @@ def _free_text(data: Mapping, name: str, errors: dict, multiline: bool = False) 
     except ValueError as exc:
         errors[name] = [str(exc)]
         return ""
-
-
-_WHOLE = re.compile(r"^-?(\d+|\d{1,3}([.,]\d{3})+)$")
-
-
-def parse_whole_number(raw) -> int:
-    """125000, "125000", "125.000", "125,000 ₫" -> 125000; "1.5", 1.5, True -> ValueError."""
-    if isinstance(raw, bool) or isinstance(raw, float):
-        raise ValueError("not a whole number")
-    if isinstance(raw, int):
-        return raw
-    text = re.sub(r"\s*(₫|đ|vnd|vnđ)$", "", str(raw).strip().lower()).replace(" ", "")
-    if not _WHOLE.match(text):
-        raise ValueError("not a whole number")
-    return int(text.replace(".", "").replace(",", ""))
-
-
-def _int_field(data: Mapping, name: str, errors: dict, *, low: int, high: int, label: tuple[str, str]) -> int | None:
-    raw = data.get(name)
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        errors[name] = [f"Vui lòng nhập {label[0]} / {label[1]} is required"]
-        return None
-    try:
-        value = parse_whole_number(raw)
-    except ValueError:
-        errors[name] = [f"{label[0].capitalize()} phải là số nguyên / {label[1]} must be a whole number"]
-        return None
-    if not low <= value <= high:
-        errors[name] = [f"{label[0].capitalize()} phải từ {low:,} đến {high:,} / ".replace(",", ".")
-                        + f"{label[1]} must be between {low:,} and {high:,}"]
-        return None
-    return value
-
-
-def _date_field(data: Mapping, name: str, errors: dict, label: tuple[str, str], required: bool = True):
-    raw = data.get(name)
-    if raw in (None, ""):
-        if required:
-            errors[name] = [f"Vui lòng nhập {label[0]} / {label[1]} is required"]
-        return None
-    try:
-        return parse_date(raw)
-    except ValueError:
-        errors[name] = [f"{label[0].capitalize()} không hợp lệ (YYYY-MM-DD hoặc DD/MM/YYYY) / "
-                        f"{label[1]} is not a valid date (YYYY-MM-DD or DD/MM/YYYY)"]
-        return None
 
 
 def unique_slug(model, text: str, max_length: int = 160) -> str:
@@ -299,69 +249,6 @@ def accept_invitation(token: str, full_name: str, password: str, phone: str | No
 
 # --------------------------------------------------------------------------- listings
 
-def clean_product_fields(data: Mapping, *, partial: bool = False,
-                         category_ids: Mapping[str, int] | None = None) -> tuple[dict, dict]:
-    """Validate listing fields from a form, the API or a CSV row.
-
-    Returns (cleaned values, errors by field). With `partial`, absent fields are skipped.
-    `category` is a category slug (or `category_id` an id); `category_ids` maps slugs to
-    ids to avoid a query per row in imports.
-    """
-    cleaned: dict = {}
-    errors: dict[str, list[str]] = {}
-
-    def present(name: str) -> bool:
-        return not partial or name in data
-
-    if present("name"):
-        name = _free_text(data, "name", errors)
-        if "name" not in errors and not 2 <= len(name) <= 200:
-            errors["name"] = ["Tên sản phẩm cần từ 2 đến 200 ký tự / Product name needs 2 to 200 characters"]
-        cleaned["name"] = name
-    if present("description"):
-        description = _free_text(data, "description", errors, multiline=True)
-        if "description" not in errors and len(description) > 10_000:
-            errors["description"] = ["Mô tả tối đa 10.000 ký tự / Description is limited to 10,000 characters"]
-        cleaned["description"] = description
-    if present("unit"):
-        unit = _free_text(data, "unit", errors)
-        if "unit" not in errors and not 1 <= len(unit) <= 60:
-            errors["unit"] = ["Vui lòng nhập đơn vị bán, ví dụ “hộp 500 g” / "
-                              "Enter the selling unit, e.g. “500 g box”"]
-        cleaned["unit"] = unit
-    if present("price_vnd"):
-        cleaned["price_vnd"] = _int_field(data, "price_vnd", errors, low=1_000, high=STRIPE_MAX_VND,
-                                          label=("giá (đồng)", "Price (VND)"))
-    if present("stock"):
-        cleaned["stock"] = _int_field(data, "stock", errors, low=0, high=MAX_STOCK, label=("tồn kho", "Stock"))
-    if present("status"):
-        status = _text(data, "status") or "draft"
-        if status not in PRODUCT_STATUSES:
-            errors["status"] = ["Trạng thái phải là draft, active hoặc archived / "
-                                "Status must be draft, active or archived"]
-        cleaned["status"] = status
-    if "category_id" in data and data.get("category_id") not in (None, ""):
-        try:
-            category_id = int(data["category_id"])
-        except (TypeError, ValueError):
-            category_id = None
-        if category_id is None or (category_ids is None and db.session.get(Category, category_id) is None) or (
-                category_ids is not None and category_id not in category_ids.values()):
-            errors["category"] = ["Chọn nhóm sản phẩm / Choose a product category"]
-        cleaned["category_id"] = category_id
-    elif present("category"):
-        slug = _text(data, "category")
-        if category_ids is not None:
-            category_id = category_ids.get(slug)
-        else:
-            category_id = db.session.scalar(sa.select(Category.id).where(Category.slug == slug)) if slug else None
-        if category_id is None:
-            errors["category"] = [f"Không có nhóm sản phẩm “{slug}” / Unknown category “{slug}”" if slug
-                                  else "Chọn nhóm sản phẩm / Choose a product category"]
-        cleaned["category_id"] = category_id
-    return cleaned, errors
-
-
 def seller_products_query(producer_id: int, status: str | None = None, q: str | None = None) -> sa.Select:
     query = sa.select(Product).where(Product.producer_id == producer_id)
     if status in PRODUCT_STATUSES:
@@ -389,11 +276,11 @@ def get_product(producer_id: int, product_id) -> Product:
     try:
         product_id = int(product_id)
     except (TypeError, ValueError):
-        raise NotFound("Không tìm thấy sản phẩm / Product not found") from None
+        raise NotFound(gettext("Product not found")) from None
     product = db.session.scalar(sa.select(Product).where(Product.id == product_id,
                                                          Product.producer_id == producer_id))
     if product is None:
-        raise NotFound("Không tìm thấy sản phẩm / Product not found")
+        raise NotFound(gettext("Product not found"))
     return product
 
 
@@ -405,7 +292,7 @@ def snapshot(product: Product) -> dict:
 def create_product(producer_id: int, actor: User, data: Mapping) -> Product:
     cleaned, errors = clean_product_fields({"status": "draft", **data})
     if errors:
-        raise ValidationFailed(INVALID, fields=errors)
+        raise ValidationFailed(gettext("Invalid input"), fields=errors)
     product = Product(slug=unique_slug(Product, cleaned["name"], 200), producer_id=producer_id, **cleaned)
     db.session.add(product)
     db.session.flush()
@@ -443,8 +330,8 @@ def check_photos(already: int, files: list[tuple[str, bytes]]) -> list:
     `images` field for the first bad one, or when they would pass MAX_IMAGES_PER_PRODUCT."""
     limit = current_app.config["MAX_IMAGES_PER_PRODUCT"]
     if already + len(files) > limit:
-        message = (f"Mỗi sản phẩm tối đa {limit} ảnh (đang có {already}) / "
-                   f"At most {limit} photos per product ({already} already)")
+        message = gettext("At most %(limit)s photos per product (%(already)s already)", limit=limit,
+                          already=already)
         raise ValidationFailed(message, code="too_many_images", fields={"images": [message]})
     processed = []
     for name, data in files:
@@ -476,7 +363,7 @@ def add_images(product: Product, actor: User, files: list[tuple[str, bytes]]) ->
     """Add photos (filename, content). All are checked before any is stored: one bad file adds none."""
     files = [(name, data) for name, data in files if data or name]
     if not files:
-        raise ValidationFailed("Chưa chọn ảnh / No photo chosen", fields={"images": ["Chưa chọn ảnh / No photo chosen"]})
+        raise ValidationFailed(gettext("No photo chosen"), fields={"images": [gettext("No photo chosen")]})
     processed = check_photos(len(product.images), files)
     created, writes = attach_photos(product, processed)
     # Files first, then the rows: a failed commit leaves only unreferenced files, removed here.
@@ -495,7 +382,7 @@ def _get_image(product: Product, image_id) -> ProductImage:
     for image in product.images:
         if str(image.id) == str(image_id):
             return image
-    raise NotFound("Không tìm thấy ảnh / Photo not found")
+    raise NotFound(gettext("Photo not found"))
 
 
 def remove_image(product: Product, actor: User, image_id) -> None:
@@ -517,7 +404,7 @@ def reorder_images(product: Product, actor: User, image_ids: list) -> list[Produ
         wanted = []
     current = {image.id: image for image in product.images}
     if sorted(wanted) != sorted(current):
-        message = "Danh sách ảnh không khớp với sản phẩm / The photo list does not match the product's photos"
+        message = gettext("The photo list does not match the product's photos")
         raise ValidationFailed(message, fields={"image_ids": [message]})
     for position, image_id in enumerate(wanted):
         current[image_id].position = position
@@ -537,31 +424,6 @@ def move_image(product: Product, actor: User, image_id, offset: int) -> list[Pro
 
 
 # --------------------------------------------------------------------------- OCOP certificate claims
-
-def clean_certificate_claim(data: Mapping) -> tuple[dict, dict]:
-    """Validate a certificate claim: stars, certificate_no, level, issued_on, optional expires_on."""
-    errors: dict[str, list[str]] = {}
-    stars = _int_field(data, "stars", errors, low=1, high=5, label=("số sao", "Stars"))
-    certificate_no = _text(data, "certificate_no")
-    if not 2 <= len(certificate_no) <= 60:
-        errors["certificate_no"] = ["Vui lòng nhập số giấy chứng nhận / Certificate number is required"]
-    level = _text(data, "level") or ("national" if stars == 5 else "province")
-    if level not in CERTIFICATE_LEVELS:
-        errors["level"] = ["Cấp công nhận phải là tỉnh hoặc trung ương / Level must be province or national"]
-    elif stars == 5 and level != "national":
-        errors["level"] = ["Sản phẩm 5 sao do cấp trung ương công nhận / 5-star products are certified nationally"]
-    issued_on = _date_field(data, "issued_on", errors, ("ngày cấp", "Issue date"))
-    expires_on = _date_field(data, "expires_on", errors, ("ngày hết hạn", "Expiry date"), required=False)
-    if issued_on:
-        if issued_on > local_today() or issued_on < OCOP_START:
-            errors["issued_on"] = ["Ngày cấp phải từ 2013 đến hôm nay / Issue date must be between 2013 and today"]
-        elif expires_on is None:
-            expires_on = Certificate.default_expiry(issued_on)
-        elif expires_on <= issued_on:
-            errors["expires_on"] = ["Ngày hết hạn phải sau ngày cấp / Expiry date must be after the issue date"]
-    return {"stars": stars, "certificate_no": certificate_no, "level": level, "issued_on": issued_on,
-            "expires_on": expires_on}, errors
-
 
 def apply_certificate_claim(product: Product, actor: User, claim: dict) -> Certificate:
     """Write a validated claim (not committed). A new claim always waits for verification again."""
@@ -600,7 +462,7 @@ def claim_certificate(product: Product, actor: User, data: Mapping,
         except ValidationFailed as exc:
             errors["scan"] = exc.fields["scan"]
     if errors:
-        raise ValidationFailed(INVALID, fields=errors)
+        raise ValidationFailed(gettext("Invalid input"), fields=errors)
     old_scan = new_scan = None
     certificate = apply_certificate_claim(product, actor, claim)
     if stored is not None:
@@ -636,24 +498,23 @@ def patch_product(product: Product, actor: User, data: Mapping, stock_seen: int 
         except (TypeError, ValueError):
             removed = {-1}
         if not removed <= image_ids:
-            errors["remove_image_ids"] = ["Ảnh không thuộc sản phẩm này / Photo not found on this product"]
+            errors["remove_image_ids"] = [gettext("Photo not found on this product")]
     if order is not None:
         try:
             wanted = [int(i) for i in order]
         except (TypeError, ValueError):
             wanted = []
         if sorted(wanted) != sorted(image_ids - removed):
-            errors["image_order"] = ["Danh sách ảnh không khớp với sản phẩm / "
-                                     "The photo list does not match the product's photos"]
+            errors["image_order"] = [gettext("The photo list does not match the product's photos")]
     claim = None
     if claim_data is not None:
         if not isinstance(claim_data, Mapping):
-            errors["certification"] = ["Phải là một đối tượng / Must be an object"]
+            errors["certification"] = [gettext("Must be an object")]
         else:
             claim, claim_errors = clean_certificate_claim(claim_data)
             errors.update({f"certification.{k}": v for k, v in claim_errors.items()})
     if errors:
-        raise ValidationFailed(INVALID, fields=errors)
+        raise ValidationFailed(gettext("Invalid input"), fields=errors)
 
     _assign(product, actor, cleaned, stock_seen=stock_seen)
     deleted_keys = []
@@ -713,7 +574,7 @@ def warn_expiring_certificates(today: date | None = None) -> int:
             recipients = sorted({u.email for u in members(producer_id) if u.active} | ({producer.email} - {None}))
             if recipients:
                 lines = "\n".join(f"- {c.product.name}: {c.certificate_no}, {c.stars}★, "
-                                  f"hết hạn / expires {c.expires_on:%d/%m/%Y}" for c in claimed)
+                                  f"hết hạn (expires) {c.expires_on:%d/%m/%Y}" for c in claimed)
                 send_after_commit(recipients,
                                   "Giấy chứng nhận OCOP sắp hết hạn / OCOP certificates expiring soon",
                                   f"Các giấy chứng nhận OCOP sau của {producer.name} sắp hết hạn; hãy đề nghị "

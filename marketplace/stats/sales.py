@@ -68,8 +68,9 @@ def stars_at_sale_expr():
 
 
 def buyer_expr():
-    """SQL: who bought: the account when signed in, else the contact email."""
-    return sa.func.coalesce(sa.cast(Order.user_id, sa.String), sa.func.lower(Order.contact_email))
+    """SQL: who bought: the account when signed in, else the contact email, else the phone."""
+    return sa.func.coalesce(sa.cast(Order.user_id, sa.String), sa.func.lower(Order.contact_email),
+                            Order.contact_phone)
 
 
 # Each dimension: its key and label columns, and the tables it needs joined.

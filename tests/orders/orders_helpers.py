@@ -1,8 +1,7 @@
 """Shared builders for the cart/checkout/orders tests."""
 from __future__ import annotations
 
-CONTACT = {"full_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "lan@example.vn"}
-ADDRESS = {"line1": "Số 12, phố Cao Thắng", "ward": "Phường Hạ Long", "province": "Quảng Ninh"}
+from tests.order_factory import ADDRESS, CONTACT
 
 
 def checkout_body(items=None, method: str = "vietqr", **extra) -> dict:
@@ -18,13 +17,10 @@ def checkout(client, items=None, method: str = "vietqr", **extra):
 
 
 def place(items, method: str = "vietqr", user=None):
-    """Place an order through the checkout service (in the `db` fixture's context)."""
-    from marketplace.checkout.services import place_order, validate_details
-    from marketplace.orders.services import get_order
+    """Place an order through the real checkout (in the `db` fixture's context)."""
+    from tests.order_factory import place_order
 
-    details = validate_details(CONTACT, ADDRESS, method)
-    order = place_order(details, {p.id: q for p, q in items}, user=user)
-    return get_order(order.code)
+    return place_order(items, method, user)
 
 
 def reload(order):

@@ -58,6 +58,20 @@ def test_checkout_form_errors_are_shown_and_nothing_is_ordered(db, client):
     assert _order_count(db) == 0 and stock_of(item) == 3
 
 
+def test_the_form_reports_each_rule_on_its_field_and_takes_no_email(db, client):
+    item = f.product(stock=3)
+    client.post("/cart/add", data={"product_id": item.id, "quantity": 1})
+    page = client.post("/checkout", data={**FORM, "email": "", "ward": "", "line1": "x" * 256}).get_data(as_text=True)
+    assert "Vui lòng nhập phường/xã" in page and "Tối đa 255 ký tự" in page
+    assert 'maxlength="255"' in page and _order_count(db) == 0
+    response = client.post("/checkout", data={**FORM, "email": ""})
+    assert response.status_code == 302
+    code = re.search(r"/orders/([A-Z2-9]{5}-[A-Z2-9]{5})", response.headers["Location"]).group(1)
+    assert services.get_order(code).contact_email is None
+    confirmation = client.get(f"/orders/{code}?placed=1").get_data(as_text=True)
+    assert "cùng số điện thoại, mã này giúp bạn theo dõi đơn" in confirmation
+
+
 def test_stock_gone_at_checkout_sends_the_shopper_back_to_the_cart(db, client):
     item = f.product("Chè Đường Hoa", stock=2)
     client.post("/cart/add", data={"product_id": item.id, "quantity": 2})

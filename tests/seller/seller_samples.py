@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextvars
 import io
-import itertools
 import json
 
 from PIL import Image
@@ -62,46 +61,18 @@ def mail_text(message) -> str:
 # --- orders: placed through the real checkout, paid by a SePay notification -------------------
 
 SEPAY_KEY = "sepay-key-seller-tests"
-_codes = itertools.count(1)
-CONTACT = {"full_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "lan@example.vn"}
-ADDRESS = {"line1": "Số 12, phố Cao Thắng", "ward": "Phường Hạ Long", "province": "Quảng Ninh"}
 
 
 def place(items, method="vietqr"):
-    """An order waiting for payment, one part per producer, the stock reserved as checkout does."""
-    from datetime import datetime, timedelta, timezone
+    """An order waiting for payment, one part per producer, placed through the real checkout and
+    dated before any bank time the tests pay at (a transfer older than its order is held)."""
+    from datetime import datetime, timezone
 
-    import sqlalchemy as sa
-
-    from marketplace.catalog.models import Product
-    from marketplace.orders.models import OrderLine, OrderPart
-    from marketplace.orders.status import record_created
-    from marketplace.payments.services import new_payment_reference
     from marketplace.timeutil import utcnow
+    from tests.order_factory import place_order
 
-    parts: dict[int, OrderPart] = {}
-    for product, quantity in items:
-        part = parts.setdefault(product.producer_id, OrderPart(producer_id=product.producer_id, subtotal_vnd=0,
-                                                               shipping_vnd=30_000, status="pending"))
-        part.lines.append(OrderLine(product_id=product.id, product_name=product.name, unit=product.unit,
-                                    unit_price_vnd=product.price_vnd, quantity=quantity,
-                                    line_total_vnd=product.price_vnd * quantity))
-        part.subtotal_vnd += product.price_vnd * quantity
-        db.session.execute(sa.update(Product).where(Product.id == product.id)
-                           .values(stock=Product.stock - quantity))
-    subtotal = sum(p.subtotal_vnd for p in parts.values())
-    shipping = sum(p.shipping_vnd for p in parts.values())
-    order = Order(code=f"QN{next(_codes):08d}", status="pending_payment", contact_name=CONTACT["full_name"],
-                  contact_phone="0912345678", contact_email=CONTACT["email"], ship_line1=ADDRESS["line1"],
-                  ship_ward=ADDRESS["ward"], ship_province=ADDRESS["province"], subtotal_vnd=subtotal,
-                  shipping_vnd=shipping, total_vnd=subtotal + shipping, payment_method=method,
-                  payment_reference=new_payment_reference(), payment_due_at=utcnow() + timedelta(hours=24),
-                  parts=list(parts.values()),
-                  # Before any bank time the tests pay at: a transfer older than its order is held.
-                  created_at=datetime(utcnow().year - 2, 1, 1, tzinfo=timezone.utc))
-    db.session.add(order)
-    db.session.flush()
-    record_created(order)
+    order = place_order(items, method)
+    order.created_at = datetime(utcnow().year - 2, 1, 1, tzinfo=timezone.utc)
     db.session.commit()
     return order
 

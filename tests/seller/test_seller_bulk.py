@@ -92,7 +92,7 @@ def test_import_errors_are_reported_with_line_numbers_and_nothing_is_written(sel
     body = response.get_data(as_text=True)
     assert "No listing with id %d in your shop" % theirs.id in body
     assert "dòng 4 · price_vnd:" in body and "dòng 4 · stock:" in body and "dòng 4 · status:" in body
-    assert "dòng 6 · category:" in body and "Unknown category “khong-co”" in body
+    assert "dòng 6 · category:" in body and "Không có nhóm sản phẩm “khong-co”" in body
     assert "dòng 7 · id:" in body and "already appears on line 6" in body
     assert "dòng 2 ·" not in body
     assert 'name="key"' not in body  # no way to apply a file with errors

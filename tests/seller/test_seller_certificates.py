@@ -71,11 +71,11 @@ def test_invalid_claims_and_hostile_scans_are_refused(seller_client, seller, db)
     product = factories.product(prod=seller.producer, stars=None)
     future = (local_today() + timedelta(days=3)).isoformat()
     cases = [
-        ({"stars": "6"}, None, "Stars must be between 1 and 5"),
-        ({"certificate_no": ""}, None, "Certificate number is required"),
-        ({"stars": "5", "level": "province"}, None, "5-star products are certified nationally"),
-        ({"issued_on": future}, None, "Issue date must be between 2013 and today"),
-        ({"issued_on": "15/03/2024", "expires_on": "2024-01-01"}, None, "Expiry date must be after the issue date"),
+        ({"stars": "6"}, None, "Số sao phải từ 1 đến 5"),
+        ({"certificate_no": ""}, None, "Vui lòng nhập số giấy chứng nhận"),
+        ({"stars": "5", "level": "province"}, None, "Sản phẩm 5 sao do cấp trung ương công nhận"),
+        ({"issued_on": future}, None, "Ngày cấp phải từ 2013 đến hôm nay"),
+        ({"issued_on": "15/03/2024", "expires_on": "2024-01-01"}, None, "Ngày hết hạn phải sau ngày cấp"),
         ({}, ("scan.pdf", PDF_WITH_SCRIPT), "Tệp PDF chứa mã lệnh, hành động hoặc tệp nhúng nên không được nhận"),
         ({}, ("scan.jpg", b"%!PS-Adobe not a scan" * 20), "không phải là ảnh JPEG, PNG hoặc WebP hợp lệ"),
     ]

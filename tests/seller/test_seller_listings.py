@@ -31,9 +31,9 @@ def test_invalid_listing_fields_are_reported_and_nothing_is_written(seller_clien
         "name": "", "unit": "", "price_vnd": "12.5", "stock": "-3", "category_id": "999", "status": "sold"})
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    for message in ("Product name needs 2 to 200 characters", "Enter the selling unit",
-                    "Price (VND) must be a whole number", "Stock must be between 0 and 1,000,000",
-                    "Choose a product category", "Status must be draft, active or archived"):
+    for message in ("Tên sản phẩm cần từ 2 đến 200 ký tự", "Vui lòng nhập đơn vị bán",
+                    "Giá (đồng) phải là số nguyên", "Tồn kho phải từ 0 đến 1.000.000",
+                    "Chọn nhóm sản phẩm", "Trạng thái phải là draft, active hoặc archived"):
         assert message in body
     assert db.session.scalar(sa.select(sa.func.count(Product.id))) == 0
 
@@ -93,7 +93,7 @@ def test_the_api_creates_reads_patches_and_archives_listings(client, seller, db)
     assert db.session.get(Product, pid) is not None  # archived, never deleted
 
 
-def test_api_validation_errors_use_the_envelope_with_bilingual_messages(client, seller, db):
+def test_api_validation_errors_use_the_envelope_in_the_asked_language(client, seller, db):
     factories.category()
     factories.login_as(client, seller.user)
     response = client.post("/api/v1/seller/products", json={"name": "X", "price_vnd": 1.5, "stock": True,
@@ -101,9 +101,15 @@ def test_api_validation_errors_use_the_envelope_with_bilingual_messages(client, 
     assert response.status_code == 422
     error = response.json["error"]
     assert error["code"] == "validation_error"
-    assert error["fields"]["price_vnd"] == ["Giá (đồng) phải là số nguyên / Price (VND) must be a whole number"]
-    assert "Tồn kho phải là số nguyên" in error["fields"]["stock"][0]
-    assert "Unknown category “nope”" in error["fields"]["category"][0]
+    assert error["fields"]["price_vnd"] == ["Giá (đồng) phải là số nguyên"]
+    assert error["fields"]["stock"] == ["Tồn kho phải là số nguyên"]
+    assert error["fields"]["category"] == ["Không có nhóm sản phẩm “nope”"]
+    english = client.post("/api/v1/seller/products?lang=en",
+                          json={"name": "X", "price_vnd": 100, "stock": 1_000_001, "unit": "hộp", "category": ""})
+    assert english.json["error"]["fields"] == {
+        "name": ["Product name needs 2 to 200 characters"],
+        "price_vnd": ["Price (VND) must be between 1,000 and 99,999,999"],
+        "stock": ["Stock must be between 0 and 1,000,000"], "category": ["Choose a product category"]}
     assert "name" in error["fields"]
     assert db.session.scalar(sa.select(sa.func.count(Product.id))) == 0
 
