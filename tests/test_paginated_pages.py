@@ -15,6 +15,7 @@ from marketplace.audit import record
 from marketplace.extensions import db as _db
 from marketplace.payments.models import BankTransfer
 from marketplace.timeutil import utcnow
+from marketplace.traceability import services as trace_services
 from tests import factories as f
 from tests.conftest import IsolatedClient, empty_tables
 from tests.hardening.authz_world import paid_order
@@ -42,7 +43,8 @@ def _clean_tables():
 @pytest.fixture(scope="module")
 def market(app):
     """More than one page of every list: 60 producers, 60 products and pending claims of one
-    producer, 21 orders of one shopper from it, 60 audit rows, 60 accounts, 60 transfers."""
+    producer, 21 orders of one shopper from it, 60 audit rows, 60 accounts, 60 transfers, 21
+    recalled lots and 21 reports of suspected fakes."""
     empty_tables(app)
     with app.test_request_context():
         place_ = f.locality()
@@ -65,6 +67,11 @@ def market(app):
                                          description=f"khong ro {n}", bank_reference=f"FT{n}",
                                          transacted_at=utcnow(), status="unmatched"))
         _db.session.commit()
+        for n in range(21):  # recalled lots, and suspected fakes reported on one of them
+            lot = trace_services.create_lot(maker.id, products[0].id, seller, {
+                "code": f"LO-{n:02d}", "produced_on": "2026-01-05", "best_before": "2027-01-05", "quantity": 10})
+            trace_services.recall(lot, admin, f"kiểm nghiệm không đạt {n}")
+            trace_services.report_fake(lot, {"message": f"nhãn nghi giả {n}"})
         ids = {"seller": seller.id, "shopper": shopper.id, "admin": admin.id, "slug": maker.slug}
         _db.session.remove()
     yield ids
@@ -86,6 +93,8 @@ PAGES = [
     ("admin", "/admin/audit", 2),
     ("admin", "/admin/users", 2),
     ("admin", "/admin/payments/reconciliation", 2),
+    ("admin", "/admin/recalls", 2),
+    ("admin", "/admin/fake-reports", 2),
 ]
 
 

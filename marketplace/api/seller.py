@@ -19,7 +19,7 @@ from ..extensions import db, limiter
 from ..invoicing.requests import request_json, requests_for
 from ..seller import orders as seller_orders
 from ..seller import services
-from ..seller.stock import StaleStock, listing_etag
+from ..seller.stock import listing_etag
 from ..storage import media_url
 from .common import ApiBlueprint, LocalDateTime, PaginationQuerySchema, Vnd, link_to, page_body, page_schema
 
@@ -192,15 +192,13 @@ def patch_product(data, headers, product_id: int):
     Changing `stock` needs `If-Match` with the listing's `ETag` (from GET or the last PATCH):
     checkouts reserve units at any moment, and a figure computed from an older read would
     undo their reservations. 428 without it; 412 `stale_stock` (with the current `stock`)
-    when the listing changed since, and nothing is written: read it again and retry.
+    when the listing changed since, and nothing is written: read it again and retry. Invalid
+    input is a 422 first, whatever the validator.
     """
     product = services.get_product(_pid(), product_id)
-    seen = None
-    if request.if_match:
-        if not request.if_match.contains(listing_etag(product)):
-            raise StaleStock(product.stock)
-        seen = product.stock
-    product = services.patch_product(product, current_user, data, stock_seen=seen)
+    seen = product.stock if request.if_match else None
+    stale = bool(request.if_match) and not request.if_match.contains(listing_etag(product))
+    product = services.patch_product(product, current_user, data, stock_seen=seen, stale=stale)
     return product, 200, {"ETag": f'"{listing_etag(product)}"'}
 
 

@@ -31,7 +31,7 @@ from ..storage import PRIVATE_PREFIX, get_storage, new_key
 from ..timeutil import local_today, utcnow
 from ..uploads import check_document, process_image
 from ..validators import clean_text, normalise_phone, slugify, validate_tax_code
-from .stock import write_stock
+from .stock import StaleStock, write_stock
 
 
 
@@ -480,10 +480,12 @@ def claim_certificate(product: Product, actor: User, data: Mapping,
     return certificate
 
 
-def patch_product(product: Product, actor: User, data: Mapping, stock_seen: int | None = None) -> Product:
+def patch_product(product: Product, actor: User, data: Mapping, stock_seen: int | None = None,
+                  stale: bool = False) -> Product:
     """The API's PATCH: listing fields, `image_order`, `remove_image_ids` and `certification`,
     all validated first and written in one transaction (or not at all). A new `stock` needs
-    `stock_seen`, the figure it replaces (StaleStock when the stock has moved since)."""
+    `stock_seen`, the figure it replaces (StaleStock when the stock has moved since); `stale`
+    (the client's validator is out of date) refuses valid input with StaleStock too."""
     data = dict(data)
     order = data.pop("image_order", None)
     remove = data.pop("remove_image_ids", None)
@@ -515,6 +517,8 @@ def patch_product(product: Product, actor: User, data: Mapping, stock_seen: int 
             errors.update({f"certification.{k}": v for k, v in claim_errors.items()})
     if errors:
         raise ValidationFailed(gettext("Invalid input"), fields=errors)
+    if stale:
+        raise StaleStock(product.stock)
 
     _assign(product, actor, cleaned, stock_seen=stock_seen)
     deleted_keys = []

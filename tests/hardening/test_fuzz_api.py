@@ -78,6 +78,13 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database
                 suppress_health_check=list(HealthCheck))
 
 
+@pytest.fixture(autouse=True)
+def _uncompressed(app, monkeypatch):
+    """Schemathesis reads bodies as sent and asks for gzip: answer uncompressed here
+    (compression has its own tests, tests/test_assets.py)."""
+    monkeypatch.setitem(app.config, "COMPRESS_MIN_SIZE", 10**12)
+
+
 def fuzz_every_operation(schema, headers: dict) -> list[str]:
     """Run the generated cases of every operation; return one line per failing operation."""
     failures = []

@@ -90,10 +90,10 @@ def test_import_errors_are_reported_with_line_numbers_and_nothing_is_written(sel
     response = _import(seller_client, text)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    assert "No listing with id %d in your shop" % theirs.id in body
+    assert "Không có sản phẩm mã %d trong gian hàng của bạn" % theirs.id in body
     assert "dòng 4 · price_vnd:" in body and "dòng 4 · stock:" in body and "dòng 4 · status:" in body
     assert "dòng 6 · category:" in body and "Không có nhóm sản phẩm “khong-co”" in body
-    assert "dòng 7 · id:" in body and "already appears on line 6" in body
+    assert "dòng 7 · id:" in body and "đã có ở dòng 6" in body
     assert "dòng 2 ·" not in body
     assert 'name="key"' not in body  # no way to apply a file with errors
     assert db.session.scalar(sa.select(sa.func.count(Product.id))) == 2
@@ -118,11 +118,11 @@ def test_apply_is_all_or_nothing_when_listings_changed_since_the_preview(app, se
 
 
 def test_bad_files_are_refused_clearly(app, seller_client, seller, db):
-    assert "Missing columns: price_vnd, stock" in _import(seller_client, "name,category,unit\nA,food,x\n").get_data(
+    assert "Thiếu cột: price_vnd, stock" in _import(seller_client, "name,category,unit\nA,food,x\n").get_data(
         as_text=True)
-    assert "must be UTF-8 encoded" in _import(seller_client, "name,category\nTrà".encode("utf-16")).get_data(
+    assert "Tệp phải mã hoá UTF-8" in _import(seller_client, "name,category\nTrà".encode("utf-16")).get_data(
         as_text=True)
-    assert "Unknown columns: colour" in _import(
+    assert "Cột không xác định: colour" in _import(
         seller_client, "name,category,unit,price_vnd,stock,colour\n").get_data(as_text=True)
     empty = seller_client.post("/seller/products/import", content_type="multipart/form-data", data={})
     assert empty.status_code == 422 and "Tệp rỗng" in empty.get_data(as_text=True)

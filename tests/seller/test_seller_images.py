@@ -109,7 +109,7 @@ def test_at_most_eight_photos_per_product(seller_client, seller, db):
                    ).status_code == 302
     response = _upload(seller_client, product, *[(f"{i}.png", image_bytes("PNG", (100, 100))) for i in range(3)])
     assert response.status_code == 422
-    assert "At most 8 photos per product (6 already)" in response.get_data(as_text=True)
+    assert "Mỗi sản phẩm tối đa 8 ảnh (đang có 6)" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(ProductImage.id))) == 6
 
 

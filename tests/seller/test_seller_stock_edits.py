@@ -183,7 +183,7 @@ def test_a_csv_import_changing_a_stock_that_moved_since_the_export_is_refused(ap
     response = _import_and_apply(seller_client, exported)
     text = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "The stock changed from 10 to 8 since the export" in text
+    assert "Tồn kho đã đổi từ 10 thành 8 từ khi xuất tệp" in text
     assert _stock(db, tea) == 8 and _price(db, tea) == 350_000  # nothing written
 
     assert _import_and_apply(seller_client, _edited_export(seller_client, stock="40")).status_code == 302
