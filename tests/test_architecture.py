@@ -155,6 +155,77 @@ def test_the_graph_builder_sees_function_level_and_relative_imports(tmp_path):
     assert cycles(graph) == [["lower", "upper"]]
 
 
+def _module_name(path: Path, root: Path) -> str:
+    """`marketplace/orders/services.py` -> `orders.services`; a package is its `__init__`."""
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts) or "__init__"
+
+
+def module_graph(root: Path = ROOT) -> dict[str, set[str]]:
+    """Module -> the modules of `marketplace` it imports (anywhere in its body).
+
+    `from .x import name` names module `x.name` when that is a module, else `x`; a package's
+    `__init__` is the node of the package. The application factory is left out as above.
+    """
+    paths = {_module_name(path, root): path for path in sorted(root.rglob("*.py"))}
+
+    def resolve(parts: list[str]) -> str | None:
+        for end in range(len(parts), 0, -1):
+            if ".".join(parts[:end]) in paths:
+                return ".".join(parts[:end])
+        return None
+
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        if name in WIRING:
+            continue
+        edges = graph.setdefault(name, set())
+        package = _package_parts(path, root)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            targets = []
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("marketplace")):
+                base = _targets(path, root, node)
+                base = base[0] if len(base) == 1 and (node.module or node.level == 0) else []
+                if not base and not node.module:  # `from .. import audit, money`
+                    up = package[:len(package) - (node.level - 1)]
+                    targets = [up + [alias.name] for alias in node.names]
+                else:
+                    targets = [base + [alias.name] if ".".join(base + [alias.name]) in paths else base
+                               for alias in node.names]
+            elif isinstance(node, ast.Import):
+                targets = _targets(path, root, node)
+            for target in targets:
+                found = resolve(target)
+                if found and found != name and found not in WIRING:
+                    edges.add(found)
+    return graph
+
+
+def test_no_import_cycle_between_modules():
+    """Not only packages: two modules of one package never import each other either (a package's
+    `__init__` wiring its parts while a part imports a name from the `__init__` is such a circle).
+    Where a lower module must reach an upper one, the upper one registers itself (a signal or a
+    registry, as `orders.events` and `payments.gateway.register`)."""
+    graph = module_graph()
+    found = cycles(graph)
+    assert not found, "import cycles between modules:\n" + "\n".join(
+        ", ".join(_edges_within(graph, component)) for component in found)
+
+
+def test_the_module_graph_sees_circles_inside_a_package(tmp_path):
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("from .parts import wheel\nNAME = 'shop'\n")
+    (tmp_path / "shop" / "parts.py").write_text("def wheel():\n    from . import NAME\n    return NAME\n")
+    (tmp_path / "shop" / "till.py").write_text("from .. import money\nfrom ..shop import parts\n")
+    (tmp_path / "money.py").write_text("import marketplace.shop.till\n")
+    graph = module_graph(tmp_path)
+    assert graph["shop"] == {"shop.parts"} and graph["shop.parts"] == {"shop"}
+    assert graph["shop.till"] == {"money", "shop.parts"} and graph["money"] == {"shop.till"}
+    assert sorted(cycles(graph)) == [["money", "shop.till"], ["shop", "shop.parts"]]
+
+
 @pytest.mark.parametrize("module", ["payments"])
 def test_no_payments_module_is_over_400_lines(module):
     sizes = {path.relative_to(ROOT).as_posix(): len(path.read_text(encoding="utf-8").splitlines())

@@ -6,7 +6,7 @@ CSRF_EXEMPT_BLUEPRINTS). Shared schema helpers live in `marketplace.api.common`.
 """
 from __future__ import annotations
 
-API_PREFIX = "/api/v1"
+from .common import API_PREFIX  # noqa: F401 (the API's base path, re-exported)
 
 # Modules under marketplace.api whose `blp` is registered, in this order.
 API_MODULES: tuple[str, ...] = (

@@ -31,6 +31,8 @@ from ..schema_fields import (  # noqa: F401
 )
 
 
+API_PREFIX = "/api/v1"
+
 SECURITY_SCHEMES = {
     "bearerAuth": {"type": "http", "scheme": "bearer",
                    "description": "A token from POST /api/v1/auth/tokens: `Authorization: Bearer <token>`."},
@@ -115,8 +117,6 @@ def link_to(method: str, path: str, description: str = "", **parameters: str) ->
     `parameters` map the target's parameters to runtime expressions, e.g.
     `product_id="$response.body#/id"` or `code="$response.body#/items/0/code"`.
     """
-    from . import API_PREFIX
-
     pointer = (API_PREFIX + path).replace("~", "~0").replace("/", "~1")
     link = {"operationRef": f"#/paths/{pointer}/{method.lower()}", "parameters": parameters}
     if description:

@@ -10,12 +10,9 @@ webhook endpoint with the real API key.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 
-
-def enabled(app: Flask | None = None) -> bool:
-    """Read on every use, not at start-up, so that a test may run the app as production."""
-    return (app or current_app).config.get("ENV_NAME") == "development"
+from .mode import enabled
 
 
 def init_app(app: Flask) -> None:

@@ -21,7 +21,7 @@ from ..accounts.services import create_user, find_user_by_email
 from ..catalog.models import Product, Producer
 from ..errors import DomainError, Forbidden, NotFound
 from ..extensions import db
-from . import enabled
+from .mode import enabled
 from .instance_files import write_private_json
 
 DEMO_FILE = "demo-accounts.json"

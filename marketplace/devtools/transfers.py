@@ -21,7 +21,7 @@ from ..orders.models import Order
 from ..payments import services as payments
 from ..payments.providers.banktransfer import BANK_TIME_FORMAT
 from ..timeutil import LOCAL_TZ
-from . import enabled
+from .mode import enabled
 from .instance_files import ensure_sepay_key
 
 WEBHOOK_PATH = "/payments/sepay/webhook"  # the public contract (API.md), not an endpoint name

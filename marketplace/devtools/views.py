@@ -7,7 +7,7 @@ from flask_login import current_user
 from ..errors import DomainError, NotFound
 from ..orders.access import find_order
 from ..payments import services as payments
-from . import enabled
+from .mode import enabled
 
 bp = Blueprint("devtools", __name__, url_prefix="/dev")
 

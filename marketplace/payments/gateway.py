@@ -2,7 +2,7 @@
 
 A gateway starts a payment for an order, handles its provider's notifications, gives
 money back and looks a refund up; each answer is a `GatewayResult`. Callers pick the
-gateway of an order's method from `providers.get_gateway` and never branch on the
+gateway of an order's method from `get_gateway` (filled by `providers/`) and never branch on the
 method's name: `vietqr` (bank transfer, confirmed by SePay or Casso, paid back by hand)
 and `stripe` (hosted Checkout) are registered; VNPay or MoMo would be one more module
 in `providers/`. Failures are the typed exceptions below (as Oscar's payment
@@ -110,3 +110,22 @@ def check_amount_at_most(gateway: Gateway, amount_vnd: int) -> None:
             code="amount_too_large_for_method", fields={"payment_method": [
                 _("Card payments are limited to %(limit)s per order.", limit=format_vnd(limit))]},
         )
+
+
+# The registered gateways by method. `providers/` registers one per provider module when the
+# package is imported (as the payment services always do), so that modules below the
+# providers (the shopper's notices) look a gateway up without importing them.
+GATEWAYS: dict[str, Gateway] = {}
+
+
+def register(gateway: Gateway) -> Gateway:
+    GATEWAYS[gateway.method] = gateway
+    return gateway
+
+
+def get_gateway(method: str) -> Gateway:
+    try:
+        return GATEWAYS[method]
+    except KeyError:
+        raise ValidationFailed(_("Unknown payment method."), fields={"payment_method": [
+            _("Choose one of: %(methods)s", methods=", ".join(GATEWAYS))]}) from None

@@ -11,11 +11,11 @@ from ..links import absolute_url
 from ..mail import send_after_commit
 from ..money import format_vnd
 from ..timeutil import to_local
+from .gateway import get_gateway
+from .paths import payment_page_path
 
 
 def _order_url(order) -> str:
-    from .services import payment_page_path
-
     return absolute_url(payment_page_path(order))
 
 
@@ -31,8 +31,6 @@ def payment_received(order, paid_vnd: int) -> None:
 
 
 def refund_sent(refund) -> None:
-    from .providers import get_gateway  # the providers book refunds through this module
-
     order = refund.order
     send_after_commit(order.contact_email,
                       _("Refund for order %(code)s", code=order.code),

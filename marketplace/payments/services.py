@@ -15,21 +15,17 @@ from flask_babel import gettext as _
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..links import absolute_url
-from ..orders.access import access_token
+from ..orders.access import access_token  # noqa: F401 (callers read the token here)
 from ..orders.models import Order
 from ..timeutil import isoformat_local, utcnow
 from . import ledger
 from .gateway import PaymentProviderError
 from .models import PaymentAttempt
+from .paths import payment_page_path  # noqa: F401 (part of this module's interface)
 from .providers import get_gateway
 from .vietqr import MIN_REFERENCE_LENGTH, new_reference
 
 log = logging.getLogger(__name__)
-
-
-def payment_page_path(order: Order) -> str:
-    """The order's payment page (QR, status, receipts), with the guest access token."""
-    return f"/payments/orders/{order.code}?t={access_token(order)}"
 
 
 def _page_url(order: Order) -> str:

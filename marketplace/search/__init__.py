@@ -10,33 +10,10 @@ by `flask search reindex`. Pages and API never know which backend answers.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 
+from .backend import BACKENDS, get_backend  # noqa: F401
 from .base import Query, SearchBackend, SearchPage  # noqa: F401
-
-BACKENDS = ("whoosh", "postgres")
-
-
-def get_backend(app: Flask | None = None) -> SearchBackend:
-    """The configured backend of this app (one instance per app and setting)."""
-    app = app or current_app._get_current_object()
-    name = app.config.get("SEARCH_BACKEND") or "whoosh"
-    cache = app.extensions.setdefault("search_backends", {})
-    key = (name, app.config.get("SEARCH_INDEX_DIR"))
-    backend = cache.get(key)
-    if backend is None:
-        if name == "whoosh":
-            from .whoosh_backend import WhooshBackend
-
-            backend = WhooshBackend(app.config["SEARCH_INDEX_DIR"])
-        elif name == "postgres":
-            from .postgres_backend import PostgresBackend
-
-            backend = PostgresBackend()
-        else:
-            raise RuntimeError(f"SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {name!r}")
-        cache[key] = backend
-    return backend
 
 
 def text_search(params) -> SearchPage | None:

@@ -20,7 +20,7 @@ def search_cli():
 @with_appcontext
 def reindex(if_missing: bool):
     """Rebuild the search index from the database."""
-    from . import get_backend
+    from .backend import get_backend
 
     backend = get_backend()
     if if_missing and backend.is_complete():
@@ -37,6 +37,6 @@ def reindex(if_missing: bool):
 @with_appcontext
 def status():
     """Print the index health as JSON (what /readyz reports)."""
-    from . import get_backend
+    from .backend import get_backend
 
     click.echo(json.dumps(get_backend().health(), ensure_ascii=False))

@@ -97,7 +97,7 @@ def _before_commit(session: Session) -> None:
     # The commit has not flushed yet: pending edits are not in the queue until we do.
     if not (session.info.get(KEY) or session.new or session.dirty or session.deleted) or not has_app_context():
         return
-    from . import get_backend
+    from .backend import get_backend
 
     backend = get_backend()
     if not backend.transactional:
@@ -112,7 +112,7 @@ def _after_commit(session: Session) -> None:
     changes = session.info.pop(KEY, None)
     if not changes or not has_app_context():
         return
-    from . import get_backend
+    from .backend import get_backend
 
     try:
         backend = get_backend()
