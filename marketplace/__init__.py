@@ -218,3 +218,6 @@ def _register_template_helpers(app: Flask) -> None:
         lang = request.args.get("lang")
         if lang in ("vi", "en"):
             session["lang"] = lang
+            from .accounts.sessions import remember_language
+
+            remember_language(lang)

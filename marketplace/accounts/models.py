@@ -28,6 +28,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     producer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("producers.id"), index=True)
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The language the user last used the site in (`vi`, `en`): e-mails to them are written in it.
+    lang: Mapped[str] = mapped_column(sa.String(5), nullable=False, default="vi", server_default="vi")
 
     producer = relationship("Producer", lazy="joined")
 

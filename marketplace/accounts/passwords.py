@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..links import absolute_url
-from ..mail import send_after_commit
+from ..mail.language import send_in
 from ..timeutil import utcnow
 from .models import PasswordResetToken, User
 from .services import MIN_PASSWORD_LENGTH, find_user_by_email, hash_password
@@ -44,16 +44,11 @@ def request_reset(email: str) -> None:
     db.session.add(PasswordResetToken(user_id=user.id, token_hash=PasswordResetToken.digest(token), created_at=now,
                                       expires_at=now + timedelta(minutes=minutes)))
     link = absolute_url(url_for("accounts.password_reset_confirm", token=token))
-    send_after_commit(
-        user.email, "[OCOP Quảng Ninh] Đặt lại mật khẩu / Reset your password",
-        f"Chào {user.full_name},\n\n"
-        f"Để đặt mật khẩu mới cho tài khoản {user.email}, mở liên kết sau trong {minutes} phút "
-        f"(chỉ dùng được một lần):\n{link}\n\n"
-        "Nếu bạn không yêu cầu, hãy bỏ qua thư này: mật khẩu của bạn không đổi.\n\n"
-        f"Hello {user.full_name},\n\n"
-        f"To choose a new password for {user.email}, open this link within {minutes} minutes "
-        f"(it works once):\n{link}\n\n"
-        "If you did not ask for this, ignore this message: your password stays as it is.\n")
+    send_in(user.lang, user.email, lambda: (
+        _("[OCOP Quang Ninh] Reset your password"),
+        _("Hello %(name)s,\n\nTo choose a new password for %(email)s, open this link within %(minutes)s minutes "
+          "(it works once):\n%(link)s\n\nIf you did not ask for this, ignore this message: your password "
+          "stays as it is.\n", name=user.full_name, email=user.email, minutes=minutes, link=link)))
     db.session.commit()
 
 

@@ -11,6 +11,7 @@ from flask_babel import gettext
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, ValidationFailed
+from ..mail.language import current_language
 from ..extensions import db
 from ..timeutil import utcnow
 from ..validators import clean_text, normalise_phone
@@ -69,7 +70,7 @@ def create_user(email: str, password: str, full_name: str, phone: str | None = N
         message = gettext("Email already registered")
         raise Conflict(message, code="email_taken", fields={"email": [message]})
     user = User(email=email, password_hash=hash_password(password), full_name=full_name.strip(),
-                phone=phone or None, role=role, producer_id=producer_id)
+                phone=phone or None, role=role, producer_id=producer_id, lang=current_language())
     db.session.add(user)
     if commit:
         db.session.commit()

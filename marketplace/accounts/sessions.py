@@ -22,6 +22,7 @@ from flask import current_app, has_request_context, request
 from flask_login import login_user, logout_user
 
 from ..extensions import db
+from ..mail.language import current_language
 from ..timeutil import utcnow
 from .models import ApiToken, User, UserSession
 
@@ -39,10 +40,22 @@ def start_session(user: User, user_agent: str | None = None) -> str:
 
 def sign_in(user: User, remember: bool = False) -> None:
     """Start a session record and sign the request in with it (Flask-Login), then commit
-    (the record, and whatever the caller changed, e.g. last_login_at)."""
+    (the record, and whatever the caller changed, e.g. last_login_at). The user's language
+    becomes the one they sign in with: e-mails to them are written in it."""
+    if has_request_context():
+        user.lang = current_language()
     start_session(user, request.user_agent.string if has_request_context() else None)
     db.session.commit()
     login_user(user, remember=remember)
+
+
+def remember_language(lang: str) -> None:
+    """A signed-in user who switches the site's language gets their e-mails in it from now on."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated and current_user.lang != lang:
+        current_user.lang = lang
+        db.session.commit()
 
 
 @functools.cache

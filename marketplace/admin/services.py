@@ -13,12 +13,13 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager
 
+from ..accounts.languages import languages_of
 from ..accounts.models import User
 from ..audit import AuditEntry, record
 from ..catalog.models import OCOP_MIN_STARS, Category, Certificate, Locality, Producer, Product
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..mail import send_after_commit
+from ..mail.language import send_to_each
 from ..timeutil import local_start_utc, local_today, utcnow
 from ..validators import slugify
 
@@ -150,6 +151,12 @@ def producer_recipients(producer: Producer) -> list[str]:
     return list(dict.fromkeys(e for e in emails if e))
 
 
+def _tell_producer(producer: Producer, compose) -> None:
+    """Queue a message to the producer's readers, each in their own language (`compose()` gives
+    subject and text)."""
+    send_to_each(languages_of(producer_recipients(producer)), compose)
+
+
 def _check_tax_code_free(producer: Producer) -> None:
     """One producer per tax code may sell: refuse while another claimant of the code does
     (the admin suspends that one first). The partial unique index is the backstop."""
@@ -172,9 +179,9 @@ def approve_producer(actor, producer_id: int) -> Producer:
     producer.approved = True
     producer.approved_at = utcnow()
     record(actor, "producer.approve", "producer", producer.id, before, producer_snapshot(producer))
-    send_after_commit(producer_recipients(producer), f"[OCOP Quảng Ninh] {producer.name}: đã được duyệt / approved",
-                      f"{producer.name} đã được duyệt và có thể bán hàng trên sàn OCOP Quảng Ninh.\n\n"
-                      f"{producer.name} has been approved and may now sell on the OCOP Quang Ninh marketplace.")
+    _tell_producer(producer, lambda: (
+        _("[OCOP Quang Ninh] %(name)s: approved", name=producer.name),
+        _("%(name)s has been approved and may now sell on the OCOP Quang Ninh marketplace.", name=producer.name)))
     db.session.commit()
     return producer
 
@@ -197,11 +204,10 @@ def suspend_producer(actor, producer_id: int, reason: str) -> Producer:
     producer.suspended_at = producer.suspended_at or utcnow()
     producer.suspension_reason = reason
     record(actor, "producer.suspend", "producer", producer.id, before, producer_snapshot(producer), note=reason)
-    send_after_commit(producer_recipients(producer), f"[OCOP Quảng Ninh] {producer.name}: tạm ngừng bán / suspended",
-                      f"Gian hàng {producer.name} đã bị tạm ngừng. Lý do: {reason}\n"
-                      "Các đơn hàng đang mở vẫn cần được giao.\n\n"
-                      f"The shop of {producer.name} has been suspended. Reason: {reason}\n"
-                      "Open orders must still be fulfilled.")
+    _tell_producer(producer, lambda: (
+        _("[OCOP Quang Ninh] %(name)s: suspended", name=producer.name),
+        _("The shop of %(name)s has been suspended. Reason: %(reason)s\nOpen orders must still be fulfilled.",
+          name=producer.name, reason=reason)))
     db.session.commit()
     return producer
 
@@ -296,11 +302,10 @@ def reject_certificate(actor, cert_id: int, reason: str) -> Certificate:
     reason = _reason(reason)
     cert = get_certificate(cert_id, lock=True)
     _mark_rejected(actor, cert, reason)
-    send_after_commit(producer_recipients(cert.product.producer),
-                      f"[OCOP Quảng Ninh] Chứng nhận {cert.certificate_no}: bị từ chối / rejected",
-                      f"Chứng nhận OCOP {cert.certificate_no} của sản phẩm {cert.product.name} chưa được xác minh. "
-                      f"Lý do: {reason}\n\nThe OCOP certificate {cert.certificate_no} of {cert.product.name} "
-                      f"was not verified. Reason: {reason}")
+    _tell_producer(cert.product.producer, lambda: (
+        _("[OCOP Quang Ninh] Certificate %(number)s: rejected", number=cert.certificate_no),
+        _("The OCOP certificate %(number)s of %(product)s was not verified. Reason: %(reason)s",
+          number=cert.certificate_no, product=cert.product.name, reason=reason)))
     db.session.commit()
     return cert
 
@@ -375,12 +380,10 @@ def expire_certificates(today: date | None = None) -> list[Certificate]:
         producer = certs[0].product.producer
         listing = "\n".join(f"- {c.product.name}: {c.certificate_no} ({c.stars}★), {c.expires_on:%d/%m/%Y}"
                             for c in certs)
-        send_after_commit(producer_recipients(producer),
-                          "[OCOP Quảng Ninh] Chứng nhận OCOP hết hạn / OCOP certificate expired",
-                          "Các chứng nhận OCOP sau đã hết hạn; sản phẩm không còn hiển thị số sao cho đến khi "
-                          "có chứng nhận mới:\n" + listing +
-                          "\n\nThese OCOP certificates have expired; the products show no stars until a new "
-                          "certificate is verified.")
+        _tell_producer(producer, lambda listing=listing: (
+            _("[OCOP Quang Ninh] OCOP certificate expired"),
+            _("These OCOP certificates have expired; the products show no stars until a new certificate is "
+              "verified:") + "\n" + listing))
     db.session.commit()  # the certificates and the producers' messages together
     return claimed
 

@@ -27,6 +27,7 @@ from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..accounts.services import normalise_email
@@ -82,8 +83,7 @@ class SeedError(ValidationFailed):
     def __init__(self, errors: list[RowError]):
         self.errors = errors
         super().__init__(
-            f"Tệp dữ liệu có {len(errors)} lỗi, không ghi gì / {len(errors)} error(s) in the seed files, "
-            "nothing was written",
+            _("%(count)s error(s) in the seed files, nothing was written", count=len(errors)),
             fields={"rows": [str(e) for e in errors]},
         )
 
@@ -177,22 +177,22 @@ class _Rows:
         try:
             handle = open(self.path, encoding="utf-8-sig", newline="")
         except OSError as exc:
-            self.error(0, f"không mở được tệp / cannot open the file: {exc.strerror}")
+            self.error(0, _("cannot open the file: %(reason)s", reason=exc.strerror))
             return
         with handle:
             reader = csv.DictReader(handle)
             try:
                 header = reader.fieldnames or []
             except (UnicodeDecodeError, csv.Error) as exc:
-                self.error(1, f"không đọc được tiêu đề / unreadable header: {exc}")
+                self.error(1, _("unreadable header: %(reason)s", reason=exc))
                 return
             missing = [c for c in required if c not in header]
             if missing:
-                self.error(1, f"thiếu cột / missing column(s): {', '.join(missing)}")
+                self.error(1, _("missing column(s): %(columns)s", columns=", ".join(missing)))
                 return
             unknown = [c for c in header if c not in known]
             if unknown:
-                self.error(1, f"cột không xác định / unknown column(s): {', '.join(unknown)}")
+                self.error(1, _("unknown column(s): %(columns)s", columns=", ".join(unknown)))
                 return
             previous_end = reader.line_num
             try:
@@ -200,15 +200,15 @@ class _Rows:
                     line = previous_end + 1
                     previous_end = reader.line_num
                     if None in row:
-                        self.error(line, f"thừa {len(row[None])} giá trị / {len(row[None])} value(s) more "
-                                         f"than the {len(header)} columns")
+                        self.error(line, _("%(extra)s value(s) more than the %(columns)s columns",
+                                           extra=len(row[None]), columns=len(header)))
                         continue
                     values = {k: (v or "").strip() for k, v in row.items()}
                     if not any(values.values()):
                         continue  # blank line
                     yield line, values
             except (UnicodeDecodeError, csv.Error) as exc:
-                self.error(previous_end + 1, f"không đọc được dòng / unreadable line: {exc}")
+                self.error(previous_end + 1, _("unreadable line: %(reason)s", reason=exc))
 
 
 class _Checker:
@@ -224,15 +224,15 @@ class _Checker:
     def text(self, column: str, max_length: int, required: bool = True) -> str:
         value = self.values.get(column, "")
         if required and not value:
-            self.fail(column, "bắt buộc / required")
+            self.fail(column, _("required"))
         elif len(value) > max_length:
-            self.fail(column, f"dài quá {max_length} ký tự / longer than {max_length} characters")
+            self.fail(column, _("longer than %(count)s characters", count=max_length))
         return value
 
     def choice(self, column: str, choices: Iterable[str], default: str | None = None) -> str:
         value = self.values.get(column, "") or (default or "")
         if value not in choices:
-            self.fail(column, f"phải là một trong / must be one of: {', '.join(choices)}")
+            self.fail(column, _("must be one of: %(choices)s", choices=", ".join(choices)))
         return value
 
     def integer(self, column: str, low: int = 0, high: int | None = None, limit: int = 2_000_000_000) -> int:
@@ -241,10 +241,10 @@ class _Checker:
         number = int(value) if value.isascii() and value.isdigit() else None
         if number is None or number < low or (high is not None and number > high):
             bound = f"{low}–{high}" if high is not None else f"≥ {low}"
-            self.fail(column, f"phải là số nguyên {bound} / must be a whole number {bound}")
+            self.fail(column, _("must be a whole number %(bound)s", bound=bound))
             return low
         if number > limit:
-            self.fail(column, "quá lớn / too large")
+            self.fail(column, _("too large"))
             return low
         return number
 
@@ -255,7 +255,7 @@ class _Checker:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            self.fail(column, "phải là ngày dạng YYYY-MM-DD / must be a date YYYY-MM-DD")
+            self.fail(column, _("must be a date YYYY-MM-DD"))
             return None
 
     def flag(self, column: str, default: bool) -> bool:
@@ -266,7 +266,7 @@ class _Checker:
             return True
         if value in FALSE_WORDS:
             return False
-        self.fail(column, "phải là true hoặc false / must be true or false")
+        self.fail(column, _("must be true or false"))
         return default
 
     def slug(self, column: str, fallback: str, max_length: int) -> str:
@@ -274,7 +274,7 @@ class _Checker:
         if not value:
             return slugify(fallback, max_length)
         if value != slugify(value, max_length):
-            self.fail(column, "chỉ gồm a-z, 0-9 và dấu gạch ngang / only a-z, 0-9 and hyphens")
+            self.fail(column, _("only a-z, 0-9 and hyphens"))
         return value
 
     def rule(self, column: str, check: Callable[[str], object]):
@@ -289,7 +289,7 @@ class _Checker:
         value = self.values.get(column, "")
         if not value:
             if required:
-                self.fail(column, "bắt buộc / required")
+                self.fail(column, _("required"))
             return None
         try:
             return check(value)
@@ -308,7 +308,7 @@ def read_localities(path: Path, errors: list[RowError]) -> list[LocalityRow]:
         item = LocalityRow(line, c.slug("slug", values["name"], 80), c.text("name", 120),
                            c.choice("kind", LOCALITY_KINDS), c.text("region", 80))
         if item.slug in out:
-            c.fail("slug", f"trùng dòng {out[item.slug].line} / duplicates line {out[item.slug].line}")
+            c.fail("slug", _("duplicates line %(line)s", line=out[item.slug].line))
         if c.ok:
             out[item.slug] = item
     return list(out.values())
@@ -322,9 +322,9 @@ def read_categories(path: Path, errors: list[RowError]) -> list[CategoryRow]:
         item = CategoryRow(line, c.slug("slug", values["name_en"], 80), values["parent_slug"] or None,
                            c.integer("position", 0, 10_000), c.text("name_vi", 120), c.text("name_en", 120))
         if item.slug in out:
-            c.fail("slug", f"trùng dòng {out[item.slug].line} / duplicates line {out[item.slug].line}")
+            c.fail("slug", _("duplicates line %(line)s", line=out[item.slug].line))
         if item.parent_slug and item.parent_slug not in out:
-            c.fail("parent_slug", "nhóm cha phải đứng ở dòng trước / the parent group must come on an earlier line")
+            c.fail("parent_slug", _("the parent group must come on an earlier line"))
         if c.ok:
             out[item.slug] = item
     return list(out.values())
@@ -354,7 +354,7 @@ def read_catalogue(path: Path, errors: list[RowError], locality_slugs: set[str],
         source = c.text("source", 500, required=False) or None
         producer.sample = source == SAMPLE_SOURCE
         if producer.locality and producer.locality not in locality_slugs:
-            c.fail("producer_locality", "không có trong danh mục địa bàn / not a known locality slug")
+            c.fail("producer_locality", _("not a known locality slug"))
         # The listing and its certificate follow the seller's rules (catalog/rules.py).
         stars = c.rule("stars", rules.check_stars)
         issued_on = c.rule("issued_on", rules.check_issued_on)
@@ -380,24 +380,20 @@ def read_catalogue(path: Path, errors: list[RowError], locality_slugs: set[str],
             source=None if producer.sample else source,
         )
         if product.category and product.category not in category_slugs:
-            c.fail("category", "không có trong danh mục nhóm OCOP / not a known category slug")
+            c.fail("category", _("not a known category slug"))
         if product.slug in products:
-            c.fail("product_slug", f"trùng dòng {products[product.slug].line} / duplicates line "
-                                   f"{products[product.slug].line}")
+            c.fail("product_slug", _("duplicates line %(line)s", line=products[product.slug].line))
         if product.certificate_no in certificates:
-            c.fail("certificate_no", f"trùng dòng {certificates[product.certificate_no]} / duplicates line "
-                                     f"{certificates[product.certificate_no]}")
+            c.fail("certificate_no", _("duplicates line %(line)s", line=certificates[product.certificate_no]))
         known = producers.get(producer.key)
         if known is not None:
             for attr in ("slug", "name", "kind", "locality", "sample"):
                 if getattr(known, attr) != getattr(producer, attr):
                     column = "source" if attr == "sample" else f"producer_{attr}"
-                    c.fail(column, f"khác dòng {known.line} cùng chủ thể / differs from line "
-                                   f"{known.line} for the same producer")
+                    c.fail(column, _("differs from line %(line)s for the same producer", line=known.line))
         elif producer_slugs.get(producer.slug) is not None:
             other = producer_slugs[producer.slug]
-            c.fail("producer_slug", f"dòng {other.line} dùng cho mã số thuế khác / line {other.line} uses it "
-                                    "for another tax code")
+            c.fail("producer_slug", _("line %(line)s uses it for another tax code", line=other.line))
         if c.ok:
             products[product.slug] = product
             certificates[product.certificate_no] = line
@@ -455,15 +451,14 @@ def load_seed(catalogue: Path | str | None = None, *, localities: Path | str | N
     for r in producer_rows:
         holder = db_producer_slugs.get(r.slug)
         if holder is not None and r.tax_code and holder.tax_code != r.tax_code:
-            errors.append(RowError(catalogue_name, r.line, f"producer_slug: đã dùng cho cơ sở mã số thuế khác / "
-                                                           f"already used by the producer with tax code "
-                                                           f"{holder.tax_code} (got {r.slug!r})"))
+            errors.append(RowError(catalogue_name, r.line, "producer_slug: " + _(
+                "already used by the producer with tax code %(tax_code)s (got %(slug)r)",
+                tax_code=holder.tax_code, slug=r.slug)))
     for r in product_rows:
         holder_slug = existing_certificates.get(r.certificate_no)
         if holder_slug is not None and holder_slug != r.slug:
-            errors.append(RowError(catalogue_name, r.line, f"certificate_no: đã cấp cho sản phẩm khác / already "
-                                                           f"belongs to product {holder_slug!r} "
-                                                           f"(got {r.certificate_no!r})"))
+            errors.append(RowError(catalogue_name, r.line, "certificate_no: " + _(
+                "already belongs to product %(slug)r (got %(number)r)", slug=holder_slug, number=r.certificate_no)))
     if errors:
         session.rollback()
         order = {LOCALITIES_CSV.name: 0, CATEGORIES_CSV.name: 1}
@@ -480,8 +475,8 @@ def load_seed(catalogue: Path | str | None = None, *, localities: Path | str | N
     except SQLAlchemyError as exc:
         session.rollback()
         reason = f"{exc.__class__.__name__}: {getattr(exc, 'orig', exc)}"
-        raise SeedError([RowError(catalogue_name, 0, f"cơ sở dữ liệu từ chối / the database refused the data: "
-                                                     f"{reason}")]) from exc
+        raise SeedError([RowError(catalogue_name, 0, _("the database refused the data: %(reason)s",
+                                                       reason=reason))]) from exc
     except BaseException:
         session.rollback()
         raise
@@ -544,7 +539,7 @@ def _write_catalogue(producer_rows: list[ProducerRow], product_rows: list[Produc
     report.existing["products"] = len(product_rows) - len(new_products)
     if not new_products:
         return
-    with progress(new_products, "Sản phẩm / Products") as bar:
+    with progress(new_products, _("Products")) as bar:
         for r in bar:
             product = Product(slug=r.slug, name=r.name, description=r.description, unit=r.unit,
                               price_vnd=r.price_vnd, stock=r.stock, status="active", sample=r.sample,

@@ -22,6 +22,7 @@ from ..catalog.models import Certificate, Producer, Product
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..links import absolute_url
+from ..mail.language import current_language
 from ..invoicing import requests as invoice_requests
 from ..orders import notifications
 from ..cache import bump_within
@@ -124,7 +125,8 @@ def _build_order(details: CheckoutDetails, quantities: dict[int, int], products:
     now = utcnow()
     actor_fields = actor_columns(actor)
     order = Order(code=new_order_code(), user_id=user_id, status="pending_payment", contact_name=details.full_name,
-                  contact_phone=details.phone, contact_email=details.email, ship_line1=details.line1,
+                  contact_phone=details.phone, contact_email=details.email, contact_lang=current_language(),
+                  ship_line1=details.line1,
                   ship_ward=details.ward, ship_province=details.province, note=details.note,
                   client_address=client_address, subtotal_vnd=priced.subtotal_vnd,
                   shipping_vnd=priced.shipping_vnd, total_vnd=priced.total_vnd,

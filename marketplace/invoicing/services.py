@@ -22,7 +22,7 @@ from ..catalog.models import Category, Product
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..links import public_base_url
-from ..mail import send_after_commit
+from ..mail.language import send_in
 from ..orders.models import Order, OrderLine, OrderPart
 from ..payments.models import Refund
 from ..timeutil import Period, local_start_utc, parse_period, to_local, utcnow
@@ -307,6 +307,8 @@ def _email_buyer(part: OrderPart, invoice: PartInvoice) -> None:
     order = part.order
     request = request_for(order.id)
     to = request.email if request is not None else order.contact_email
-    text = current_app.jinja_env.get_template("invoicing/email/issued.txt").render(
-        order=order, part=part, invoice=invoice, order_url=f"{public_base_url()}/orders/{order.code}")
-    send_after_commit(to, f"[OCOP] Hóa đơn điện tử đơn {order.code} / E-invoice for order {order.code}", text)
+    order_url = f"{public_base_url()}/orders/{order.code}"
+    send_in(order.contact_lang, to, lambda: (
+        gettext("[OCOP] E-invoice for order %(code)s", code=order.code),
+        current_app.jinja_env.get_template("invoicing/email/issued.txt").render(
+            order=order, part=part, invoice=invoice, order_url=order_url)))

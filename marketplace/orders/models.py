@@ -36,6 +36,8 @@ class Order(TimestampMixin, db.Model):
     contact_phone: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     # Optional: a guest may leave only a phone number (tracking works by code and phone).
     contact_email: Mapped[str | None] = mapped_column(sa.String(254))
+    # The language the order was placed in: e-mails about it are written in it (guests have no account).
+    contact_lang: Mapped[str] = mapped_column(sa.String(5), nullable=False, default="vi", server_default="vi")
     ship_line1: Mapped[str] = mapped_column(sa.String(255), nullable=False)
     ship_ward: Mapped[str] = mapped_column(sa.String(120), nullable=False)
     ship_province: Mapped[str] = mapped_column(sa.String(120), nullable=False)

@@ -6,6 +6,7 @@ producer's object raises `NotFound` (HTTP 404) and nothing changes.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,6 +17,7 @@ from flask_babel import gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .. import audit
+from ..accounts.languages import languages_of
 from ..accounts.models import ApiToken, User
 from ..accounts.services import create_user, find_user_by_email, issue_token, normalise_email
 from ..catalog.models import (
@@ -26,7 +28,7 @@ from ..catalog.rules import clean_certificate_claim, clean_product_fields
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..links import public_base_url
-from ..mail import send_after_commit
+from ..mail.language import current_language, send_in, send_to_each
 from ..storage import PRIVATE_PREFIX, get_storage, new_key
 from ..timeutil import local_today, utcnow
 from ..uploads import check_document, process_image
@@ -159,11 +161,10 @@ def register_producer(data: Mapping) -> tuple[Producer, User]:
         raise
     audit.record(user, "producer.registered", "producer", producer.id,
                  after={"name": name, "tax_code": tax_code, "kind": kind})
-    send_after_commit(user.email, "Đã nhận đăng ký cơ sở OCOP / OCOP producer registration received",
-                      f"Xin chào {user.full_name},\n\nChúng tôi đã nhận đăng ký của {producer.name}. "
-                      "Ban quản lý sẽ duyệt hồ sơ; trong thời gian chờ, bạn có thể soạn sẵn sản phẩm.\n\n"
-                      f"Hello {user.full_name},\n\nWe received the registration of {producer.name}. "
-                      "An administrator will review it; meanwhile you can prepare your listings.")
+    send_in(user.lang, user.email, lambda: (
+        gettext("OCOP producer registration received"),
+        gettext("Hello %(name)s,\n\nWe received the registration of %(producer)s. An administrator will review "
+                "it; meanwhile you can prepare your listings.", name=user.full_name, producer=producer.name)))
     db.session.commit()
     return producer, user
 
@@ -205,11 +206,12 @@ def invite_member(producer_id: int, inviter: User, email: str) -> str:
     base = public_base_url()
     link = f"{base}/seller/invitations/{token}"
     days = current_app.config["INVITATION_MAX_AGE_S"] // 86400
-    send_after_commit(email, f"Lời mời tham gia {producer.name} / Invitation to join {producer.name}",
-                      f"{inviter.full_name} mời bạn cùng quản lý gian hàng {producer.name} trên sàn OCOP Quảng Ninh.\n"
-                      f"Mở liên kết sau để đặt mật khẩu (hiệu lực {days} ngày):\n{link}\n\n"
-                      f"{inviter.full_name} invites you to manage {producer.name} on the OCOP Quang Ninh "
-                      f"marketplace.\nOpen this link to set your password (valid {days} days):\n{link}\n")
+    # Someone new reads the invitation in the language the inviter wrote it in.
+    send_to_each(languages_of(email, default=current_language()), lambda: (
+        gettext("Invitation to join %(producer)s", producer=producer.name),
+        gettext("%(inviter)s invites you to manage %(producer)s on the OCOP Quang Ninh marketplace.\n"
+                "Open this link to set your password (valid %(days)s days):\n%(link)s\n",
+                inviter=inviter.full_name, producer=producer.name, days=days, link=link)))
     audit.record(inviter, "producer.member_invited", "producer", producer_id, after={"email": email})
     db.session.commit()
     return token
@@ -551,6 +553,15 @@ def expiring_certificates(producer_id: int | None = None, today: date | None = N
     return list(db.session.scalars(query))
 
 
+def _expiring_message(producer: Producer, certificates: list[Certificate]) -> tuple[str, str]:
+    lines = "\n".join(gettext("- %(product)s: %(number)s, %(stars)s★, expires %(day)s", product=c.product.name,
+                               number=c.certificate_no, stars=c.stars, day=f"{c.expires_on:%d/%m/%Y}")
+                       for c in certificates)
+    return (gettext("OCOP certificates expiring soon"),
+            gettext("The following OCOP certificates of %(producer)s expire soon; apply for re-assessment and "
+                    "update them in the seller portal.", producer=producer.name) + f"\n\n{lines}\n")
+
+
 def warn_expiring_certificates(today: date | None = None) -> int:
     """Email each producer about its certificates expiring within the window, once per claim.
 
@@ -577,14 +588,7 @@ def warn_expiring_certificates(today: date | None = None) -> int:
             producer = db.session.get(Producer, producer_id)
             recipients = sorted({u.email for u in members(producer_id) if u.active} | ({producer.email} - {None}))
             if recipients:
-                lines = "\n".join(f"- {c.product.name}: {c.certificate_no}, {c.stars}★, "
-                                  f"hết hạn (expires) {c.expires_on:%d/%m/%Y}" for c in claimed)
-                send_after_commit(recipients,
-                                  "Giấy chứng nhận OCOP sắp hết hạn / OCOP certificates expiring soon",
-                                  f"Các giấy chứng nhận OCOP sau của {producer.name} sắp hết hạn; hãy đề nghị "
-                                  f"đánh giá lại và cập nhật trên cổng người bán.\nThe following OCOP "
-                                  f"certificates of {producer.name} expire soon; apply for re-assessment and "
-                                  f"update them in the seller portal.\n\n{lines}\n")
+                send_to_each(languages_of(recipients), functools.partial(_expiring_message, producer, claimed))
                 sent += 1
         db.session.commit()  # the claims and the message together
     return sent

@@ -20,7 +20,7 @@ from .. import audit
 from ..catalog.models import Locality, Product
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..mail import send_after_commit
+from ..mail.language import send_in
 from ..timeutil import local_today, utcnow
 from ..validators import parse_date
 from .gtin import normalise_gtin
@@ -402,31 +402,31 @@ def recall(lot: Lot, actor, reason) -> Lot:
     return lot
 
 
-def buyers_of(lot_id: int) -> list[str]:
-    """The contact email of every order that has a line shipped from the lot, once each."""
+def buyers_of(lot_id: int) -> dict[str, str]:
+    """The contact email of every order that has a line shipped from the lot, once each, with the
+    language of the buyer's latest such order."""
     from ..orders.models import Order, OrderLine, OrderPart
 
-    rows = db.session.scalars(
-        sa.select(Order.contact_email).join(OrderPart, OrderPart.order_id == Order.id)
+    rows = db.session.execute(
+        sa.select(Order.contact_email, Order.contact_lang).join(OrderPart, OrderPart.order_id == Order.id)
         .join(OrderLine, OrderLine.part_id == OrderPart.id).join(LineLot, LineLot.order_line_id == OrderLine.id)
-        .where(LineLot.lot_id == lot_id, Order.contact_email.is_not(None)).distinct().order_by(Order.contact_email))
-    return [email for email in rows if email]
+        .where(LineLot.lot_id == lot_id, Order.contact_email.is_not(None)).order_by(Order.id))
+    buyers = {email: lang for email, lang in rows if email}
+    return dict(sorted(buyers.items()))
 
 
 def _tell_buyers(lot: Lot, reason: str) -> list[str]:
-    """One email per buyer of the lot, through the outbox in the recall's transaction."""
-    from flask_babel import force_locale
-
+    """One email per buyer of the lot, in the buyer's language, through the outbox in the recall's
+    transaction."""
     buyers = buyers_of(lot.id)
     link = url_for("traceability.passport", lot_id=lot.id, _external=True)
-    with force_locale("vi"):
-        subject = _("Recall: %(product)s, lot %(code)s", product=lot.product.name, code=lot.code)
-        text = _("The producer or the OCOP office has recalled lot %(code)s of %(product)s, which you bought "
-                 "on the OCOP Marketplace. Do not eat or use it.\n\nReason: %(reason)s\n\nPassport: %(link)s",
-                 code=lot.code, product=lot.product.name, reason=reason, link=link)
-    for email in buyers:
-        send_after_commit(email, subject, text)
-    return buyers
+    for email, lang in buyers.items():
+        send_in(lang, email, lambda: (
+            _("Recall: %(product)s, lot %(code)s", product=lot.product.name, code=lot.code),
+            _("The producer or the OCOP office has recalled lot %(code)s of %(product)s, which you bought "
+              "on the OCOP Marketplace. Do not eat or use it.\n\nReason: %(reason)s\n\nPassport: %(link)s",
+              code=lot.code, product=lot.product.name, reason=reason, link=link)))
+    return list(buyers)
 
 
 # --------------------------------------------------------------------------- orders' lots

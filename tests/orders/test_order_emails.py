@@ -29,13 +29,13 @@ def test_the_whole_journey_sends_the_right_emails(db, client, smtp):
     assert code in placed["Subject"]
     body = smtp.text(placed)
     assert "Mật ong rừng" in body and "× 2" in body and "360.000\u00a0₫" in body
-    assert "Tổng cộng" in body and "Total" in body  # Vietnamese, then English
+    assert "Tổng cộng" in body and "Total" not in body  # the order was placed in Vietnamese
     assert reference in body
 
     order = services.get_order(code)
     services.mark_order_paid(order, PAID_AT)
     paid = smtp.to("lan@example.vn")[1]
-    assert "đã thanh toán" in paid["Subject"] and "paid" in paid["Subject"]
+    assert "đã thanh toán" in paid["Subject"]
     [to_coop] = smtp.to("mat-ong@htx.vn")
     assert "Mật ong rừng" in smtp.text(to_coop) and "Trà hoa vàng" not in smtp.text(to_coop)
     assert "Phường Hạ Long" in smtp.text(to_coop)  # the producer needs the address to ship
@@ -51,7 +51,7 @@ def test_the_whole_journey_sends_the_right_emails(db, client, smtp):
 
     services.update_part_status(part, "delivered", "seller")
     delivered = smtp.to("lan@example.vn")[3]
-    assert "đã được giao" in smtp.text(delivered) and "delivered" in smtp.text(delivered)
+    assert "đã được giao" in smtp.text(delivered) and "delivered" not in smtp.text(delivered)
 
     other_part = next(p for p in reload(order).parts if p.producer_id == other.id)
     services.cancel_part(other_part, "seller", "Hết hàng")
@@ -65,7 +65,7 @@ def test_cancelling_an_unpaid_order_tells_the_shopper(db, smtp):
     order = place([(f.product(stock=3), 1)])
     services.cancel_order(order, "shopper", "Đặt nhầm")
     subjects = [m["Subject"] for m in smtp.to("lan@example.vn")]
-    assert len(subjects) == 2 and "huỷ" in subjects[1] and "cancelled" in subjects[1]
+    assert len(subjects) == 2 and "huỷ" in subjects[1]
 
 
 def test_no_email_for_a_checkout_that_failed(db, client, smtp):
