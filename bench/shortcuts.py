@@ -10,8 +10,6 @@ token. Each shortcut is compared with the plain way of doing the same job:
 
 - `rows`: checkout/rows.py's hand-built INSERTs (one statement on PostgreSQL) against the
   ORM's unit of work (`session.add(order)`, flushed at commit);
-- `response`: `shaped_response` against flask-smorest dumping the body through
-  `CheckoutResultSchema`;
 - `bump`: the catalogue version bumped inside the checkout's transaction (`bump_within`)
   against `bump_version()` after the commit, in a transaction of its own;
 - `statements`: the checkout's statements built once at import, against building them on
@@ -60,27 +58,6 @@ def plain_rows():
 
 
 @contextmanager
-def plain_response():
-    from flask import jsonify
-
-    from marketplace.api import checkout as api_checkout
-    from marketplace.checkout.schemas import CheckoutResultSchema
-
-    schema = CheckoutResultSchema()
-
-    def dumped(body, status):  # what flask-smorest does with a returned body
-        response = jsonify(schema.dump(body))
-        response.status_code = status
-        return response
-
-    saved, api_checkout.shaped_response = api_checkout.shaped_response, dumped
-    try:
-        yield
-    finally:
-        api_checkout.shaped_response = saved
-
-
-@contextmanager
 def plain_bump():
     from marketplace import cache
     from marketplace.checkout import services
@@ -111,7 +88,7 @@ def as_is():
 
 
 VARIANTS = {"shortcuts (as is)": as_is, "rows: ORM unit of work": plain_rows,
-            "response: schema dump": plain_response, "bump: after the commit": plain_bump}
+            "bump: after the commit": plain_bump}
 
 
 def statement_build_cost(repeat: int = 2000) -> float:
