@@ -160,6 +160,11 @@ class Config:
         self.MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 10)  # then the message is given up
         self.MAIL_KEEP_DAYS = _int("MAIL_KEEP_DAYS", 30)  # sent and given-up messages are then deleted
 
+        # Viettel S-Invoice: where producers' connections send invoices (not theirs to choose,
+        # so a producer cannot point the server at another host); seconds a call may take.
+        self.SINVOICE_BASE_URL = env.get("SINVOICE_BASE_URL", "https://api-vinvoice.viettel.vn")
+        self.SINVOICE_TIMEOUT_S = float(env.get("SINVOICE_TIMEOUT_S") or 8)
+        self.SINVOICE_RETRY_PAUSE_S = float(env.get("SINVOICE_RETRY_PAUSE_S") or 1)
         self.STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY", "")
         self.STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET", "")
         self.STRIPE_API_BASE = env.get("STRIPE_API_BASE", "")

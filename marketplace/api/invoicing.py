@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_login import current_user
 from marshmallow import Schema, fields
 
-from ..invoicing import rates, services
+from ..invoicing import connection, rates, services
 from ..invoicing.requests import request_json
 from ..invoicing.views import xml_response
 from .common import ApiBlueprint
@@ -142,3 +142,74 @@ def put_vat_rate(data):
     """Add or replace the rate of a group from a date."""
     return rates.set_rate(current_user, data.get("category_slug"), data.get("valid_from"), data.get("rate"),
                           data.get("source"))
+
+
+class ConnectionSchema(Schema):
+    connected = fields.Boolean()
+    provider = fields.String(metadata={"description": "viettel (Viettel S-Invoice)"})
+    provider_name = fields.String()
+    username = fields.String()
+    supplier_tax_code = fields.String()
+    template_code = fields.String()
+    series = fields.String()
+    last_tested_at = fields.String(allow_none=True, metadata={"description": "UTC, ISO 8601"})
+    last_test_ok = fields.Boolean(allow_none=True)
+    last_test_message = fields.String(allow_none=True)
+
+
+class ConnectionWriteSchema(Schema):
+    provider = _typed("string", "viettel", enum=["viettel"])
+    username = _typed("string", "the producer's API user at the provider")
+    password = _typed("string", "stored encrypted, never returned; leave out to keep the saved one",
+                      format="password")
+    supplier_tax_code = _typed("string", "the producer's tax code as registered at the provider")
+    template_code = _typed("string", "the registered template, e.g. 1/001")
+    series = _typed("string", "the registered series, e.g. C26TAA")
+
+
+@blp.route("/seller/invoice-connection", methods=["GET"])
+@blp.auth_required("seller")
+@blp.response(200, ConnectionSchema)
+def get_connection():
+    """The producer's e-invoice provider connection (`connected: false` when none); never the password."""
+    return connection.connection_json(connection.connection_of(_pid()))
+
+
+@blp.route("/seller/invoice-connection", methods=["PUT"])
+@blp.auth_required("seller")
+@blp.errors(422)
+@blp.arguments(ConnectionWriteSchema())
+@blp.response(200, ConnectionSchema)
+def put_connection(data):
+    """Connect (or change) the producer's e-invoice provider. The password is required the first time."""
+    return connection.connection_json(connection.save(_pid(), data))
+
+
+@blp.route("/seller/invoice-connection", methods=["DELETE"])
+@blp.auth_required("seller")
+@blp.errors(404)
+@blp.response(204)
+def delete_connection():
+    """Disconnect: the saved details and password are deleted."""
+    connection.disconnect(_pid())
+
+
+@blp.route("/seller/invoice-connection/test", methods=["POST"])
+@blp.auth_required("seller")
+@blp.errors(409)
+@blp.response(200, ConnectionSchema)
+def test_connection():
+    """Sign in to the provider with the saved details; the outcome is in `last_test_ok` and `last_test_message`."""
+    return connection.connection_json(connection.try_connection(_pid()))
+
+
+@blp.route("/seller/order-parts/<int:part_id>/invoice/issue", methods=["POST"])
+@blp.auth_required("seller")
+@blp.errors(404, 409, 503)
+@blp.response(200, PartInvoiceSchema)
+def issue_invoice(part_id: int):
+    """Issue the part's invoice through the connected provider and record it (the buyer is emailed).
+    409 `not_connected`, `invoice_already_recorded` or `provider_rejected` (with the provider's
+    reason); 503 `provider_unavailable` after retries: safe to call again, it never issues twice."""
+    connection.issue(_pid(), part_id)
+    return _state_json(services.get_part(_pid(), part_id))

@@ -32,7 +32,11 @@ def ocop_sales_open_data(args):
     """Monthly OCOP sales by product group and region, of months that are over
 
     Aggregates only: a cell made up of fewer than 3 producers or 5 orders is merged into
-    an `other` region or group, or left out (`suppressed` on the month's totals)."""
+    an `other` region or group, or left out (`suppressed` on the month's totals).
+
+    `payment_indicators` gives, per month and locality, the share of paid sales with an issued
+    e-invoice (target 100%) and the share of e-commerce payments made cashless (target 80%),
+    under the same rule (Decision 1568/QĐ-BCT)."""
     return _json(ocop_sales(args["year"] or local_today().year), max_age=CACHE_SECONDS)
 
 

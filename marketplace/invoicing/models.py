@@ -83,3 +83,26 @@ class VatRate(TimestampMixin, db.Model):
     rate: Mapped[str] = mapped_column(sa.String(4), nullable=False)
     source: Mapped[str] = mapped_column(sa.String(500), nullable=False)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class InvoiceConnection(TimestampMixin, db.Model):
+    """A producer's account at an e-invoice provider, through which the marketplace asks the
+    provider to issue the producer's invoices (the provider signs with the producer's certificate).
+
+    The password is kept encrypted (invoicing.connection), never shown back."""
+
+    __tablename__ = "invoice_connections"
+    __table_args__ = (sa.CheckConstraint("provider IN ('viettel')", name="provider"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    producer_id: Mapped[int] = mapped_column(sa.ForeignKey("producers.id", ondelete="CASCADE"), unique=True,
+                                             nullable=False)
+    provider: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="viettel")
+    username: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    secret_encrypted: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    supplier_tax_code: Mapped[str] = mapped_column(sa.String(14), nullable=False)
+    template_code: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    series: Mapped[str] = mapped_column(sa.String(6), nullable=False)
+    last_tested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_test_ok: Mapped[bool | None] = mapped_column(sa.Boolean)
+    last_test_message: Mapped[str | None] = mapped_column(sa.String(300))

@@ -11,7 +11,7 @@ from ..admin.views import admin_portal
 from ..errors import DomainError, NotFound, ValidationFailed
 from ..extensions import db
 from ..timeutil import local_today
-from . import rates, services
+from . import connection, rates, services
 from .requests import request_for
 
 bp = Blueprint("invoicing", __name__, template_folder="templates")
@@ -43,6 +43,13 @@ def invoice_state(part):
 @bp.app_template_global("part_invoice")
 def part_invoice(part):
     return services.invoice_of(part.id)
+
+
+@bp.app_template_global("invoice_connection")
+def invoice_connection():
+    """The name of the signed-in producer's connected provider, if any (the part page's issue button)."""
+    found = connection.connection_of(_pid()) if getattr(current_user, "producer_id", None) else None
+    return connection.PROVIDERS[found.provider] if found else None
 
 
 @bp.app_template_global("invoice_request_of")
@@ -107,7 +114,67 @@ def seller_invoices():
             if count:
                 return xml_response(data, f"hoadon-{month}.zip", "application/zip")
             flash(_("No paid orders in %(month)s.", month=month), "info")
-    return render_template("invoicing/seller_invoices.html", month=month or local_today().strftime("%Y-%m"))
+    return render_template("invoicing/seller_invoices.html", month=month or local_today().strftime("%Y-%m"),
+                           connection=connection.connection_of(_pid()), providers=connection.PROVIDERS,
+                           errors={}, form={})
+
+
+def _flash_error(exc: DomainError) -> None:
+    db.session.rollback()
+    messages = [f"{key}: {'; '.join(value)}" for key, value in (exc.fields or {}).items()]
+    flash(" ".join([exc.message, *messages]), "error")
+
+
+@bp.post("/seller/invoices/connection")
+@role_required("seller")
+def save_connection():
+    try:
+        connection.save(_pid(), request.form)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return render_template("invoicing/seller_invoices.html", month=local_today().strftime("%Y-%m"),
+                               connection=connection.connection_of(_pid()), providers=connection.PROVIDERS,
+                               errors=exc.fields or {}, form=request.form), 422
+    flash(_("E-invoice provider connected. Test the connection before issuing."), "success")
+    return redirect(url_for("invoicing.seller_invoices"))
+
+
+@bp.post("/seller/invoices/connection/test")
+@role_required("seller")
+def test_connection():
+    try:
+        tried = connection.try_connection(_pid())
+    except DomainError as exc:
+        _flash_error(exc)
+    else:
+        flash(tried.last_test_message, "success" if tried.last_test_ok else "error")
+    return redirect(url_for("invoicing.seller_invoices"))
+
+
+@bp.post("/seller/invoices/connection/delete")
+@role_required("seller")
+def delete_connection():
+    try:
+        connection.disconnect(_pid())
+    except DomainError as exc:
+        _flash_error(exc)
+    else:
+        flash(_("E-invoice provider disconnected; the saved password is deleted."), "success")
+    return redirect(url_for("invoicing.seller_invoices"))
+
+
+@bp.post("/seller/orders/<int:part_id>/invoice/issue")
+@role_required("seller")
+def issue_part(part_id: int):
+    _part(part_id)  # another producer's part: 404 before anything else
+    try:
+        invoice = connection.issue(_pid(), part_id)
+    except DomainError as exc:
+        _flash_error(exc)
+    else:
+        flash(_("Invoice issued by the provider: %(series)s No. %(number)s. The buyer can see it on the order page.",
+                series=invoice.series, number=invoice.number), "success")
+    return redirect(url_for("seller.order_part", part_id=part_id))
 
 
 @admin_bp.route("/vat-rates", methods=["GET", "POST"])

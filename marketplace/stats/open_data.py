@@ -19,9 +19,13 @@ import sqlalchemy as sa
 
 from ..catalog.models import Category
 from ..extensions import db
-from ..timeutil import local_today
+from ..orders.models import Order, OrderPart
+from ..timeutil import local_start_utc, local_today
+from .invoices import CASHLESS_TARGET, INVOICE_TARGET, Cell, cashless_dict, locality_dict, monthly_coverage, percent
+from .models import ChannelSale
 from .sales import SalesRow, sales_report
 from .share import target_for
+from .sqltime import local_month
 
 FIRST_YEAR = 2013  # the OCOP programme of Quảng Ninh
 MIN_PRODUCERS = 3
@@ -99,7 +103,8 @@ def ocop_sales(year: int) -> dict:
             "complete_through": _complete_through(year, today),
             "min_producers": MIN_PRODUCERS, "min_orders": MIN_ORDERS,
             "items": items, "monthly_totals": [months[m] for m in sorted(months)],
-            "ecommerce_target": target_for(year).as_dict()}
+            "ecommerce_target": target_for(year).as_dict(),
+            "payment_indicators": payment_indicators(year, date_to)}
 
 
 def _cell(month: str, group: dict, region: dict, gross: int, refunds: int, units: int, producers: int,
@@ -115,3 +120,80 @@ def _complete_through(year: int, today: date) -> str | None:
     if year == today.year and today.month > 1:
         return f"{year}-{today.month - 1:02d}"
     return None
+
+
+# --------------------------------------------------------------------------- payment indicators
+
+def _month_counts(start: date, end: date) -> dict[str, tuple[int, int]]:
+    """{'YYYY-MM': (producers, orders)} of paid parts in [start, end) local days (an order with
+    parts of several localities counts once in its month)."""
+    month = local_month(Order.paid_at)
+    return {key: (int(producers), int(orders)) for key, producers, orders in db.session.execute(
+        sa.select(month, sa.func.count(sa.distinct(OrderPart.producer_id)), sa.func.count(sa.distinct(Order.id)))
+        .select_from(OrderPart).join(Order, Order.id == OrderPart.order_id)
+        .where(Order.paid_at >= local_start_utc(start), Order.paid_at < local_start_utc(end)).group_by(month))}
+
+
+def _localities(cells: list[Cell]) -> tuple[list[dict], int]:
+    """The month's localities large enough to publish, then the rest merged as "other" when
+    that is large enough; and how many localities are left out. The merged cell's orders are
+    taken at their lowest possible value (the largest of its localities': an order can span several)."""
+    published = [c for c in cells if _publishable(c.producers, c.orders)]
+    rest = [c for c in cells if c not in published]
+    rows = [locality_dict(c.slug, c.name, c.paid, c.invoiced, c.cashless) for c in published]
+    left_out = 0
+    if rest and _publishable(sum(c.producers for c in rest), max(c.orders for c in rest)):
+        rows.append(locality_dict(OTHER, OTHER_REGION["name"], sum(c.paid for c in rest),
+                                  sum(c.invoiced for c in rest), sum(c.cashless for c in rest)))
+    else:
+        left_out = len(rest)
+    for row in rows:
+        row["region"] = {"slug": row.pop("region_slug"), "name": row["region"]}
+    rows.sort(key=lambda r: (r["region"]["slug"] == OTHER, r["region"]["slug"]))
+    return rows, left_out
+
+
+def payment_indicators(year: int, date_to: date) -> dict:
+    """Per month that is over, and by locality, the share of paid marketplace sales with an
+    issued e-invoice (target 100%) and the share of e-commerce payments made cashless (target
+    80%; the month's figure adds the other channels the admin recorded, a channel without a
+    cashless figure counting as cash; a locality's is the marketplace's). Months and localities
+    too small to publish are withheld as the sales cells are; the year sums the published months."""
+    months: list[dict] = []
+    year_paid = year_invoiced = year_payments = year_cashless = 0
+    if date(year, 1, 1) <= date_to:
+        start, end = date(year, 1, 1), date_to + timedelta(days=1)
+        monthly, counts = monthly_coverage(start, end), _month_counts(start, end)
+        channels: dict[str, list[tuple[str, int]]] = {}
+        channel_cashless: dict[str, dict[str, int | None]] = {}
+        for entry in db.session.scalars(sa.select(ChannelSale).where(ChannelSale.period.in_(list(monthly)))):
+            channels.setdefault(entry.period, []).append((entry.channel, entry.amount_vnd))
+            channel_cashless.setdefault(entry.period, {})[entry.channel] = entry.cashless_vnd
+        for key in sorted(monthly):
+            if not _publishable(*counts.get(key, (0, 0))):
+                months.append({"month": key, "suppressed": True})
+                continue
+            cells = monthly[key]
+            paid, invoiced = sum(c.paid for c in cells), sum(c.invoiced for c in cells)
+            cashless = cashless_dict(paid, channels.get(key, []), channel_cashless.get(key, {}),
+                                     marketplace_cashless_vnd=sum(c.cashless for c in cells))
+            localities, left_out = _localities(cells)
+            months.append({"month": key, "suppressed": False, "paid_vnd": paid, "invoiced_vnd": invoiced,
+                           "e_invoice_percent": _float(percent(invoiced, paid)),
+                           "payments_vnd": cashless["payments_vnd"], "cashless_vnd": cashless["cashless_vnd"],
+                           "cashless_percent": cashless["percent"],
+                           "other_channels_unknown_vnd": cashless["other_channels_unknown_vnd"],
+                           "by_locality": localities, "localities_left_out": left_out})
+            year_paid, year_invoiced = year_paid + paid, year_invoiced + invoiced
+            year_payments += cashless["payments_vnd"]
+            year_cashless += cashless["cashless_vnd"]
+    return {"e_invoice_target_percent": float(INVOICE_TARGET), "cashless_target_percent": float(CASHLESS_TARGET),
+            "months": months,
+            "year": {"paid_vnd": year_paid, "invoiced_vnd": year_invoiced,
+                     "e_invoice_percent": _float(percent(year_invoiced, year_paid)),
+                     "payments_vnd": year_payments, "cashless_vnd": year_cashless,
+                     "cashless_percent": _float(percent(year_cashless, year_payments))}}
+
+
+def _float(value) -> float | None:
+    return float(value) if value is not None else None

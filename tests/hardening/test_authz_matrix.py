@@ -87,6 +87,8 @@ PERIOD = "2025-03"
 PRODUCT_FORM = {"name": "Trà đổi tên", "price_vnd": "1000", "stock": "1", "unit": "hộp", "status": "active"}
 LOT_FORM = {"code": "TRA-02", "produced_on": "2026-02-01", "best_before": "2027-02-01", "quantity": "10"}
 INVOICE_FORM = {"series": "C26TAA", "number": "1", "lookup_code": "HIJACK", "issued_on": "2026-03-01"}
+CONNECTION = {"provider": "viettel", "username": "u", "password": "p", "supplier_tax_code": "0100112437",
+              "template_code": "1/001", "series": "C26TAA"}
 CERT_FORM = {"stars": "5", "certificate_no": "QN-9999", "level": "national", "issued_on": "2025-02-01"}
 
 ROUTES: list[Route] = [
@@ -342,6 +344,25 @@ ROUTES: list[Route] = [
           lambda w: f"/api/v1/seller/order-parts/{part_id(w)}/invoice-adjustment.xml", SELLER_API_OBJECT),
     Route("Invoicing.month_zip", "GET", lambda w: f"/api/v1/seller/invoices.zip?month={PERIOD}",
           SELLER_API_SCOPE_READ),
+    # A producer's e-invoice provider connection is its own scope; issuing acts on A's part.
+    Route("invoicing.save_connection", "POST", lambda w: "/seller/invoices/connection", SELLER_WEB_SCOPE_WRITE,
+          form=lambda w: CONNECTION),
+    Route("invoicing.test_connection", "POST", lambda w: "/seller/invoices/connection/test",
+          SELLER_WEB_SCOPE_WRITE),
+    Route("invoicing.delete_connection", "POST", lambda w: "/seller/invoices/connection/delete",
+          SELLER_WEB_SCOPE_WRITE),
+    Route("invoicing.issue_part", "POST", lambda w: f"/seller/orders/{part_id(w)}/invoice/issue",
+          SELLER_WEB_OBJECT),
+    Route("Invoicing.get_connection", "GET", lambda w: "/api/v1/seller/invoice-connection",
+          SELLER_API_SCOPE_READ),
+    Route("Invoicing.put_connection", "PUT", lambda w: "/api/v1/seller/invoice-connection",
+          SELLER_API_SCOPE_WRITE, json=lambda w: CONNECTION),
+    Route("Invoicing.delete_connection", "DELETE", lambda w: "/api/v1/seller/invoice-connection",
+          SELLER_API_SCOPE_WRITE),
+    Route("Invoicing.test_connection", "POST", lambda w: "/api/v1/seller/invoice-connection/test",
+          SELLER_API_SCOPE_WRITE),
+    Route("Invoicing.issue_invoice", "POST", lambda w: f"/api/v1/seller/order-parts/{part_id(w)}/invoice/issue",
+          SELLER_API_OBJECT),
     Route("Invoicing.list_vat_rates", "GET", lambda w: "/api/v1/admin/vat-rates", ADMIN_API_READ),
     Route("Invoicing.put_vat_rate", "PUT", lambda w: "/api/v1/admin/vat-rates", ADMIN_API_WRITE,
           json=lambda w: {"category_slug": "du-lich", "valid_from": "2026-01-01", "rate": "10", "source": "x"}),

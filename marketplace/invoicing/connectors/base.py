@@ -45,3 +45,7 @@ class Connector(Protocol):
 
     def find(self, transaction_uuid: str) -> Issued | None:
         """The invoice issued under this key, if any (asked before sending a key again)."""
+
+    def check(self) -> None:
+        """Sign in to the provider; Rejected when it refuses the credentials, Unavailable
+        when it cannot be reached (the producer's "test connection")."""

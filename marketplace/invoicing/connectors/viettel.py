@@ -79,6 +79,10 @@ class ViettelSInvoice:
         return self._token
 
     # ---------------------------------------------------------------- API
+    def check(self) -> None:
+        self._token = None
+        self._login()
+
     def payload(self, data: InvoiceData, transaction_uuid: str) -> dict:
         issued = datetime(data.issued_on.year, data.issued_on.month, data.issued_on.day, tzinfo=timezone.utc)
         vat = data.vat
