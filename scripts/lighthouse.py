@@ -32,6 +32,7 @@ OUT = ROOT / "test-artifacts" / "lighthouse"
 LIGHTHOUSE = "lighthouse@12.2.3"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 PASSWORD = "lighthouse-pass-123"
+SERVER_WAIT_S = 120
 
 
 def free_port() -> int:
@@ -131,6 +132,21 @@ def pages(base: str) -> list[tuple[str, str, str | None]]:
     ]
 
 
+def wait_until_up(base: str, server: subprocess.Popen, limit: float = SERVER_WAIT_S) -> None:
+    """Until /healthz answers: on a busy shared machine gunicorn's workers can take a minute
+    to import the app, and measuring a server that is still starting would fail every page."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with code {server.returncode} before answering")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=5):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"the server at {base} did not answer /healthz within {limit:.0f} s")
+
+
 def lighthouse(name: str, url: str, cookie: str | None, chrome: str) -> dict[str, int]:
     cmd = ["npx", "--yes", LIGHTHOUSE, url, "--quiet", "--output=json", "--output=html",
            f"--output-path={OUT / name}", f"--only-categories={','.join(CATEGORIES)}",
@@ -164,12 +180,7 @@ def main() -> int:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_up(base, server)
         wanted = set(args.only.split(",")) if args.only else None
         rows = []
         for name, url, cookie in pages(base):
