@@ -4,7 +4,7 @@ Builds a throw-away instance (SQLite, the seed catalogue, a search index, a shop
 producer's seller), serves it with gunicorn on a free loopback port, and runs Lighthouse
 (npm `lighthouse@12.2.3` through npx, driving CHROMIUM_PATH, default /usr/bin/chromium) on the
 public pages (home, search results, a product, the cart, checkout, a payment page, tracking)
-and the signed-in ones (my orders, the seller's dashboard and orders; their session cookie is
+and the signed-in ones (my orders, an unpaid order, the seller's dashboard and orders; their session cookie is
 sent as an extra header). Reports go to test-artifacts/lighthouse/<page>.report.{html,json};
 the scores of each category are printed as a table.
 
@@ -112,8 +112,8 @@ def pages(base: str) -> list[tuple[str, str, str | None]]:
     shopper = Client(base)
     shopper.sign_in("khach@example.vn")
     shopper.call("POST", "/api/v1/cart/items", {"product_id": product["id"], "quantity": 2})
-    shopper.call("POST", "/api/v1/checkout", {"contact": contact, "shipping_address": address,
-                                              "payment_method": "vietqr"})
+    unpaid = shopper.call("POST", "/api/v1/checkout", {"contact": contact, "shipping_address": address,
+                                                       "payment_method": "vietqr"})["order"]["code"]
     shopper.call("POST", "/api/v1/cart/items", {"product_id": product["id"], "quantity": 1})
     seller = Client(base)
     seller.sign_in("banhang@example.vn")
@@ -127,6 +127,7 @@ def pages(base: str) -> list[tuple[str, str, str | None]]:
         ("payment", f"{base}/{payment_url}", None),
         ("tracking", f"{base}/track", None),
         ("my-orders", f"{base}/orders", cookie),
+        ("order", f"{base}/orders/{unpaid}", cookie),  # unpaid: it carries the payment panel
         ("seller-dashboard", f"{base}/seller/", seller_cookie),
         ("seller-orders", f"{base}/seller/orders", seller_cookie),
     ]
