@@ -156,9 +156,19 @@ def lighthouse(name: str, url: str, cookie: str | None, chrome: str) -> dict[str
         headers = OUT / f"{name}.headers.json"
         headers.write_text(json.dumps({"Cookie": cookie}))
         cmd.append(f"--extra-headers={headers}")
-    subprocess.run(cmd, env=dict(os.environ, CHROME_PATH=chrome), check=True, cwd=ROOT)
-    if cookie:
-        (OUT / f"{name}.headers.json").unlink()
+    try:
+        # One more try when Chromium times out or crashes: on a loaded shared machine a single
+        # failure says more about the neighbours than about the page.
+        for attempt in (1, 2):
+            done = subprocess.run(cmd, env=dict(os.environ, CHROME_PATH=chrome), cwd=ROOT)
+            if done.returncode == 0:
+                break
+            print(f"lighthouse {name}: attempt {attempt} failed (exit {done.returncode})", file=sys.stderr)
+        else:
+            raise SystemExit(f"lighthouse failed twice on {url}")
+    finally:
+        if cookie:
+            (OUT / f"{name}.headers.json").unlink(missing_ok=True)  # it holds a session cookie
     report = json.loads((OUT / f"{name}.report.json").read_text())
     return {key: round((report["categories"][key]["score"] or 0) * 100) for key in CATEGORIES}
 
