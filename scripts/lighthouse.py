@@ -4,7 +4,7 @@ Builds a throw-away instance (SQLite, the seed catalogue, a search index, a shop
 producer's seller), serves it with gunicorn on a free loopback port, and runs Lighthouse
 (npm `lighthouse@12.2.3` through npx, driving CHROMIUM_PATH, default /usr/bin/chromium) on the
 public pages (home, search results, a product, the cart, checkout, a payment page, tracking)
-and the signed-in ones (my orders, the seller's dashboard and orders; their session cookie is
+and the signed-in ones (my orders, an unpaid order, the seller's dashboard and orders; their session cookie is
 sent as an extra header). Reports go to test-artifacts/lighthouse/<page>.report.{html,json};
 the scores of each category are printed as a table.
 
@@ -32,6 +32,7 @@ OUT = ROOT / "test-artifacts" / "lighthouse"
 LIGHTHOUSE = "lighthouse@12.2.3"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 PASSWORD = "lighthouse-pass-123"
+SERVER_WAIT_S = 120
 
 
 def free_port() -> int:
@@ -111,8 +112,8 @@ def pages(base: str) -> list[tuple[str, str, str | None]]:
     shopper = Client(base)
     shopper.sign_in("khach@example.vn")
     shopper.call("POST", "/api/v1/cart/items", {"product_id": product["id"], "quantity": 2})
-    shopper.call("POST", "/api/v1/checkout", {"contact": contact, "shipping_address": address,
-                                              "payment_method": "vietqr"})
+    unpaid = shopper.call("POST", "/api/v1/checkout", {"contact": contact, "shipping_address": address,
+                                                       "payment_method": "vietqr"})["order"]["code"]
     shopper.call("POST", "/api/v1/cart/items", {"product_id": product["id"], "quantity": 1})
     seller = Client(base)
     seller.sign_in("banhang@example.vn")
@@ -126,9 +127,25 @@ def pages(base: str) -> list[tuple[str, str, str | None]]:
         ("payment", f"{base}/{payment_url}", None),
         ("tracking", f"{base}/track", None),
         ("my-orders", f"{base}/orders", cookie),
+        ("order", f"{base}/orders/{unpaid}", cookie),  # unpaid: it carries the payment panel
         ("seller-dashboard", f"{base}/seller/", seller_cookie),
         ("seller-orders", f"{base}/seller/orders", seller_cookie),
     ]
+
+
+def wait_until_up(base: str, server: subprocess.Popen, limit: float = SERVER_WAIT_S) -> None:
+    """Until /healthz answers: on a busy shared machine gunicorn's workers can take a minute
+    to import the app, and measuring a server that is still starting would fail every page."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with code {server.returncode} before answering")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=5):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"the server at {base} did not answer /healthz within {limit:.0f} s")
 
 
 def lighthouse(name: str, url: str, cookie: str | None, chrome: str) -> dict[str, int]:
@@ -139,9 +156,19 @@ def lighthouse(name: str, url: str, cookie: str | None, chrome: str) -> dict[str
         headers = OUT / f"{name}.headers.json"
         headers.write_text(json.dumps({"Cookie": cookie}))
         cmd.append(f"--extra-headers={headers}")
-    subprocess.run(cmd, env=dict(os.environ, CHROME_PATH=chrome), check=True, cwd=ROOT)
-    if cookie:
-        (OUT / f"{name}.headers.json").unlink()
+    try:
+        # One more try when Chromium times out or crashes: on a loaded shared machine a single
+        # failure says more about the neighbours than about the page.
+        for attempt in (1, 2):
+            done = subprocess.run(cmd, env=dict(os.environ, CHROME_PATH=chrome), cwd=ROOT)
+            if done.returncode == 0:
+                break
+            print(f"lighthouse {name}: attempt {attempt} failed (exit {done.returncode})", file=sys.stderr)
+        else:
+            raise SystemExit(f"lighthouse failed twice on {url}")
+    finally:
+        if cookie:
+            (OUT / f"{name}.headers.json").unlink(missing_ok=True)  # it holds a session cookie
     report = json.loads((OUT / f"{name}.report.json").read_text())
     return {key: round((report["categories"][key]["score"] or 0) * 100) for key in CATEGORIES}
 
@@ -164,12 +191,7 @@ def main() -> int:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_up(base, server)
         wanted = set(args.only.split(",")) if args.only else None
         rows = []
         for name, url, cookie in pages(base):

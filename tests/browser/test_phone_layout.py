@@ -157,7 +157,8 @@ def site_map(app, site) -> list[str]:
             path += f"?t={site.unpaid_token}"
         paths.append(path)
     assert unknown == [], f"pages this test cannot open (add an argument or a reason): {unknown}"
-    return sorted(set(paths)) + ["/products?q=tra+hoa+vang", "/no-such-page"]
+    # An unpaid order's page too: it carries the payment panel (QR, account, copy buttons).
+    return sorted(set(paths)) + ["/products?q=tra+hoa+vang", f"/orders/{site.unpaid}", "/no-such-page"]
 
 
 def problems_at_widths(page, paths: list[str]) -> dict[str, list[str]]:

@@ -55,3 +55,32 @@ def test_after_payment_it_says_what_happens_next_and_shows_no_internal_reference
     assert "01/03/2025 09:15" in html  # the bank's time, written the local way
     assert "sepay" not in html.lower() and "900001" not in html
     assert "2025-03-01" not in html.split('datetime="')[0]
+
+
+def test_the_order_page_carries_the_whole_payment_panel_while_unpaid(db, client):
+    shopper = factories.user()
+    order = make_order(user=shopper)
+    factories.login_as(client, shopper)
+
+    html = client.get(f"/orders/{order.code}").get_data(as_text=True)
+
+    # The shopper can pay from the order page itself: bank by name, the three copies, the QR to save.
+    assert "Vietcombank" in html and "970436" not in html
+    assert re.findall(r'data-copy="([^"]*)"', html) == ["0011004123456", "130000", order.payment_reference]
+    assert f'download="VietQR-{order.code}.png"' in html
+    assert html.count('id="payment-panel"') == 1 and 'id="payment-countdown"' in html
+    assert html.count("js/payments.js") == 1  # polled once: the page reloads when the money lands
+    assert "order-first" in html  # on a phone the payment comes before the items
+    assert 'id="payment-next"' not in html
+
+
+def test_the_order_page_says_what_happens_next_once_paid(db, client):
+    shopper = factories.user()
+    order = make_order(user=shopper)
+    assert post_sepay(client, sepay_body(order, 130_000, txn_id=900_002, when="2025-03-01 09:15:00")).status_code == 200
+    factories.login_as(client, shopper)
+
+    html = client.get(f"/orders/{order.code}").get_data(as_text=True)
+
+    assert 'id="payment-next"' in html and "Tiếp theo:" in html
+    assert 'id="payment-panel"' not in html and "data-copy" not in html and "order-first" not in html
