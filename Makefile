@@ -14,7 +14,7 @@ HOST := 127.0.0.1
 endif
 export HOST PORT
 
-.PHONY: install label-fonts run serve test fuzz migrate seed clean browser-deps bench bench-quick lb-deps scale-demo profile chaos lighthouse
+.PHONY: install label-fonts run serve test fuzz migrate seed clean browser-deps bench bench-quick lb-deps scale-demo scale-demo-test profile chaos lighthouse
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -101,6 +101,10 @@ lb-deps:
 
 scale-demo: install lb-deps
 	$(PY) scripts/scale_demo.py $(SCALE_ARGS)
+
+# A short scale demo as a test (minutes long, so not part of `make test`).
+scale-demo-test: install lb-deps
+	SCALE_DEMO_TEST=1 $(PY) -m pytest -q tests/perf/test_scale_demo_run.py
 
 # Outages under load (PostgreSQL, Redis, the mail server); not part of `make test`.
 chaos: install

@@ -3,7 +3,7 @@
 
     make scale-demo                                   # S3-compatible storage (moto's server on loopback)
     make scale-demo SCALE_ARGS=--shared-dir           # a shared upload directory instead
-    make scale-demo SCALE_ARGS="--rate 40 --seconds 60"
+    make scale-demo SCALE_ARGS="--rate 30 --seconds 60"
 
 Starts two gunicorn servers (2 workers each) on loopback ports 5811 and 5812 (`--port-base`),
 exactly as two machines behind a load balancer would run them: same DATABASE_URL (a dedicated
@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -39,6 +40,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -108,6 +110,7 @@ def s3_server(port: int = 0):
     import boto3
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per S3 call would bury the report
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -322,7 +325,7 @@ def main() -> None:
     parser.add_argument("--stock", type=int, default=7)
     parser.add_argument("--port-base", type=int, default=5810,
                         help="load balancer on this port, servers A and B and the S3 stand-in on the next three")
-    parser.add_argument("--rate", type=float, default=30, help="requests per second offered by the load tool")
+    parser.add_argument("--rate", type=float, default=20, help="requests per second offered by the load tool")
     parser.add_argument("--seconds", type=float, default=30, help="length of the load run")
     parser.add_argument("--kill-at", type=float, default=0.4, help="when server A is killed, as a share of the run")
     args = parser.parse_args()
@@ -392,7 +395,7 @@ def load_run(args, env: dict, servers: dict, balancer) -> list[str]:
 
     def kill_and_restart() -> None:
         marks["kill"] = time.monotonic()
-        servers["a"].kill9()
+        marks["gone"] = servers["a"].kill9()
         servers["a"].start()
         marks["back"] = time.monotonic()
 
@@ -402,13 +405,14 @@ def load_run(args, env: dict, servers: dict, balancer) -> list[str]:
     time.sleep(1)  # HAProxy writes its last log lines
     after = sl.database_figures(env["DATABASE_URL"], ids)
     served_by = balancer.served_by()
-    verdict = sl.classify(load.results, marks.get("kill"), "a", served_by)
+    verdict = sl.classify(load.results, (marks["kill"], marks["gone"]) if marks else None, "a", served_by)
     first_tries = [r for r in load.results if not r.retry]
     rows = sl.summarise(first_tries, args.seconds)
 
     say(f"  offered {len(slots)} requests at {args.rate:g}/s for {args.seconds:g} s; "
         f"latest departure {max(r.late for r in first_tries) * 1000:.0f} ms behind schedule")
-    say(f"  server A killed at {marks['kill'] - start:.1f} s, answering /healthz again at {marks['back'] - start:.1f} s")
+    say(f"  server A killed at {marks['kill'] - start:.1f} s (refusing connections {(marks['gone'] - marks['kill']) * 1000:.0f} ms "
+        f"later), answering /healthz again at {marks['back'] - start:.1f} s")
     after_restart = sum(1 for r in load.results if r.started > marks["back"]
                         and served_by.get(r.load_id, {}).get("server") == "a")
     say(f"  requests served by A after its restart: {after_restart}")
@@ -426,7 +430,11 @@ def load_run(args, env: dict, servers: dict, balancer) -> list[str]:
     in_flight, other = verdict["in_flight"], verdict["other"]
     say(f"  failed requests: {len(in_flight) + len(other)}; in flight on A when it was killed: {len(in_flight)} "
         f"({', '.join(sorted(r.load_id for r in in_flight)) or 'none'})")
-    for result in other[:10]:
+    causes = Counter((r.status, served_by.get(r.load_id, {}).get("server", "?"),
+                      served_by.get(r.load_id, {}).get("state", "not logged")) for r in other)
+    for (status, server, state), count in causes.most_common():
+        say(f"     other failures: {count} x status {status} via {server} ({state})")
+    for result in other[:5]:
         server = served_by.get(result.load_id, {})
         say(f"     other failure: {result.load_id} status {result.status} via {server.get('server', '?')} "
             f"({server.get('state', 'not in the HAProxy log')}) at {result.started - start:.2f} s")

@@ -123,16 +123,19 @@ def parse_haproxy_log(lines) -> dict[str, dict]:
     return seen
 
 
-def classify(results: list[Result], kill_at: float | None, killed: str, served_by: dict[str, dict]) -> dict:
-    """Splits the failed requests: those in flight on the killed server when it died (sent to
-    it before the kill, unanswered at the kill) and any other failure, which the demo treats
-    as a defect."""
+def classify(results: list[Result], dying: tuple[float, float] | None, killed: str,
+             served_by: dict[str, dict]) -> dict:
+    """Splits the failed requests: those in flight on the killed server when it died and any
+    other failure, which the demo treats as a defect. `dying` is (SIGKILL sent, connections
+    refused): until the kernel has closed the dead server's listening socket it still accepts
+    connections, so a request HAProxy hands it in that window is lost with it. In flight means
+    handled by the killed server, sent before it was gone and unanswered when the kill was sent."""
     in_flight, other = [], []
     for result in results:
         if not result.failed:
             continue
         server = served_by.get(result.load_id, {}).get("server")
-        if (kill_at is not None and server == killed and result.started <= kill_at <= result.ended):
+        if (dying is not None and server == killed and result.started <= dying[1] and result.ended >= dying[0]):
             in_flight.append(result)
         else:
             other.append(result)
@@ -167,7 +170,7 @@ def check_sums(before: dict, after: dict, placed: list[dict], paid: list[dict]) 
 # --- the servers --------------------------------------------------------------------------
 
 def haproxy_config(port: int, servers: dict[str, int]) -> str:
-    """Round robin over the app servers with health checks every half second. A connection
+    """Round robin over the app servers with health checks every second. A connection
     refused (a dead server) is retried on the other server; a request already sent is not
     retried by HAProxy (it may have changed something), so it fails: that is "in flight"."""
     lines = [
@@ -180,7 +183,10 @@ def haproxy_config(port: int, servers: dict[str, int]) -> str:
         "    http-request capture req.hdr(X-Load-Id) len 48",
         "    default_backend app",
         "backend app", "    balance roundrobin", "    option httpchk GET /healthz",
-        "    default-server inter 500ms fall 2 rise 2",
+        # A dead server refuses the check's connection at once, so a long check timeout does
+        # not slow its detection; a short one would take a busy but live server out.
+        "    timeout check 5s",
+        "    default-server inter 1s fastinter 500ms downinter 500ms fall 2 rise 2",
     ]
     lines += [f"    server {name} 127.0.0.1:{p} check" for name, p in servers.items()]
     return "\n".join(lines) + "\n"
@@ -246,9 +252,18 @@ class AppServer:
         wait_until_up(self.base + "/healthz", self.process, self.log_path)
         return self.base
 
-    def kill9(self) -> None:
+    def kill9(self) -> float:
+        """SIGKILL to the server's process group; returns when its port refuses connections."""
+        import socket
+
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            except OSError:
+                return time.monotonic()
+            time.sleep(0.01)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -261,11 +276,6 @@ class AppServer:
 
 
 # --- the load -----------------------------------------------------------------------------
-
-def bank_time_now() -> str:
-    """The bank's local time (UTC+7), as SePay reports it."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 7 * 3600))
-
 
 @dataclass
 class Load:
@@ -356,6 +366,8 @@ class Load:
 
     def notify(self, load_id: str, order: dict, txn: int, scheduled: float | None) -> None:
         """SePay's notification for the order's transfer, delivered again until answered 2xx."""
+        from scripts.chaos import bank_time_now
+
         body = {"id": 9_000_000 + txn, "gateway": "Vietcombank", "transactionDate": bank_time_now(),
                 "accountNumber": ACCOUNT_NO, "code": None, "content": f"{order['payment']['reference']} thanh toan",
                 "transferType": "in", "transferAmount": order["total_vnd"], "accumulated": 0, "subAccount": None,
