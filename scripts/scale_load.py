@@ -15,6 +15,7 @@ tested in tests/perf/test_scale_load.py; `run()` drives the real servers.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -40,6 +41,9 @@ MIX = {"browse": 28, "search": 20, "product": 26, "cart": 10, "checkout": 8, "ba
 EXPECTED = {"browse": 200, "search": 200, "product": 200, "cart": 201, "checkout": 201, "bank": 200}
 SEARCHES = ("tra hoa vang", "mat ong", "ruou", "hai san", "nuoc mam", "mien dong", "cha muc", "ba kich")
 SEPAY_KEY = "scale-demo-sepay-key"
+# How long a shopper retries a checkout whose answer was lost, and the bank a notification
+# not acknowledged (SePay keeps redelivering for longer).
+RETRY_FOR_S = 120
 ACCOUNT_NO = "0011004123456"
 
 
@@ -169,7 +173,7 @@ def check_sums(before: dict, after: dict, placed: list[dict], paid: list[dict]) 
 
 # --- the servers --------------------------------------------------------------------------
 
-def haproxy_config(port: int, servers: dict[str, int]) -> str:
+def haproxy_config(port: int, servers: dict[str, int], per_server: int = 4) -> str:
     """Round robin over the app servers with health checks every second. A connection
     refused (a dead server) is retried on the other server; a request already sent is not
     retried by HAProxy (it may have changed something), so it fails: that is "in flight"."""
@@ -178,7 +182,7 @@ def haproxy_config(port: int, servers: dict[str, int]) -> str:
         "defaults", "    mode http", "    log global",
         '    log-format "%hr %s %ST %tsc %Ta"',
         "    timeout connect 2s", "    timeout client 30s", "    timeout server 30s",
-        "    retries 3", "    option redispatch 1", "    option forwardfor",
+        "    retries 5", "    option redispatch 1", "    option forwardfor",
         "frontend shop", f"    bind 127.0.0.1:{port}",
         "    http-request capture req.hdr(X-Load-Id) len 48",
         "    default_backend app",
@@ -186,9 +190,16 @@ def haproxy_config(port: int, servers: dict[str, int]) -> str:
         # A dead server refuses the check's connection at once, so a long check timeout does
         # not slow its detection; a short one would take a busy but live server out.
         "    timeout check 5s",
-        "    default-server inter 1s fastinter 500ms downinter 500ms fall 2 rise 2",
+        # Passive checks too (observe layer4): refused connections take a server out at once,
+        # instead of the retries meeting it again while the active checks have not yet failed twice.
+        "    default-server inter 1s fastinter 500ms downinter 500ms fall 2 rise 2"
+        " observe layer4 error-limit 2 on-error mark-down",
     ]
-    lines += [f"    server {name} 127.0.0.1:{p} check" for name, p in servers.items()]
+    # Each server gets no more requests at once than gunicorn has threads (2 workers x 2);
+    # the rest wait in HAProxy's queue, so a busy server's health check is not stuck behind
+    # a backlog in its listen queue (which would take a live server out of the pool).
+    lines += ["    timeout queue 60s"]
+    lines += [f"    server {name} 127.0.0.1:{p} check maxconn {per_server}" for name, p in servers.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -351,7 +362,8 @@ class Load:
                 "payment_method": "vietqr",
                 "items": [{"product_id": p["id"], "quantity": rng.choice((1, 2))} for p in chosen]}
         headers = {"Idempotency-Key": str(uuid.UUID(int=rng.getrandbits(128)))}
-        for attempt in range(8):
+        give_up = time.monotonic() + RETRY_FOR_S
+        for attempt in itertools.count():
             status, answer = self.call(load_id if attempt == 0 else f"{load_id}-r{attempt}", "checkout", "POST",
                                        "/api/v1/checkout", body, headers, scheduled if attempt == 0 else None,
                                        retry=attempt > 0)
@@ -360,9 +372,9 @@ class Load:
                     self.placed.append(answer["order"])
                     self.unpaid.append(answer["order"])
                 return
-            if status is not None and status < 500 and status != 409:
-                return  # refused for good: counted as a failure, nothing to retry
-            time.sleep(0.5)
+            if status is not None and status < 500 and status != 409 or time.monotonic() > give_up:
+                return  # refused for good (or given up): a failure, and no order for the sums
+            time.sleep(min(2.0, 0.5 * (attempt + 1)))
 
     def notify(self, load_id: str, order: dict, txn: int, scheduled: float | None) -> None:
         """SePay's notification for the order's transfer, delivered again until answered 2xx."""
@@ -372,7 +384,8 @@ class Load:
                 "accountNumber": ACCOUNT_NO, "code": None, "content": f"{order['payment']['reference']} thanh toan",
                 "transferType": "in", "transferAmount": order["total_vnd"], "accumulated": 0, "subAccount": None,
                 "referenceCode": f"FT{txn}", "description": f"BankAPINotify {order['payment']['reference']}"}
-        for attempt in range(8):
+        give_up = time.monotonic() + RETRY_FOR_S
+        for attempt in itertools.count():
             status, _ = self.call(load_id if attempt == 0 else f"{load_id}-r{attempt}", "bank", "POST",
                                   "/payments/sepay/webhook", body, {"Authorization": f"Apikey {SEPAY_KEY}"},
                                   scheduled if attempt == 0 else None, retry=attempt > 0)
@@ -380,7 +393,9 @@ class Load:
                 with self.lock:
                     self.paid.append(order)
                 return
-            time.sleep(0.5)
+            if time.monotonic() > give_up:
+                return
+            time.sleep(min(2.0, 0.5 * (attempt + 1)))
 
     def drive(self, slots: list[Slot], events: dict[float, callable] | None = None, workers: int = 96) -> float:
         """Sends every slot at its time (open loop) and runs `events` (seconds -> action) on

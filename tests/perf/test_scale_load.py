@@ -91,9 +91,9 @@ def test_haproxy_log_lines_name_the_server_of_each_request():
 def test_the_haproxy_configuration_balances_checks_and_logs_the_load_id():
     config = haproxy_config(5810, {"a": 5811, "b": 5812})
     assert "bind 127.0.0.1:5810" in config
-    assert "server a 127.0.0.1:5811 check" in config and "server b 127.0.0.1:5812 check" in config
+    assert "server a 127.0.0.1:5811 check maxconn 4" in config and "server b 127.0.0.1:5812 check maxconn 4" in config
     assert "option httpchk GET /healthz" in config
-    assert "option redispatch" in config
+    assert "option redispatch" in config and "on-error mark-down" in config
     assert "capture req.hdr(X-Load-Id)" in config and '"%hr %s %ST %tsc %Ta"' in config
 
 
