@@ -14,7 +14,7 @@ HOST := 127.0.0.1
 endif
 export HOST PORT
 
-.PHONY: install label-fonts run serve test fuzz migrate seed clean browser-deps bench bench-quick scale-demo profile chaos lighthouse
+.PHONY: install label-fonts run serve test fuzz migrate seed clean browser-deps bench bench-quick lb-deps scale-demo scale-demo-test profile chaos lighthouse
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -88,8 +88,23 @@ bench-quick: install
 profile: install
 	$(PY) bench/profile.py $(PROFILE_ARGS)
 
-scale-demo: install
+# `make scale-demo` puts Debian's HAProxy in front of its two app servers; installed here when
+# possible (root with apt), as for Chromium above.
+lb-deps:
+	@if command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian haproxy for the scale demo..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
+	else \
+	  echo "ERROR: the scale demo needs HAProxy: apt-get install haproxy"; exit 1; \
+	fi
+
+scale-demo: install lb-deps
 	$(PY) scripts/scale_demo.py $(SCALE_ARGS)
+
+# A short scale demo as a test (minutes long, so not part of `make test`).
+scale-demo-test: install lb-deps
+	SCALE_DEMO_TEST=1 $(PY) -m pytest -q tests/perf/test_scale_demo_run.py
 
 # Outages under load (PostgreSQL, Redis, the mail server); not part of `make test`.
 chaos: install

@@ -1,19 +1,26 @@
 #!/usr/bin/env python3
-"""Scale-out, shown on one machine: two app servers over one PostgreSQL, Redis and shared storage.
+"""Scale-out, shown on one machine: two app servers behind HAProxy over one PostgreSQL, Redis and S3.
 
-    make scale-demo                       # shared upload directory
-    make scale-demo SCALE_ARGS=--s3       # S3-compatible storage (moto's server on loopback)
+    make scale-demo                                   # S3-compatible storage (moto's server on loopback)
+    make scale-demo SCALE_ARGS=--shared-dir           # a shared upload directory instead
+    make scale-demo SCALE_ARGS="--rate 30 --seconds 60"
 
-Starts two gunicorn servers (2 workers each) on different loopback ports, exactly as two
-machines behind a load balancer would run them: same DATABASE_URL (a dedicated database,
-`scale_demo`, rebuilt by the migrations and seeded), SEARCH_BACKEND=postgres, the same
-REDIS_URL (rate limits and the shared cache), the same upload storage. Then checks:
+Starts two gunicorn servers (2 workers each) on loopback ports 5811 and 5812 (`--port-base`),
+exactly as two machines behind a load balancer would run them: same DATABASE_URL (a dedicated
+database, `scale_demo`, rebuilt by the migrations and seeded), SEARCH_BACKEND=postgres, the
+same REDIS_URL (rate limits and the shared cache), the same upload storage (moto's S3 server
+on 5813), and Debian's HAProxy in front of both on 5810 (`make lb-deps` installs it). Then checks:
 
 1. a product edited through server A is found by search on server B at once;
 2. the sign-in rate limit counts attempts made on both servers together;
 3. a checkout race spread over both servers never sells more than the stock;
 4. a photo uploaded through server A is served by server B;
-5. a page cached on B is invalidated by an edit on A (the ETag changes at once).
+5. a page cached on B is invalidated by an edit on A (the ETag changes at once);
+6. a fixed-rate, open-loop mix (browse, search, product pages, cart, checkout, bank
+   notifications; scripts/scale_load.py) through HAProxy, during which server A is killed
+   with SIGKILL and started again: per-endpoint rate, p95 and errors; orders placed vs paid
+   vs stock sold, which must agree exactly; and whether any request failed other than those
+   in flight on A when it died.
 
 Exits non-zero when a check fails. Everything runs on 127.0.0.1 and stops by itself.
 """
@@ -22,6 +29,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -32,6 +40,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -97,11 +106,12 @@ def redis_server(db_number: int):
 
 
 @contextmanager
-def s3_server():
+def s3_server(port: int = 0):
     import boto3
     from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per S3 call would bury the report
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
@@ -121,15 +131,6 @@ def flask(env: dict, *args: str, stdin: str | None = None) -> str:
     if done.returncode != 0:
         raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
-
-
-@contextmanager
-def app_server(name: str, env: dict, log_dir: Path):
-    from bench.run import gunicorn_server
-
-    with gunicorn_server(env, log_dir / f"{name}.log", workers=2) as base:
-        say(f"  server {name}: {base} (gunicorn, 2 workers)")
-        yield base
 
 
 # --- HTTP -----------------------------------------------------------------------------------
@@ -253,7 +254,8 @@ class Demo:
             server = (self.a, self.b)[n % 2]
             shopper = Browser(f"192.0.2.{n + 1}")
             shopper.csrf(server)
-            order = {"contact": {"full_name": f"Khách {n}", "phone": "0912345678", "email": f"khach{n}@example.vn"},
+            # One phone per shopper: the unpaid-orders hold limit counts per phone.
+            order = {"contact": {"full_name": f"Khách {n}", "phone": f"0912{n:06d}", "email": f"khach{n}@example.vn"},
                      "shipping_address": {"line1": f"Số {n} đường Trần Hưng Đạo", "ward": "Hạ Long",
                                           "province": "Quảng Ninh"},
                      "payment_method": "vietqr", "items": [{"product_id": product_id, "quantity": 1}]}
@@ -315,47 +317,135 @@ class Demo:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--s3", action="store_true", help="uploads in S3-compatible storage (moto on loopback)")
+    parser.add_argument("--shared-dir", action="store_true",
+                        help="uploads in a shared directory instead of S3-compatible storage")
     parser.add_argument("--database", default="scale_demo")
     parser.add_argument("--redis-db", type=int, default=7)
     parser.add_argument("--buyers", type=int, default=24)
     parser.add_argument("--stock", type=int, default=7)
+    parser.add_argument("--port-base", type=int, default=5810,
+                        help="load balancer on this port, servers A and B and the S3 stand-in on the next three")
+    parser.add_argument("--rate", type=float, default=20, help="requests per second offered by the load tool")
+    parser.add_argument("--seconds", type=float, default=30, help="length of the load run")
+    parser.add_argument("--kill-at", type=float, default=0.4, help="when server A is killed, as a share of the run")
     args = parser.parse_args()
 
+    from scripts.scale_load import AppServer, HAProxy, SEPAY_KEY
+
+    lb_port, a_port, b_port, s3_port = (args.port_base + i for i in range(4))
     work = Path(tempfile.mkdtemp(prefix="ocop-scale-demo-"))
     with ExitStack() as stack:
         say("Setting up: one PostgreSQL database, one Redis, shared storage")
         database_url = fresh_database(args.database)
         redis_url = stack.enter_context(redis_server(args.redis_db))
-        storage = stack.enter_context(s3_server()) if args.s3 else {"UPLOAD_DIR": str(work / "shared-uploads")}
+        storage = (stack.enter_context(s3_server(s3_port)) if not args.shared_dir
+                   else {"UPLOAD_DIR": str(work / "shared-uploads")})
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "SEARCH_BACKEND": "postgres",
                "LOGIN_RATE_LIMIT": f"{LOGIN_LIMIT} per minute", "PYTHONPATH": str(ROOT),
                "MAIL_OUTBOX_DIR": str(work / "outbox"), "SEARCH_INDEX_DIR": str(work / "unused-index"),
                "APP_ENV": "development", "SECRET_KEY": "scale-demo-shared-secret-key-0123456789",
-               "TRUSTED_PROXY_COUNT": "1", **storage}
+               "TRUSTED_PROXY_COUNT": "1", "SEPAY_API_KEY": SEPAY_KEY, "GUNICORN_MAX_REQUESTS": "0",
+               # Every load-tool request reaches the app from the load balancer's address:
+               # per-client limits would turn the fixed-rate mix into 429s and 422s.
+               "CHECKOUT_RATE_LIMIT": "100000 per minute", "WEBHOOK_RATE_LIMIT": "100000 per minute",
+               "UNPAID_ORDERS_PER_CLIENT": "0",
+               **storage}
         env.pop("RATELIMIT_ENABLED", None)
         say(f"  database {args.database}, Redis {redis_url}, storage "
-            f"{'S3 ' + storage['S3_ENDPOINT_URL'] if args.s3 else storage['UPLOAD_DIR']}")
+            f"{'S3 ' + storage['S3_ENDPOINT_URL'] if not args.shared_dir else storage['UPLOAD_DIR']}")
         flask(env, "db", "upgrade")
         flask(env, "seed")
         seller = seller_producer(env)
         flask(env, "users", "create", "--email", SELLER_EMAIL, "--password", SELLER_PASSWORD, "--role", "seller",
               "--producer", seller)
         race_product = prepare_race_product(env, args.stock)
-        a = stack.enter_context(app_server("A", env, work))
-        b = stack.enter_context(app_server("B", env, work))
-        demo = Demo(a, b, env)
+        servers = {"a": AppServer("a", a_port, env, work), "b": AppServer("b", b_port, env, work)}
+        for server in servers.values():
+            stack.callback(server.stop)
+            say(f"  server {server.name.upper()}: {server.start()} (gunicorn, 2 workers)")
+        demo = Demo(servers["a"].base, servers["b"].base, env)
         token, product = demo.seller_token()
         demo.search_follows_edits(token, product)
         demo.shared_rate_limit()
         demo.checkout_race(race_product, args.stock, args.buyers)
         demo.shared_uploads(token, product)
         demo.shared_cache(token, product)
+
+        balancer = HAProxy(lb_port, {"a": a_port, "b": b_port}, work)
+        stack.callback(balancer.stop)
+        say(f"6. Fixed-rate mix through HAProxy ({balancer.start()}); server A killed with SIGKILL "
+            f"at {args.kill_at * args.seconds:.0f} s and started again")
+        demo.failures += load_run(args, env, servers, balancer)
     shutil.rmtree(work, ignore_errors=True)
     if demo.failures:
         say(f"\n{len(demo.failures)} check(s) failed: " + "; ".join(demo.failures))
         sys.exit(1)
     say("\nAll scale-out checks passed.")
+
+
+def load_run(args, env: dict, servers: dict, balancer) -> list[str]:
+    """The open-loop mix, the kill and restart of server A, then the report; returns the failed checks."""
+    from scripts import scale_load as sl
+
+    products, categories = sl.products_on_sale(env["DATABASE_URL"])
+    ids = [p["id"] for p in products]
+    before = sl.database_figures(env["DATABASE_URL"], ids)
+    load = sl.Load(balancer.base, products, categories)
+    marks: dict[str, float] = {}
+
+    def kill_and_restart() -> None:
+        marks["kill"] = time.monotonic()
+        marks["gone"] = servers["a"].kill9()
+        servers["a"].start()
+        marks["back"] = time.monotonic()
+
+    slots = sl.schedule(args.rate, args.seconds)
+    start = load.drive(slots, {args.kill_at * args.seconds: kill_and_restart})
+    paid_late = load.pay_the_rest()
+    time.sleep(1)  # HAProxy writes its last log lines
+    after = sl.database_figures(env["DATABASE_URL"], ids)
+    served_by = balancer.served_by()
+    verdict = sl.classify(load.results, (marks["kill"], marks["gone"]) if marks else None, "a", served_by)
+    first_tries = [r for r in load.results if not r.retry]
+    rows = sl.summarise(first_tries, args.seconds)
+
+    say(f"  offered {len(slots)} requests at {args.rate:g}/s for {args.seconds:g} s; "
+        f"latest departure {max(r.late for r in first_tries) * 1000:.0f} ms behind schedule")
+    say(f"  server A killed at {marks['kill'] - start:.1f} s (refusing connections {(marks['gone'] - marks['kill']) * 1000:.0f} ms "
+        f"later), answering /healthz again at {marks['back'] - start:.1f} s")
+    after_restart = sum(1 for r in load.results if r.started > marks["back"]
+                        and served_by.get(r.load_id, {}).get("server") == "a")
+    say(f"  requests served by A after its restart: {after_restart}")
+    say(f"  {'endpoint':<10} {'requests':>8} {'rate/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'errors':>6} {'retries':>7}")
+    for kind, row in rows.items():
+        retries = sum(1 for r in load.results if r.retry and r.kind == kind)
+        say(f"  {kind:<10} {row['requests']:>8} {row['rate']:>7.1f} {row['p50_ms']:>7.0f} {row['p95_ms']:>7.0f} "
+            f"{row['errors']:>6} {retries:>7}")
+    say(f"  bank slots with no unpaid order yet: {load.idle_bank_slots}; orders paid after the last slot: {paid_late}")
+    failures = []
+    for label, ok, detail in sl.check_sums(before, after, load.placed, load.paid):
+        say(f"  [{'PASS' if ok else 'FAIL'}] {label} ({detail})")
+        if not ok:
+            failures.append(label)
+    in_flight, other = verdict["in_flight"], verdict["other"]
+    say(f"  failed requests: {len(in_flight) + len(other)}; in flight on A when it was killed: {len(in_flight)} "
+        f"({', '.join(sorted(r.load_id for r in in_flight)) or 'none'})")
+    causes = Counter((r.status, served_by.get(r.load_id, {}).get("server", "?"),
+                      served_by.get(r.load_id, {}).get("state", "not logged")) for r in other)
+    for (status, server, state), count in causes.most_common():
+        say(f"     other failures: {count} x status {status} via {server} ({state})")
+    for result in other[:5]:
+        server = served_by.get(result.load_id, {})
+        say(f"     other failure: {result.load_id} status {result.status} via {server.get('server', '?')} "
+            f"({server.get('state', 'not in the HAProxy log')}) at {result.started - start:.2f} s")
+    ok = not other
+    say(f"  [{'PASS' if ok else 'FAIL'}] no request failed other than those in flight on the killed server"
+        + ("" if ok else f" ({len(other)} others)"))
+    if not ok:
+        failures.append("requests failed besides those in flight on the killed server")
+    if not after_restart:
+        failures.append("server A took no traffic after its restart")
+    return failures
 
 
 def seller_producer(env: dict) -> str:
