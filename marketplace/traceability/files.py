@@ -8,6 +8,7 @@ from .. import audit
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..storage import get_storage, media_url, new_key
+from ..timeutil import utcnow
 from ..uploads import check_document, process_image
 from .models import Lot, LotFile
 
@@ -49,6 +50,7 @@ def add_lot_file(lot: Lot, actor, kind, data: bytes, title=None):
     item = LotFile(lot_id=lot.id, kind=kind, title=title, key=key, thumb_key=thumb)
     db.session.add(item)
     db.session.flush()
+    lot.updated_at = utcnow()  # the passport's cached page is keyed by it
     audit.record(actor, "lot.file_add", "lot", lot.id, after={"file_id": item.id, "kind": kind, "title": title})
     db.session.commit()
     return item
@@ -60,6 +62,7 @@ def remove_lot_file(lot: Lot, actor, file_id: int) -> None:
         raise NotFound(_("File not found."))
     keys = [k for k in (item.key, item.thumb_key) if k]
     db.session.delete(item)
+    lot.updated_at = utcnow()  # the passport's cached page is keyed by it
     audit.record(actor, "lot.file_remove", "lot", lot.id, after={"file_id": file_id})
     db.session.commit()
     storage = get_storage()

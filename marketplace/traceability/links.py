@@ -8,6 +8,7 @@ import hmac
 import sqlalchemy as sa
 from flask import current_app, url_for
 
+from .. import cache
 from ..catalog.models import Product
 from ..extensions import db
 from ..timeutil import utcnow
@@ -36,22 +37,68 @@ def digital_link(lot: Lot, signed: bool = False) -> str:
     return url_for("traceability.resolve_slug", slug=product.slug, code=lot.code, _external=True, **extra)
 
 
-def resolve(code: str, gtin: str | None = None, slug: str | None = None) -> Lot | None:
-    query = sa.select(Lot).join(Product, Product.id == Lot.product_id).where(Lot.code == code)
-    if gtin is not None:
-        if len(gtin) != 14 or not gtin.isdigit():
+def _product_id(gtin: str | None, slug: str | None):
+    where = Product.gtin == gtin if gtin is not None else Product.slug == slug
+    return sa.select(Product.id).where(where).scalar_subquery()
+
+
+def execute_alone(statement, params: dict):
+    """One statement as its own transaction, its first row: on the autocommit pool that
+    `cache.version_engine()` keeps (no pre-ping, BEGIN or COMMIT round trips; a connection
+    the database dropped is replaced and the statement run once more), or on the request's
+    session, committed, when the app has no such pool (an in-memory SQLite database)."""
+    engine = cache.version_engine()
+    if engine is None:
+        row = db.session.execute(statement.execution_options(synchronize_session=False)
+                                 if isinstance(statement, sa.Update) else statement, params).first()
+        db.session.commit()
+        return row
+    try:
+        with engine.connect() as conn:
+            return conn.execute(statement, params).first()
+    except sa.exc.DBAPIError as exc:
+        if not exc.connection_invalidated:  # a pooled connection the database dropped: once more
+            raise
+        with engine.connect() as conn:
+            return conn.execute(statement, params).first()
+
+
+def scan(code: str, given: str | None, gtin: str | None = None, slug: str | None = None) -> int | None:
+    """A label's scan of /01/{gtin}/10/{code} or /p/{slug}/10/{code} with signature `given`:
+    counted and the lot's id returned when the code is genuine, else None (nothing counted).
+
+    The lot's id for the identifier is remembered in the cache, so a scan is one statement:
+    the counter's UPDATE ... RETURNING, which also checks that the id still belongs to the
+    identifier (a lot's code or a product's GTIN may have changed since). Concurrent scans
+    never lose a count: each increments in the database; the first scan's time is set once."""
+    if gtin is not None and (len(gtin) != 14 or not gtin.isdigit()):
+        return None
+    key = f"trace-link:{'01/' + gtin if gtin is not None else 'p/' + str(slug)}/10/{code}"
+    store = cache.get_cache() if cache.enabled() else None
+    hit = store.get(key) if store is not None else None
+    lot_id = int(hit) if hit else None
+    for _attempt in range(2):
+        remembered = lot_id is not None
+        if lot_id is None:
+            row = execute_alone(sa.select(Lot.id).where(Lot.code == code, Lot.product_id == _product_id(gtin, slug)), {})
+            if row is None:
+                return None
+            lot_id = row[0]
+            if store is not None:
+                store.set(key, str(lot_id), current_app.config.get("CACHE_TTL_S", 300))
+        if not signature_valid(lot_id, given):
+            if remembered:  # perhaps another lot holds this code now: check the database
+                lot_id = None
+                continue
             return None
-        query = query.where(Product.gtin == gtin)
-    else:
-        query = query.where(Product.slug == slug)
-    return db.session.scalar(query)
-
-
-def record_scan(lot_id: int) -> None:
-    """Count one scan in a single UPDATE, so concurrent scans never lose a count; the first
-    scan's time is set once."""
-    now = utcnow()
-    db.session.execute(sa.update(Lot).where(Lot.id == lot_id).values(
-        scan_count=Lot.scan_count + 1, first_scanned_at=sa.func.coalesce(Lot.first_scanned_at, now),
-        last_scanned_at=now).execution_options(synchronize_session=False))
-    db.session.commit()
+        now = utcnow()
+        counted = execute_alone(sa.update(Lot).where(Lot.id == lot_id, Lot.code == code,
+                                            Lot.product_id == _product_id(gtin, slug))
+                       # updated_at kept: it keys the cached passport page, which a scan does not change.
+                       .values(scan_count=Lot.scan_count + 1, updated_at=Lot.updated_at,
+                               first_scanned_at=sa.func.coalesce(Lot.first_scanned_at, now), last_scanned_at=now)
+                       .returning(Lot.id), {})
+        if counted is not None:
+            return lot_id
+        lot_id = None  # the remembered id no longer fits the identifier: look it up again
+    return None

@@ -5,7 +5,9 @@ producer id (another producer's lot is a 404).
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +15,8 @@ from ..accounts.auth import role_required
 from ..admin.views import admin_portal
 from ..errors import DomainError, NotFound
 from ..extensions import limiter
+from ..httpcache import has_session_cookie
+from ..links import public_base_url
 from ..orders import line_lots
 from . import fake_reports, files, labels, links, lots, passports, recalls, shipping
 
@@ -163,44 +167,60 @@ def _recall(lot) -> None:
 
 @bp.route("/01/<gtin>/10/<code>")
 def resolve_gtin(gtin: str, code: str):
-    return _resolve(links.resolve(code, gtin=gtin))
+    return _resolve(links.scan(code, request.args.get("s"), gtin=gtin))
 
 
 @bp.route("/p/<slug>/10/<code>")
 def resolve_slug(slug: str, code: str):
-    return _resolve(links.resolve(code, slug=slug))
+    return _resolve(links.scan(code, request.args.get("s"), slug=slug))
 
 
-def _resolve(lot):
+def _resolve(lot_id: int | None):
     """A genuine label's scan is counted and sent to the passport; any other code is not genuine."""
-    if lot is None or not links.signature_valid(lot.id, request.args.get("s")):
+    if lot_id is None:
         return render_template("traceability/not_genuine.html"), 404
-    links.record_scan(lot.id)
-    return redirect(url_for("traceability.passport", lot_id=lot.id))
+    return redirect(url_for("traceability.passport", lot_id=lot_id))
 
 
 @bp.route("/lots/<int:lot_id>")
 def passport(lot_id: int):
-    lot = _or_404(lots.get_public_lot, lot_id)
-    return _passport_page(lot, {}, {})
+    # A visitor without a session (most scans) gets the page from the cache; signed-in
+    # members see their own navigation (and an admin the recall form), rendered each time.
+    if has_session_cookie() or current_user.is_authenticated:
+        lot = _or_404(lots.get_public_lot, lot_id)
+        return _passport_page(lot, passports.scans_line(lot.scan_count, lot.first_scanned_at))
+
+    def render(lot):
+        html = _passport_page(lot, passports.SCANS_MARK)
+        return html, not session.modified
+
+    html = passports.public_page(lot_id, render, (str(get_locale()), request.full_path, public_base_url()))
+    if html is None:
+        abort(404)
+    return html
 
 
-def _passport_page(lot, errors: dict, form):
-    return render_template("traceability/passport.html", lot=lot, p=passports.passport(lot), errors=errors,
-                           form=form)
+def _passport_page(lot, scans) -> str:
+    return render_template("traceability/passport.html", lot=lot, p=passports.passport(lot), scans=scans)
 
 
-@bp.route("/lots/<int:lot_id>/report", methods=["POST"])
-@limiter.limit(lambda: current_app.config["FAKE_REPORT_RATE_LIMIT"], scope="fake-report")
+@bp.route("/lots/<int:lot_id>/report", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["FAKE_REPORT_RATE_LIMIT"], scope="fake-report", methods=["POST"])
 def report_fake(lot_id: int):
-    """Anyone may report a suspected fake; it lands in the admin's queue (/admin/fake-reports)."""
+    """Anyone may report a suspected fake (the passport links here); it lands in the admin's
+    queue (/admin/fake-reports)."""
     lot = _or_404(lots.get_public_lot, lot_id)
-    try:
-        fake_reports.report_fake(lot, request.form)
-    except DomainError as exc:
-        return _passport_page(lot, exc.fields or {"message": [exc.message]}, request.form), 422
-    flash(_("Thank you: the OCOP office will look into your report."), "success")
-    return redirect(url_for("traceability.passport", lot_id=lot.id))
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            fake_reports.report_fake(lot, request.form)
+        except DomainError as exc:
+            errors = exc.fields or {"message": [exc.message]}
+        else:
+            flash(_("Thank you: the OCOP office will look into your report."), "success")
+            return redirect(url_for("traceability.passport", lot_id=lot.id))
+    return render_template("traceability/report_fake.html", lot=lot, errors=errors,
+                           form=request.form), 422 if errors else 200
 
 
 # --------------------------------------------------------------------------- admin pages
