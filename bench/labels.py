@@ -33,7 +33,7 @@ def main() -> int:
 
     import factories
     from marketplace import create_app
-    from marketplace.traceability import services
+    from marketplace.traceability.lots import create_lot
 
     folder = tempfile.mkdtemp(prefix="bench-labels-")
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db", "RATELIMIT_ENABLED": False,
@@ -43,7 +43,7 @@ def main() -> int:
     with app.test_request_context():
         product = factories.product("Mật ong rừng Ba Chẽ", stars=4)
         seller = factories.user("seller", producer_id=product.producer_id)
-        lot = services.create_lot(product.producer_id, product.id, seller, {
+        lot = create_lot(product.producer_id, product.id, seller, {
             "code": "BC-2026-01", "produced_on": "2026-01-05", "best_before": "2027-01-05", "quantity": 5000})
         lot_id = lot.id
         client = app.test_client()

@@ -232,7 +232,7 @@ def traceability_paths(product) -> dict[str, str]:
 
     from marketplace.accounts.models import User
     from marketplace.extensions import db
-    from marketplace.traceability import services
+    from marketplace.traceability import links, lots
     from marketplace.traceability.models import Lot
     from marketplace.timeutil import local_today
 
@@ -240,12 +240,12 @@ def traceability_paths(product) -> dict[str, str]:
     if lot is None:
         actor = db.session.scalar(sa.select(User).where(User.role == "admin"))
         if product.gtin is None:
-            services.set_gtin(product, actor, BENCH_GTIN)
+            lots.set_gtin(product, actor, BENCH_GTIN)
         today = local_today()
-        lot = services.create_lot(product.producer_id, product.id, actor, {
+        lot = lots.create_lot(product.producer_id, product.id, actor, {
             "code": "BENCH-1", "produced_on": today.isoformat(), "best_before": today.replace(year=today.year + 1)
             .isoformat(), "quantity": 10_000_000, "process": ["Thu hoạch", "Đóng gói"], "inputs": ["Nguyên liệu"]})
-    link = urlsplit(services.digital_link(lot, signed=True))
+    link = urlsplit(links.digital_link(lot, signed=True))
     return {"passport page": f"/lots/{lot.id}", "Digital Link resolve": f"{link.path}?{link.query}"}
 
 

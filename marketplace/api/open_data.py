@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from ..stats.open_data import FIRST_YEAR, ocop_sales
 from ..timeutil import local_today
-from ..traceability.services import coverage
+from ..traceability.coverage import coverage
 
 URL_PREFIX = "/open-data"
 CACHE_SECONDS = 3600

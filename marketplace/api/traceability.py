@@ -7,7 +7,7 @@ from flask_login import current_user
 from marshmallow import Schema, fields
 
 from .common import ApiBlueprint, LocalDateTime, PaginationQuerySchema, page_body, page_schema
-from ..traceability import services
+from ..traceability import files, links, lots, passports, recalls, shipping
 from ..traceability.views import labels_response
 
 URL_PREFIX = ""
@@ -40,7 +40,7 @@ class LotSchema(Schema):
     recalled = fields.Boolean()
     recall_reason = fields.String(allow_none=True)
     recalled_at = LocalDateTime(allow_none=True)
-    digital_link = fields.Function(lambda lot: services.digital_link(lot, signed=True),
+    digital_link = fields.Function(lambda lot: links.digital_link(lot, signed=True),
                                    metadata={"description": "the signed link the labels' QR carries"})
     passport_url = fields.Function(lambda lot: f"/lots/{lot.id}")
 
@@ -109,7 +109,7 @@ class PassportSchema(Schema):
 @blp.response(200, page_schema(LotSchema))
 def list_lots(args, product_id: int):
     """The producer's lots of one of its products, newest first."""
-    items, total = services.list_lots(_pid(), product_id, page=args["page"], per_page=args["per_page"])
+    items, total = lots.list_lots(_pid(), product_id, page=args["page"], per_page=args["per_page"])
     return page_body(items, total, args["page"], args["per_page"])
 
 
@@ -120,7 +120,7 @@ def list_lots(args, product_id: int):
 @blp.response(201, LotSchema)
 def create_lot(data, product_id: int):
     """Record a lot of the product."""
-    return services.create_lot(_pid(), product_id, current_user, data)
+    return lots.create_lot(_pid(), product_id, current_user, data)
 
 
 @blp.route("/seller/products/<int:product_id>/gtin", methods=["PUT"])
@@ -130,7 +130,7 @@ def create_lot(data, product_id: int):
 @blp.response(200, GtinResultSchema)
 def put_gtin(data, product_id: int):
     """Set the product's GTIN (stored and shown as GTIN-14)."""
-    return services.set_gtin(services.get_product(_pid(), product_id), current_user, data.get("gtin"))
+    return lots.set_gtin(lots.get_product(_pid(), product_id), current_user, data.get("gtin"))
 
 
 @blp.route("/seller/lots/<int:lot_id>", methods=["GET"])
@@ -139,7 +139,7 @@ def put_gtin(data, product_id: int):
 @blp.response(200, LotSchema)
 def get_lot(lot_id: int):
     """One of the producer's lots (404 for another producer's)."""
-    return services.get_lot(_pid(), lot_id)
+    return lots.get_lot(_pid(), lot_id)
 
 
 @blp.route("/seller/lots/<int:lot_id>", methods=["PATCH"])
@@ -149,7 +149,7 @@ def get_lot(lot_id: int):
 @blp.response(200, LotSchema)
 def patch_lot(data, lot_id: int):
     """Change the fields given, all or nothing."""
-    return services.update_lot(services.get_lot(_pid(), lot_id), current_user, data)
+    return lots.update_lot(lots.get_lot(_pid(), lot_id), current_user, data)
 
 
 @blp.route("/seller/lots/<int:lot_id>/recall", methods=["POST"])
@@ -159,7 +159,7 @@ def patch_lot(data, lot_id: int):
 @blp.response(200, LotSchema)
 def seller_recall(data, lot_id: int):
     """Recall one of the producer's lots; its passport warns at once."""
-    return services.recall(services.get_lot(_pid(), lot_id), current_user, data.get("reason"))
+    return recalls.recall(lots.get_lot(_pid(), lot_id), current_user, data.get("reason"))
 
 
 @blp.route("/admin/lots/<int:lot_id>/recall", methods=["POST"])
@@ -169,7 +169,7 @@ def seller_recall(data, lot_id: int):
 @blp.response(200, LotSchema)
 def admin_recall(data, lot_id: int):
     """Recall any lot (the province's inspectors)."""
-    return services.recall(services.get_public_lot(lot_id), current_user, data.get("reason"))
+    return recalls.recall(lots.get_public_lot(lot_id), current_user, data.get("reason"))
 
 
 @blp.route("/seller/lots/<int:lot_id>/labels.pdf", methods=["GET"])
@@ -179,7 +179,7 @@ def admin_recall(data, lot_id: int):
 @blp.response(200, content_type="application/pdf", description="A4 label sheets")
 def labels_pdf(_args, lot_id: int):
     """Printable labels of the lot: `layout` 3x8 or 4x10, `count` labels."""
-    return labels_response(services.get_lot(_pid(), lot_id), request.args)
+    return labels_response(lots.get_lot(_pid(), lot_id), request.args)
 
 
 @blp.route("/lots/<int:lot_id>", methods=["GET"])
@@ -187,7 +187,7 @@ def labels_pdf(_args, lot_id: int):
 @blp.response(200, PassportSchema)
 def passport(lot_id: int):
     """The lot's public passport."""
-    return services.passport(services.get_public_lot(lot_id))
+    return passports.passport(lots.get_public_lot(lot_id))
 
 
 class LineLotsSchema(Schema):
@@ -215,7 +215,7 @@ class PartLineLotsSchema(Schema):
 def put_part_lots(data, part_id: int):
     """Record the lots each line of the producer's order part was shipped from (a recall emails
     those buyers)."""
-    return services.assign_line_lots(_pid(), part_id, current_user, data["lines"])
+    return shipping.assign_line_lots(_pid(), part_id, current_user, data["lines"])
 
 
 # --------------------------------------------------------------------------- documents and photos
@@ -238,11 +238,11 @@ class LotFileSchema(Schema):
 def upload_lot_file(lot_id: int):
     """Add a document (certificate or test report: PDF or photo, checked like certificate scans) or a
     photo of one of the producer's lots; it is shown on the passport."""
-    lot = services.get_lot(_pid(), lot_id)
+    lot = lots.get_lot(_pid(), lot_id)
     upload = request.files.get("file")
-    item = services.add_lot_file(lot, current_user, request.form.get("kind"), upload.read() if upload else b"",
+    item = files.add_lot_file(lot, current_user, request.form.get("kind"), upload.read() if upload else b"",
                                  request.form.get("title"))
-    return services.file_dict(item)
+    return files.file_dict(item)
 
 
 @blp.route("/seller/lots/<int:lot_id>/files/<int:file_id>", methods=["DELETE"])
@@ -251,4 +251,4 @@ def upload_lot_file(lot_id: int):
 @blp.response(204)
 def delete_lot_file(lot_id: int, file_id: int):
     """Remove a document or photo of one of the producer's lots."""
-    services.remove_lot_file(services.get_lot(_pid(), lot_id), current_user, file_id)
+    files.remove_lot_file(lots.get_lot(_pid(), lot_id), current_user, file_id)

@@ -21,7 +21,7 @@ from ..orders.models import Order, OrderEvent, OrderPart
 from ..orders.presenters import part_dict
 from ..orders.status import allowed_part_moves
 from ..timeutil import isoformat_local
-from ..traceability import services as trace_services
+from ..traceability import shipping
 
 # The portal's tabs: a name -> the part statuses it shows.
 PART_FILTERS: dict[str, tuple[str, ...]] = {
@@ -92,7 +92,7 @@ def move_part(part: OrderPart, actor: User, target: str, carrier: str | None = N
     """confirmed | shipped (carrier + tracking number) | delivered | cancelled (a reason is required).
 
     With shipped, `lots` ([{line_id, lots: [{lot_id, quantity}]}]) records the lots each line
-    came from (traceability.services.clean_line_lots), checked before the part moves.
+    came from (traceability.shipping.clean_line_lots), checked before the part moves.
     Illegal moves raise IllegalTransition / Conflict (409); a cancelled paid part returns
     its stock and is refunded through the payments domain (orders.services.cancel_part).
     """
@@ -102,7 +102,7 @@ def move_part(part: OrderPart, actor: User, target: str, carrier: str | None = N
         if target != "shipped":
             message = gettext("Lots are recorded when shipping")
             raise ValidationFailed(message, fields={"lots": [message]})
-        wanted = trace_services.clean_line_lots(part.producer_id, part, lots)
+        wanted = shipping.clean_line_lots(part.producer_id, part, lots)
     if target not in SELLER_MOVES:
         raise ValidationFailed(gettext("Status must be confirmed, shipped, delivered or cancelled"),
                                fields={"status": ["confirmed, shipped, delivered, cancelled"]})
@@ -113,7 +113,7 @@ def move_part(part: OrderPart, actor: User, target: str, carrier: str | None = N
     moved = order_services.update_part_status(part, target, actor, carrier=carrier,
                                               tracking_number=tracking_number, note=note)
     if wanted:
-        trace_services.write_line_lots(part, actor, wanted)
+        shipping.write_line_lots(part, actor, wanted)
     # cancel_part asks the payments domain for the refund after its own transaction
     # (payments.refund_part "runs in the caller's transaction"): keep that refund.
     db.session.commit()
@@ -136,7 +136,7 @@ def lots_from_form(form) -> list[dict]:
 
 def lot_choices(part: OrderPart) -> dict[int, list[dict]]:
     """Per line, the lots it may ship from, oldest best-before first, with suggested units."""
-    return trace_services.shipping_choices(part.producer_id, part)
+    return shipping.shipping_choices(part.producer_id, part)
 
 
 def shipped_lots(part: OrderPart) -> dict[int, list[dict]]:

@@ -13,7 +13,7 @@ from ..errors import DomainError
 from ..i18n import format_percent
 from ..money import format_vnd, parse_vnd
 from ..timeutil import local_today
-from ..traceability.services import coverage
+from ..traceability.coverage import coverage
 from . import share
 from .charts import column_chart, horizontal_bars
 from .glance import month_at_a_glance

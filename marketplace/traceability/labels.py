@@ -23,6 +23,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from ..errors import ValidationFailed
+from .passports import certificate_status
 
 MAX_LABELS = 5000
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -116,8 +117,6 @@ def _draw_qr_form(canvas: Canvas, url: str, side: float) -> None:
 
 
 def render(lot, url: str, layout: Layout, count: int) -> bytes:
-    from .services import certificate_status
-
     _register_fonts()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1)

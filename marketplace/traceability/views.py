@@ -5,7 +5,9 @@ producer id (another producer's lot is a 404).
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,13 +15,15 @@ from ..accounts.auth import role_required
 from ..admin.views import admin_portal
 from ..errors import DomainError, NotFound
 from ..extensions import limiter
+from ..httpcache import has_session_cookie
+from ..links import public_base_url
 from ..orders import line_lots
-from . import labels, services
+from . import fake_reports, files, labels, links, lots, passports, recalls, shipping
 
 bp = Blueprint("traceability", __name__, template_folder="templates")
 # The admin portal's traceability pages (recalls, suspected fakes): admins only.
 admin_bp = admin_portal(Blueprint("trace_admin", __name__, url_prefix="/admin", template_folder="templates"))
-line_lots.provide(services.lots_by_line)  # order lines show the lots they were shipped from
+line_lots.provide(shipping.lots_by_line)  # order lines show the lots they were shipped from
 
 
 def _pid() -> int:
@@ -37,30 +41,30 @@ def _lot_form(lot) -> dict:
 @bp.route("/seller/products/<int:product_id>/lots", methods=["GET", "POST"])
 @role_required("seller")
 def seller_lots(product_id: int):
-    product = _or_404(services.get_product, _pid(), product_id)
+    product = _or_404(lots.get_product, _pid(), product_id)
     errors: dict = {}
     form = {}
     if request.method == "POST":
         form = request.form
         try:
-            lot = services.create_lot(_pid(), product.id, current_user, request.form)
+            lot = lots.create_lot(_pid(), product.id, current_user, request.form)
         except DomainError as exc:
             errors = exc.fields or {"_": [exc.message]}
         else:
             flash(_("Lot %(code)s recorded.", code=lot.code), "success")
             return redirect(url_for("traceability.seller_lot", lot_id=lot.id))
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    lots, total = services.list_lots(_pid(), product.id, page=page, per_page=20)
-    return render_template("traceability/seller_lots.html", product=product, lots=lots, total=total, page=page,
-                           form=form, errors=errors, origins=services.origin_choices()), 422 if errors else 200
+    items, total = lots.list_lots(_pid(), product.id, page=page, per_page=20)
+    return render_template("traceability/seller_lots.html", product=product, lots=items, total=total, page=page,
+                           form=form, errors=errors, origins=lots.origin_choices()), 422 if errors else 200
 
 
 @bp.route("/seller/products/<int:product_id>/gtin", methods=["POST"])
 @role_required("seller")
 def seller_gtin(product_id: int):
-    product = _or_404(services.get_product, _pid(), product_id)
+    product = _or_404(lots.get_product, _pid(), product_id)
     try:
-        services.set_gtin(product, current_user, request.form.get("gtin"))
+        lots.set_gtin(product, current_user, request.form.get("gtin"))
     except DomainError as exc:
         flash(exc.message, "danger")
     else:
@@ -71,13 +75,13 @@ def seller_gtin(product_id: int):
 @bp.route("/seller/lots/<int:lot_id>", methods=["GET", "POST"])
 @role_required("seller")
 def seller_lot(lot_id: int):
-    lot = _or_404(services.get_lot, _pid(), lot_id)
+    lot = _or_404(lots.get_lot, _pid(), lot_id)
     errors: dict = {}
     form = _lot_form(lot)
     if request.method == "POST":
         form = request.form
         try:
-            services.update_lot(lot, current_user, request.form)
+            lots.update_lot(lot, current_user, request.form)
         except DomainError as exc:
             errors = exc.fields or {"_": [exc.message]}
         else:
@@ -88,19 +92,19 @@ def seller_lot(lot_id: int):
 
 def _seller_lot_page(lot, form, errors: dict, file_errors: dict | None = None):
     return render_template("traceability/seller_lot.html", lot=lot, form=form, errors=errors,
-                           origins=services.origin_choices(), layouts=labels.LAYOUTS,
-                           link=services.digital_link(lot, signed=True),
-                           files=[services.file_dict(f) for f in services.lot_files(lot.id)],
+                           origins=lots.origin_choices(), layouts=labels.LAYOUTS,
+                           link=links.digital_link(lot, signed=True),
+                           files=[files.file_dict(f) for f in files.lot_files(lot.id)],
                            file_errors=file_errors or {})
 
 
 @bp.route("/seller/lots/<int:lot_id>/files", methods=["POST"])
 @role_required("seller")
 def seller_add_file(lot_id: int):
-    lot = _or_404(services.get_lot, _pid(), lot_id)
+    lot = _or_404(lots.get_lot, _pid(), lot_id)
     upload = request.files.get("file")
     try:
-        services.add_lot_file(lot, current_user, request.form.get("kind"), upload.read() if upload else b"",
+        files.add_lot_file(lot, current_user, request.form.get("kind"), upload.read() if upload else b"",
                               request.form.get("title"))
     except DomainError as exc:
         return _seller_lot_page(lot, _lot_form(lot), {}, exc.fields or {"file": [exc.message]}), 422
@@ -111,8 +115,8 @@ def seller_add_file(lot_id: int):
 @bp.route("/seller/lots/<int:lot_id>/files/<int:file_id>/delete", methods=["POST"])
 @role_required("seller")
 def seller_remove_file(lot_id: int, file_id: int):
-    lot = _or_404(services.get_lot, _pid(), lot_id)
-    _or_404(services.remove_lot_file, lot, current_user, file_id)
+    lot = _or_404(lots.get_lot, _pid(), lot_id)
+    _or_404(files.remove_lot_file, lot, current_user, file_id)
     flash(_("File removed."), "success")
     return redirect(url_for("traceability.seller_lot", lot_id=lot.id))
 
@@ -120,7 +124,7 @@ def seller_remove_file(lot_id: int, file_id: int):
 @bp.route("/seller/lots/<int:lot_id>/recall", methods=["POST"])
 @role_required("seller")
 def seller_recall(lot_id: int):
-    lot = _or_404(services.get_lot, _pid(), lot_id)
+    lot = _or_404(lots.get_lot, _pid(), lot_id)
     _recall(lot)
     return redirect(url_for("traceability.seller_lot", lot_id=lot.id))
 
@@ -128,14 +132,14 @@ def seller_recall(lot_id: int):
 @bp.route("/seller/lots/<int:lot_id>/labels.pdf")
 @role_required("seller")
 def seller_labels(lot_id: int):
-    lot = _or_404(services.get_lot, _pid(), lot_id)
+    lot = _or_404(lots.get_lot, _pid(), lot_id)
     return labels_response(lot, request.args)
 
 
 def labels_response(lot, args) -> Response:
     """The label sheet PDF (shared with the API); bad `layout`/`count` raise ValidationFailed."""
     layout, count = labels.parse_request(args)
-    pdf = labels.render(lot, services.digital_link(lot, signed=True), layout, count)
+    pdf = labels.render(lot, links.digital_link(lot, signed=True), layout, count)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="labels-{lot.code}.pdf"', "Cache-Control": "private, no-store"})
 
@@ -145,14 +149,14 @@ def labels_response(lot, args) -> Response:
 @bp.route("/admin/lots/<int:lot_id>/recall", methods=["POST"])
 @role_required("admin")
 def admin_recall(lot_id: int):
-    lot = _or_404(services.get_public_lot, lot_id)
+    lot = _or_404(lots.get_public_lot, lot_id)
     _recall(lot)
     return redirect(url_for("traceability.passport", lot_id=lot.id))
 
 
 def _recall(lot) -> None:
     try:
-        services.recall(lot, current_user, request.form.get("reason"))
+        recalls.recall(lot, current_user, request.form.get("reason"))
     except DomainError as exc:
         flash(exc.message, "danger")
     else:
@@ -163,67 +167,83 @@ def _recall(lot) -> None:
 
 @bp.route("/01/<gtin>/10/<code>")
 def resolve_gtin(gtin: str, code: str):
-    return _resolve(services.resolve(code, gtin=gtin))
+    return _resolve(links.scan(code, request.args.get("s"), gtin=gtin))
 
 
 @bp.route("/p/<slug>/10/<code>")
 def resolve_slug(slug: str, code: str):
-    return _resolve(services.resolve(code, slug=slug))
+    return _resolve(links.scan(code, request.args.get("s"), slug=slug))
 
 
-def _resolve(lot):
+def _resolve(lot_id: int | None):
     """A genuine label's scan is counted and sent to the passport; any other code is not genuine."""
-    if lot is None or not services.signature_valid(lot.id, request.args.get("s")):
+    if lot_id is None:
         return render_template("traceability/not_genuine.html"), 404
-    services.record_scan(lot.id)
-    return redirect(url_for("traceability.passport", lot_id=lot.id))
+    return redirect(url_for("traceability.passport", lot_id=lot_id))
 
 
 @bp.route("/lots/<int:lot_id>")
 def passport(lot_id: int):
-    lot = _or_404(services.get_public_lot, lot_id)
-    return _passport_page(lot, {}, {})
+    # A visitor without a session (most scans) gets the page from the cache; signed-in
+    # members see their own navigation (and an admin the recall form), rendered each time.
+    if has_session_cookie() or current_user.is_authenticated:
+        lot = _or_404(lots.get_public_lot, lot_id)
+        return _passport_page(lot, passports.scans_line(lot.scan_count, lot.first_scanned_at))
+
+    def render(lot):
+        html = _passport_page(lot, passports.SCANS_MARK)
+        return html, not session.modified
+
+    html = passports.public_page(lot_id, render, (str(get_locale()), request.full_path, public_base_url()))
+    if html is None:
+        abort(404)
+    return html
 
 
-def _passport_page(lot, errors: dict, form):
-    return render_template("traceability/passport.html", lot=lot, p=services.passport(lot), errors=errors,
-                           form=form)
+def _passport_page(lot, scans) -> str:
+    return render_template("traceability/passport.html", lot=lot, p=passports.passport(lot), scans=scans)
 
 
-@bp.route("/lots/<int:lot_id>/report", methods=["POST"])
-@limiter.limit(lambda: current_app.config["FAKE_REPORT_RATE_LIMIT"], scope="fake-report")
+@bp.route("/lots/<int:lot_id>/report", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["FAKE_REPORT_RATE_LIMIT"], scope="fake-report", methods=["POST"])
 def report_fake(lot_id: int):
-    """Anyone may report a suspected fake; it lands in the admin's queue (/admin/fake-reports)."""
-    lot = _or_404(services.get_public_lot, lot_id)
-    try:
-        services.report_fake(lot, request.form)
-    except DomainError as exc:
-        return _passport_page(lot, exc.fields or {"message": [exc.message]}, request.form), 422
-    flash(_("Thank you: the OCOP office will look into your report."), "success")
-    return redirect(url_for("traceability.passport", lot_id=lot.id))
+    """Anyone may report a suspected fake (the passport links here); it lands in the admin's
+    queue (/admin/fake-reports)."""
+    lot = _or_404(lots.get_public_lot, lot_id)
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            fake_reports.report_fake(lot, request.form)
+        except DomainError as exc:
+            errors = exc.fields or {"message": [exc.message]}
+        else:
+            flash(_("Thank you: the OCOP office will look into your report."), "success")
+            return redirect(url_for("traceability.passport", lot_id=lot.id))
+    return render_template("traceability/report_fake.html", lot=lot, errors=errors,
+                           form=request.form), 422 if errors else 200
 
 
 # --------------------------------------------------------------------------- admin pages
 
-@admin_bp.get("/recalls")
-def recalls():
+@admin_bp.get("/recalls", endpoint="recalls")
+def recalls_page():
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    rows, total = services.recalls(page=page, per_page=20)
+    rows, total = recalls.recalls(page=page, per_page=20)
     return render_template("traceability/admin_recalls.html", rows=rows, total=total, page=page, per_page=20)
 
 
-@admin_bp.get("/fake-reports")
-def fake_reports():
+@admin_bp.get("/fake-reports", endpoint="fake_reports")
+def fake_reports_page():
     status = "resolved" if request.args.get("status") == "resolved" else "open"
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    items, total = services.fake_reports(status, page=page, per_page=20)
+    items, total = fake_reports.fake_reports(status, page=page, per_page=20)
     return render_template("traceability/admin_fake_reports.html", items=items, total=total, page=page,
                            per_page=20, status=status)
 
 
 @admin_bp.post("/fake-reports/<int:report_id>/resolve")
 def resolve_fake_report(report_id: int):
-    _or_404(services.resolve_fake_report, report_id, current_user)
+    _or_404(fake_reports.resolve_fake_report, report_id, current_user)
     flash(_("Report marked as handled."), "success")
     return redirect(url_for("trace_admin.fake_reports"))
 

@@ -23,7 +23,7 @@ from marketplace.accounts.addresses import create_address
 from marketplace.extensions import db
 from marketplace.orders.services import new_order_code
 from marketplace.payments.services import access_token
-from marketplace.traceability.services import create_lot
+from marketplace.traceability.lots import create_lot
 from tests import factories as f
 from tests.browser.steps import log_in
 from tests.conftest import empty_tables

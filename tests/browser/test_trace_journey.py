@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from marketplace.timeutil import local_today
-from marketplace.traceability import services
+from marketplace.traceability.lots import create_lot
 from tests import factories as f
 from tests.browser.steps import log_in, no_console_errors
 
@@ -25,7 +25,7 @@ def lot(db):
     seller = f.user("seller", email="ban-hang@mat-ong.vn", producer_id=maker.id)
     honey = f.product("Mật ong rừng Ba Chẽ", prod=maker, stars=4)
     today = local_today()
-    return services.create_lot(maker.id, honey.id, seller, {
+    return create_lot(maker.id, honey.id, seller, {
         "code": "BC-2026-07", "produced_on": (today - timedelta(days=5)).isoformat(),
         "best_before": (today + timedelta(days=360)).isoformat(), "quantity": 300,
         "origin": {"ward_code": f.locality("Thanh Sơn", region="Ba Chẽ").slug},

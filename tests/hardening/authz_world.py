@@ -30,7 +30,8 @@ from marketplace.payments.models import BankTransfer, Refund
 from marketplace.payments.services import new_payment_reference
 from marketplace.seller import services as seller_services
 from marketplace.timeutil import utcnow
-from marketplace.traceability import services as trace_services
+from marketplace.traceability.files import add_lot_file
+from marketplace.traceability.lots import create_lot
 from tests import factories
 
 
@@ -135,9 +136,9 @@ def build_world() -> World:
                             transacted_at=utcnow(), status="unmatched")
     db.session.add_all([refund, transfer])
     db.session.commit()
-    lot = trace_services.create_lot(a.producer_id, a.product_id, seller_a, {
+    lot = create_lot(a.producer_id, a.product_id, seller_a, {
         "code": "TRA-01", "produced_on": "2026-01-05", "best_before": "2027-01-05", "quantity": 100})
-    lot_file = trace_services.add_lot_file(lot, seller_a, "photo", photo_bytes(), "Đồi chè")
+    lot_file = add_lot_file(lot, seller_a, "photo", photo_bytes(), "Đồi chè")
     from marketplace.accounts.addresses import create_address
 
     address = create_address(db.session.get(User, a.shopper_id), {

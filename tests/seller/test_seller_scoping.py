@@ -14,7 +14,8 @@ from marketplace.catalog.models import Certificate, Product, ProductImage
 from marketplace.orders.models import OrderEvent, OrderPart
 from marketplace.payments.models import Refund
 from marketplace.seller import services
-from marketplace.traceability import services as trace_services
+from marketplace.traceability.files import add_lot_file
+from marketplace.traceability.lots import create_lot
 from marketplace.traceability.models import Lot, LotFile
 from seller_samples import image_bytes
 
@@ -143,9 +144,9 @@ def victim(app, db, other_seller, sepay):
 
     pay(app, place([(product, 2)]), 9001)
     with app.test_request_context():  # …and a lot of it (traceability)
-        lot = trace_services.create_lot(other_seller.producer.id, product.id, other_seller.user, {
+        lot = create_lot(other_seller.producer.id, product.id, other_seller.user, {
             "code": "CM-01", "produced_on": "2026-01-05", "best_before": "2027-01-05", "quantity": 10})
-        trace_services.add_lot_file(lot, other_seller.user, "photo", image_bytes(size=(120, 90)))
+        add_lot_file(lot, other_seller.user, "photo", image_bytes(size=(120, 90)))
     return product
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import factories
 from trace_helpers import make_lot
 from marketplace.timeutil import local_today
-from marketplace.traceability import services
+from marketplace.traceability.recalls import recall
 
 
 def _world():
@@ -19,7 +19,7 @@ def _world():
     covered = factories.product("Mật ong", prod=ba_che, cat=food)
     make_lot(covered)
     recalled = factories.product("Trà hoa vàng", prod=ba_che, cat=drink)
-    services.recall(make_lot(recalled), factories.user("admin"), "Kiểm tra")
+    recall(make_lot(recalled), factories.user("admin"), "Kiểm tra")
     old = factories.product("Rượu ba kích", prod=ba_che, cat=drink)
     make_lot(old, produced_on=(local_today() - timedelta(days=400)).isoformat(),
              best_before=(local_today() - timedelta(days=1)).isoformat())

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from trace_helpers import make_lot
-from marketplace.traceability import services
+from marketplace.traceability import links, lots
 from marketplace.traceability.models import Lot
 
 SCANNERS = 16
@@ -27,28 +27,28 @@ def _lot(db, lot_id):
 
 def test_link_without_gtin_uses_the_product_slug(db, honey):
     lot = make_lot(honey)
-    link = services.digital_link(lot, signed=True)
-    assert link == f"http://localhost/p/{honey.slug}/10/BC-2026-01?s={services.signature(lot.id)}"
-    assert len(services.signature(lot.id)) == 11
+    link = links.digital_link(lot, signed=True)
+    assert link == f"http://localhost/p/{honey.slug}/10/BC-2026-01?s={links.signature(lot.id)}"
+    assert len(links.signature(lot.id)) == 11
 
 
 def test_link_with_gtin_uses_the_gtin14(db, seller, honey):
-    services.set_gtin(honey, seller.user, "8934567890120")
+    lots.set_gtin(honey, seller.user, "8934567890120")
     lot = make_lot(honey)
-    assert services.digital_link(lot) == "http://localhost/01/08934567890120/10/BC-2026-01"
+    assert links.digital_link(lot) == "http://localhost/01/08934567890120/10/BC-2026-01"
 
 
 def test_a_genuine_scan_is_counted_and_redirects_to_the_passport(client, db, seller, honey):
-    services.set_gtin(honey, seller.user, "8934567890120")
+    lots.set_gtin(honey, seller.user, "8934567890120")
     lot = make_lot(honey)
-    response = client.get(_path(services.digital_link(lot, signed=True)))
+    response = client.get(_path(links.digital_link(lot, signed=True)))
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/lots/{lot.id}")
     counted = _lot(db, lot.id)
     assert counted.scan_count == 1 and counted.first_scanned_at is not None
     first = counted.first_scanned_at
     # The slug form of the same lot resolves too (labels printed before the GTIN was recorded).
-    assert client.get(f"/p/{honey.slug}/10/{lot.code}?s={services.signature(lot.id)}").status_code == 302
+    assert client.get(f"/p/{honey.slug}/10/{lot.code}?s={links.signature(lot.id)}").status_code == 302
     again = _lot(db, lot.id)
     assert again.scan_count == 2 and again.first_scanned_at == first
 
@@ -66,18 +66,18 @@ def test_a_missing_or_forged_signature_is_not_a_genuine_code(client, db, honey, 
 
 def test_another_lots_signature_does_not_open_this_lot(client, db, honey):
     lot, other = make_lot(honey), make_lot(honey, code="BC-2026-02")
-    response = client.get(f"/p/{honey.slug}/10/{lot.code}?s={services.signature(other.id)}")
+    response = client.get(f"/p/{honey.slug}/10/{lot.code}?s={links.signature(other.id)}")
     assert response.status_code == 404
     assert _lot(db, lot.id).scan_count == 0
 
 
 def test_the_signature_is_keyed_by_the_secret_key(app, db, honey):
     lot = make_lot(honey)
-    signed = services.signature(lot.id)
+    signed = links.signature(lot.id)
     saved = app.config["SECRET_KEY"]
     app.config["SECRET_KEY"] = "another-deployment"
     try:
-        assert services.signature(lot.id) != signed
+        assert links.signature(lot.id) != signed
     finally:
         app.config["SECRET_KEY"] = saved
 
@@ -86,14 +86,14 @@ def test_the_signature_is_keyed_by_the_secret_key(app, db, honey):
                                   "/p/khong-co/10/BC-2026-01", "/p/{slug}/10/KHONG-CO"])
 def test_unknown_identifiers_are_not_genuine(client, db, honey, path):
     lot = make_lot(honey)
-    response = client.get(path.format(slug=honey.slug) + f"?s={services.signature(lot.id)}")
+    response = client.get(path.format(slug=honey.slug) + f"?s={links.signature(lot.id)}")
     assert response.status_code == 404
     assert _lot(db, lot.id).scan_count == 0
 
 
 def test_concurrent_scans_are_all_counted(app, db, honey):
     lot = make_lot(honey)
-    path = _path(services.digital_link(lot, signed=True))
+    path = _path(links.digital_link(lot, signed=True))
     barrier = threading.Barrier(SCANNERS)
 
     def scan(_i):

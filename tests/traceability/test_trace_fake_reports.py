@@ -12,12 +12,19 @@ from marketplace.traceability.models import FakeReport
 
 def test_a_report_lands_in_the_admin_queue_and_is_handled_there(client, app, db, honey):
     lot = make_lot(honey)
-    assert "Report a suspected fake" in client.get(f"/lots/{lot.id}?lang=en").get_data(as_text=True)
+    passport = client.get(f"/lots/{lot.id}?lang=en").get_data(as_text=True)
+    assert f'href="/lots/{lot.id}/report"' in passport and "Report a suspected fake" in passport
+    form = client.get(f"/lots/{lot.id}/report?lang=en")
+    assert form.status_code == 200
+    assert 'name="message"' in form.get_data(as_text=True) and 'name="csrf_token"' in form.get_data(as_text=True)
+    assert client.get("/lots/999999/report").status_code == 404
     response = client.post(f"/lots/{lot.id}/report", data={
         "message": "Nhãn in mờ, nắp khác", "place": "Chợ Hạ Long 1", "contact": "0912000111"})
     assert response.status_code == 302
-    empty = client.post(f"/lots/{lot.id}/report", data={"message": "  "})
+    empty = client.post(f"/lots/{lot.id}/report", data={"message": "  ", "place": "Cẩm Phả"})
     assert empty.status_code == 422
+    again = empty.get_data(as_text=True)
+    assert "is-invalid" in again and 'value="Cẩm Phả"' in again  # the form again, what was typed kept
     assert client.post("/lots/999999/report", data={"message": "x"}).status_code == 404
 
     admin = factories.user("admin")
@@ -34,7 +41,9 @@ def test_reports_are_rate_limited(client, app, db, honey):
     lot = make_lot(honey)
     with rate_limits_on(app, FAKE_REPORT_RATE_LIMIT="2 per hour"):
         codes = [client.post(f"/lots/{lot.id}/report", data={"message": f"Giả {n}"}).status_code for n in range(3)]
-    assert codes == [302, 302, 429]
+        # Reading the form is not limited: only sending counts.
+        form = client.get(f"/lots/{lot.id}/report").status_code
+    assert codes == [302, 302, 429] and form == 200
     assert db.session.scalar(sa.select(sa.func.count(FakeReport.id))) == 2
 
 

@@ -7,7 +7,7 @@ import zxingcpp
 from PIL import Image
 
 from trace_helpers import make_lot
-from marketplace.traceability import services
+from marketplace.traceability.links import digital_link
 
 
 def _pages(pdf: bytes) -> list[Image.Image]:
@@ -33,7 +33,7 @@ def test_label_sheets_carry_the_signed_link_on_every_label(seller_client, db, ho
     assert response.mimetype == "application/pdf"
     images = _pages(response.data)
     assert len(images) == pages
-    link = services.digital_link(lot, signed=True)
+    link = digital_link(lot, signed=True)
     per_page = {"3x8": 24, "4x10": 40}[layout]
     for number, image in enumerate(images, start=1):
         codes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)

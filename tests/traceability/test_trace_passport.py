@@ -9,7 +9,7 @@ import factories
 from trace_helpers import make_lot
 from marketplace.catalog.models import Certificate
 from marketplace.timeutil import local_today
-from marketplace.traceability import services
+from marketplace.traceability import links, passports
 from marketplace.traceability.models import Lot
 
 
@@ -33,7 +33,7 @@ def test_passport_json_describes_the_lot(client, db, seller, honey):
 
 def test_scans_show_in_the_passport_with_the_local_time(client, db, honey):
     lot = make_lot(honey)
-    client.get(f"/p/{honey.slug}/10/{lot.code}?s={services.signature(lot.id)}")
+    client.get(f"/p/{honey.slug}/10/{lot.code}?s={links.signature(lot.id)}")
     scans = client.get(f"/api/v1/lots/{lot.id}").get_json()["scans"]
     assert scans["count"] == 1 and scans["first_at"].endswith("+07:00")
 
@@ -58,10 +58,10 @@ def test_warnings_for_past_best_before_and_implausible_scans(client, db, honey):
     lot = make_lot(honey, quantity=5, produced_on=(local_today() - timedelta(days=400)).isoformat(),
                    best_before=(local_today() - timedelta(days=1)).isoformat())
     assert [w["code"] for w in client.get(f"/api/v1/lots/{lot.id}").get_json()["warnings"]] == ["past_best_before"]
-    db.session.execute(sa.update(Lot).where(Lot.id == lot.id).values(scan_count=services.PLAUSIBLE_SCANS_MIN))
+    db.session.execute(sa.update(Lot).where(Lot.id == lot.id).values(scan_count=passports.PLAUSIBLE_SCANS_MIN))
     db.session.commit()
     assert "implausible_scans" not in [w["code"] for w in client.get(f"/api/v1/lots/{lot.id}").get_json()["warnings"]]
-    db.session.execute(sa.update(Lot).where(Lot.id == lot.id).values(scan_count=services.PLAUSIBLE_SCANS_MIN + 1))
+    db.session.execute(sa.update(Lot).where(Lot.id == lot.id).values(scan_count=passports.PLAUSIBLE_SCANS_MIN + 1))
     db.session.commit()
     codes = [w["code"] for w in client.get(f"/api/v1/lots/{lot.id}").get_json()["warnings"]]
     assert codes == ["past_best_before", "implausible_scans"]

@@ -65,16 +65,16 @@ def test_a_producer_recalls_only_its_own_lots(client, db, seller, other_seller, 
 def test_the_recalls_page_takes_a_constant_number_of_queries(client, db, honey, query_counter):
     admin = factories.user("admin")
     factories.login_as(client, admin)
-    from marketplace.traceability import services
+    from marketplace.traceability.recalls import recall
 
-    def recall(n):
+    def recall_lots(n):
         for i in range(n):
-            services.recall(make_lot(honey, code=f"R-{n}-{i}"), admin, "Kiểm tra")
+            recall(make_lot(honey, code=f"R-{n}-{i}"), admin, "Kiểm tra")
 
-    recall(1)
+    recall_lots(1)
     with query_counter() as few:
         assert client.get("/admin/recalls").status_code == 200
-    recall(5)
+    recall_lots(5)
     with query_counter() as many:
         assert client.get("/admin/recalls").status_code == 200
     assert many.count == few.count

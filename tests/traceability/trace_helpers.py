@@ -19,10 +19,10 @@ def lot_body(code: str = "BC-2026-01", **extra) -> dict:
 
 def make_lot(product, **extra):
     """A lot recorded through the service, as its producer."""
-    from marketplace.traceability import services
+    from marketplace.traceability.lots import create_lot
 
     seller = factories.user("seller", producer_id=product.producer_id)
-    return services.create_lot(product.producer_id, product.id, seller, lot_body(**extra))
+    return create_lot(product.producer_id, product.id, seller, lot_body(**extra))
 
 
 def order_of(shopper, product, quantity: int = 1):

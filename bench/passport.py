@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Benchmark: a lot's passport page and its GS1 Digital Link against /healthz, alone.
+
+    .venv/bin/python bench/passport.py [--database URL] [--products 400] [--seconds 5]
+
+The same measurement as the passport rows of `make bench` (bench/run.py: gunicorn with 2
+workers, wrk with 16 connections, each target bracketed by /healthz runs just before and
+just after it), without the rest of the suite, so that it can be repeated on its own while
+working on the passport. Prints each target's requests/s, its ratio to the mean of the
+bracketing /healthz runs (target >= 0.40), and the load average before and after.
+Database: --database, else $BENCH_DATABASE_URL, else a SQLite file under bench/results/.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.run import (CEILING_TARGET, RESULTS, discover_pages, gunicorn, need_wrk,  # noqa: E402
+                       prepare_database, wrk)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--products", type=int, default=400)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--keep-data", action="store_true", help="reuse the benchmark database as it is")
+    args = parser.parse_args()
+    wrk_bin = need_wrk()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    url = args.database or f"sqlite:///{RESULTS / 'passport.db'}"
+    if not args.keep_data:
+        prepare_database(url, args.products)
+    pages = discover_pages(url)
+    targets = [(name, pages[name]) for name in ("passport page", "Digital Link resolve")]
+    load_before = os.getloadavg()
+    rows = []
+    with gunicorn(url) as base:
+        for _, path in targets:
+            for _ in range(4):  # warm both workers
+                urllib.request.urlopen(base + path, timeout=30).read()
+        healthz = wrk(wrk_bin, base + "/healthz", args.seconds)
+        for name, path in targets:
+            result = wrk(wrk_bin, base + path, args.seconds)
+            after = wrk(wrk_bin, base + "/healthz", args.seconds)
+            ceiling = (healthz["rps"] + after["rps"]) / 2
+            rows.append((name, result, ceiling))
+            healthz = after
+    load_after = os.getloadavg()
+    print(f"database: {url.split('@')[-1]}; load average before {load_before[0]:.2f}, after {load_after[0]:.2f}")
+    for name, result, ceiling in rows:
+        ratio = result["rps"] / ceiling
+        verdict = "ok" if ratio >= CEILING_TARGET else "MISS"
+        print(f"{name}: {result['rps']:.0f} req/s, /healthz {ceiling:.0f} req/s, ratio {ratio:.2f} "
+              f"(target >= {CEILING_TARGET:.2f}: {verdict}), p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, "
+              f"non-2xx/3xx {result['non_2xx']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
