@@ -82,7 +82,7 @@ MAX_CACHED_BODY = 512 * 1024
 def _cached(basis: str) -> tuple[str | None, str | None, dict[int, int]] | None:
     """(mimetype, body, shown) kept for this basis, if the stock it showed is still current."""
     entry = cache.lookup("body", basis)
-    if entry is None:
+    if not isinstance(entry, list) or len(entry) != 3:  # none, or kept by an older release
         return None
     mimetype, body, pairs = entry
     shown = {int(pid): left for pid, left in pairs}

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import g, has_app_context
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from . import cache
 from .cache import RedisCache, get_cache
@@ -98,8 +98,16 @@ def watch_model(model) -> None:
         if seen is not None and stock is not None and target.__dict__.get("id") is not None:
             seen[target.id] = int(stock)
 
+    def edited(_mapper, _connection, target) -> None:
+        # An edit through the ORM (a seller's stock form) also moves the catalogue version;
+        # bumping the product's copies too spares pages a re-render until the copy expires.
+        session = object_session(target)
+        if session is not None and sa.inspect(target).attrs.stock.history.has_changes():
+            note_changed(session, [target.id])
+
     sa.event.listen(model, "load", note)
     sa.event.listen(model, "refresh", note)
+    sa.event.listen(model, "after_update", edited)
 
 
 # --- the current stock --------------------------------------------------------------------
@@ -146,8 +154,8 @@ def current(ids) -> dict[int, int]:
 
 def note_changed(session: Session, product_ids) -> None:
     """The stock of these products changes in the session's transaction: once it commits,
-    their copies become invalid on every server. For statements run on the connection
-    directly (the checkout, stock releases); ORM edits move the catalogue version."""
+    their copies become invalid on every server. Called for statements run on the
+    connection directly (the checkout, stock releases) and for ORM edits (`watch_model`)."""
     session.info.setdefault(_CHANGED, set()).update(int(i) for i in product_ids)
 
 

@@ -201,3 +201,22 @@ def test_a_stock_copy_read_before_a_sale_is_never_stored_after_it(caching, redis
     client.eval(stockview._FILL, 2, f"{stockview.VERSION_PREFIX}{tea.id}", f"{stockview.STOCK_PREFIX}{tea.id}",
                 stockview.STOCK_TTL_S, stockview.VERSION_TTL_S, seen, 10)
     assert stockview.current([tea.id]) == {tea.id: 6}
+
+
+def test_a_stock_edit_through_the_orm_moves_the_products_copy_too(caching, redis_db, db):
+    caching.config["CACHE_REDIS_URL"] = redis_db
+    caching.extensions.pop("ocop_cache", None)
+    tea = f.product("Trà hoa vàng Ba Chẽ", stock=10)
+    cake = f.product("Bánh gai Tiên Yên", stock=10)
+    db.session.commit()
+    assert stockview.current([tea.id, cake.id]) == {tea.id: 10, cake.id: 10}
+    client = stockview.get_cache().client
+    versions = {p.id: client.get(f"{stockview.VERSION_PREFIX}{p.id}") for p in (tea, cake)}
+
+    tea.stock = 25  # e.g. the seller's stock form
+    cake.price_vnd = 90_000  # not a stock change
+    db.session.commit()
+
+    assert client.get(f"{stockview.VERSION_PREFIX}{tea.id}") != versions[tea.id]
+    assert client.get(f"{stockview.VERSION_PREFIX}{cake.id}") == versions[cake.id]
+    assert stockview.current([tea.id, cake.id]) == {tea.id: 25, cake.id: 10}
