@@ -339,13 +339,15 @@ def http_section(url: str, quick: bool, figures: list, details: dict) -> None:
 
 
 def bench_redis() -> str | None:
-    """Redis database 9 on 127.0.0.1:6379, emptied, when a Redis answers there."""
+    """$BENCH_REDIS_URL (default Redis database 9 on 127.0.0.1:6379), emptied, when a Redis
+    answers there (on a shared machine, give each run a database of its own)."""
+    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
     try:
         import redis
 
-        client = redis.Redis(port=6379, db=9, socket_connect_timeout=1)
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
         client.flushdb()
-        return "redis://127.0.0.1:6379/9"
+        return url
     except Exception:  # noqa: BLE001 - the Redis figures are left out
         print("No Redis on 127.0.0.1:6379: skipping the shared-cache (Redis) figures", flush=True)
         return None

@@ -10,8 +10,6 @@ token. Each shortcut is compared with the plain way of doing the same job:
 
 - `rows`: checkout/rows.py's hand-built INSERTs (one statement on PostgreSQL) against the
   ORM's unit of work (`session.add(order)`, flushed at commit);
-- `bump`: the catalogue version bumped inside the checkout's transaction (`bump_within`)
-  against `bump_version()` after the commit, in a transaction of its own;
 - `statements`: the checkout's statements built once at import, against building them on
   every call (measured directly: the cost of building them, per checkout).
 
@@ -58,37 +56,11 @@ def plain_rows():
 
 
 @contextmanager
-def plain_bump():
-    from marketplace import cache
-    from marketplace.checkout import services
-
-    bumped = []
-
-    def note_bump(session, name=cache.CATALOG):
-        bumped.append(name)
-
-    saved_bump, saved_run = services.bump_within, services.run_in_transaction
-
-    def run_then_bump(*args, **kwargs):
-        result = saved_run(*args, **kwargs)
-        while bumped:
-            cache.bump_version(bumped.pop())
-        return result
-
-    services.bump_within, services.run_in_transaction = note_bump, run_then_bump
-    try:
-        yield
-    finally:
-        services.bump_within, services.run_in_transaction = saved_bump, saved_run
-
-
-@contextmanager
 def as_is():
     yield
 
 
-VARIANTS = {"shortcuts (as is)": as_is, "rows: ORM unit of work": plain_rows,
-            "bump: after the commit": plain_bump}
+VARIANTS = {"shortcuts (as is)": as_is, "rows: ORM unit of work": plain_rows}
 
 
 def statement_build_cost(repeat: int = 2000) -> float:

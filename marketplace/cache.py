@@ -5,8 +5,8 @@ Two parts:
 - **The catalogue version** (`catalog_state()`): a counter in the database, bumped right
   after any transaction that changed a product, its certificate or images, a producer, a
   category or a locality commits (ORM flushes and ORM-enabled bulk UPDATE/DELETE are both
-  seen); the checkout, which changes stock many times a second, bumps it as the last
-  statement of its own transaction instead (`bump_within`). Every app process and every
+  seen). The checkout does not bump it: stock is kept out of what the version guards
+  (`stockview.py`), so sales never queue on this row. Every app process and every
   server reads the same counter, so a change made through one server invalidates the
   caches and HTTP validators of all of them at once.
   It is read at most once per request (kept on `flask.g`); with Redis, from a copy in
@@ -44,7 +44,6 @@ CATALOG = "catalog"
 CATALOG_TABLES = frozenset({"products", "certificates", "product_images", "producers", "categories",
                             "localities"})
 _CHANGED = "ocop_catalog_changed"
-_BUMPED = "ocop_catalog_bumped"  # (name, version, changed_at) bumped within the transaction
 
 
 class CacheVersion(db.Model):
@@ -97,16 +96,11 @@ def _bump(bind, name: str = CATALOG) -> tuple[int, datetime]:
     return version, now
 
 
-def bump_within(session: Session, name: str = CATALOG) -> None:
-    """Bump the version as a statement of the session's own transaction, for a hot write
-    path (the checkout): no second transaction after the commit (a pool checkout, a round
-    trip and a commit of its own), which costs the checkout a material share of its CPU
-    (bench/shortcuts.py). Readers see the change and the new version together. Make it the
-    transaction's last statement: the version row stays locked until COMMIT."""
-    connection = session.connection()
-    now = utcnow()
-    version = connection.execute(_bump_statement(connection.dialect.name), {"name": name, "now": now}).scalar_one()
-    session.info[_BUMPED] = (name, version, now)
+def note_catalog_changed(session: Session) -> None:
+    """Bump the version after the session's transaction commits, for a change made by a
+    statement the session events do not see (e.g. a sale that empties a product's stock,
+    which changes what "in stock" lists hold)."""
+    session.info[_CHANGED] = True
 
 
 def _announce(name: str, version: int, changed_at: datetime) -> None:
@@ -162,16 +156,21 @@ def dispose_engines(app) -> None:
             version.dispose(close=False)
 
 
-def _read_version(name: str) -> tuple[int, datetime | None]:
+def quick_read(statement, params: dict) -> list:
+    """The rows of a small read for a cache hit or a 304: on the autocommit pool, or in the
+    request's transaction when it has one open (it may hold uncommitted changes)."""
     # Look at the request's session without creating one: a cache hit or a 304 never needs it.
     session = db.session() if db.session.registry.has() else None
     engine = None if session is not None and session.in_transaction() else version_engine()
     if engine is None:
         session = session or db.session()
-        row = session.execute(_VERSION_QUERY, {"name": name}).first()
-    else:
-        row = _retrying_once(engine, lambda conn: conn.execute(_VERSION_QUERY, {"name": name}).first())
-    return (row[0], row[1]) if row else (0, None)
+        return session.execute(statement, params).all()
+    return _retrying_once(engine, lambda conn: conn.execute(statement, params).all())
+
+
+def _read_version(name: str) -> tuple[int, datetime | None]:
+    rows = quick_read(_VERSION_QUERY, {"name": name})
+    return (rows[0][0], rows[0][1]) if rows else (0, None)
 
 
 def _retrying_once(engine: sa.Engine, run):
@@ -227,9 +226,6 @@ def _note_bulk(state) -> None:
 
 @sa.event.listens_for(Session, "after_commit")
 def _bump_after_commit(session: Session) -> None:
-    bumped = session.info.pop(_BUMPED, None)
-    if bumped is not None:
-        _announce(*bumped)
     if session.info.pop(_CHANGED, False):
         bind = session.get_bind(mapper=CacheVersion.__mapper__)
         if isinstance(bind, sa.Engine):
@@ -242,7 +238,6 @@ def _forget_after_rollback(session: Session, rolled_back) -> None:
     # caught with begin_nested) leaves the transaction's earlier changes to commit.
     if rolled_back.parent is None:
         session.info.pop(_CHANGED, None)
-        session.info.pop(_BUMPED, None)
 
 
 # --- cache backends -------------------------------------------------------------------
@@ -291,6 +286,9 @@ class RedisCache:
     prefix = "ocop:cache:"
 
     version_prefix = "ocop:version:"
+    # Copies dropped when Redis comes back: the catalogue version and per-product stock
+    # (stockview.py), whose bumps may have been lost during the outage.
+    stale_after_outage = (version_prefix, "ocop:stock:")
     # The copy of a catalogue version in Redis only ever moves forward (a slow reader can
     # never put back an older one) and expires, so that it is re-read from the database
     # at least every VERSION_TTL_S seconds whatever happens.
@@ -311,6 +309,10 @@ return 1
         self._down_until = 0.0  # time.monotonic() before which Redis is not tried
         self._down = False
         self._lock = threading.Lock()
+
+    def guarded(self, operation: Callable[[], Any], default: Any = None) -> Any:
+        """operation(), or `default` while Redis is unreachable (for other modules' keys)."""
+        return self._call(operation, default)
 
     def _call(self, operation: Callable[[], Any], default: Any = None) -> Any:
         if self._down and (time.monotonic() < self._down_until or not self._recover()):
@@ -337,8 +339,9 @@ return 1
         that nothing cached under an old version is served; every process then reads the
         version from the database and publishes it again."""
         try:
-            for key in self.client.scan_iter(self.version_prefix + "*"):
-                self.client.delete(key)
+            for prefix in self.stale_after_outage:
+                for key in self.client.scan_iter(prefix + "*"):
+                    self.client.delete(key)
         except Exception as exc:  # noqa: BLE001
             self._failed(exc)
             return False

@@ -3,14 +3,17 @@
 Two kinds of validator, chosen by what a response depends on:
 
 - `catalog_conditional` (a view decorator) for public reads whose body depends only on
-  the URL, the language, the date (certificates expire at local midnight) and the
-  catalogue: the products API, and shop pages for visitors without a session cookie.
-  The ETag is derived from the catalogue version (see `cache.py`), so a matching
-  `If-None-Match` (or a fresh `If-Modified-Since`) is answered 304 *before* the view
-  runs: one indexed query instead of a page of work. Any catalogue change, on any
-  server, changes the version and so every ETag. With `cache_body=True` the body of
-  the answer is kept in the shared cache too, so a client without the page gets it
-  without the view running (the public products API; anonymous shop pages).
+  the URL, the language, the date (certificates expire at local midnight), the
+  catalogue and the stock of the products shown: the products API, and shop pages for
+  visitors without a session cookie. The ETag is derived from the catalogue version
+  (see `cache.py`) and that stock (see `stockview.py`), so a matching `If-None-Match`
+  is answered 304 *before* the view runs when the answer is in the shared cache: the
+  version and the stock of the answer's products instead of a page of work. A catalogue
+  change, on any server, changes every ETag; a sale changes only those of the answers
+  showing the products sold. With `cache_body=True` the body of the answer is kept in
+  the shared cache too, so a client without the page gets it without the view running
+  (the public products API; anonymous shop pages). `Last-Modified` (and
+  `If-Modified-Since`) only for answers showing no product's stock.
 - `add_body_etag(response)` for pages that also show who is signed in (navigation,
   flash messages): the ETag is a hash of the body, so a 304 saves the transfer but
   never serves another user's or an outdated page.
@@ -26,7 +29,7 @@ from functools import wraps
 from flask import Response, after_this_request, current_app, request, session
 from flask_babel import get_locale
 
-from . import cache
+from . import cache, stockview
 from .cache import catalog_state, version_token
 from .links import public_base_url
 from .timeutil import local_today
@@ -39,40 +42,63 @@ def has_session_cookie() -> bool:
 
 
 def catalog_etag() -> str:
+    """What a public answer depends on apart from stock: the catalogue version, the URL..."""
     # The public base URL too: without PUBLIC_BASE_URL, absolute links follow the request's host.
     basis = "|".join((version_token(), public_base_url(), request.full_path, str(get_locale() or ""),
                       local_today().isoformat()))
     return hashlib.sha1(basis.encode()).hexdigest()[:27]
 
 
-def _validators(response: Response, etag: str) -> Response:
+def _etag(basis: str, shown: dict[int, int]) -> str:
+    """The answer's ETag: its basis and the stock of every product it shows."""
+    stock = ",".join(f"{pid}:{left}" for pid, left in sorted(shown.items()))
+    return hashlib.sha1(f"{basis}|{stock}".encode()).hexdigest()[:27]
+
+
+def _validators(response: Response, etag: str, shown: dict[int, int]) -> Response:
     response.set_etag(etag, weak=True)
     _, changed_at = catalog_state()
-    if changed_at is not None:
+    # Stock changes without moving the catalogue version: a date can only vouch for an
+    # answer that shows no product's stock.
+    if changed_at is not None and not shown:
         response.last_modified = changed_at
     response.headers["Cache-Control"] = "no-cache"
     response.vary.add("Cookie")
     return response
 
 
-def _not_modified(etag: str) -> bool:
+def _not_modified(etag: str, shown: dict[int, int]) -> bool:
     if request.if_none_match:
         return request.if_none_match.contains_weak(etag)
     since = request.if_modified_since
     _, changed_at = catalog_state()
-    return since is not None and changed_at is not None and changed_at.replace(microsecond=0) <= since
+    return (since is not None and changed_at is not None and not shown
+            and changed_at.replace(microsecond=0) <= since)
 
 
 MAX_CACHED_BODY = 512 * 1024
 
 
+def _cached(basis: str) -> tuple[str | None, str | None, dict[int, int]] | None:
+    """(mimetype, body, shown) kept for this basis, if the stock it showed is still current."""
+    entry = cache.lookup("body", basis)
+    if not isinstance(entry, list) or len(entry) != 3:  # none, or kept by an older release
+        return None
+    mimetype, body, pairs = entry
+    shown = {int(pid): left for pid, left in pairs}
+    return (mimetype, body, shown) if stockview.current(shown) == shown else None
+
+
 def catalog_conditional(view=None, *, anonymous_only: bool = False, cache_body: bool = False):
-    """Answer 304 from the catalogue version, before the view runs.
+    """Answer 304 or a kept body without running the view, while the catalogue version and
+    the stock of the products the answer shows are unchanged.
 
     `anonymous_only=True` for HTML pages: requests carrying a session cookie get a body
-    ETag instead (the page shows the signed-in user). `cache_body=True` also keeps the
-    body of a 200 in the shared cache (`cache.py`) under the same version: the next
-    request for the URL, from anyone, on any server, is answered without running the view.
+    ETag instead (the page shows the signed-in user). `cache_body=True` keeps, in the
+    shared cache (`cache.py`) under the catalogue version, the body of a 200 with the stock
+    of the products it showed: the next request for the URL, from anyone, on any server, is
+    answered without running the view while that stock is current (`stockview.py`). Without
+    the shared cache the view runs and a matching ETag still earns a 304.
     """
 
     def decorator(func):
@@ -83,25 +109,34 @@ def catalog_conditional(view=None, *, anonymous_only: bool = False, cache_body: 
             if anonymous_only and has_session_cookie():
                 after_this_request(add_body_etag)
                 return func(*args, **kwargs)
-            etag = catalog_etag()
-            if _not_modified(etag):
-                return _validators(Response(status=304), etag)
+            basis = catalog_etag()
             keep = cache_body and cache.enabled()
-            if keep:
-                hit = cache.lookup("body", etag)
-                if hit is not None:
-                    return _validators(Response(hit[1], mimetype=hit[0]), etag)
+            hit = _cached(basis) if keep else None
+            if hit is not None:
+                mimetype, body, shown = hit
+                etag = _etag(basis, shown)
+                if _not_modified(etag, shown):
+                    return _validators(Response(status=304), etag, shown)
+                if body is not None:
+                    return _validators(Response(body, mimetype=mimetype), etag, shown)
+            stockview.watch()
 
             @after_this_request
             def _set(response: Response) -> Response:
                 # Only a plain success is cacheable, and only when the view left no cookie
                 # (e.g. a CSRF token put in a new session makes the page personal).
-                if response.status_code != 200 or session.modified:
+                if response.status_code != 200 or session.modified or response.is_streamed:
                     return response
-                if keep and not response.is_streamed and response.content_length \
-                        and response.content_length <= MAX_CACHED_BODY:
-                    cache.store("body", etag, [response.mimetype, response.get_data(as_text=True)])
-                return _validators(response, etag)
+                shown = stockview.shown()
+                etag = _etag(basis, shown)
+                if keep:
+                    small = response.content_length is not None and response.content_length <= MAX_CACHED_BODY
+                    cache.store("body", basis, [response.mimetype, response.get_data(as_text=True) if small else None,
+                                                sorted(shown.items())])
+                _validators(response, etag, shown)
+                if _not_modified(etag, shown):
+                    response = _validators(Response(status=304), etag, shown)
+                return response
 
             return func(*args, **kwargs)
 

@@ -5,6 +5,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, aliased, mapped_column, query_expression, relationship
 
+from .. import stockview
 from ..extensions import db
 from ..models_base import TimestampMixin
 from ..timeutil import UTCDateTime, add_months, local_today
@@ -179,6 +180,10 @@ class Product(TimestampMixin, db.Model):
         live_certificate = (sa.exists().where(cert.product_id == cls.id, Certificate.live_clause(today, cert))
                             .correlate(cls))
         return sa.and_(cls.public_clause(), live_certificate)
+
+
+# Cached catalogue answers carry the stock of the products they showed (stockview.py).
+stockview.watch_model(Product)
 
 
 class ProductImage(db.Model):

@@ -25,7 +25,8 @@ from ..links import absolute_url
 from ..mail.language import current_language
 from ..invoicing import requests as invoice_requests
 from ..orders import notifications
-from ..cache import bump_within
+from ..cache import note_catalog_changed
+from .. import stockview
 from ..orders.models import Order, OrderEvent, OrderLine, OrderPart
 from ..orders.services import new_order_code, payment_window
 from ..payments import services as payments
@@ -99,9 +100,10 @@ def _reserve(quantities: dict[int, int], products: dict[int, Product]) -> None:
     deadlock); raise, rolling everything back, on a shortfall.
 
     The statements run on the transaction's connection, out of sight of the session
-    events, so this says itself what changed: it bumps the catalogue version (pages show
-    the stock left) as the transaction's last statement, and tells the search index
-    (which knows just whether a product is in stock) about a product that sold out.
+    events, so this says itself what changed: the stock of these products (cached pages
+    showing them are refreshed after the commit, see stockview.py; no shared row is
+    written), and, for a product that sold out, the search index and the catalogue
+    version (which products "in stock" lists and counts hold).
     """
     session = db.session()
     connection = session.connection()
@@ -114,8 +116,10 @@ def _reserve(quantities: dict[int, int], products: dict[int, Product]) -> None:
             raise InsufficientStock(products[pid], pid, products[pid].name, available, wanted)
         if left == 0:
             sold_out.append(pid)
-    bump_within(session)
-    note_products(session, sold_out)
+    stockview.note_changed(session, quantities)
+    if sold_out:
+        note_catalog_changed(session)
+        note_products(session, sold_out)
 
 
 def _build_order(details: CheckoutDetails, quantities: dict[int, int], products: dict[int, Product],

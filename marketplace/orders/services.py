@@ -24,9 +24,12 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 from flask_babel import gettext
 
+from .. import stockview
+from ..cache import note_catalog_changed
 from ..catalog.models import Product
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
+from ..search.sync import note_products
 from ..timeutil import utcnow
 from ..transactions import run_in_transaction
 from ..validators import normalise_phone
@@ -66,10 +69,22 @@ def _release_part_stock(part: OrderPart) -> bool:
     released_at = _claim_release(OrderPart, part.id)
     if released_at is None:
         return False
+    session = db.session()
+    connection = session.connection()
+    back_in_stock = []
     for line in sorted(part.lines, key=lambda l: l.product_id):
-        db.session.execute(sa.update(Product).where(Product.id == line.product_id)
-                           .values(stock=Product.stock + line.quantity)
-                           .execution_options(synchronize_session=False))
+        products = Product.__table__
+        left = connection.execute(sa.update(products).where(products.c.id == line.product_id)
+                                  .values(stock=products.c.stock + line.quantity)
+                                  .returning(products.c.stock)).scalar()
+        if left is not None and left == line.quantity:
+            back_in_stock.append(line.product_id)
+    # On the connection, like the checkout's reservation: only these products' stock
+    # changed, unless one was empty (then "in stock" lists and the search index change).
+    stockview.note_changed(session, [line.product_id for line in part.lines])
+    if back_in_stock:
+        note_catalog_changed(session)
+        note_products(session, back_in_stock)
     part.stock_released_at = released_at
     return True
 

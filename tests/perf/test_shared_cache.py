@@ -134,11 +134,14 @@ def test_with_redis_the_catalogue_version_is_read_from_redis(redis_cache, app, c
         from flask import g
 
         g.pop("ocop_cache_versions", None)  # nothing remembered from the previous request
+        # The first validation reads the stock of the products shown once and keeps a copy.
+        assert app.test_client().get("/api/v1/products", headers={"If-None-Match": etag}).status_code == 304
+        assert redis.Redis.from_url(redis_cache).get(f"ocop:stock:{tea.id}").decode().endswith(f"|{tea.stock}")
         with app.test_request_context():
             with query_counter() as q:
                 answer = app.test_client().get("/api/v1/products", headers={"If-None-Match": etag})
         assert answer.status_code == 304
-        assert q.count == 0  # neither the version nor the page came from the database
+        assert q.count == 0  # neither the version, the stock nor the page came from the database
         tea.price_vnd = 99_000  # "server A" commits a change: Redis gets the new version at once
         db.session.commit()
         assert redis.Redis.from_url(redis_cache).get("ocop:version:catalog").decode().startswith(f"{version + 1}|")
