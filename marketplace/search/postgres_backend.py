@@ -73,33 +73,38 @@ def _matches(column, tokens: list[str], weight: str = ""):
     return column.op("@@", return_type=sa.Boolean)(sa.func.to_tsquery(SIMPLE, " & ".join(f"{lexeme}{suffix}" for lexeme in lexemes)))
 
 
-def _score(query: Query, all_in_name: bool):
+def _score(query: Query, all_in_name: bool) -> sa.TextClause:
     """The matching rules of base.py as SQL, the same weights as the Whoosh backend.
 
     Among products with every word in the name (`all_in_name`) the name part is the
-    same for all, so it is left out of their score."""
-    doc = SearchDocument
+    same for all, so it is left out of their score. Written as one SQL fragment with
+    bound values: as an expression tree it has a node per word and field, which
+    SQLAlchemy would walk on every search to find its cached statement."""
+    terms, binds = [], {}
 
-    def bonus(condition, weight):
-        return sa.case((condition, weight), else_=0.0)
+    def bonus(test: str, value: str, points: float) -> None:
+        name = f"score_{len(binds)}"
+        binds[name] = value
+        terms.append(f"CASE WHEN {test.format(f':{name}')} THEN {points!r} ELSE 0 END")
 
-    score = sa.literal(0.0)
     fields_ = (("B", W_DESCRIPTION), ("C", W_META)) if all_in_name else (("A", W_NAME), ("B", W_DESCRIPTION),
                                                                           ("C", W_META))
     for token in query.tokens:
-        for weight, points in fields_:
-            score = score + bonus(_matches(doc.tsv, [token], weight), points)
+        lexemes = LEXEME.findall(token)
+        for weight, points in fields_ if lexemes else ():
+            bonus("search_documents.tsv @@ to_tsquery('simple', {})", " & ".join(f"{x}:{weight}" for x in lexemes),
+                  points)
     if len(query.tokens) > 1:
         phrase = padded(query.tokens)
         if all_in_name:  # a phrase in the name needs every word there
-            score = score + bonus(sa.func.strpos(doc.name, phrase) > 0, W_PHRASE_NAME)
-        score = score + bonus(sa.func.strpos(doc.description, phrase) > 0, W_PHRASE_DESCRIPTION)
+            bonus("strpos(search_documents.name, {}) > 0", phrase, W_PHRASE_NAME)
+        bonus("strpos(search_documents.description, {}) > 0", phrase, W_PHRASE_DESCRIPTION)
     if query.accented:
         if len(query.accented) > 1 and all_in_name:
-            score = score + bonus(sa.func.strpos(doc.name_acc, padded(query.accented)) > 0, W_ACCENT_PHRASE)
+            bonus("strpos(search_documents.name_acc, {}) > 0", padded(query.accented), W_ACCENT_PHRASE)
         for word in query.accented:
-            score = score + bonus(sa.func.strpos(doc.name_acc, f" {word} ") > 0, W_ACCENT_WORD)
-    return score
+            bonus("strpos(search_documents.name_acc, {}) > 0", f" {word} ", W_ACCENT_WORD)
+    return sa.text(f"({' + '.join(terms) or '0'}) DESC").bindparams(**binds)
 
 
 def _live_stars(today: int):
@@ -182,7 +187,7 @@ class PostgresBackend(SearchBackend):
             return select.order_by(*_order_by(params.effective_sort, today))
         named = _matches(doc.name_tsv, query.tokens)
         select = select.where(named if in_name else sa.not_(named))
-        return select.order_by(_score(query, bool(in_name)).desc(), doc.name_len, doc.product_id)
+        return select.order_by(_score(query, bool(in_name)), doc.name_len, doc.product_id)
 
     def _search(self, query: Query, params) -> SearchPage:
         today = local_today().toordinal()
