@@ -62,7 +62,8 @@ class SearchBackend(ABC):
         """One page for `params` (a catalog.listing.BrowseParams with `q`)."""
         query = Query.parse(params.q)
         page = self._search(query, params)
-        if page.total == 0 and not self._has_match(query.tokens):
+        # Without filters an empty page already says the words match nothing.
+        if page.total == 0 and (not _filtered(params) or not self._has_match(query.tokens)):
             corrected = self.correct(query.tokens)
             if corrected:
                 page = self._search(Query(corrected), params)
@@ -116,6 +117,11 @@ class SearchBackend(ABC):
     @abstractmethod
     def health(self) -> dict:
         """{"ok": bool, "backend": name, ...}: reachable, present and in step with the DB."""
+
+
+def _filtered(params) -> bool:
+    return bool(params.stars or params.category or params.locality or params.producer is not None
+                or params.price_min is not None or params.price_max is not None or params.in_stock is not None)
 
 
 def rank_completions(candidates: Iterable[dict], tokens: list[str], limit: int) -> list[dict]:

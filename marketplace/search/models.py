@@ -36,11 +36,18 @@ class SearchDocument(db.Model):
     """
 
     __tablename__ = "search_documents"
+    # fastupdate off: no pending list for every search to scan (migration w7s1).
     __table_args__ = (
-        sa.Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
+        sa.Index("ix_search_documents_tsv", "tsv", postgresql_using="gin", postgresql_with={"fastupdate": "off"}),
         sa.Index("ix_search_documents_name_trgm", "name", postgresql_using="gin",
-                 postgresql_ops={"name": "gin_trgm_ops"}),
-        sa.Index("ix_search_documents_name_tsv", "name_tsv", postgresql_using="gin"),
+                 postgresql_ops={"name": "gin_trgm_ops"}, postgresql_with={"fastupdate": "off"}),
+        sa.Index("ix_search_documents_name_tsv", "name_tsv", postgresql_using="gin",
+                 postgresql_with={"fastupdate": "off"}),
+        # The place and category filters: ANDed with the text match's bitmap before any row is read.
+        sa.Index("ix_search_documents_locality", "locality"),
+        sa.Index("ix_search_documents_region", "region"),
+        sa.Index("ix_search_documents_category", "category"),
+        sa.Index("ix_search_documents_category_group", "category_group"),
     )
 
     product_id: Mapped[int] = mapped_column(

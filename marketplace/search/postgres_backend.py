@@ -7,11 +7,13 @@ GIN indexes, and copies of the values searches filter, count and sort on. The ro
 are written in the same transaction as the change they follow (see sync.py), so they
 commit and roll back with it, whichever app server made it.
 
-A search reads that one table: one grouped scan of the matches gives the total, the
-facets and how many matches have every word in the name; those rank first (base.py),
-so when they fill the page only they are ranked (the name index finds them), else the
-page takes them all and ranks the rest. Spelling correction compares the query with
-every name and producer/place/category phrase, read once per process (spelling.py).
+A search reads that one table: one grouped scan of the matches (a bitmap of the GIN
+index) gives the total and the facets. Matches with every word in the name rank first
+(base.py): the page is first asked of them alone (both GIN indexes), so when they fill
+it nothing else is scored; only a page that runs past them ranks the rest. The GIN
+indexes are built with `fastupdate = off`: a write pays for its index entries at once,
+so no search has to read a pending list. Spelling correction compares the query with
+every name and producer/place/category phrase, kept per process (spelling.py).
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ BATCH = 500
 LEXEME = re.compile(r"[^\W_]+")
 SIMPLE = sa.literal_column("'simple'::regconfig")
 PHRASES_TTL_S = 300
+PHRASES_CHECK_S = 2.0
 COPIED = ("name", "name_acc", "description", "meta", "tsv", "name_tsv", "name_len", "producer_id", "price",
           "stock", "sold", "created", "stars", "cert_until", "category", "category_group", "locality", "region")
 
@@ -70,27 +73,38 @@ def _matches(column, tokens: list[str], weight: str = ""):
     return column.op("@@", return_type=sa.Boolean)(sa.func.to_tsquery(SIMPLE, " & ".join(f"{lexeme}{suffix}" for lexeme in lexemes)))
 
 
-def _score(query: Query):
-    """The matching rules of base.py as SQL, the same weights as the Whoosh backend."""
-    doc = SearchDocument
+def _score(query: Query, all_in_name: bool) -> sa.TextClause:
+    """The matching rules of base.py as SQL, the same weights as the Whoosh backend.
 
-    def bonus(condition, weight):
-        return sa.case((condition, weight), else_=0.0)
+    Among products with every word in the name (`all_in_name`) the name part is the
+    same for all, so it is left out of their score. Written as one SQL fragment with
+    bound values: as an expression tree it has a node per word and field, which
+    SQLAlchemy would walk on every search to find its cached statement."""
+    terms, binds = [], {}
 
-    score = sa.literal(0.0)
+    def bonus(test: str, value: str, points: float) -> None:
+        name = f"score_{len(binds)}"
+        binds[name] = value
+        terms.append(f"CASE WHEN {test.format(f':{name}')} THEN {points!r} ELSE 0 END")
+
+    fields_ = (("B", W_DESCRIPTION), ("C", W_META)) if all_in_name else (("A", W_NAME), ("B", W_DESCRIPTION),
+                                                                          ("C", W_META))
     for token in query.tokens:
-        score = score + bonus(_matches(doc.tsv, [token], "A"), W_NAME) + bonus(
-            _matches(doc.tsv, [token], "B"), W_DESCRIPTION) + bonus(_matches(doc.tsv, [token], "C"), W_META)
+        lexemes = LEXEME.findall(token)
+        for weight, points in fields_ if lexemes else ():
+            bonus("search_documents.tsv @@ to_tsquery('simple', {})", " & ".join(f"{x}:{weight}" for x in lexemes),
+                  points)
     if len(query.tokens) > 1:
         phrase = padded(query.tokens)
-        score = score + bonus(sa.func.strpos(doc.name, phrase) > 0, W_PHRASE_NAME) + bonus(
-            sa.func.strpos(doc.description, phrase) > 0, W_PHRASE_DESCRIPTION)
+        if all_in_name:  # a phrase in the name needs every word there
+            bonus("strpos(search_documents.name, {}) > 0", phrase, W_PHRASE_NAME)
+        bonus("strpos(search_documents.description, {}) > 0", phrase, W_PHRASE_DESCRIPTION)
     if query.accented:
-        if len(query.accented) > 1:
-            score = score + bonus(sa.func.strpos(doc.name_acc, padded(query.accented)) > 0, W_ACCENT_PHRASE)
+        if len(query.accented) > 1 and all_in_name:
+            bonus("strpos(search_documents.name_acc, {}) > 0", padded(query.accented), W_ACCENT_PHRASE)
         for word in query.accented:
-            score = score + bonus(sa.func.strpos(doc.name_acc, f" {word} ") > 0, W_ACCENT_WORD)
-    return score
+            bonus("strpos(search_documents.name_acc, {}) > 0", f" {word} ", W_ACCENT_WORD)
+    return sa.text(f"({' + '.join(terms) or '0'}) DESC").bindparams(**binds)
 
 
 def _live_stars(today: int):
@@ -137,29 +151,33 @@ class PostgresBackend(SearchBackend):
         if db.engine.dialect.name != "postgresql":
             raise RuntimeError("SEARCH_BACKEND=postgres needs a PostgreSQL DATABASE_URL")
         self._lock = threading.Lock()
-        self._phrases: tuple | None = None  # (rows key, read at, PhraseIndex)
+        self._phrases: tuple | None = None  # (rows key, read at, PhraseIndex, key checked at)
 
     # -- reading ---------------------------------------------------------------------
     def counts(self, query: Query, params, today: int) -> dict:
-        """Total, facets and `in_name` (matches with every word in the name) in one grouped scan."""
+        """Total and facets in one grouped scan of the matches (bitmap of the GIN index)."""
         doc = SearchDocument
         stars = _live_stars(today)
-        in_name = _matches(doc.name_tsv, query.tokens)
         rows = db.session.execute(
-            sa.select(stars, doc.category, doc.category_group, doc.locality, sa.func.count(),
-                      sa.func.count().filter(in_name))
+            sa.select(stars, doc.category, doc.category_group, doc.locality, sa.func.count())
             .where(*_conditions(query.tokens, params, today))
             .group_by(stars, doc.category, doc.category_group, doc.locality)).all()
         facets = {"stars": {"3": 0, "4": 0, "5": 0}, "category": {}, "locality": {}}
-        total = named = 0
-        for live, category, group, locality, count, count_in_name in rows:
-            total, named = total + count, named + count_in_name
+        total = 0
+        for live, category, group, locality, count in rows:
+            total += count
             if live:
                 facets["stars"][str(live)] = facets["stars"].get(str(live), 0) + count
             for key, value in (("category", category), ("category", group), ("locality", locality)):
                 if value:
                     facets[key][value] = facets[key].get(value, 0) + count
-        return {"total": total, "in_name": named, "facets": facets}
+        return {"total": total, "facets": facets}
+
+    def count_in_name(self, query: Query, params, today: int) -> int:
+        """How many matches have every word in the name (both GIN indexes, ANDed)."""
+        doc = SearchDocument
+        return db.session.scalar(sa.select(sa.func.count()).select_from(doc).where(
+            *_conditions(query.tokens, params, today), _matches(doc.name_tsv, query.tokens))) or 0
 
     def page_query(self, query: Query, params, today: int, in_name: bool | None) -> sa.Select:
         """Ids in page order; for relevance, only the matches with (True) or without (False) every word in the name."""
@@ -169,24 +187,26 @@ class PostgresBackend(SearchBackend):
             return select.order_by(*_order_by(params.effective_sort, today))
         named = _matches(doc.name_tsv, query.tokens)
         select = select.where(named if in_name else sa.not_(named))
-        return select.order_by(_score(query).desc(), doc.name_len, doc.product_id)
+        return select.order_by(_score(query, bool(in_name)), doc.name_len, doc.product_id)
 
     def _search(self, query: Query, params) -> SearchPage:
         today = local_today().toordinal()
         counted = self.counts(query, params, today)
-        total, named = counted["total"], counted["in_name"]
+        total = counted["total"]
         offset, size = (params.page - 1) * params.per_page, params.per_page
         if not total or offset >= total:
             return SearchPage(ids=[], total=total, facets=counted["facets"])
         if params.effective_sort != "relevance":
             ids = list(db.session.scalars(self.page_query(query, params, today, None).limit(size).offset(offset)))
             return SearchPage(ids=ids, total=total, facets=counted["facets"])
-        ids = []
-        if offset < named:  # the page starts among the matches with every word in the name
-            ids = list(db.session.scalars(self.page_query(query, params, today, True).limit(size).offset(offset)))
-        if len(ids) < size and total > named:
-            rest = self.page_query(query, params, today, False).limit(size - len(ids))
-            ids += db.session.scalars(rest.offset(max(0, offset - named)))
+        # Products with every word in the name rank first: when they fill the page, nothing else is scored.
+        ids = list(db.session.scalars(self.page_query(query, params, today, True).limit(size).offset(offset)))
+        if len(ids) < size:
+            # Fewer than asked: the name tier ends on this page (or before it, then count it).
+            named = offset + len(ids) if ids or not offset else self.count_in_name(query, params, today)
+            if total > named:
+                rest = self.page_query(query, params, today, False).limit(size - len(ids))
+                ids += db.session.scalars(rest.offset(max(0, offset - named)))
         return SearchPage(ids=ids, total=total, facets=counted["facets"])
 
     def _has_match(self, tokens: list[str]) -> bool:
@@ -195,21 +215,33 @@ class PostgresBackend(SearchBackend):
         return db.session.scalar(sa.select(sa.exists().where(_matches(SearchDocument.tsv, tokens)))) or False
 
     def _phrase_indexes(self, tokens: list[str]) -> list[PhraseIndex]:
-        """Every document's name and producer/place/category phrases, kept in this process and
-        read again when a row was written or removed since (or after PHRASES_TTL_S)."""
+        """Every document's name and producer/place/category phrases, kept in this process.
+
+        This process's writes drop the copy; another server's writes are noticed by a
+        check (count and newest row version: a scan of the table) made at most every
+        PHRASES_CHECK_S, so typo after typo does not rescan the table."""
         doc = SearchDocument
+        now = time.monotonic()
+        with self._lock:
+            cached = self._phrases
+        if cached and now - cached[1] < PHRASES_TTL_S and now - cached[3] < PHRASES_CHECK_S:
+            return [cached[2]]
         # Any insert or update gives its row a newer xmin, a delete lowers the count.
         newest = sa.func.max(sa.cast(sa.cast(sa.literal_column("search_documents.xmin"), sa.Text), sa.BigInteger))
         key = tuple(db.session.execute(sa.select(sa.func.count(), newest).select_from(doc)).one())
-        with self._lock:
-            cached = self._phrases
-            if cached and cached[0] == key and time.monotonic() - cached[1] < PHRASES_TTL_S:
-                return [cached[2]]
+        if cached and cached[0] == key and now - cached[1] < PHRASES_TTL_S:
+            with self._lock:
+                self._phrases = (key, cached[1], cached[2], now)
+            return [cached[2]]
         rows = db.session.execute(sa.select(doc.name, doc.meta).execution_options(yield_per=2000))
         index = PhraseIndex(text for row in rows for text in row)
         with self._lock:
-            self._phrases = (key, time.monotonic(), index)
+            self._phrases = (key, now, index, now)  # (rows key, read at, index, key checked at)
         return [index]
+
+    def _forget_phrases(self) -> None:
+        with self._lock:
+            self._phrases = None
 
     def suggest(self, prefix: str, limit: int = 10) -> list[dict]:
         query = Query.parse(prefix)
@@ -230,6 +262,7 @@ class PostgresBackend(SearchBackend):
         ids = {int(i) for i in product_ids if i is not None}
         if not ids:
             return
+        self._forget_phrases()
         docs = load_documents(session, ids)
         gone = ids - docs.keys()
         if gone:
@@ -253,6 +286,7 @@ class PostgresBackend(SearchBackend):
             session.commit()
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        self._forget_phrases()
         count = 0
         with Session(db.engine) as session:
             batch: list[ProductDoc] = []
@@ -282,6 +316,7 @@ class PostgresBackend(SearchBackend):
         return self.exists() or count_public(db.session) == 0
 
     def clear(self) -> None:
+        self._forget_phrases()
         db.session.execute(sa.delete(SearchDocument))
         db.session.commit()
 

@@ -89,3 +89,49 @@ def test_sorted_pages_and_the_match_test_use_the_tsvector_index(postgres):
 def test_completion_uses_the_trigram_index(postgres):
     explained = plans(lambda: postgres.suggest("tra ho"))
     assert explained and "ix_search_documents_name_trgm" in explained[0][1], explained
+
+
+# Every kind of query bench/search.py times: each statement it sends must read through an index.
+QUERY_KINDS = [
+    {"q": "trà hoa vàng"}, {"q": "tra"}, {"q": "banh da"}, {"q": "dac san ba che"},
+    {"q": "mat ong", "stars": [4, 5]}, {"q": "tra", "category": "tra"}, {"q": "tra", "locality": "ba-che"},
+    {"q": "tra", "price_min": 50_000, "price_max": 200_000}, {"q": "tra", "in_stock": True},
+    {"q": "tra", "sort": "bestselling"}, {"q": "tra", "sort": "stars"},
+    {"q": "tra", "per_page": 1, "page": 2},  # past the name tier: the name tier is counted
+    {"q": "tra hao vang"}, {"q": "mat ogn rung", "stars": [4]},  # typos: correction, then the corrected search
+]
+
+
+@pytest.mark.parametrize("params", QUERY_KINDS, ids=lambda p: " ".join(f"{k}={v}" for k, v in p.items()))
+def test_every_query_kind_reads_its_matches_through_an_index(postgres, params):
+    postgres.search(BrowseParams(**params))  # the phrase list is read once, before recording
+    explained = plans(lambda: postgres.search(BrowseParams(**params)))
+    # Statements with a WHERE: the phrase list read and its freshness check scan on purpose.
+    searched = [(sql, used) for sql, used in explained if "WHERE" in sql.split()]
+    assert searched, explained
+    missing = [sql for sql, used in searched if not used & {"ix_search_documents_tsv", "ix_search_documents_name_tsv"}]
+    assert not missing, missing
+
+
+def test_a_page_past_the_name_tier_counts_that_tier_through_the_name_index(postgres):
+    explained = plans(lambda: postgres.search(BrowseParams(q="tra", per_page=1, page=2)))
+    counted = [used for sql, used in explained if "count(*)" in sql and "GROUP BY" not in sql]
+    assert counted and "ix_search_documents_name_tsv" in counted[0], explained
+
+
+def test_an_unfiltered_typo_does_not_scan_for_matches_it_already_counted(postgres):
+    statements = []
+    with recorded() as statements:
+        page = postgres.search(BrowseParams(q="tra hao vang"))
+    assert page.suggestion == "tra hoa vang" and page.total == 1
+    # The empty count already said "no match": the only EXISTS test is the correction's.
+    assert sum("EXISTS" in sql for sql, _ in statements) == 1, statements
+
+
+def test_the_gin_indexes_keep_no_pending_list(postgres):
+    options = dict(_db.session.execute(sa.text(
+        "SELECT relname, array_to_string(reloptions, ',') FROM pg_class "
+        "WHERE relname IN ('ix_search_documents_tsv', 'ix_search_documents_name_tsv', "
+        "'ix_search_documents_name_trgm')")).all())
+    assert options == dict.fromkeys(("ix_search_documents_tsv", "ix_search_documents_name_tsv",
+                                     "ix_search_documents_name_trgm"), "fastupdate=off")
