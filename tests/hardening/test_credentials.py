@@ -14,7 +14,7 @@ from marketplace.accounts.services import issue_token
 from marketplace.orders.models import Order
 from tests import factories as f
 from tests.conftest import IsolatedClient
-from tests.orders.orders_helpers import checkout, checkout_body
+from tests.factories import checkout, checkout_body
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories
-from tests.orders.orders_helpers import checkout_body
+from tests.factories import checkout_body
 from tests.payments.helpers import bank_now, casso_body, casso_signature_header, sepay_body, stripe_event, \
     stripe_signature_header
 
