@@ -221,10 +221,12 @@ def pay(order, when: datetime | str | None = None, *, amount_vnd: int | None = N
     key = saved["SEPAY_API_KEY"] or SEPAY_KEY
     app.config.update(SEPAY_API_KEY=key, SEPAY_WEBHOOK_AUTH="apikey")
     try:
-        # The suite's client class runs each request in a fresh context, as the bank's would be.
-        response = app.test_client().post("/payments/sepay/webhook", data=json.dumps(body),
-                                          headers={"Authorization": f"Apikey {key}"},
-                                          content_type="application/json")
+        from tests.conftest import new_client
+
+        # A request in a fresh context of its own, as the bank's server would make it.
+        response = new_client(app, cookies=False).post("/payments/sepay/webhook", data=json.dumps(body),
+                                                       headers={"Authorization": f"Apikey {key}"},
+                                                       content_type="application/json")
     finally:
         app.config.update(saved)
     assert response.status_code in (200, 201), response.get_data(as_text=True)
