@@ -169,22 +169,39 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+def new_client(app, cookies: bool = True) -> IsolatedClient:
+    """A client with a cookie jar of its own (another browser, another user); `cookies=False`
+    for one that keeps none (an API caller). The suite makes every client this way."""
+    return IsolatedClient(app, app.response_class, use_cookies=cookies)
+
+
+def signed_in(app, user, remember: bool = False) -> IsolatedClient:
+    """A new client signed in as `user` through the sign-in API, as a browser signs in."""
+    from tests.factories import PASSWORD
+
+    client = new_client(app)
+    response = client.post("/api/v1/auth/login", json={"email": user.email, "password": PASSWORD,
+                                                       "remember": remember})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return client
+
+
 @pytest.fixture
 def client(app):
-    return IsolatedClient(app, app.response_class, use_cookies=True)
+    return new_client(app)
 
 
 @pytest.fixture
 def other_client(app):
     """A second client with its own cookies (e.g. another user, or a Bearer-only app)."""
-    return IsolatedClient(app, app.response_class, use_cookies=True)
+    return new_client(app)
 
 
 @pytest.fixture
 def web(app):
-    """A browser-like client for HTML pages (the same kind as `client`: the name reads better
-    in the page tests)."""
-    return IsolatedClient(app, app.response_class, use_cookies=True)
+    """A browser-like client for HTML pages (the same kind as `client`, with cookies of its own:
+    the name reads better in the page tests, and a test may use both)."""
+    return new_client(app)
 
 
 class QueryCounter:

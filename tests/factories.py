@@ -1,11 +1,19 @@
-"""Small builders for test data. Each commits and returns the object."""
+"""Builders for test data. Each commits and returns the object.
+
+Catalogue and accounts rows are written directly (they have no workflow of their own to go
+through). Orders are never hand-built: `place_order` runs the real checkout, `pay` the real
+bank-transfer path (a SePay notification signed with the API key, in a request of its own),
+`move_parts` the real status service, and `backdate` shifts a placed order into the past for
+the statistics and sales tests. So an order in a test is one the application could have made.
+"""
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 
 from marketplace.accounts.services import create_user
 from marketplace.catalog.models import Category, Certificate, Locality, Producer, Product
@@ -116,3 +124,143 @@ def login_as(client, user) -> None:
     # Flask-Login caches the user of the previous request: forget it.
     if has_app_context():
         g.pop("_login_user", None)
+
+
+# --- orders: placed through the real checkout, paid and moved through the real services -------
+
+CONTACT = {"full_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "lan@example.vn"}
+ADDRESS = {"line1": "Số 12, phố Cao Thắng", "ward": "Phường Hạ Long", "province": "Quảng Ninh"}
+
+_numbers = itertools.count(1)
+_transfers = itertools.count(880_001)
+
+
+def checkout_body(items=None, method: str = "vietqr", **extra) -> dict:
+    """The JSON body of `POST /api/v1/checkout` for `items` ([(product or id, quantity)])."""
+    body = {"contact": dict(CONTACT), "shipping_address": dict(ADDRESS), "payment_method": method}
+    if items is not None:
+        body["items"] = [{"product_id": p.id if hasattr(p, "id") else p, "quantity": q} for p, q in items]
+    body.update(extra)
+    return body
+
+
+def checkout(client, items=None, method: str = "vietqr", **extra):
+    """Check out through the API as `client` (without `items`: the client's cart)."""
+    return client.post("/api/v1/checkout", json=checkout_body(items, method, **extra))
+
+
+def place_order(items, method: str = "vietqr", user=None, *, contact: dict | None = None,
+                address: dict | None = None, note: str = "", unique_email: bool = False):
+    """An order waiting for payment of `items` ([(product, quantity)] or {product_id: quantity}),
+    placed by the checkout service (the shopper's validation, stock reserved, one part per
+    producer, shipping from each producer's fee, history, payment attempt, confirmation mail
+    queued), loaded with its parts and lines. `contact`/`address` replace fields of the
+    defaults; `unique_email` gives the order a contact email of its own (for mail assertions).
+    Call it inside the `db` (or `ctx`) fixture's context."""
+    from marketplace.checkout.rules import validate_details
+    from marketplace.checkout.services import checkout as checkout_service
+    from marketplace.orders.services import get_order
+
+    contact = {**CONTACT, **(contact or {})}
+    if unique_email:
+        contact["email"] = f"khach{next(_numbers)}@example.vn"
+    details = validate_details(contact, {**ADDRESS, **(address or {})}, method, note)
+    quantities = items if isinstance(items, dict) else {product.id: quantity for product, quantity in items}
+    placed = checkout_service(details, quantities, user=user)
+    return get_order(placed.order.code)
+
+
+def reload(order):
+    """`order` read again from the database (after requests or services changed it)."""
+    from marketplace.orders.services import get_order
+
+    db.session.expire_all()
+    return get_order(order.code)
+
+
+def stock_of(product) -> int:
+    db.session.expire_all()
+    return db.session.get(Product, product.id).stock
+
+
+def backdate(order, created_at: datetime):
+    """Move a placed order's creation (and its payment deadline with it) into the past, as if it
+    had been placed at `created_at`: for payments and statistics dated before today."""
+    shift = created_at - order.created_at
+    order.created_at = created_at
+    order.payment_due_at = order.payment_due_at + shift
+    db.session.commit()
+    return order
+
+
+SEPAY_KEY = "sepay-key-of-the-test-factories"
+
+
+def pay(order, when: datetime | str | None = None, *, amount_vnd: int | None = None, txn_id: int | None = None):
+    """Pay `order` by bank transfer, as SePay notifies the marketplace of it: a signed webhook
+    request of its own, through the same matching and ledger as production. `when` (an instant,
+    or the bank's local "YYYY-MM-DD HH:MM:SS") is the transfer's time, which becomes the
+    order's payment time; it must not precede the order (`backdate` it first). `amount_vnd`
+    defaults to the order's total. Returns the order read back."""
+    from marketplace.timeutil import to_local, utcnow
+
+    app = current_app._get_current_object()
+    if when is None:
+        when = utcnow()
+    if isinstance(when, datetime):
+        when = to_local(when).strftime("%Y-%m-%d %H:%M:%S")
+    txn_id = txn_id if txn_id is not None else next(_transfers)
+    text = f"{order.payment_reference} chuyen tien mua hang"
+    body = {"id": txn_id, "gateway": "Vietcombank", "transactionDate": when,
+            "accountNumber": app.config["VIETQR_ACCOUNT_NO"], "code": None, "content": text,
+            "transferType": "in", "transferAmount": order.total_vnd if amount_vnd is None else amount_vnd,
+            "accumulated": 0, "subAccount": None, "referenceCode": f"FT{txn_id}",
+            "description": f"BankAPINotify {text}"}
+    # The test's own API key unless one is configured; the settings are put back afterwards.
+    saved = {key: app.config.get(key) for key in ("SEPAY_API_KEY", "SEPAY_WEBHOOK_AUTH")}
+    key = saved["SEPAY_API_KEY"] or SEPAY_KEY
+    app.config.update(SEPAY_API_KEY=key, SEPAY_WEBHOOK_AUTH="apikey")
+    try:
+        from tests.conftest import new_client
+
+        # A request in a fresh context of its own, as the bank's server would make it.
+        response = new_client(app, cookies=False).post("/payments/sepay/webhook", data=json.dumps(body),
+                                                       headers={"Authorization": f"Apikey {key}"},
+                                                       content_type="application/json")
+    finally:
+        app.config.update(saved)
+    assert response.status_code in (200, 201), response.get_data(as_text=True)
+    return reload(order)
+
+
+def paid_order(items, paid_at: datetime | None = None, user=None, **placing):
+    """An order placed through the checkout and paid in full by bank transfer at `paid_at`
+    (now by default; an earlier time backdates the order to an hour before it)."""
+    order = place_order(items, user=user, **placing)
+    if paid_at is not None:
+        backdate(order, paid_at - timedelta(hours=1))
+    return pay(order, paid_at)
+
+
+def local(*args) -> datetime:
+    """A wall-clock time in Vietnam (UTC+7) as an aware instant: `local(2025, 1, 31, 23, 30)`."""
+    from marketplace.timeutil import LOCAL_TZ
+
+    return datetime(*args, tzinfo=LOCAL_TZ)
+
+
+TRACKING = {"carrier": "ghn", "tracking_number": "GHN12345678"}
+
+
+def move_parts(order, *statuses: str, actor="admin"):
+    """Move every live part of a paid order through `statuses` in turn (e.g. "confirmed",
+    "shipped", "delivered") with the status service sellers and admins use; a shipped part gets
+    a carrier and tracking number. Returns the order read back."""
+    from marketplace.orders.services import update_part_status
+
+    for status in statuses:
+        for part in reload(order).parts:
+            if part.status != "cancelled":
+                extra = TRACKING if status == "shipped" else {}
+                update_part_status(part, status, actor, **extra)
+    return reload(order)

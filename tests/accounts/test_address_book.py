@@ -13,23 +13,13 @@ from marketplace.accounts import addresses, divisions
 from marketplace.accounts.models import Address
 from marketplace.errors import NotFound, ValidationFailed
 from tests import factories as f
-from tests.conftest import IsolatedClient
+from tests.conftest import new_client, signed_in
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 QUANG_NINH = 22
 AN_SINH = 7090  # Phường An Sinh (Quảng Ninh)
 HA_NOI, HOAN_KIEM = 1, 70
 KIND_PREFIX = {"ward": "Phường", "commune": "Xã", "special_zone": "Đặc khu"}
-
-
-def browser(app) -> IsolatedClient:
-    return IsolatedClient(app, app.response_class, use_cookies=True)
-
-
-def signed_in(app, user) -> IsolatedClient:
-    client = browser(app)
-    assert f.login(client, user.email).status_code == 200
-    return client
 
 
 def ward_named(province: int, name: str) -> int:
@@ -150,7 +140,7 @@ def test_the_api_crud_of_ones_own_addresses(app, db):
     assert stranger.get(f"/api/v1/me/addresses/{item['id']}").status_code == 404
     assert stranger.patch(f"/api/v1/me/addresses/{item['id']}", json={"line1": "x y z"}).status_code == 404
     assert stranger.delete(f"/api/v1/me/addresses/{item['id']}").status_code == 404
-    assert browser(app).get("/api/v1/me/addresses").status_code == 401
+    assert new_client(app).get("/api/v1/me/addresses").status_code == 401
 
     assert client.delete(f"/api/v1/me/addresses/{other['id']}").status_code == 204
     assert client.get(f"/api/v1/me/addresses/{item['id']}").json["is_default"] is True

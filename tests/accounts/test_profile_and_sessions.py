@@ -11,18 +11,7 @@ from marketplace.accounts.models import User, UserSession
 from marketplace.accounts.services import issue_token
 from marketplace.timeutil import utcnow
 from tests import factories as f
-from tests.conftest import IsolatedClient
-
-
-def browser(app) -> IsolatedClient:
-    return IsolatedClient(app, app.response_class, use_cookies=True)
-
-
-def signed_in(app, user, remember: bool = False) -> IsolatedClient:
-    client = browser(app)
-    assert client.post("/api/v1/auth/login", json={"email": user.email, "password": f.PASSWORD,
-                                                   "remember": remember}).status_code == 200
-    return client
+from tests.conftest import new_client, signed_in
 
 
 def bearer(token: str) -> dict:
@@ -53,7 +42,7 @@ def test_patch_me_changes_name_and_phone_only(app, db):
     user = reload(db, user)
     assert (user.full_name, user.phone, user.role, user.email.startswith("user")) == ("Trần Thị Mai", None,
                                                                                      "shopper", True)
-    assert browser(app).patch("/api/v1/me", json={"full_name": "X"}).status_code == 401
+    assert new_client(app).patch("/api/v1/me", json={"full_name": "X"}).status_code == 401
 
 
 def test_the_account_page_saves_the_profile(app, db):
@@ -75,10 +64,10 @@ def test_the_api_signs_out_everywhere_else_keeping_the_bearer_token_used(app, db
     user = f.user()
     keep, other = issue_token(user), issue_token(user)
     cookie = signed_in(app, user, remember=True)
-    answer = browser(app).post("/api/v1/me/sessions/revoke", headers=bearer(keep))
+    answer = new_client(app).post("/api/v1/me/sessions/revoke", headers=bearer(keep))
     assert answer.status_code == 200 and answer.json == {"sessions_ended": 1, "tokens_ended": 1}
-    assert browser(app).get("/api/v1/me", headers=bearer(keep)).status_code == 200
-    assert browser(app).get("/api/v1/me", headers=bearer(other)).status_code == 401
+    assert new_client(app).get("/api/v1/me", headers=bearer(keep)).status_code == 200
+    assert new_client(app).get("/api/v1/me", headers=bearer(other)).status_code == 401
     assert cookie.get("/api/v1/me").status_code == 401
 
 
@@ -90,8 +79,8 @@ def test_the_api_signs_out_everywhere_else_keeping_the_session_used(app, db):
     assert answer.status_code == 200 and answer.json == {"sessions_ended": 1, "tokens_ended": 1}
     assert here.get("/api/v1/me").status_code == 200
     assert elsewhere.get("/api/v1/me").status_code == 401
-    assert browser(app).get("/api/v1/me", headers=bearer(token)).status_code == 401
-    assert browser(app).post("/api/v1/me/sessions/revoke").status_code == 401
+    assert new_client(app).get("/api/v1/me", headers=bearer(token)).status_code == 401
+    assert new_client(app).post("/api/v1/me/sessions/revoke").status_code == 401
 
 
 # ---- sessions lapse and are purged ------------------------------------------------------------
@@ -119,7 +108,7 @@ def test_a_session_older_than_the_maximum_age_signs_no_one_in(app, db, max_age):
     assert client.get("/api/v1/me").status_code == 200
     age_sessions(db, user, max_age + 1)
     assert client.get("/api/v1/me").status_code == 401
-    thief = browser(app)
+    thief = new_client(app)
     thief.set_cookie("remember_token", remember.value, domain="localhost")
     assert thief.get("/api/v1/me").status_code == 401
 
@@ -161,7 +150,7 @@ def test_a_seller_signing_in_on_the_web_lands_on_the_seller_portal(app, db):
     seller = f.seller_of("HTX Chè Đường Hoa")
     shopper = f.user()
     for user, landing in ((seller.user, "/seller/"), (shopper, "/")):
-        answer = browser(app).post("/login", data={"email": user.email, "password": f.PASSWORD})
+        answer = new_client(app).post("/login", data={"email": user.email, "password": f.PASSWORD})
         assert answer.status_code in (302, 303) and answer.headers["Location"] == landing, answer.headers
-    asked = browser(app).post("/login?next=/orders", data={"email": seller.user.email, "password": f.PASSWORD})
+    asked = new_client(app).post("/login?next=/orders", data={"email": seller.user.email, "password": f.PASSWORD})
     assert asked.headers["Location"] == "/orders"

@@ -9,21 +9,8 @@ from marketplace.admin import services
 from marketplace.audit import AuditEntry
 from marketplace.catalog.listing import BrowseParams, browse
 from marketplace.errors import ValidationFailed
-from marketplace.orders.models import Order, OrderLine, OrderPart
-from marketplace.timeutil import utcnow
+from marketplace.orders.models import Order
 from tests import factories as f
-
-
-def _open_order(producer, product):
-    order = Order(code="OC-OPEN-1", contact_name="Lan", contact_phone="0912345678", contact_email="lan@example.vn",
-                  ship_line1="1 Lê Lợi", ship_ward="Hồng Gai", ship_province="Quảng Ninh", subtotal_vnd=100_000,
-                  shipping_vnd=0, total_vnd=100_000, payment_method="vietqr", payment_status="paid",
-                  payment_reference="REFOPEN1", payment_due_at=utcnow(), paid_at=utcnow(), status="paid")
-    part = OrderPart(producer_id=producer.id, subtotal_vnd=100_000, shipping_vnd=0, status="confirmed")
-    part.lines.append(OrderLine(product_id=product.id, product_name=product.name, unit=product.unit,
-                                unit_price_vnd=100_000, quantity=1, line_total_vnd=100_000))
-    order.parts.append(part)
-    return order
 
 
 def test_an_unapproved_producer_sells_only_after_approval_and_it_is_audited(db):
@@ -56,9 +43,8 @@ def test_suspension_takes_listings_out_of_the_shop_at_once_but_open_orders_conti
     producer = f.producer()
     item = f.product(prod=producer)
     other = f.product()
-    order = _open_order(producer, item)
-    db.session.add(order)
-    db.session.commit()
+    # An open order: paid, the producer's part confirmed and still to ship.
+    order = f.move_parts(f.paid_order([(item, 1)]), "confirmed")
 
     services.suspend_producer(admin, producer.id, "Hồ sơ an toàn thực phẩm hết hạn")
 

@@ -154,9 +154,9 @@ def build_world() -> World:
 def signed_in(app, user_id: int | None):
     """A test client with its own cookies, signed in as `user_id` through the session cookie
     (anonymous when None)."""
-    from tests.conftest import IsolatedClient
+    from tests.conftest import new_client
 
-    client = IsolatedClient(app, app.response_class, use_cookies=True)
+    client = new_client(app)
     if user_id is not None:
         with client.session_transaction() as session:
             session["_user_id"] = _SESSION_KEYS.get(user_id) or _new_session_key(user_id)

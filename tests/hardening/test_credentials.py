@@ -13,8 +13,8 @@ import pytest
 from marketplace.accounts.services import issue_token
 from marketplace.orders.models import Order
 from tests import factories as f
-from tests.conftest import IsolatedClient
-from tests.orders.orders_helpers import checkout, checkout_body
+from tests.conftest import new_client
+from tests.factories import checkout, checkout_body
 
 
 @pytest.fixture
@@ -22,10 +22,6 @@ def csrf_on(app):
     app.config["WTF_CSRF_ENABLED"] = True
     yield
     app.config["WTF_CSRF_ENABLED"] = False
-
-
-def cookieless(app) -> IsolatedClient:
-    return IsolatedClient(app, app.response_class, use_cookies=False)
 
 
 def bearer(token: str) -> dict:
@@ -62,7 +58,7 @@ def test_a_junk_bearer_token_with_a_guests_cookie_is_401_and_cancels_nothing(app
 def test_an_unknown_or_revoked_token_is_401_everywhere(app, db, path):
     user = f.user()
     token = issue_token(user)
-    client = cookieless(app)
+    client = new_client(app, cookies=False)
     assert client.post("/api/v1/auth/logout", headers=bearer(token)).status_code == 204  # revoked
     assert client.get(path, headers=bearer(token)).status_code == 401
     assert client.get(path, headers=bearer("ocop_not-a-token")).status_code == 401
@@ -93,14 +89,14 @@ def test_a_valid_token_ignores_the_session_cookie(app, client, db, csrf_on):
 
 def test_a_valid_token_wins_over_someone_elses_remember_me_cookie(app, db):
     browser_user, app_user = f.user(), f.user()
-    browser = IsolatedClient(app, app.response_class, use_cookies=True)
+    browser = new_client(app)
     signed_in = browser.post("/api/v1/auth/login", json={"email": browser_user.email, "password": f.PASSWORD,
                                                          "remember": True})
     assert signed_in.status_code == 200
     remember = browser.get_cookie("remember_token")
     assert remember is not None
 
-    client = IsolatedClient(app, app.response_class, use_cookies=True)
+    client = new_client(app)
     client.set_cookie("remember_token", remember.value, domain="localhost")
     assert client.get("/api/v1/me").get_json()["id"] == browser_user.id
     me = client.get("/api/v1/me", headers=bearer(issue_token(app_user)))
@@ -110,7 +106,7 @@ def test_a_valid_token_wins_over_someone_elses_remember_me_cookie(app, db):
 # --- cookieless clients --------------------------------------------------------------------
 
 def test_a_cookieless_app_signs_up_signs_in_and_buys_without_a_csrf_token(app, db, csrf_on):
-    client = cookieless(app)
+    client = new_client(app, cookies=False)
     registered = client.post("/api/v1/auth/register", json={
         "email": "app@example.vn", "password": "mat-khau-dai", "full_name": "Ứng dụng", "phone": "0912345678"})
     assert registered.status_code == 201, registered.get_json()
@@ -133,9 +129,9 @@ def test_a_request_with_the_cookie_still_needs_the_token(app, client, db, csrf_o
 
 def test_a_remember_me_cookie_alone_also_needs_the_token(app, db, csrf_on):
     user = f.user()
-    browser = IsolatedClient(app, app.response_class, use_cookies=True)
+    browser = new_client(app)
     browser.post("/api/v1/auth/login", json={"email": user.email, "password": f.PASSWORD, "remember": True})
-    client = IsolatedClient(app, app.response_class, use_cookies=True)
+    client = new_client(app)
     client.set_cookie("remember_token", browser.get_cookie("remember_token").value, domain="localhost")
     response = client.post("/api/v1/auth/logout")
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "csrf_failed"
@@ -148,14 +144,14 @@ def test_json_endpoints_refuse_other_bodies_with_415(app, db, csrf_on, path, con
     """A cross-site HTML form can send these types without cookies; it cannot send JSON."""
     f.user(email="an@example.vn")
     data = "email=an%40example.vn&password=" + f.PASSWORD
-    response = cookieless(app).post(path, data=data, content_type=content_type)
+    response = new_client(app, cookies=False).post(path, data=data, content_type=content_type)
     assert response.status_code == 415
     assert response.get_json()["error"]["code"] == "unsupported_media_type"
 
 
 def test_web_forms_keep_their_csrf_token_without_a_cookie(app, db, csrf_on):
     f.user(email="an@example.vn")
-    client = cookieless(app)
+    client = new_client(app, cookies=False)
     response = client.post("/login", data={"email": "an@example.vn", "password": f.PASSWORD})
     assert response.status_code == 400
     assert "Set-Cookie" not in response.headers or "remember_token" not in response.headers["Set-Cookie"]

@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from marketplace.accounts.services import issue_token
 from marketplace.extensions import db as _db
-from tests.conftest import IsolatedClient, empty_tables
+from tests.conftest import empty_tables, new_client
 from tests.hardening.authz_world import build_world, differences, signed_in, snapshot
 from tests.hardening.test_authz_matrix import ROUTES
 
@@ -121,7 +121,7 @@ def test_bearer_requests_need_no_csrf_token(app, world, csrf_on):
         tokens = {role: issue_token(_db.session.get(_user_model(), world.user_id(role)), "csrf test")
                   for role in ("admin", "owner_seller", "owner_shopper")}
         _db.session.remove()
-    client = IsolatedClient(app, app.response_class, use_cookies=False)
+    client = new_client(app, cookies=False)
     checked = 0
     for endpoint, method, rule in mutations(app):
         if not rule.rule.startswith("/api/") or (endpoint, method) in EXEMPT:
@@ -159,7 +159,7 @@ def _user_model():
 
 def test_cookieless_api_mutations_are_not_csrf_checked(app, world, csrf_on):
     """A client without cookies has nothing a forged request could ride on."""
-    client = IsolatedClient(app, app.response_class, use_cookies=False)
+    client = new_client(app, cookies=False)
     with app.test_request_context():
         before = snapshot(app.config["UPLOAD_DIR"])
     checked = 0
@@ -179,7 +179,7 @@ def test_cookieless_api_mutations_are_not_csrf_checked(app, world, csrf_on):
 
 
 def test_web_forms_need_the_token_even_without_a_cookie(app, world, csrf_on):
-    client = IsolatedClient(app, app.response_class, use_cookies=False)
+    client = new_client(app, cookies=False)
     failures = []
     for endpoint, method, rule in mutations(app):
         if rule.rule.startswith("/api/") or (endpoint, method) in EXEMPT:

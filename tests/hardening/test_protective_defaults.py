@@ -9,7 +9,7 @@ import pytest
 from marketplace.config import Config
 from marketplace.extensions import limiter
 from tests import factories
-from tests.orders.orders_helpers import checkout_body
+from tests.factories import checkout_body
 
 PAGES = ["/", "/products", "/login", "/register", "/cart", "/api/v1/docs/"]
 

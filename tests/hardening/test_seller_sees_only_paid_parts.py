@@ -11,12 +11,12 @@ from marketplace.orders.services import cancel_order, expire_order, mark_order_p
 from marketplace.timeutil import utcnow
 from tests import factories
 from tests.api.envelope import error_of
-from tests.orders.orders_helpers import place, reload
+from tests.factories import place_order, reload
 
 
 def _order_and_seller():
     product = factories.product("Trà hoa vàng", stock=5)
-    order = place([(product, 1)])
+    order = place_order([(product, 1)])
     return order, factories.user("seller", producer_id=product.producer_id)
 
 

@@ -17,24 +17,12 @@ from marketplace.accounts.models import User
 from marketplace.accounts.services import issue_token
 from marketplace.audit import AuditEntry
 from tests import factories as f
-from tests.conftest import IsolatedClient
-
-
-def browser(app) -> IsolatedClient:
-    return IsolatedClient(app, app.response_class, use_cookies=True)
-
-
-def sign_in(app, user, remember: bool = False) -> IsolatedClient:
-    client = browser(app)
-    response = client.post("/api/v1/auth/login", json={"email": user.email, "password": f.PASSWORD,
-                                                        "remember": remember})
-    assert response.status_code == 200
-    return client
+from tests.conftest import IsolatedClient, new_client, signed_in
 
 
 def with_cookie(app, name: str, value: str) -> IsolatedClient:
     """A fresh browser holding only a copy of one cookie (as a thief would)."""
-    client = browser(app)
+    client = new_client(app)
     client.set_cookie(name, value, domain="localhost")
     return client
 
@@ -49,8 +37,8 @@ def bearer(token: str) -> dict:
 
 def test_each_sign_in_gets_its_own_remember_me_cookie(app, db):
     user = f.user()
-    first = sign_in(app, user, remember=True).get_cookie("remember_token").value
-    second = sign_in(app, user, remember=True).get_cookie("remember_token").value
+    first = signed_in(app, user, remember=True).get_cookie("remember_token").value
+    second = signed_in(app, user, remember=True).get_cookie("remember_token").value
     assert first != second
     assert first.split("|")[0] != str(user.id)
     assert me(with_cookie(app, "remember_token", first)) == 200
@@ -58,7 +46,7 @@ def test_each_sign_in_gets_its_own_remember_me_cookie(app, db):
 
 def test_signing_out_ends_the_session_cookie_and_its_remember_me_cookie(app, db):
     user = f.user()
-    client = sign_in(app, user, remember=True)
+    client = signed_in(app, user, remember=True)
     session_cookie = client.get_cookie("session").value
     remember_cookie = client.get_cookie("remember_token").value
     assert me(with_cookie(app, "session", session_cookie)) == 200
@@ -71,7 +59,7 @@ def test_signing_out_ends_the_session_cookie_and_its_remember_me_cookie(app, db)
 
 def test_signing_out_on_the_web_ends_the_session_too(app, db):
     user = f.user()
-    client = browser(app)
+    client = new_client(app)
     assert client.post("/login", data={"email": user.email, "password": f.PASSWORD,
                                        "remember": "y"}).status_code in (302, 303)
     copies = {name: client.get_cookie(name).value for name in ("session", "remember_token")}
@@ -82,17 +70,17 @@ def test_signing_out_on_the_web_ends_the_session_too(app, db):
 
 def test_signing_out_ends_only_that_session(app, db):
     user = f.user()
-    phone, laptop = sign_in(app, user), sign_in(app, user)
+    phone, laptop = signed_in(app, user), signed_in(app, user)
     token = issue_token(user)
     assert phone.post("/api/v1/auth/logout").status_code == 204
     assert me(phone) == 401
     assert me(laptop) == 200
-    assert me(browser(app), headers=bearer(token)) == 200
+    assert me(new_client(app), headers=bearer(token)) == 200
 
 
 def test_a_password_change_ends_every_other_session_and_token(app, db):
     user = f.user()
-    here, elsewhere = sign_in(app, user, remember=True), sign_in(app, user, remember=True)
+    here, elsewhere = signed_in(app, user, remember=True), signed_in(app, user, remember=True)
     stolen_remember = elsewhere.get_cookie("remember_token").value
     token = issue_token(user)
 
@@ -107,14 +95,14 @@ def test_a_password_change_ends_every_other_session_and_token(app, db):
     assert me(here) == 200
     assert me(elsewhere) == 401
     assert me(with_cookie(app, "remember_token", stolen_remember)) == 401
-    assert me(browser(app), headers=bearer(token)) == 401
-    assert f.login(browser(app), user.email, "mat-khau-moi-123").status_code == 200
-    assert f.login(browser(app), user.email).status_code == 401
+    assert me(new_client(app), headers=bearer(token)) == 401
+    assert f.login(new_client(app), user.email, "mat-khau-moi-123").status_code == 200
+    assert f.login(new_client(app), user.email).status_code == 401
 
 
 def test_sign_out_everywhere_from_the_account_page_keeps_only_this_session(app, db):
     user = f.user()
-    here, elsewhere = sign_in(app, user), sign_in(app, user)
+    here, elsewhere = signed_in(app, user), signed_in(app, user)
     token = issue_token(user)
     page = here.get("/account")
     assert page.status_code == 200
@@ -123,20 +111,20 @@ def test_sign_out_everywhere_from_the_account_page_keeps_only_this_session(app, 
     assert here.post("/account/sign-out-everywhere").status_code in (302, 303)
     assert me(here) == 200
     assert me(elsewhere) == 401
-    assert me(browser(app), headers=bearer(token)) == 401
+    assert me(new_client(app), headers=bearer(token)) == 401
 
 
 def test_an_admin_signs_any_account_out_everywhere(app, db):
     user, admin = f.user(), f.user("admin")
-    victim_browser = sign_in(app, user, remember=True)
+    victim_browser = signed_in(app, user, remember=True)
     token = issue_token(user)
-    admin_client = sign_in(app, admin)
+    admin_client = signed_in(app, admin)
     listing = admin_client.get("/admin/users", query_string={"q": user.email})
     assert listing.status_code == 200 and f"user-{user.id}" in listing.get_data(as_text=True)
 
     assert admin_client.post(f"/admin/users/{user.id}/sign-out-everywhere").status_code in (302, 303)
     assert me(victim_browser) == 401
-    assert me(browser(app), headers=bearer(token)) == 401
+    assert me(new_client(app), headers=bearer(token)) == 401
     assert me(admin_client) == 200
     db.session.expire_all()
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "account.sign_out_everywhere"))
@@ -145,8 +133,8 @@ def test_an_admin_signs_any_account_out_everywhere(app, db):
 
 def test_only_admins_sign_other_accounts_out(app, db):
     user, other = f.user(), f.user()
-    other_client = sign_in(app, other)
-    victim = sign_in(app, user)
+    other_client = signed_in(app, other)
+    victim = signed_in(app, user)
     assert other_client.post(f"/admin/users/{user.id}/sign-out-everywhere").status_code == 403
     assert me(victim) == 200
 
@@ -154,7 +142,7 @@ def test_only_admins_sign_other_accounts_out(app, db):
 def test_a_bare_user_id_in_the_session_signs_no_one_in(app, db):
     """What the old cookies carried: the user id (signed). It is no session key."""
     user = f.user()
-    client = browser(app)
+    client = new_client(app)
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
     assert me(client) == 401
@@ -162,7 +150,7 @@ def test_a_bare_user_id_in_the_session_signs_no_one_in(app, db):
 
 def test_a_disabled_account_loses_its_sessions(app, db):
     user = f.user()
-    client = sign_in(app, user)
+    client = signed_in(app, user)
     db.session.get(User, user.id).active = False
     db.session.commit()
     assert me(client) == 401
@@ -180,7 +168,7 @@ def production_app(app, monkeypatch):
 
 def test_production_session_and_remember_cookies_are_secure_http_only_lax(production_app, db):
     user = f.user()
-    client = IsolatedClient(production_app, production_app.response_class, use_cookies=True)
+    client = new_client(production_app)
     response = client.post("/api/v1/auth/login", json={"email": user.email, "password": f.PASSWORD,
                                                         "remember": True}, base_url="https://localhost")
     assert response.status_code == 200

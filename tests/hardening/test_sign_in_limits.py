@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories as f
-from tests.conftest import IsolatedClient, rate_limits_on
+from tests.conftest import new_client, rate_limits_on
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ def limits(app):
 
 
 def from_address(app, address: str):
-    client = IsolatedClient(app, app.response_class, use_cookies=True)
+    client = new_client(app)
     client.environ_base["REMOTE_ADDR"] = address
     return client
 

@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-import factories as f
-from orders_helpers import checkout, reload
+from tests import factories as f
+from tests.factories import checkout, reload
 from marketplace.orders import services
 
 from marketplace.orders.carriers import CARRIERS, carrier_name, tracking_url

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-import factories as f
+from tests import factories as f
 from marketplace.errors import NotFound
 from marketplace.orders import services
 from marketplace.orders.access import access_token, find_order

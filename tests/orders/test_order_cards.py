@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-import factories as f
-from orders_helpers import place
+from tests import factories as f
+from tests.factories import place_order
 from marketplace.orders import services
 from marketplace.timeutil import utcnow
 
@@ -21,8 +21,8 @@ def _orders_in_every_stage(shopper):
     """One order per tab of "My orders": unpaid, paid (in hand), shipped, delivered, cancelled."""
     honey = f.product("Mật ong rừng Ba Chẽ", price_vnd=250_000, stock=50)
     tea = f.product("Trà hoa vàng", price_vnd=350_000, stock=50)
-    unpaid = place([(honey, 1)], user=shopper)
-    in_hand, shipped, delivered, cancelled = (place([(honey, 1), (tea, 2)], user=shopper) for _ in range(4))
+    unpaid = place_order([(honey, 1)], user=shopper)
+    in_hand, shipped, delivered, cancelled = (place_order([(honey, 1), (tea, 2)], user=shopper) for _ in range(4))
     for order in (in_hand, shipped, delivered):
         services.mark_order_paid(order, utcnow())
     for order, target in ((shipped, "shipped"), (delivered, "delivered")):
@@ -61,7 +61,7 @@ def test_buy_again_puts_the_same_products_back_in_the_cart(db, client):
     shopper = f.user(email="lan@example.vn")
     honey = f.product("Mật ong rừng", price_vnd=250_000, stock=5)
     gone = f.product("Sá sùng khô", price_vnd=900_000, stock=5)
-    order = place([(honey, 2), (gone, 1)], user=shopper)
+    order = place_order([(honey, 2), (gone, 1)], user=shopper)
     gone.stock = 0
     db.session.commit()
     f.login(client, shopper.email)
@@ -79,7 +79,7 @@ def test_buy_again_puts_the_same_products_back_in_the_cart(db, client):
 
 def test_a_part_of_an_unpaid_order_reads_awaiting_payment(db, client):
     shopper = f.user(email="lan@example.vn")
-    order = place([(f.product("Mật ong rừng"), 1), (f.product("Trà hoa vàng"), 1)], user=shopper)
+    order = place_order([(f.product("Mật ong rừng"), 1), (f.product("Trà hoa vàng"), 1)], user=shopper)
     f.login(client, shopper.email)
 
     page = client.get(f"/orders/{order.code}").get_data(as_text=True)
@@ -90,7 +90,7 @@ def test_a_part_of_an_unpaid_order_reads_awaiting_payment(db, client):
 
 def test_shopper_seller_and_tracking_pages_say_a_status_the_same_way(db, client):
     shopper = f.user(email="lan@example.vn")
-    order = place([(f.product("Mật ong rừng"), 1)], user=shopper)
+    order = place_order([(f.product("Mật ong rừng"), 1)], user=shopper)
     services.mark_order_paid(order, utcnow())
     part = order.parts[0]
     services.update_part_status(part, "confirmed", "seller")
@@ -113,14 +113,14 @@ def test_shopper_seller_and_tracking_pages_say_a_status_the_same_way(db, client)
 def test_my_orders_costs_the_same_queries_for_two_orders_or_twenty(db, client, query_counter):
     shopper = f.user(email="lan@example.vn")
     products = [f.product(f"Sản phẩm {n}", stock=100) for n in range(3)]
-    place([(products[0], 1), (products[1], 1)], user=shopper)
-    place([(products[2], 1)], user=shopper)
+    place_order([(products[0], 1), (products[1], 1)], user=shopper)
+    place_order([(products[2], 1)], user=shopper)
     f.login(client, shopper.email)
     client.get("/orders")
     with query_counter() as small:
         assert client.get("/orders").status_code == 200
     for n in range(18):
-        place([(products[n % 3], 1), (f.product(f"Thêm {n}"), 1)], user=shopper)
+        place_order([(products[n % 3], 1), (f.product(f"Thêm {n}"), 1)], user=shopper)
     with query_counter() as large:
         assert client.get("/orders").status_code == 200
     assert large.count == small.count <= 12, large.statements

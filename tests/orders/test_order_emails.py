@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-import factories as f
-from orders_helpers import checkout, place, reload
+from tests import factories as f
+from tests.factories import checkout, place_order, reload
 from marketplace.mail.models import OutgoingMail
 from marketplace.orders import services
 from smtp_inbox import free_port, smtp  # noqa: F401 - the fixture
@@ -62,7 +62,7 @@ def test_the_whole_journey_sends_the_right_emails(db, client, smtp):
 
 
 def test_cancelling_an_unpaid_order_tells_the_shopper(db, smtp):
-    order = place([(f.product(stock=3), 1)])
+    order = place_order([(f.product(stock=3), 1)])
     services.cancel_order(order, "shopper", "Đặt nhầm")
     subjects = [m["Subject"] for m in smtp.to("lan@example.vn")]
     assert len(subjects) == 2 and "huỷ" in subjects[1]

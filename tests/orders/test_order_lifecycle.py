@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-import factories as f
-from orders_helpers import place, reload, stock_of
+from tests import factories as f
+from tests.factories import place_order, reload, stock_of
 from marketplace.catalog.models import Product
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.orders import services
@@ -22,7 +22,7 @@ PAID_AT = datetime(2026, 3, 1, 2, 15, tzinfo=timezone.utc)
 def two_producer_order(db):
     honey = f.product("Mật ong", price_vnd=200_000, stock=10)
     tea = f.product("Trà hoa vàng", price_vnd=300_000, stock=10)
-    return place([(honey, 2), (tea, 1)]), honey, tea
+    return place_order([(honey, 2), (tea, 1)]), honey, tea
 
 
 def _events(order, part=None):
@@ -191,9 +191,9 @@ def _make_due(order, minutes_ago: int = 1):
 
 def test_expire_unpaid_expires_only_due_unpaid_orders(db, app):
     item = f.product(stock=10)
-    due = place([(item, 2)])
-    not_due = place([(item, 1)])
-    paid = place([(item, 3)])
+    due = place_order([(item, 2)])
+    not_due = place_order([(item, 1)])
+    paid = place_order([(item, 3)])
     services.mark_order_paid(paid, PAID_AT)
     _make_due(due)
     _make_due(paid)
@@ -215,7 +215,7 @@ def test_expire_unpaid_expires_only_due_unpaid_orders(db, app):
 
 def test_expire_order_is_a_no_op_once_paid(db):
     item = f.product(stock=5)
-    order = place([(item, 1)], method="stripe")
+    order = place_order([(item, 1)], method="stripe")
     services.mark_order_paid(order, PAID_AT)
     assert services.expire_order(reload(order)) is False
     assert reload(order).status == "paid" and stock_of(item) == 4
@@ -223,6 +223,6 @@ def test_expire_order_is_a_no_op_once_paid(db):
 
 def test_provider_expiry_does_not_wait_for_the_window(db):
     item = f.product(stock=5)
-    order = place([(item, 2)], method="stripe")
+    order = place_order([(item, 2)], method="stripe")
     assert services.expire_order(order) is True
     assert reload(order).status == "expired" and stock_of(item) == 5

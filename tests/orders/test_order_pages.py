@@ -5,8 +5,8 @@ import re
 
 import sqlalchemy as sa
 
-import factories as f
-from orders_helpers import checkout, stock_of
+from tests import factories as f
+from tests.factories import checkout, stock_of
 from marketplace.orders import services
 from marketplace.orders.models import Order
 

@@ -1,8 +1,8 @@
 """Signed-out visitors are sent to log in for order pages that are not theirs to open."""
 from __future__ import annotations
 
-import factories as f
-from orders_helpers import checkout
+from tests import factories as f
+from tests.factories import checkout
 
 
 def test_my_orders_needs_a_login(db, client):

@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-import factories as f
-from orders_helpers import checkout, place, reload, stock_of
+from tests import factories as f
+from tests.factories import checkout, place_order, reload, stock_of
 from marketplace.orders import services
 
 PAID_AT = datetime(2026, 5, 2, 3, 0, tzinfo=timezone.utc)

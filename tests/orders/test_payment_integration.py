@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-import factories as f
-from orders_helpers import checkout, reload, stock_of
+from tests import factories as f
+from tests.factories import checkout, reload, stock_of
 from marketplace.catalog.models import Product
 from marketplace.orders import services
 from marketplace.orders.models import OrderEvent

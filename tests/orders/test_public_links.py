@@ -9,8 +9,8 @@ import logging
 import pytest
 import sqlalchemy as sa
 
-import factories as f
-from orders_helpers import checkout_body
+from tests import factories as f
+from tests.factories import checkout_body
 from marketplace import create_app
 from marketplace.config import served_base_url
 from marketplace.extensions import db

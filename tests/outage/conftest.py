@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 from marketplace import create_app
 from marketplace.extensions import db as _db
 from scripts.tcp_proxy import CuttableProxy
-from tests.conftest import IsolatedClient, empty_tables
+from tests.conftest import empty_tables, new_client
 from tests.payments.helpers import ACCOUNT_NO, CASSO_KEY, SEPAY_KEY, STRIPE_WHSEC
 
 
@@ -155,7 +155,7 @@ def outage_app(database):
 
 @pytest.fixture
 def api(outage_app):
-    return IsolatedClient(outage_app, outage_app.response_class, use_cookies=True)
+    return new_client(outage_app)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories
-from tests.orders.orders_helpers import checkout_body
+from tests.factories import checkout_body
 from tests.payments.helpers import bank_now, casso_body, casso_signature_header, sepay_body, stripe_event, \
     stripe_signature_header
 
@@ -150,9 +150,9 @@ def test_checkouts_in_flight_when_the_database_goes_away_are_whole_or_absent(dat
     lock = threading.Lock()
 
     def shopper(n: int) -> None:
-        from tests.conftest import IsolatedClient
+        from tests.conftest import new_client
 
-        client = IsolatedClient(outage_app, outage_app.response_class)
+        client = new_client(outage_app)
         i = 0
         while not stop.is_set():
             i += 1

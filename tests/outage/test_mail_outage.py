@@ -12,7 +12,7 @@ from marketplace.mail.models import OutgoingMail
 from marketplace.timeutil import utcnow
 from smtp_inbox import free_port, smtp  # noqa: F401 - the fixture
 from tests import factories
-from tests.orders.orders_helpers import checkout_body
+from tests.factories import checkout_body
 from tests.payments.helpers import ACCOUNT_NO, SEPAY_KEY, bank_now, sepay_body
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests import factories
-from tests.orders.orders_helpers import checkout_body
+from tests.factories import checkout_body
 
 from .conftest import free_port
 

@@ -1,4 +1,4 @@
-"""Payments test helpers: orders built directly, provider credentials, signed notifications."""
+"""Payments test helpers: orders from the checkout, provider credentials, signed notifications."""
 from __future__ import annotations
 
 import hashlib
@@ -10,8 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 
 from marketplace.extensions import db as _db
-from marketplace.orders.models import Order, OrderLine, OrderPart
-from marketplace.payments.services import new_payment_reference
+from marketplace.orders.models import Order
 from marketplace.timeutil import to_local, utcnow
 from tests import factories
 from tests.stripe_stub import CheckoutTransport  # noqa: F401  (re-exported for the payments tests)
@@ -21,33 +20,29 @@ CASSO_KEY = "casso-checksum-key-456"
 STRIPE_WHSEC = "whsec_test_secret"
 ACCOUNT_NO = "0011004123456"
 
-_codes = itertools.count(1)
 # Orders made here exist from before the fixed bank times the tests send (2025-03-01 in Vietnam):
 # a transfer dated before its order existed is held for the admin, never applied.
 OPENED_AT = datetime(2025, 2, 28, 12, 0, tzinfo=timezone.utc)
 
 
+NEVER_FREE = 10**15
+
+
 def make_order(*, method: str = "vietqr", prices=(100_000,), quantity: int = 1, shipping_vnd: int = 30_000,
                user=None, due_in=timedelta(hours=24), stock: int = 10, reference: str | None = None,
                created_at: datetime = OPENED_AT) -> Order:
-    """An order waiting for payment, with one part per price (each its own producer)."""
-    n = next(_codes)
-    parts = []
+    """An order waiting for payment, placed through the real checkout: one product per price, each
+    from its own producer whose shipping fee is `shipping_vnd`; then dated `created_at`, due
+    `due_in` from now, and (when given) quoting the payment `reference`."""
+    items = []
     for price in prices:
-        item = factories.product(price_vnd=price, stock=stock)
-        line = OrderLine(product_id=item.id, product_name=item.name, unit=item.unit, unit_price_vnd=price,
-                         quantity=quantity, line_total_vnd=price * quantity)
-        parts.append(OrderPart(producer_id=item.producer_id, subtotal_vnd=price * quantity, shipping_vnd=shipping_vnd,
-                               status="pending", lines=[line]))
-    subtotal = sum(p.subtotal_vnd for p in parts)
-    shipping = sum(p.shipping_vnd for p in parts)
-    order = Order(code=f"QN{n:06d}", user_id=user.id if user else None, status="pending_payment",
-                  contact_name="Nguyễn Văn An", contact_phone="0912345678", contact_email=f"an{n}@example.vn",
-                  ship_line1="Số 1 Hạ Long", ship_ward="Phường Hạ Long", ship_province="Quảng Ninh",
-                  subtotal_vnd=subtotal, shipping_vnd=shipping, total_vnd=subtotal + shipping,
-                  payment_method=method, payment_status="unpaid", payment_reference=reference or new_payment_reference(),
-                  payment_due_at=utcnow() + due_in, created_at=created_at, parts=parts)
-    _db.session.add(order)
+        # A flat fee however large the order (no free-shipping threshold), so totals are exact.
+        producer = factories.producer(shipping_fee_vnd=shipping_vnd, free_shipping_threshold_vnd=NEVER_FREE)
+        items.append((factories.product(price_vnd=price, stock=stock, prod=producer), quantity))
+    order = factories.backdate(factories.place_order(items, method, user, unique_email=True), created_at)
+    order.payment_due_at = utcnow() + due_in
+    if reference is not None:
+        order.payment_reference = reference
     _db.session.commit()
     return order
 

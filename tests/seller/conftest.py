@@ -1,9 +1,9 @@
-"""Fixtures for the seller portal tests: two producers with one member each, and SePay credentials."""
+"""Fixtures for the seller portal tests: two producers with one member each."""
 from __future__ import annotations
 
 import pytest
 
-import factories
+from tests import factories
 
 
 @pytest.fixture
@@ -20,14 +20,3 @@ def other_seller(db):
 def seller_client(client, seller):
     factories.login_as(client, seller.user)
     return client
-
-
-@pytest.fixture
-def sepay(app):
-    """SePay credentials, so that tests can pay orders as the bank notifies them."""
-    from seller_samples import SEPAY_KEY
-
-    saved = app.config.get("SEPAY_API_KEY")
-    app.config["SEPAY_API_KEY"] = SEPAY_KEY
-    yield
-    app.config["SEPAY_API_KEY"] = saved

@@ -8,7 +8,7 @@ import re
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-import factories
+from tests import factories
 from marketplace.catalog.models import Product
 
 

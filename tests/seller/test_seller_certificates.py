@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-import factories
+from tests import factories
 from marketplace.catalog.models import Certificate
 from marketplace.storage import get_storage
 from marketplace.timeutil import local_today

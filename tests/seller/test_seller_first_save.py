@@ -7,7 +7,7 @@ import re
 
 import sqlalchemy as sa
 
-import factories
+from tests import factories
 from marketplace.catalog.models import Certificate, Product, ProductImage
 from seller_samples import image_bytes
 from tests.hardening.pdf_samples import plain_pdf

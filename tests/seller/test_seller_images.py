@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-import factories
+from tests import factories
 from marketplace.catalog.models import ProductImage
 from marketplace.storage import get_storage
 from seller_samples import SVG_WITH_SCRIPT, decompression_bomb, image_bytes

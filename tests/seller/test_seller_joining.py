@@ -5,7 +5,7 @@ import re
 
 import sqlalchemy as sa
 
-import factories
+from tests import factories
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Producer
 from seller_samples import mail_text, outbox

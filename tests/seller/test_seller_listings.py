@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-import factories
+from tests import factories
 from marketplace.audit import AuditEntry
 from marketplace.catalog.models import Product
 

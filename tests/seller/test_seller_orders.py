@@ -4,14 +4,13 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-import factories
+from tests import factories
 from marketplace.catalog.models import Product
 from marketplace.extensions import db as _db
 from marketplace.orders.models import Order, OrderEvent, OrderPart
 from marketplace.payments.models import Refund
-from seller_samples import pay, place
+from tests.factories import paid_order, place_order
 
-pytestmark = pytest.mark.usefixtures("sepay")
 
 
 def my_part(order, producer) -> OrderPart:
@@ -30,7 +29,7 @@ def paid(app, db, seller, other_seller):
     """A paid order with a part for each producer: 3 × tea from us, 1 × fish sauce from them."""
     tea = factories.product("Trà hoa vàng", prod=seller.producer, price_vnd=350_000, stock=10)
     sauce = factories.product("Nước mắm", prod=other_seller.producer, price_vnd=120_000, stock=10)
-    order = pay(app, place([(tea, 3), (sauce, 1)]), 5001)
+    order = paid_order([(tea, 3), (sauce, 1)])
     assert order.status == "paid"
     return order, tea, sauce
 
@@ -38,7 +37,7 @@ def paid(app, db, seller, other_seller):
 def test_the_seller_sees_only_its_own_parts_of_paid_orders(client, app, db, seller, other_seller, paid):
     order, tea, sauce = paid
     unpaid_tea = factories.product("Trà chưa trả tiền", prod=seller.producer, stock=5)
-    place([(unpaid_tea, 1)])  # unpaid: not the seller's to ship yet
+    place_order([(unpaid_tea, 1)])  # unpaid: not the seller's to ship yet
     factories.login_as(client, seller.user)
     page = client.get("/seller/orders").get_data(as_text=True)
     assert order.code in page and "Trà hoa vàng" in page and "Nước mắm" not in page
@@ -151,13 +150,13 @@ def test_another_producers_part_is_not_found_and_unchanged(client, app, db, sell
 def test_the_order_list_takes_a_constant_number_of_queries(app, client, db, seller, query_counter):
     factories.login_as(client, seller.user)
     tea = factories.product(prod=seller.producer, stock=100)
-    pay(app, place([(tea, 1)]), 7001)
+    paid_order([(tea, 1)])
     with query_counter() as one_api:
         assert client.get("/api/v1/seller/orders").json["total"] == 1
     with query_counter() as one_web:
         assert client.get("/seller/orders").status_code == 200
     for n in range(6):
-        pay(app, place([(tea, 1)]), 7100 + n)
+        paid_order([(tea, 1)])
     with query_counter() as many_api:
         assert client.get("/api/v1/seller/orders").json["total"] == 7
     with query_counter() as many_web:

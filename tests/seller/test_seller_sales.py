@@ -8,14 +8,13 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-import factories
+from tests import factories
 from marketplace.payments.models import Refund
 from marketplace.payments.refunds import mark_refund_paid
 from marketplace.seller.orders import move_part
 from marketplace.timeutil import local_today
-from seller_samples import pay, place
+from tests.factories import local, paid_order
 
-pytestmark = pytest.mark.usefixtures("sepay")
 LAST_YEAR = local_today().year - 1
 
 
@@ -27,8 +26,8 @@ def history(app, db, seller, other_seller):
     tea = factories.product("Trà hoa vàng", prod=seller.producer, price_vnd=350_000, stock=50)
     honey = factories.product("Mật ong rừng", prod=seller.producer, price_vnd=200_000, stock=50)
     sauce = factories.product("Nước mắm", prod=other_seller.producer, price_vnd=120_000, stock=50)
-    pay(app, place([(tea, 2)]), 1, when=f"{LAST_YEAR}-01-31 23:30:00")
-    february = pay(app, place([(tea, 1), (honey, 3), (sauce, 5)]), 2, when=f"{LAST_YEAR}-02-01 00:10:00")
+    paid_order([(tea, 2)], local(LAST_YEAR, 1, 31, 23, 30))
+    february = paid_order([(tea, 1), (honey, 3), (sauce, 5)], local(LAST_YEAR, 2, 1, 0, 10))
     part = next(p for p in february.parts if p.producer_id == seller.producer.id)
     move_part(part, seller.user, "cancelled", note="Hết hàng")
     refund = db.session.scalar(sa.select(Refund))

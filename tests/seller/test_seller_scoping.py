@@ -6,7 +6,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
-import factories
+from tests import factories
 from marketplace.accounts.models import ApiToken
 from marketplace.accounts.services import issue_token
 from marketplace.audit import AuditEntry
@@ -130,7 +130,7 @@ def _state(db):
 
 
 @pytest.fixture
-def victim(app, db, other_seller, sepay):
+def victim(app, db, other_seller):
     """Another producer's listing, with two photos, a verified certificate and a scan."""
     product = factories.product("Chả mực Hạ Long", prod=other_seller.producer, stars=4)
     with app.test_request_context():
@@ -140,9 +140,7 @@ def victim(app, db, other_seller, sepay):
         db.session.commit()
     issue_token(other_seller.user, "kho")
     # …and a paid order of it (a part of the other producer).
-    from seller_samples import pay, place
-
-    pay(app, place([(product, 2)]), 9001)
+    factories.paid_order([(product, 2)])
     with app.test_request_context():  # …and a lot of it (traceability)
         lot = create_lot(other_seller.producer.id, product.id, other_seller.user, {
             "code": "CM-01", "produced_on": "2026-01-05", "best_before": "2027-01-05", "quantity": 10})

@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-import factories
+from tests import factories
 from marketplace.catalog.models import Product
 from marketplace.orders import services as order_services
 from marketplace.orders.models import Order

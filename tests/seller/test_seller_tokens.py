@@ -6,7 +6,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-import factories
+from tests import factories
 from marketplace.accounts.models import ApiToken
 from marketplace.extensions import limiter
 

@@ -8,7 +8,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-import factories
+from tests import factories
 from marketplace.alerts.models import StockAlert
 from marketplace.mail.models import OutgoingMail
 from tests.conftest import rate_limits_on

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-import factories
+from tests import factories
 from marketplace.catalog.models import Producer
 from marketplace.timeutil import utcnow
 from test_seller_joining import JOIN

@@ -284,7 +284,7 @@ def test_the_worker_gives_way_to_web_requests_by_running_at_a_lower_priority(tmp
     otherwise, so its bursts of sending never take a core from a checkout in flight."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}", "MAIL_DELIVERY": "worker",
            "MAIL_SERVER": "", "MAIL_OUTBOX_DIR": str(tmp_path / "outbox")}
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     for args, lowered_by in (([], 10), (["--nice", "3"], 3), (["--nice", "0"], 0)):
         worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "mail", "worker",
                                    "--interval", "0.2", *args], cwd=root, env=env,

@@ -19,7 +19,7 @@ from marshmallow import validate as ma_validate
 from marketplace.i18n import (MARSHMALLOW_MESSAGES, WTFORMS_MESSAGES, format_local_date, format_local_datetime,
                               format_number, format_percent, translate_library_message, wtforms_plural_messages)
 from tests import factories as f
-from tests.test_i18n import PACKAGE_DIR, extracted_messages, merged_translations, vietnamese_catalogues
+from tests.i18n.test_i18n import PACKAGE_DIR, extracted_messages, merged_translations, vietnamese_catalogues
 
 # ---------------------------------------------------------------------------------------------
 # (1) every message id has a Vietnamese translation in the catalogue of the package using it

@@ -13,8 +13,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-import factories as f
-from orders_helpers import checkout_body, stock_of
+from tests import factories as f
+from tests.factories import checkout_body, stock_of
 from marketplace.checkout.models import IdempotencyKey
 from marketplace.extensions import db as _db
 from marketplace.orders.models import Order

@@ -17,7 +17,7 @@ from marketplace.payments.models import BankTransfer
 from marketplace.timeutil import utcnow
 from marketplace.traceability import services as trace_services
 from tests import factories as f
-from tests.conftest import IsolatedClient, empty_tables
+from tests.conftest import empty_tables, new_client
 from tests.hardening.authz_world import paid_order
 
 TEMPLATES = Path(marketplace.__file__).resolve().parent
@@ -99,7 +99,7 @@ PAGES = [
 
 
 def client_for(app, market, role):
-    client = IsolatedClient(app, app.response_class, use_cookies=True)
+    client = new_client(app)
     if role is not None:
         with app.test_request_context():
             f.login_as(client, _db.session.get(User, market[role]))

@@ -6,8 +6,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
-import factories as f
-from orders_helpers import ADDRESS, checkout, checkout_body
+from tests import factories as f
+from tests.factories import ADDRESS, checkout, checkout_body
 from marketplace.catalog.models import Product
 from marketplace.checkout.schemas import CheckoutResultSchema
 from marketplace.extensions import db

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from flask import session
 
-import factories as f
+from tests import factories as f
 from marketplace.accounts.sessions import sign_in
 from marketplace.cart import services as cart
 from marketplace.catalog.models import Product

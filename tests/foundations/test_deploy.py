@@ -24,7 +24,7 @@ import pytest
 
 from tests.smtp_inbox import free_port
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from marketplace.timeutil import local_today
 from tests import factories as f
-from tests.orders.orders_helpers import checkout
+from tests.factories import checkout
 
 
 def page(client, url: str) -> str:

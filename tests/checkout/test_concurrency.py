@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-import factories as f
-from orders_helpers import checkout_body, place, stock_of
+from tests import factories as f
+from tests.factories import checkout_body, place_order, stock_of
 from marketplace.extensions import db as _db
 from marketplace.orders import services
 from marketplace.orders.models import Order, OrderEvent, OrderLine
@@ -54,7 +54,7 @@ def test_many_shoppers_buying_the_last_units_never_oversell(app, db):
 
 def test_expiry_run_twice_at_once_releases_stock_once(app, db):
     item = f.product(stock=100)
-    orders = [place([(item, 3)]) for _ in range(8)]
+    orders = [place_order([(item, 3)]) for _ in range(8)]
     db.session.execute(sa.update(Order).values(payment_due_at=utcnow() - timedelta(minutes=5)))
     db.session.commit()
     assert stock_of(item) == 100 - 8 * 3

@@ -14,8 +14,8 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-import factories as f
-from orders_helpers import checkout, checkout_body, stock_of
+from tests import factories as f
+from tests.factories import checkout, checkout_body, stock_of
 from marketplace.accounts.services import issue_token
 from marketplace.catalog.listing import BrowseParams, browse
 from marketplace.extensions import db
