@@ -1,7 +1,7 @@
 """invoicing: producers' connections to an e-invoice provider (password kept encrypted)
 
 Revision ID: inv2
-Revises: strc1
+Revises: structure2
 Create Date: 2026-12-06 00:05:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'inv2'
-down_revision = 'strc1'
+down_revision = 'structure2'
 branch_labels = None
 depends_on = None
 

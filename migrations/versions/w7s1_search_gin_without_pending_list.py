@@ -1,7 +1,7 @@
 """search: GIN indexes without a pending list, B-tree indexes on the place/category filters
 
 Revision ID: w7s1
-Revises: strc1
+Revises: inv2
 Create Date: 2026-12-06 00:10:00
 
 With `fastupdate` on, GIN queues new entries in a pending list that every search has
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'w7s1'
-down_revision = 'strc1'
+down_revision = 'inv2'
 branch_labels = None
 depends_on = None
 
