@@ -19,7 +19,7 @@ from marketplace.orders import services as orders
 from marketplace.payments import notify
 from marketplace.seller.services import invite_member
 from tests import factories as f
-from tests.order_factory import place_order
+from tests.factories import place_order
 
 PAID_AT = datetime(2026, 4, 10, 1, 30, tzinfo=timezone.utc)
 

@@ -14,7 +14,7 @@ from marketplace.extensions import db as _db
 from marketplace.orders import services as orders
 from tests import factories as f
 from tests.conftest import IsolatedClient
-from tests.order_factory import place_order
+from tests.factories import place_order
 
 SEARCH = "/products?q=tr%C3%A0+hoa+v%C3%A0ng"  # "trà hoa vàng"
 
