@@ -408,7 +408,7 @@ _public("the public lot passport, and the Digital Link resolver (it counts the s
 _public("the country's administrative divisions, for the address pickers", "Addresses.list_provinces GET",
         "Addresses.list_wards GET")
 _public("anyone may report a suspected fake from a passport (rate limited: tests/traceability)",
-        "traceability.report_fake POST")
+        "traceability.report_fake GET", "traceability.report_fake POST")
 _public("open data: aggregate traceability coverage, no one's object", "open_data.traceability_coverage_open_data GET")
 _public("anyone may ask to hear when a sold-out product returns; unsubscribing needs the signed token from "
         "that email (tests/seller/test_stock_alerts.py)", "alerts.subscribe GET", "alerts.subscribe POST",

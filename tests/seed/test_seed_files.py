@@ -126,7 +126,7 @@ def test_every_malformed_row_is_reported_with_its_line_and_nothing_is_written(ap
                      "bad.csv line 10: stock", "bad.csv line 11: price_vnd", "bad.csv line 11: description"):
         assert expected in result.output, expected
     assert "bad.csv line 2" not in result.output
-    assert "nothing was written" in result.output
+    assert "không ghi gì" in result.output  # nothing was written
     # not even the reference data loaded in the same run
     assert counts(app) == {"localities": 0, "categories": 0, "producers": 0, "products": 0, "certificates": 0}
 
@@ -140,8 +140,8 @@ def test_line_numbers_count_the_lines_of_quoted_multi_line_descriptions(app, tmp
 
 
 @pytest.mark.parametrize("columns, message", [
-    ([c for c in CATALOGUE_COLUMNS if c != "price_vnd"], "line 1: thiếu cột / missing column(s): price_vnd"),
-    ([*CATALOGUE_COLUMNS, "colour"], "line 1: cột không xác định / unknown column(s): colour"),
+    ([c for c in CATALOGUE_COLUMNS if c != "price_vnd"], "line 1: thiếu cột: price_vnd"),
+    ([*CATALOGUE_COLUMNS, "colour"], "line 1: cột không xác định: colour"),
 ])
 def test_a_wrong_header_is_reported_on_line_1(app, tmp_path, columns, message):
     result = run_seed(app, write_csv(tmp_path / "header.csv", [ROW], columns))
@@ -161,8 +161,7 @@ def test_conflicts_with_the_database_are_refused_before_writing(app, tmp_path):
     result = run_seed(app, write_csv(tmp_path / "clash.csv", rows))
 
     assert result.exit_code == 1
-    assert "clash.csv line 2: certificate_no: đã cấp cho sản phẩm khác / already belongs to product " \
-           "'cha-muc-thu-nghiem'" in result.output
+    assert "clash.csv line 2: certificate_no: đã cấp cho sản phẩm 'cha-muc-thu-nghiem'" in result.output
     assert "clash.csv line 3: producer_slug" in result.output
     assert counts(app) == before
 
@@ -170,7 +169,7 @@ def test_conflicts_with_the_database_are_refused_before_writing(app, tmp_path):
 def test_a_missing_file_is_an_error(app, tmp_path):
     result = run_seed(app, tmp_path / "absent.csv")
     assert result.exit_code == 1
-    assert "absent.csv: không mở được tệp / cannot open the file" in result.output
+    assert "absent.csv: không mở được tệp" in result.output
 
 
 def test_rows_without_a_tax_code_are_matched_by_slug_and_sample_rows_are_flagged(app, tmp_path):
