@@ -428,17 +428,10 @@ class Load:
 
 
 def database_figures(url: str, product_ids: list[int]) -> dict:
-    import psycopg
+    """The sums the demo checks, read as the chaos run reads them."""
+    from scripts.chaos import figures
 
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        one = lambda sql, *args: conn.execute(sql, args).fetchone()[0]  # noqa: E731
-        return {
-            "orders": one("SELECT count(*) FROM orders"),
-            "units": one("SELECT coalesce(sum(quantity), 0) FROM order_lines"),
-            "stock": one("SELECT coalesce(sum(stock), 0) FROM products WHERE id = ANY(%s)", product_ids),
-            "paid_orders": one("SELECT count(*) FROM orders WHERE payment_status = 'paid'"),
-            "ledger_sum": one("SELECT coalesce(sum(amount_vnd), 0) FROM payment_ledger WHERE kind = 'payment'"),
-        }
+    return figures(url, product_ids)
 
 
 def products_on_sale(url: str, count: int = 12, stock: int = 1_000_000) -> tuple[list[dict], list[str]]:
