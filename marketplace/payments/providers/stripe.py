@@ -56,6 +56,9 @@ def _ts(value) -> datetime:
 class StripeGateway:
     method = "stripe"
     label = _l("card")
+    title = _l("Card (Stripe)")
+    invoice_payment_method = "Thẻ"
+    payment_window_setting = "PAYMENT_WINDOW_STRIPE_MIN"
     max_amount_vnd = STRIPE_MAX_VND
     offline = False
     pays_back_by_hand = False
