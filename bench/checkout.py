@@ -145,7 +145,7 @@ def start_mail_worker(env: dict, outbox: str) -> subprocess.Popen:
     has started (so its start-up is not counted in the CPU per checkout)."""
     log = Path(outbox) / "worker.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "mail", "worker"],
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "mail", "worker", "--lang", "en"],
                                 cwd=ROOT, env=env, stdout=out)
     deadline = time.time() + 60
     while "looking every" not in log.read_text():

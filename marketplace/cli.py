@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
+from .clilang import add_language_option
 from .i18n import compile_catalogs
 
 
@@ -22,7 +23,8 @@ def i18n_cli():
 @click.option("--force", is_flag=True)
 def i18n_compile(force: bool):
     """Compile the .po catalogues into .mo files."""
-    click.echo(f"compiled {compile_catalogs(force=force)} catalogue(s)")
+    written = compile_catalogs(force=force)
+    click.echo(ngettext("compiled %(num)d catalogue", "compiled %(num)d catalogues", written))
 
 
 @click.command("seed")
@@ -44,7 +46,8 @@ def seed_command(catalogue: Path | None):
 
     added = seed_rates()  # the VAT rates the invoice data uses (admins' edits stay)
     if added:
-        click.echo(f"VAT rates: added {added} from marketplace/invoicing/vat_rates.csv.")
+        click.echo(gettext("VAT rates: added %(count)d from %(file)s.", count=added,
+                           file="marketplace/invoicing/vat_rates.csv"))
 
 
 def _terminal_progress(items, label):
@@ -54,22 +57,33 @@ def _terminal_progress(items, label):
     return click.progressbar(items, label=label, show_pos=True, file=sys.stderr)
 
 
+def _counted(kind: str, n: int) -> str:
+    """`n` rows of one kind the seed loads, in words ("3 products")."""
+    if kind == "products":
+        return ngettext("%(num)d product", "%(num)d products", n)
+    if kind == "producers":
+        return ngettext("%(num)d producer", "%(num)d producers", n)
+    if kind == "localities":
+        return ngettext("%(num)d locality", "%(num)d localities", n)
+    return ngettext("%(num)d OCOP group", "%(num)d OCOP groups", n)
+
+
 def seed_summary(name: str, report) -> str:
     """One line: what the seed created (or that it had nothing to do)."""
     created, existing = report.created, report.existing
     if not report.changed:
-        return (f"Seed {name}: already loaded, nothing to do ({existing.get('products', 0)} products, "
-                f"{existing.get('producers', 0)} producers, {existing.get('localities', 0)} localities).")
-    sample = created.get("sample products", 0)
-    line = (f"Seed {name}: created {created.get('products', 0)} products ({sample} sample), "
-            f"{created.get('producers', 0)} producers, {created.get('localities', 0)} localities, "
-            f"{created.get('categories', 0)} OCOP groups")
-    updated = [f"{n} {what}" for what, n in report.updated.items() if n]
-    present = [f"{existing[what]} {what}" for what in ("products", "producers") if existing.get(what)]
+        return gettext("Seed %(file)s: already loaded, nothing to do (%(counts)s).", file=name, counts=", ".join(
+            _counted(kind, existing.get(kind, 0)) for kind in ("products", "producers", "localities")))
+    line = gettext("Seed %(file)s: created %(products)s (%(sample)d sample), %(others)s", file=name,
+                   products=_counted("products", created.get("products", 0)),
+                   sample=created.get("sample products", 0), others=", ".join(
+                       _counted(kind, created.get(kind, 0)) for kind in ("producers", "localities", "categories")))
+    updated = [_counted(what, n) for what, n in report.updated.items() if n]
+    present = [_counted(what, existing[what]) for what in ("products", "producers") if existing.get(what)]
     if updated:
-        line += "; updated " + ", ".join(updated)
+        line += gettext("; updated %(counts)s", counts=", ".join(updated))
     if present:
-        line += "; already present " + ", ".join(present)
+        line += gettext("; already present %(counts)s", counts=", ".join(present))
     return line + "."
 
 
@@ -104,8 +118,12 @@ def users_create(email: str, password: str, role: str, producer_ref: str | None,
     except DomainError as exc:
         details = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in (exc.fields or {}).items())
         raise click.ClickException(f"{exc.message}" + (f" — {details}" if details else "")) from exc
-    bound = f" for producer #{user.producer_id} {user.producer.name}" if user.producer_id else ""
-    click.echo(f"Created {user.role} #{user.id} {user.email}{bound}.")
+    if user.producer_id:
+        click.echo(gettext("Created %(role)s #%(id)d %(email)s for producer #%(producer_id)d %(producer)s.",
+                           role=user.role, id=user.id, email=user.email, producer_id=user.producer_id,
+                           producer=user.producer.name))
+    else:
+        click.echo(gettext("Created %(role)s #%(id)d %(email)s.", role=user.role, id=user.id, email=user.email))
 
 
 @users_cli.command("purge-sessions")
@@ -118,11 +136,12 @@ def users_purge_sessions(batch: int):
     from .accounts.sessions import purge_sessions
 
     def progress(done: int, total: int) -> None:
-        click.echo(f"sessions: {done}/{total} deleted")
+        click.echo(gettext("sessions: %(done)d/%(total)d deleted", done=done, total=total))
 
     deleted = purge_sessions(batch=batch, progress=progress)
-    click.echo(f"Purged {deleted} expired or revoked session(s) "
-               f"(sessions last {current_app.config['SESSION_MAX_AGE_DAYS']} days).")
+    click.echo(ngettext("Purged %(num)d expired or revoked session (sessions last %(days)d days).",
+                        "Purged %(num)d expired or revoked sessions (sessions last %(days)d days).",
+                        deleted, days=current_app.config["SESSION_MAX_AGE_DAYS"]))
 
 
 def _find_producer(ref: str):
@@ -152,8 +171,9 @@ def ocop_expire_certificates(today):
 
     expired = expire_certificates(today.date() if today else None)
     for cert in expired:
-        click.echo(f"expired {cert.certificate_no} ({cert.stars}★) {cert.product.name}")
-    click.echo(f"{len(expired)} certificate(s) newly expired")
+        click.echo(gettext("expired %(number)s (%(stars)d★) %(product)s", number=cert.certificate_no,
+                           stars=cert.stars, product=cert.product.name))
+    click.echo(ngettext("%(num)d certificate newly expired", "%(num)d certificates newly expired", len(expired)))
 
 
 @click.group("stats")
@@ -182,7 +202,7 @@ def stats_export(date_from, date_to, group_by, level, fmt, producer_id, output):
     from .stats.exports import csv_chunks, grouped_table, lines_table, write_xlsx
     from .stats.sales import check_producer, date_range, sales_report
 
-    with current_app.test_request_context():  # labels in the default language (Vietnamese)
+    with current_app.test_request_context():  # labels in the command's language (`--lang`)
         try:
             rng = date_range(date_from.date() if date_from else None, date_to.date() if date_to else None)
             check_producer(producer_id)
@@ -198,7 +218,7 @@ def stats_export(date_from, date_to, group_by, level, fmt, producer_id, output):
                         fh.write(chunk)
             else:
                 write_xlsx(table, output, progress=bar.update)
-    click.echo(f"{total} row(s) -> {output}")
+    click.echo(ngettext("%(num)d row -> %(file)s", "%(num)d rows -> %(file)s", total, file=output))
 
 
 def register(app: Flask) -> None:
@@ -224,3 +244,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(ocop_cli)
     app.cli.add_command(stats_cli)
     register_devtools(app)
+    add_language_option(app.cli)  # every command above: Vietnamese, or English with --lang en

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from marketplace.payments.providers import GATEWAYS
+
 ROOT = Path(__file__).resolve().parent.parent / "marketplace"
 # Modules whose job is to wire every package together (the app factory, the CLI group
 # and the metadata registry Alembic reads); an edge into them would be the real mistake.
@@ -271,3 +273,52 @@ def test_payment_status_is_written_in_one_place():
 
 def test_order_rows_are_locked_by_one_function():
     assert order_lockers() == {"orders/access.py:lock_order"}
+
+
+# A payment method's name belongs to its provider module (marketplace/payments/providers): everywhere
+# else code asks the method's gateway (its title, invoice text, payment window...) instead of
+# branching on the name, so a new provider is one more module there and nothing else.
+PAYMENT_METHOD_NAMES = set(GATEWAYS)
+# Where a method's name is data rather than a decision: the settings and the seed catalogue.
+METHOD_NAMES_ALLOWED = {"config.py", "catalog/seed.py"}
+
+
+def _is_method_name(node: ast.AST) -> bool:
+    """A literal method name, or a tuple/list/set literal holding one."""
+    if isinstance(node, ast.Constant):
+        return node.value in PAYMENT_METHOD_NAMES
+    return isinstance(node, (ast.Tuple, ast.List, ast.Set)) and any(_is_method_name(e) for e in node.elts)
+
+
+def method_name_branches(source: str) -> list[tuple[int, str]]:
+    """Comparisons with a literal payment method name and dicts keyed by one, as (line, code)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Compare) and any(map(_is_method_name, [node.left, *node.comparators])):
+            found.append((node.lineno, ast.unparse(node)))
+        elif isinstance(node, ast.Dict) and any(key is not None and _is_method_name(key) for key in node.keys):
+            found.append((node.lineno, ast.unparse(node)[:80]))
+        elif isinstance(node, ast.match_case) and any(
+                isinstance(n, ast.MatchValue) and _is_method_name(n.value) for n in ast.walk(node.pattern)):
+            found.append((node.pattern.lineno, ast.unparse(node.pattern)))
+    return found
+
+
+def test_the_method_name_check_sees_branches_and_lookups():
+    assert method_name_branches('w = a if method == "stripe" else b')
+    assert method_name_branches('ok = order.payment_method in ("vietqr", "stripe")')
+    assert method_name_branches('LABELS = {"vietqr": "CK", "stripe": "Thẻ"}')
+    assert method_name_branches('match m:\n    case "vietqr":\n        pass')
+    assert not method_name_branches('gateway = get_gateway(order.payment_method)')
+    assert not method_name_branches('x = {"method": method}; y = kind == "card"')
+
+
+def test_only_the_provider_modules_name_a_payment_method():
+    found = []
+    for path in sorted(ROOT.rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        if name.startswith("payments/providers/") or name in METHOD_NAMES_ALLOWED:
+            continue
+        found += [f"  {name}:{line}: {code}" for line, code in method_name_branches(path.read_text(encoding="utf-8"))]
+    assert not found, ("ask the method's gateway (marketplace/payments/gateway.py) instead of naming it:\n"
+                       + "\n".join(found))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import click
+from flask_babel import ngettext
 
 
 @click.group("checkout")
@@ -15,4 +16,6 @@ def forget_keys():
     replaced when it is used again)."""
     from .idempotency import forget_expired
 
-    click.echo(f"forgot {forget_expired()} expired idempotency key(s)")
+    forgotten = forget_expired()
+    click.echo(ngettext("forgot %(num)d expired idempotency key", "forgot %(num)d expired idempotency keys",
+                        forgotten))

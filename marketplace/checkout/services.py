@@ -28,8 +28,9 @@ from ..orders import notifications
 from ..cache import note_catalog_changed
 from .. import stockview
 from ..orders.models import Order, OrderEvent, OrderLine, OrderPart
-from ..orders.services import new_order_code, payment_window
+from ..orders.services import new_order_code
 from ..payments import services as payments
+from ..payments.gateway import payment_window
 from ..payments.vietqr import new_reference
 from ..orders.status import actor_columns
 from ..payments.models import PaymentAttempt

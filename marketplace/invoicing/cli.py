@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 import click
+from flask_babel import gettext, ngettext
 
 from ..errors import DomainError
 from ..extensions import db
@@ -22,7 +23,7 @@ def invoices_cli():
 @invoices_cli.command("seed-rates")
 def seed_rates():
     """Load the VAT rates of marketplace/invoicing/vat_rates.csv the table lacks (admins' edits stay)."""
-    click.echo(f"added {rates.seed_rates()} VAT rate(s)")
+    click.echo(ngettext("added %(num)d VAT rate", "added %(num)d VAT rates", rates.seed_rates()))
 
 
 @invoices_cli.command("issue")
@@ -45,7 +46,7 @@ def issue(producer_id, part_id, provider, base_url, username, password_env, supp
     Safe to run again: the part's key at the provider is fixed, so a retry never issues twice."""
     password = os.environ.get(password_env)
     if not password:
-        raise click.ClickException(f"set {password_env}")
+        raise click.ClickException(gettext("Set %(variable)s to the S-Invoice password.", variable=password_env))
     connector = ViettelSInvoice(base_url, username, password, supplier_tax_code, template_code, series,
                                 timeout=timeout)
     try:
@@ -54,4 +55,5 @@ def issue(producer_id, part_id, provider, base_url, username, password_env, supp
     except (DomainError, ConnectorError) as exc:
         db.session.rollback()
         raise click.ClickException(f"{getattr(exc, 'code', '')}: {exc.message}") from exc
-    click.echo(f"issued {invoice.series} {invoice.number} lookup {invoice.lookup_code}")
+    click.echo(gettext("issued %(series)s %(number)s, lookup code %(code)s", series=invoice.series,
+                       number=invoice.number, code=invoice.lookup_code))

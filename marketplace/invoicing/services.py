@@ -25,6 +25,7 @@ from ..links import public_base_url
 from ..mail.language import send_in
 from ..orders.models import Order, OrderLine, OrderPart
 from ..payments.models import Refund
+from ..payments.providers import get_gateway
 from ..timeutil import Period, local_start_utc, parse_period, to_local, utcnow
 from ..validators import clean_text, parse_date
 from . import rates
@@ -36,7 +37,6 @@ from .xmldoc import InvoiceData, Line, Party, Related, build
 # credit method (VAT invoice, template 1); household businesses and cooperative groups use
 # the direct method (sales invoice, template 2) (Decree 123/2020/NĐ-CP, Article 8).
 VAT_INVOICE_KINDS = ("enterprise", "cooperative")
-PAYMENT_METHODS = {"vietqr": "CK", "stripe": "Thẻ"}
 _SERIES = re.compile(r"^[CK]\d{2}[TDLMNBGH][A-Z0-9]{2}$")
 _NUMBER = re.compile(r"^\d{1,8}$")
 
@@ -171,7 +171,7 @@ def invoice_data(part: OrderPart, request: InvoiceRequest | None = None, table=N
     seller = Party(name=producer.name, tax_code=producer.tax_code, address=producer.address or "",
                    phone=producer.phone, email=producer.email)
     return InvoiceData(template=template, issued_on=day, seller=seller, buyer=_buyer(order, request),
-                       lines=items, payment_method=PAYMENT_METHODS.get(order.payment_method, "CK"),
+                       lines=items, payment_method=get_gateway(order.payment_method).invoice_payment_method,
                        platform_tax_code=current_app.config.get("INVOICE_PLATFORM_TAX_CODE") or "")
 
 

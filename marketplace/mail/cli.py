@@ -8,6 +8,7 @@ import threading
 import time
 
 import click
+from flask_babel import gettext, ngettext
 
 from . import outbox
 
@@ -21,7 +22,8 @@ def mail_cli():
 
 
 def _summary(report) -> str:
-    return ", ".join(f"{report.get(k, 0)} {k}" for k in ("sent", "retry", "failed"))
+    return gettext("%(sent)d sent, %(retry)d to retry, %(failed)d failed", sent=report.get("sent", 0),
+                   retry=report.get("retry", 0), failed=report.get("failed", 0))
 
 
 @mail_cli.command("send-due")
@@ -31,7 +33,8 @@ def send_due(batch: int):
     """Send every message that is due, then delete those older than MAIL_KEEP_DAYS (for cron;
     safe to run on several machines at once)."""
     report = outbox.deliver_due(batch=batch)
-    click.echo(f"mail: {_summary(report)}; {outbox.purge()} old message(s) deleted")
+    click.echo(ngettext("mail: %(summary)s; %(num)d old message deleted",
+                        "mail: %(summary)s; %(num)d old messages deleted", outbox.purge(), summary=_summary(report)))
 
 
 def run_worker(interval: float, batch: int, stop: threading.Event, echo=click.echo) -> None:
@@ -43,7 +46,7 @@ def run_worker(interval: float, batch: int, stop: threading.Event, echo=click.ec
         try:
             report = outbox.deliver_due(batch=batch)
             if report:
-                echo(f"mail: {_summary(report)}")
+                echo(gettext("mail: %(summary)s", summary=_summary(report)))
             if time.monotonic() - purged_at > PURGE_EVERY_S:
                 purged_at = time.monotonic()
                 outbox.purge()
@@ -72,9 +75,11 @@ def worker(interval: float, batch: int, niceness: int):
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    click.echo(f"mail worker: looking every {interval:g} s" + (f", nice {os.nice(0)}" if niceness else ""))
+    every = f"{interval:g}"
+    click.echo(gettext("mail worker: looking every %(seconds)s s, nice %(nice)d", seconds=every, nice=os.nice(0))
+               if niceness else gettext("mail worker: looking every %(seconds)s s", seconds=every))
     run_worker(interval, batch, stop)
-    click.echo("mail worker: stopped")
+    click.echo(gettext("mail worker: stopped"))
 
 
 @mail_cli.command("status")
@@ -82,8 +87,11 @@ def status():
     """How many messages wait, were sent or were given up; the last ten given up."""
     state = outbox.status()
     counts = state["counts"]
-    click.echo(f"pending {counts['pending']}, sent {counts['sent']}, failed {counts['failed']}")
+    click.echo(gettext("pending %(pending)d, sent %(sent)d, failed %(failed)d", pending=counts["pending"],
+                       sent=counts["sent"], failed=counts["failed"]))
     if state["oldest_pending_age"] is not None:
-        click.echo(f"oldest pending: {int(state['oldest_pending_age'].total_seconds() // 60)} min old")
+        click.echo(gettext("oldest pending: %(minutes)d min old",
+                           minutes=int(state["oldest_pending_age"].total_seconds() // 60)))
     for mail in outbox.given_up(limit=10):
-        click.echo(f"failed #{mail.id} after {mail.attempts} tries: {mail.subject} ({mail.last_error})")
+        click.echo(gettext("failed #%(id)d after %(tries)d tries: %(subject)s (%(error)s)", id=mail.id,
+                           tries=mail.attempts, subject=mail.subject, error=mail.last_error))

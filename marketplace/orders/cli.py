@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import click
+from flask_babel import ngettext
 
 from ..extensions import db
 from . import services
@@ -22,7 +23,8 @@ def expire_unpaid(limit: int | None):
     ids = services.due_unpaid_order_ids(limit=limit)
     db.session.rollback()  # end the read before the long loop
     expired = 0
-    with click.progressbar(ids, label=f"{len(ids)} unpaid order(s) past due", show_pos=True) as bar:
+    label = ngettext("%(num)d unpaid order past due", "%(num)d unpaid orders past due", len(ids))
+    with click.progressbar(ids, label=label, show_pos=True) as bar:
         for order_id in bar:
             expired += services.expire_unpaid([order_id])
-    click.echo(f"expired {expired} order(s)")
+    click.echo(ngettext("expired %(num)d order", "expired %(num)d orders", expired))

@@ -17,10 +17,9 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import selectinload
 from flask_babel import gettext
 
@@ -44,12 +43,6 @@ from .status import (IllegalTransition, apply_order_transition, apply_part_trans
 
 LIVE_PART = ("pending", "confirmed", "shipped", "delivered")
 CANCELLABLE_PART = ("pending", "confirmed")
-
-
-def payment_window(method: str) -> timedelta:
-    cfg = current_app.config
-    minutes = cfg["PAYMENT_WINDOW_STRIPE_MIN"] if method == "stripe" else cfg["PAYMENT_WINDOW_VIETQR_MIN"]
-    return timedelta(minutes=minutes)
 
 
 # --- stock ---------------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ bp = Blueprint("orders", __name__)
 
 PAYMENT_LABELS = {"unpaid": _l("Unpaid"), "paid": _l("Paid"), "partially_refunded": _l("Partly refunded"),
                   "refunded": _l("Refunded")}
-METHOD_LABELS = {"vietqr": _l("Bank transfer (VietQR)"), "stripe": _l("Card (Stripe)")}
 PER_PAGE = 20
 
 
@@ -31,8 +30,7 @@ def order_status_label(status: str) -> str:
 
 @bp.app_context_processor
 def _order_helpers():
-    return {"carrier_name": carrier_name, "tracking_url": tracking_url, "payment_labels": PAYMENT_LABELS,
-            "method_labels": METHOD_LABELS}
+    return {"carrier_name": carrier_name, "tracking_url": tracking_url, "payment_labels": PAYMENT_LABELS}
 
 
 @bp.record_once

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import click
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..money import format_vnd
@@ -12,6 +14,11 @@ from .models import Refund
 @click.group("payments")
 def payments_cli():
     """Payments."""
+
+
+# What `refunds.retry_refund` did, as the finance desk reads it (its words stay in the audit log).
+OUTCOMES = {"adopted": _l("adopted"), "refunded": _l("refunded"), "pending": _l("pending"), "failed": _l("failed"),
+            "skipped": _l("skipped")}
 
 
 def _describe(refund: Refund) -> str:
@@ -32,12 +39,16 @@ def retry_refunds():
     for refund_id in ids:
         outcome, detail = refunds.retry_refund(refund_id)
         refund = db.session.get(Refund, refund_id)
-        click.echo(f"{outcome:8} {_describe(refund)}: {detail}")
+        click.echo(f"{OUTCOMES.get(outcome, outcome)!s:10} {_describe(refund)}: {detail}")
         still_failing += outcome == "failed"
     by_hand = refunds.to_pay_back_by_hand(refunds.due_refunds())
+    by_hand_word = gettext("by hand")
+    pay_back = gettext("pay back by bank transfer, then mark it paid in the admin portal")
     for refund in by_hand:
-        click.echo(f"by hand  {_describe(refund)}: pay back by bank transfer, then mark it paid in the admin portal")
-    click.echo(f"{len(ids)} failed refund(s) retried, {still_failing} still failing; "
-               f"{len(by_hand)} bank-transfer refund(s) waiting to be paid back by hand")
+        click.echo(f"{by_hand_word:10} {_describe(refund)}: {pay_back}")
+    click.echo(ngettext("%(num)d failed refund retried, %(failing)d still failing",
+                        "%(num)d failed refunds retried, %(failing)d still failing", len(ids), failing=still_failing)
+               + "; " + ngettext("%(num)d bank-transfer refund waiting to be paid back by hand",
+                                 "%(num)d bank-transfer refunds waiting to be paid back by hand", len(by_hand)))
     if still_failing:
         click.get_current_context().exit(1)

@@ -11,9 +11,10 @@ exceptions), so a caller catches what it can handle and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from ..errors import DomainError, ValidationFailed
@@ -69,7 +70,12 @@ class Gateway(Protocol):
     """What every payment provider offers (`providers/` holds one module per provider)."""
 
     method: ClassVar[str]  # the order's payment_method that picks this gateway
-    label: ClassVar[Any]  # how a shopper calls it ("card", "bank transfer"), translated
+    label: ClassVar[Any]  # how a shopper calls it in a sentence ("card", "bank transfer"), translated
+    title: ClassVar[Any]  # its name on the order page ("Card (Stripe)"), translated
+    # The payment-method text of the e-invoice (HTTToan of Decision 1450/QĐ-TCT): "CK", "Thẻ".
+    invoice_payment_method: ClassVar[str]
+    # The config key holding how many minutes an order paid this way waits for its payment.
+    payment_window_setting: ClassVar[str]
     max_amount_vnd: ClassVar[int | None]
     # True: starting a payment calls no provider, so the checkout opens the attempt in the
     # transaction that creates the order, and the order alone says how to pay it.
@@ -129,3 +135,14 @@ def get_gateway(method: str) -> Gateway:
     except KeyError:
         raise ValidationFailed(_("Unknown payment method."), fields={"payment_method": [
             _("Choose one of: %(methods)s", methods=", ".join(GATEWAYS))]}) from None
+
+
+def payment_window(method: str) -> timedelta:
+    """How long an order paid by `method` waits for its payment before it expires."""
+    return timedelta(minutes=current_app.config[get_gateway(method).payment_window_setting])
+
+
+def method_title(method: str) -> str:
+    """The order page's name of a payment method (the method itself if no gateway has it)."""
+    gateway = GATEWAYS.get(method)
+    return str(gateway.title) if gateway is not None else method

@@ -92,12 +92,12 @@ def retry_refund(refund_id: int) -> tuple[str, str]:
     gateway = get_gateway(refund.method) if refund is not None else None
     if refund is None or refund.status != "failed" or gateway.pays_back_by_hand:
         db.session.rollback()
-        return "skipped", "not a failed card refund"
+        return "skipped", _("not a failed card refund")
     order = db.session.get(Order, refund.order_id)
     payment = ledger.first_payment(order, refund.method)
     if payment is None:
         db.session.rollback()
-        return "skipped", "no card payment to refund"
+        return "skipped", _("no card payment to refund")
     try:
         held = gateway.find_refund(refund, payment.provider_ref)
         if held is not None:

@@ -5,6 +5,7 @@ import json
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import ngettext
 
 from ..extensions import db
 from .documents import count_public
@@ -24,13 +25,17 @@ def reindex(if_missing: bool):
 
     backend = get_backend()
     if if_missing and backend.is_complete():
-        click.echo(f"search index ({backend.name}) present: {backend.doc_count()} products, nothing to do")
+        click.echo(ngettext("search index (%(backend)s) present: %(num)d product, nothing to do",
+                            "search index (%(backend)s) present: %(num)d products, nothing to do",
+                            backend.doc_count(), backend=backend.name))
         return
     total = count_public(db.session)
     db.session.rollback()  # end this read transaction: the rebuild reads in its own
-    with click.progressbar(length=total, label=f"Indexing {total} products ({backend.name})") as bar:
+    label = ngettext("Indexing %(num)d product (%(backend)s)", "Indexing %(num)d products (%(backend)s)", total,
+                     backend=backend.name)
+    with click.progressbar(length=total, label=label) as bar:
         count = backend.rebuild(progress=bar.update)
-    click.echo(f"indexed {count} products")
+    click.echo(ngettext("indexed %(num)d product", "indexed %(num)d products", count))
 
 
 @search_cli.command("status")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import click
+from flask_babel import ngettext
 
 
 @click.group("seller")
@@ -20,4 +21,4 @@ def warn_expiring(today):
 
     day: date | None = today.date() if today else None
     sent = warn_expiring_certificates(day)
-    click.echo(f"sent {sent} expiry warning(s)")
+    click.echo(ngettext("sent %(num)d expiry warning", "sent %(num)d expiry warnings", sent))

@@ -134,14 +134,14 @@ def test_purge_sessions_deletes_revoked_and_lapsed_records_with_progress(app, db
     result = app.test_cli_runner().invoke(args=["users", "purge-sessions", "--batch", "2"])
 
     assert result.exit_code == 0, result.output
-    assert "sessions: 2/4 deleted" in result.output and "sessions: 4/4 deleted" in result.output
-    assert "Purged 4 expired or revoked session(s)" in result.output
+    assert "phiên đăng nhập: đã xoá 2/4" in result.output and "phiên đăng nhập: đã xoá 4/4" in result.output
+    assert "Đã xoá 4 phiên đăng nhập hết hạn hoặc bị thu hồi" in result.output
     db.session.expire_all()
     left = db.session.scalars(sa.select(UserSession.user_id)).all()
     assert left == [live_user.id]
     assert live.get("/api/v1/me").status_code == 200
     again = app.test_cli_runner().invoke(args=["users", "purge-sessions"])
-    assert "Purged 0 " in again.output
+    assert "Đã xoá 0 " in again.output
 
 
 # ---- where a seller lands --------------------------------------------------------------------

@@ -29,7 +29,7 @@ def test_creates_admins_and_shoppers(app, db, role):
     [user] = users(db)
     assert (user.email, user.role, user.full_name, user.phone, user.producer_id) == (
         f"{role}@example.vn", role, "Nguyễn Thị Lan", "0912345678", None)
-    assert f"Created {role} #{user.id} {role}@example.vn" in result.output
+    assert f"Đã tạo tài khoản {role} #{user.id} {role}@example.vn" in result.output
     assert authenticate(f"{role}@example.vn", PASSWORD) == user
 
 
@@ -52,7 +52,7 @@ def test_a_seller_is_bound_to_the_producer_given_by_id_slug_or_tax_code(app, db,
     [user] = users(db)
     assert (user.role, user.producer_id) == ("seller", producer.id)
     assert user.is_seller
-    assert f"for producer #{producer.id} HTX Trà hoa vàng Ba Chẽ" in result.output
+    assert f"cho cơ sở #{producer.id} HTX Trà hoa vàng Ba Chẽ" in result.output
 
 
 def test_the_password_is_asked_for_when_left_out(app, db):

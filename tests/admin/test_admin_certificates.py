@@ -130,9 +130,9 @@ def test_the_expire_command_runs_from_the_cli(app, db):
     f.product("Hải sản khô", expires_on=date(2025, 1, 1))
     result = app.test_cli_runner().invoke(args=["ocop", "expire-certificates", "--today", "2025-01-02"])
     assert result.exit_code == 0, result.output
-    assert "1 certificate(s) newly expired" in result.output
+    assert "1 giấy chứng nhận vừa hết hạn" in result.output
     again = app.test_cli_runner().invoke(args=["ocop", "expire-certificates", "--today", "2025-01-02"])
-    assert "0 certificate(s) newly expired" in again.output
+    assert "0 giấy chứng nhận vừa hết hạn" in again.output
 
 
 def test_the_star_dashboard_counts_live_certificates_by_group_and_locality(db):

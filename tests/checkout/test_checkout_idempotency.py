@@ -107,7 +107,7 @@ def test_expired_keys_are_forgotten_by_the_daily_command(app, db, client):
                         .values(expires_at=utcnow() - timedelta(minutes=1)))
     _db.session.commit()
     result = app.test_cli_runner().invoke(args=["checkout", "forget-keys"])
-    assert result.exit_code == 0 and "forgot 1 expired" in result.output
+    assert result.exit_code == 0 and "đã xoá 1 khoá" in result.output
     _db.session.rollback()
     assert _db.session.scalars(sa.select(IdempotencyKey.key)).all() == ["new"]
 

@@ -118,7 +118,7 @@ def test_the_cli_issues_and_a_second_run_issues_nothing(app, standin, part, sell
             "1/001", "--series", "C26TAA"]
     result = app.test_cli_runner().invoke(args=args)
     assert result.exit_code == 0, result.output
-    assert "issued C26TAA 1 lookup RES00001" in result.output
+    assert "đã phát hành C26TAA 1, mã tra cứu RES00001" in result.output
     again = app.test_cli_runner().invoke(args=args)
     assert again.exit_code == 1 and "invoice_already_recorded" in again.output
     assert len(standin.creates) == 1

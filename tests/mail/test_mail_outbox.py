@@ -80,11 +80,11 @@ def test_with_the_worker_a_request_never_talks_to_the_mail_server(app, db, smtp)
         assert smtp.messages == []
         assert [r.status for r in rows(db)] == ["pending"] * 3
 
-        assert "3 sent, 0 retry, 0 failed" in send_due(app)
+        assert "đã gửi 3, chờ gửi lại 0, lỗi 0" in send_due(app)
 
     assert [m["Subject"] for _r, m in smtp.messages] == [f"Đơn hàng số {i} / Order {i}" for i in range(3)]
     assert [r.status for r in rows(db)] == ["sent"] * 3
-    assert "0 sent" in send_due(app) and len(smtp.messages) == 3  # nothing goes out twice
+    assert "đã gửi 0," in send_due(app) and len(smtp.messages) == 3  # nothing goes out twice
 
 
 def test_a_mail_server_that_is_down_loses_nothing_the_message_waits_and_goes_out_later(app, db, smtp):
@@ -131,7 +131,7 @@ def test_a_message_refused_for_good_is_given_up_at_once_and_shown_by_mail_status
     assert len(smtp.messages) == 1  # the refusal did not stop the next message
 
     output = app.test_cli_runner().invoke(args=["mail", "status"]).output
-    assert "pending 0, sent 1, failed 1" in output
+    assert "chờ gửi 0, đã gửi 1, lỗi 1" in output
     assert "Đơn hàng số 0" in output and "550" in output
 
 
@@ -201,7 +201,7 @@ def test_the_worker_sends_what_comes_in_until_it_is_stopped(app, db, smtp):
             worker.join(5)
     assert not worker.is_alive()
     assert len(smtp.messages) == 2
-    assert any("sent" in line for line in lines)
+    assert any("đã gửi 2" in line for line in lines)
 
 
 def test_an_unknown_delivery_mode_is_refused_at_start(monkeypatch, tmp_path):
@@ -290,9 +290,9 @@ def test_the_worker_gives_way_to_web_requests_by_running_at_a_lower_priority(tmp
                                    "--interval", "0.2", *args], cwd=root, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
-            assert "mail worker: looking every 0.2 s" in worker.stdout.readline()
+            assert "tiến trình gửi thư: kiểm tra mỗi 0.2 giây" in worker.stdout.readline()
             assert _niceness(worker.pid) == os.nice(0) + lowered_by
         finally:
             worker.send_signal(signal.SIGTERM)
             out, _ = worker.communicate(timeout=20)
-        assert worker.returncode == 0 and "stopped" in out
+        assert worker.returncode == 0 and "đã dừng" in out

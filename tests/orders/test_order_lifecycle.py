@@ -202,14 +202,15 @@ def test_expire_unpaid_expires_only_due_unpaid_orders(db, app):
     result = app.test_cli_runner().invoke(args=["orders", "expire-unpaid"])
 
     assert result.exit_code == 0, result.output
-    assert "expired 1 order(s)" in result.output
+    assert "1 đơn đã chuyển sang hết hạn thanh toán" in result.output
     assert reload(due).status == "expired"
     assert [p.status for p in reload(due).parts] == ["cancelled"]
     assert reload(not_due).status == "pending_payment"
     assert reload(paid).status == "paid"
     assert stock_of(item) == 6
-    # Running it again changes nothing.
-    assert "expired 0 order(s)" in app.test_cli_runner().invoke(args=["orders", "expire-unpaid"]).output
+    # Running it again changes nothing (and says so in English when asked).
+    again = app.test_cli_runner().invoke(args=["orders", "expire-unpaid", "--lang", "en"]).output
+    assert "0 unpaid orders past due" in again and "expired 0 orders" in again
     assert stock_of(item) == 6
 
 

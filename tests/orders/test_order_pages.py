@@ -41,6 +41,9 @@ def test_a_guest_shops_checks_out_and_sees_the_confirmation(db, client):
     assert order.payment_reference in confirmation  # what goes in the bank transfer description
     assert f"/payments/qr/{order.payment_reference}.png" in confirmation
     assert "Mật ong rừng Ba Chẽ" in confirmation
+    assert "Chuyển khoản ngân hàng (VietQR)" in confirmation  # the method as its gateway names it
+    assert "Bank transfer (VietQR)" in client.get(f"/orders/{code}?lang=en").get_data(as_text=True)
+    client.get(f"/orders/{code}?lang=vi")
     # The page watches for the payment (static/js/payments.js polls the payment API, no inline script).
     token = re.search(r'data-status-url="/api/v1/payments/orders/' + code + r'\?t=([^"]+)"', confirmation).group(1)
     assert '<script src="/static/js/payments.js?v=' in confirmation

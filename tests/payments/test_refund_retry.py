@@ -30,8 +30,8 @@ def refund_posts(transport) -> list[dict]:
     return [c for c in transport.calls if c["path"] == "/v1/refunds" and c["method"] == "post"]
 
 
-def retry(app):
-    return app.test_cli_runner().invoke(args=["payments", "retry-refunds"])
+def retry(app, *args):
+    return app.test_cli_runner().invoke(args=["payments", "retry-refunds", *args])
 
 
 @pytest.fixture
@@ -62,8 +62,8 @@ def test_a_refund_stripe_could_not_make_stays_failed_and_is_made_by_the_retry(ap
     assert len(reasons) == 1 and "Connection refused" in reasons[0]
 
     still_down = retry(app)
-    assert still_down.exit_code == 1 and "1 still failing" in still_down.output
-    assert f"failed   #{refund.id} {order.code}" in still_down.output
+    assert still_down.exit_code == 1 and "1 khoản vẫn lỗi" in still_down.output
+    assert f"{'lỗi':10} #{refund.id} {order.code}" in still_down.output
     assert _db.session.execute(sa.select(sa.func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "payments.refund_failed")).scalar_one() == 2
     _db.session.expire_all()
@@ -72,7 +72,7 @@ def test_a_refund_stripe_could_not_make_stays_failed_and_is_made_by_the_retry(ap
     stripe_link.up()
     result = retry(app)
     assert result.exit_code == 0, result.output
-    assert "refunded" in result.output and "0 still failing" in result.output
+    assert "đã hoàn" in result.output and "0 khoản vẫn lỗi" in result.output
     _db.session.expire_all()
     refund = _db.session.get(Refund, refund.id)
     assert refund.status == "succeeded" and refund.refunded_at is not None
@@ -81,7 +81,7 @@ def test_a_refund_stripe_could_not_make_stays_failed_and_is_made_by_the_retry(ap
     assert sales_report(today, today).total.value_vnd == 0
 
     again = retry(app)  # nothing left to do; nothing refunded twice
-    assert again.exit_code == 0 and "0 failed refund(s) retried" in again.output
+    assert again.exit_code == 0 and "đã thử lại 0 khoản hoàn tiền lỗi" in again.output
     assert len(refunds_at_stripe(intent)) == 1
 
 
@@ -101,7 +101,7 @@ def test_a_refund_stripe_made_although_the_answer_was_lost_is_adopted_not_repeat
     result = retry(app)
 
     assert result.exit_code == 0, result.output
-    assert "adopted" in result.output
+    assert "đã ghi nhận" in result.output
     assert len(refund_posts(stripe_env)) == posts_before  # asked Stripe, made nothing new
     refund = _db.session.get(Refund, failed.id)
     assert (refund.status, refund.provider_ref) == ("succeeded", made.id)
@@ -121,8 +121,11 @@ def test_bank_transfer_refunds_are_listed_for_a_person_and_do_not_fail_the_run(a
     result = retry(app)
 
     assert result.exit_code == 0, result.output
-    assert f"by hand  #{refund.id} {order.code}" in result.output and "1 bank-transfer refund(s)" in result.output
+    assert f"{'thủ công':10} #{refund.id} {order.code}" in result.output and "1 khoản hoàn tiền chuyển khoản" in result.output
     assert _db.session.get(Refund, refund.id).status == "due"  # only a person can pay it back
+    english = retry(app, "--lang", "en").output
+    assert f"by hand    #{refund.id} {order.code}" in english and "pay back by bank transfer" in english
+    assert "0 failed refunds retried, 0 still failing; 1 bank-transfer refund waiting to be paid back by hand" in english
 
 
 def test_repeating_a_failed_parts_refund_returns_the_recorded_refund(db, client, stripe_link):

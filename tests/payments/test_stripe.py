@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 import stripe
+from flask_babel import refresh as refresh_locale
 
 from marketplace.catalog.models import Product
 from tests import factories
@@ -65,10 +66,23 @@ def test_checkout_session_in_vnd_with_the_order_code_and_an_idempotency_key(db, 
     assert params["line_items[0][price_data][unit_amount]"] == "409000"  # zero-decimal: dong, not cents
     assert params["metadata[order_code]"] == order.code
     assert params["payment_intent_data[metadata][order_code]"] == order.code
+    # Stripe's page speaks the shopper's language: Vietnamese unless the request asks for English.
+    assert params["line_items[0][price_data][product_data][name]"] == f"OCOP Quảng Ninh – đơn hàng {order.code}"
+    assert params["locale"] == "vi"
     assert params["success_url"].startswith("http") and "session_id={CHECKOUT_SESSION_ID}" in params["success_url"]
     assert call["headers"]["Idempotency-Key"] == f"checkout-{order.code}-{attempt.id}"
     assert attempt.provider_ref == payment["checkout_url"].rsplit("/", 1)[1]
     assert f"/payments/orders/{order.code}?t=" in payment["page_url"]
+
+
+def test_a_shopper_reading_english_pays_on_an_english_stripe_page(db, app, stripe_env):
+    order = make_order(method="stripe")
+    with app.test_request_context("/?lang=en"):
+        refresh_locale()  # the `db` fixture's app context settled on Vietnamese while placing the order
+        started(order)
+    (call,) = stripe_env.sessions_created()
+    assert call["params"]["line_items[0][price_data][product_data][name]"] == f"OCOP Quảng Ninh – order {order.code}"
+    assert call["params"]["locale"] == "en"
 
 
 def test_a_guest_returning_from_stripe_sees_the_order_waiting_for_confirmation(db, client, stripe_env):

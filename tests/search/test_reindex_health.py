@@ -26,7 +26,7 @@ def test_reindex_rebuilds_the_index_from_the_database(backend, app, db):
     assert browse(BrowseParams(q="mat ong")).total == 0
     result = reindex(app)
     assert result.exit_code == 0, result.output
-    assert "Indexing 2 products" in result.output and "indexed 2 products" in result.output
+    assert "Đang lập chỉ mục 2 sản phẩm" in result.output and "đã lập chỉ mục 2 sản phẩm" in result.output
     assert [p.id for p in browse(BrowseParams(q="sa sung van don")).items] == [tea.id]
     assert [p.id for p in browse(BrowseParams(q="mat ong")).items] == [honey.id]
     assert backend.doc_count() == 2
@@ -40,10 +40,10 @@ def test_reindex_if_missing_only_builds_when_there_is_no_complete_index(backend,
     tea = f.product("Trà hoa vàng")
     backend.clear()
     first = reindex(app, "--if-missing")
-    assert first.exit_code == 0 and "indexed 1 products" in first.output
+    assert first.exit_code == 0 and "đã lập chỉ mục 1 sản phẩm" in first.output
     hide_from_index(db, tea)
     second = reindex(app, "--if-missing")
-    assert second.exit_code == 0 and "nothing to do" in second.output
+    assert second.exit_code == 0 and "không có gì phải làm" in second.output
     assert browse(BrowseParams(q="sa sung")).total == 0  # not rebuilt
     assert reindex(app).exit_code == 0
     assert browse(BrowseParams(q="sa sung")).total == 1

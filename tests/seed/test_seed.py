@@ -187,9 +187,9 @@ def test_sample_rows_are_flagged_in_the_database(session):
 
 def test_the_seed_prints_a_summary_and_no_stray_lines(seeded):
     assert seeded.output.splitlines() == [
-        "Seed ocop_products.csv: created 432 products (421 sample), 186 producers, 54 localities, "
-        "27 OCOP groups.",
-        "VAT rates: added 17 from marketplace/invoicing/vat_rates.csv."]
+        "Dữ liệu gốc ocop_products.csv: đã tạo 432 sản phẩm (421 sản phẩm mẫu), 186 cơ sở sản xuất, 54 địa bàn, "
+        "27 nhóm OCOP.",
+        "Thuế suất GTGT: đã thêm 17 mức từ marketplace/invoicing/vat_rates.csv."]
 
 
 def test_certificates_follow_the_ocop_rules_with_some_expiring_and_expired(session):
@@ -216,7 +216,7 @@ def test_a_second_run_writes_nothing(app, session, query_counter):
         result = app.test_cli_runner().invoke(args=["seed"])
 
     assert result.exit_code == 0, result.output
-    assert "nothing to do" in result.output
+    assert "không có gì phải làm" in result.output
     writes = [s for s in queries.statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
     assert writes == []
     assert queries.count <= 10  # a handful of look-ups, not one per row

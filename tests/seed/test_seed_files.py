@@ -60,8 +60,8 @@ def test_another_catalogue_loads_with_defaults_and_only_once(app, tmp_path):
     second = run_seed(app, path)
 
     assert first.exit_code == 0, first.output
-    assert "created 3 products (0 sample), 2 producers" in first.output
-    assert second.exit_code == 0 and "nothing to do" in second.output
+    assert "đã tạo 3 sản phẩm (0 sản phẩm mẫu), 2 cơ sở sản xuất" in first.output
+    assert second.exit_code == 0 and "không có gì phải làm" in second.output
     assert counts(app) == {"localities": 54, "categories": 27, "producers": 2, "products": 3, "certificates": 3}
     with app.app_context():
         wine = db.session.scalar(sa.select(Product).where(Product.slug == "ruou-ba-kich-thu-nghiem"))
@@ -182,7 +182,7 @@ def test_rows_without_a_tax_code_are_matched_by_slug_and_sample_rows_are_flagged
     path = write_csv(tmp_path / "sourced.csv", rows, [*CATALOGUE_COLUMNS])
     assert run_seed(app, path).exit_code == 0
     again = run_seed(app, path)
-    assert again.exit_code == 0 and "nothing to do" in again.output, again.output
+    assert again.exit_code == 0 and "không có gì phải làm" in again.output, again.output
     with app.app_context():
         real = db.session.scalar(sa.select(Product).where(Product.slug == "cha-muc-thu-nghiem"))
         sample = db.session.scalar(sa.select(Product).where(Product.slug == "mat-ong-mau"))

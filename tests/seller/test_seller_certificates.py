@@ -111,12 +111,12 @@ def test_expiring_certificates_warn_in_the_portal_and_once_by_email(app, seller_
     runner = CliRunner()
     with app.app_context():
         first = runner.invoke(seller_cli, ["warn-expiring"], obj=None, standalone_mode=False)
-    assert first.exception is None and "sent 1" in first.output
+    assert first.exception is None and "đã gửi 1 cảnh báo" in first.output
     messages = outbox(app)
     assert len(messages) == 1 and seller.user.email in messages[0]["To"]
     assert "Mật ong rừng" in mail_text(messages[0]) and "Miến dong" not in mail_text(messages[0])
     with app.app_context():
         again = runner.invoke(seller_cli, ["warn-expiring"], standalone_mode=False)
-    assert "sent 0" in again.output and len(outbox(app)) == 1
+    assert "đã gửi 0 cảnh báo" in again.output and len(outbox(app)) == 1
     db.session.refresh(soon.certificate)
     assert soon.certificate.expiry_notified_at is not None

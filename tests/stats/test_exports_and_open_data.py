@@ -128,14 +128,14 @@ def test_the_cli_export_writes_the_same_rows(app, sales, tmp_path):
     result = app.test_cli_runner().invoke(args=["stats", "export", "--from", "2025-01-01", "--to", "2025-03-31",
                                                 "--group-by", "producer", "--output", str(out)])
     assert result.exit_code == 0, result.output
-    assert "3 row(s)" in result.output
+    assert "3 dòng" in result.output
     rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
     report = sales_report(date(2025, 1, 1), date(2025, 3, 31), "producer")
     assert [_numbers(r, 1) for r in rows[1:]] == _expected(report)
     lines = tmp_path / "lines.xlsx"
     result = app.test_cli_runner().invoke(args=["stats", "export", "--from", "2025-01-01", "--to", "2025-03-31",
                                                 "--level", "lines", "--format", "xlsx", "-o", str(lines)])
-    assert result.exit_code == 0 and "4 row(s)" in result.output
+    assert result.exit_code == 0 and "4 dòng" in result.output
     assert len(list(load_workbook(lines, read_only=True).active.iter_rows(values_only=True))) == 5
     bad = app.test_cli_runner().invoke(args=["stats", "export", "--group-by", "weekday", "-o", str(out)])
     assert bad.exit_code != 0 and "nhóm" in bad.output.lower()
@@ -208,4 +208,4 @@ def test_one_producers_statistics_and_exports_through_the_api_page_and_cli(app, 
     out = tmp_path / "firm.csv"
     result = app.test_cli_runner().invoke(args=["stats", "export", "--from", "2025-01-01", "--to", "2025-03-31",
                                                 "--producer-id", firm.key, "--level", "lines", "-o", str(out)])
-    assert result.exit_code == 0 and "2 row(s)" in result.output
+    assert result.exit_code == 0 and "2 dòng" in result.output

@@ -33,6 +33,9 @@ class BankTransferGateway:
 
     method = "vietqr"
     label = _l("bank transfer")
+    title = _l("Bank transfer (VietQR)")
+    invoice_payment_method = "CK"  # chuyển khoản
+    payment_window_setting = "PAYMENT_WINDOW_VIETQR_MIN"
     max_amount_vnd = None
     offline = True
     pays_back_by_hand = True

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...links import public_base_url
+from ...mail.language import current_language
 from ...money import STRIPE_MAX_VND
 from ...orders.access import access_token, lock_order, lock_order_by_code
 from ...orders.models import Order
@@ -56,6 +57,9 @@ def _ts(value) -> datetime:
 class StripeGateway:
     method = "stripe"
     label = _l("card")
+    title = _l("Card (Stripe)")
+    invoice_payment_method = "Thẻ"
+    payment_window_setting = "PAYMENT_WINDOW_STRIPE_MIN"
     max_amount_vnd = STRIPE_MAX_VND
     offline = False
     pays_back_by_hand = False
@@ -81,7 +85,7 @@ class StripeGateway:
                 "price_data": {
                     "currency": "vnd",
                     "unit_amount": order.total_vnd,
-                    "product_data": {"name": f"OCOP Quảng Ninh – đơn hàng {order.code}"},
+                    "product_data": {"name": _("OCOP Quảng Ninh – order %(code)s", code=order.code)},
                 },
             }],
             "metadata": {"order_code": order.code, "attempt_id": str(attempt.id)},
@@ -90,7 +94,7 @@ class StripeGateway:
                            "&session_id={CHECKOUT_SESSION_ID}",
             "cancel_url": f"{base}/payments/stripe/cancel?order={order.code}&t={token}",
             "expires_at": int(expires_at.timestamp()),
-            "locale": "vi",
+            "locale": current_language(),  # Stripe's page speaks the shopper's language, as ours did
         }
         try:
             session = stripe_client().v1.checkout.sessions.create(
