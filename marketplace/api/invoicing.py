@@ -213,3 +213,17 @@ def issue_invoice(part_id: int):
     reason); 503 `provider_unavailable` after retries: safe to call again, it never issues twice."""
     connection.issue(_pid(), part_id)
     return _state_json(services.get_part(_pid(), part_id))
+
+
+@blp.route("/seller/order-parts/<int:part_id>/invoice/adjust", methods=["POST"])
+@blp.auth_required("seller")
+@blp.errors(404, 409, 503)
+@blp.response(200, PartInvoiceSchema)
+def adjust_invoice(part_id: int):
+    """Issue the adjusting invoice a refund or cancellation after issue made due, through the
+    connected provider, referring to the part's invoice (issued through the provider or
+    recorded by hand), and record it (the buyer is emailed). 409 `not_connected`,
+    `no_adjustment_due` or `provider_rejected` (with the provider's reason); 503
+    `provider_unavailable` after retries: safe to call again, it never adjusts twice."""
+    connection.adjust(_pid(), part_id)
+    return _state_json(services.get_part(_pid(), part_id))

@@ -266,21 +266,32 @@ def _clean_issue(fields: dict) -> tuple[str, str, str, date]:
     return series, number.lstrip("0"), lookup, issued_on
 
 
+def _check_unused(producer_id: int, series: str, number: str) -> None:
+    """409 `invoice_number_used` when the producer already recorded this series and number,
+    as an invoice or as an adjusting invoice."""
+    clash = db.session.scalar(sa.select(PartInvoice.id).where(
+        PartInvoice.producer_id == producer_id,
+        sa.or_(sa.and_(PartInvoice.series == series, PartInvoice.number == number),
+               sa.and_(PartInvoice.adjust_series == series, PartInvoice.adjust_number == number))))
+    if clash:
+        raise Conflict(gettext("This invoice number is already used"),
+                       code="invoice_number_used")
+
+
+def _not_before(issued_on: date, earliest: date, message: str) -> None:
+    if issued_on < earliest:
+        raise ValidationFailed(message, fields={"issued_on": ["≥ " + earliest.isoformat()]})
+
+
 def record_issue(part: OrderPart, fields: dict, source: str = "manual",
                  transaction_uuid: str | None = None) -> PartInvoice:
     """Record the invoice issued for a part (once); the buyer is emailed after the commit."""
     series, number, lookup, issued_on = _clean_issue(fields)
-    if issued_on < to_local(part.order.paid_at).date():
-        raise ValidationFailed(gettext("The date is before the payment"),
-                               fields={"issued_on": ["≥ " + to_local(part.order.paid_at).date().isoformat()]})
+    _not_before(issued_on, to_local(part.order.paid_at).date(), gettext("The date is before the payment"))
     if invoice_of(part.id) is not None:
         raise Conflict(gettext("This part's invoice is already recorded"),
                        code="invoice_already_recorded")
-    clash = db.session.scalar(sa.select(PartInvoice.id).where(
-        PartInvoice.producer_id == part.producer_id, PartInvoice.series == series, PartInvoice.number == number))
-    if clash:
-        raise Conflict(gettext("This invoice number is already used"),
-                       code="invoice_number_used")
+    _check_unused(part.producer_id, series, number)
     invoice = PartInvoice(part_id=part.id, producer_id=part.producer_id, template=template_for(part.producer.kind),
                           series=series, number=number, lookup_code=lookup, issued_on=issued_on, source=source,
                           transaction_uuid=transaction_uuid, status="issued", issued_total_vnd=part.total_vnd)
@@ -292,23 +303,34 @@ def record_issue(part: OrderPart, fields: dict, source: str = "manual",
 
 
 def record_adjustment(part: OrderPart, fields: dict) -> PartInvoice:
+    """Record the adjusting invoice of a refund after issue (by hand or from a connector);
+    the buyer sees it on the order page and is emailed, in the order's language."""
     current = state(part)
     if not current.adjustment_due:
         raise Conflict(gettext("No adjustment is due for this part"), code="no_adjustment_due")
     series, number, lookup, issued_on = _clean_issue(fields)
     invoice = current.invoice
+    _not_before(issued_on, invoice.issued_on, gettext("The adjusting invoice cannot be dated before the invoice "
+                                                      "it adjusts"))
+    _check_unused(part.producer_id, series, number)
     invoice.adjust_series, invoice.adjust_number, invoice.adjust_lookup_code = series, number, lookup
     invoice.adjusted_on, invoice.status = issued_on, "adjusted"
+    db.session.flush()
+    _email_buyer(part, invoice, adjustment=True)
     db.session.commit()
     return invoice
 
 
-def _email_buyer(part: OrderPart, invoice: PartInvoice) -> None:
+def _email_buyer(part: OrderPart, invoice: PartInvoice, adjustment: bool = False) -> None:
+    """Through the outbox, in the order's language: the invoice issued, or its adjusting invoice."""
     order = part.order
     request = request_for(order.id)
     to = request.email if request is not None else order.contact_email
     order_url = f"{public_base_url()}/orders/{order.code}"
+    template = "invoicing/email/adjusted.txt" if adjustment else "invoicing/email/issued.txt"
     send_in(order.contact_lang, to, lambda: (
-        gettext("[OCOP] E-invoice for order %(code)s", code=order.code),
-        current_app.jinja_env.get_template("invoicing/email/issued.txt").render(
-            order=order, part=part, invoice=invoice, order_url=order_url)))
+        gettext("[OCOP] Adjusting e-invoice for order %(code)s", code=order.code) if adjustment
+        else gettext("[OCOP] E-invoice for order %(code)s", code=order.code),
+        current_app.jinja_env.get_template(template).render(
+            order=order, part=part, invoice=invoice, order_url=order_url,
+            refunded_vnd=refunded_vnd(part) if adjustment else 0)))

@@ -14,6 +14,13 @@ COMPANY = {"kind": "company", "name": "Công ty TNHH Quà tặng Hạ Long", "ta
            "address": "Số 1 Lê Thánh Tông, Phường Hồng Gai, Quảng Ninh", "email": "ketoan@quatang.vn"}
 
 
+def sinvoice(standin, password: str = "secret", timeout: float = 0.5):
+    """A Viettel S-Invoice connector to the stand-in, with the producer's registered template and series."""
+    from marketplace.invoicing.connectors.viettel import ViettelSInvoice
+
+    return ViettelSInvoice(standin.url, "0100112437", password, "0100112437", "1/001", "C26TAA", timeout=timeout)
+
+
 def local(*args) -> datetime:
     return datetime(*args, tzinfo=HANOI)
 
