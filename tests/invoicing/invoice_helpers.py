@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from marketplace.extensions import db as _db
+from marketplace.invoicing.models import PartInvoice
 from marketplace.orders.models import Order, OrderPart
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -48,3 +49,18 @@ def part_of(order: Order, producer) -> OrderPart:
     _db.session.expire_all()
     return _db.session.scalar(sa.select(OrderPart).where(OrderPart.order_id == order.id,
                                                          OrderPart.producer_id == producer.id))
+
+
+def paid_part(client, product, quantity: int, when: datetime) -> OrderPart:
+    """The producer's part of an order of `quantity` × `product`, paid at the local instant `when`."""
+    return part_of(mark_paid(place(client, [(product, quantity)]).json["order"]["code"], when), product.producer)
+
+
+def record_invoice(part: OrderPart, number: str, issued_on: datetime) -> PartInvoice:
+    """The part's invoice as the producer would have recorded it (VAT invoice, series C26TAA)."""
+    invoice = PartInvoice(part_id=part.id, producer_id=part.producer_id, template="1", series="C26TAA",
+                          number=number, lookup_code=f"L{number}", issued_on=issued_on.date(), status="issued",
+                          issued_total_vnd=part.total_vnd)
+    _db.session.add(invoice)
+    _db.session.commit()
+    return invoice
