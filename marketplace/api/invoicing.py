@@ -158,6 +158,25 @@ def month_zip(args):
     return xml_response(data, f"hoadon-{args['month']}.zip", "application/zip")
 
 
+class PeriodArgs(Schema):
+    period = fields.String(required=True, metadata={"description": "a month, YYYY-MM (Asia/Ho_Chi_Minh)",
+                                                    "example": "2026-01"})
+
+
+@blp.route("/seller/invoices.xml", methods=["GET"])
+@blp.auth_required("seller")
+@blp.errors(409, 422)
+@blp.arguments(PeriodArgs(), location="query")
+@blp.file_response("application/xml", "a DSHDon element holding one HDon (Decision 1450/QĐ-TCT) per paid part")
+def month_xml(args):
+    """A month's invoice data in one XML document, for import into the producer's provider.
+
+    Every paid part of the local month, as `/seller/invoices.zip` gives them one file each.
+    409 `vat_rate_missing` when a group has no rate for a day of payment; 422 for a period
+    that is not a month."""
+    return xml_response(services.month_document(_pid(), args["period"]), f"hoadon-{args['period']}.xml")
+
+
 @blp.route("/admin/vat-rates", methods=["GET"])
 @blp.auth_required("admin")
 @blp.response(200, VatRateSchema(many=True))

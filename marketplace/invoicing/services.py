@@ -30,7 +30,7 @@ from ..validators import clean_text, parse_date
 from . import rates
 from .models import InvoiceRequest, PartInvoice
 from .requests import request_for
-from .xmldoc import InvoiceData, Line, Party, Related, build
+from .xmldoc import InvoiceData, Line, Party, Related, build, build_many
 
 # The producer's kind decides the invoice: enterprises and cooperatives declare VAT by the
 # credit method (VAT invoice, template 1); household businesses and cooperative groups use
@@ -216,14 +216,14 @@ def xml_file(part: OrderPart, adjustment: bool = False) -> tuple[bytes, str]:
     return (adjustment_xml(part) if adjustment else part_xml(part)), xml_name(part, adjustment)
 
 
-def month_batch(producer_id: int, month: str) -> tuple[bytes, int]:
-    """A zip of the XML of every paid part of the producer in a local month ('2026-03'); and how many."""
+def _month_invoices(producer_id: int, month: str, field: str = "month") -> list[tuple[OrderPart, InvoiceData]]:
+    """The invoice data of every paid part of the producer in a local month ('2026-03')."""
     try:
         period: Period = parse_period(month)
     except ValueError:
         period = None
     if period is None or period.kind != "month":
-        raise ValidationFailed(gettext("Month as YYYY-MM"), fields={"month": ["YYYY-MM"]})
+        raise ValidationFailed(gettext("Month as YYYY-MM"), fields={field: ["YYYY-MM"]})
     start, end = local_start_utc(period.start), local_start_utc(period.end)
     parts = list(db.session.scalars(_parts_query(producer_id)
                                     .where(Order.paid_at >= start, Order.paid_at < end)
@@ -231,12 +231,23 @@ def month_batch(producer_id: int, month: str) -> tuple[bytes, int]:
     table, lines = rates.rate_table(), _line_rows([p.id for p in parts])
     requests = {r.order_id: r for r in db.session.scalars(
         sa.select(InvoiceRequest).where(InvoiceRequest.order_id.in_([p.order_id for p in parts])))} if parts else {}
+    return [(part, invoice_data(part, requests.get(part.order_id), table=table, lines=lines.get(part.id, [])))
+            for part in parts]
+
+
+def month_batch(producer_id: int, month: str) -> tuple[bytes, int]:
+    """A zip of the XML of every paid part of the producer in a local month ('2026-03'); and how many."""
+    invoices = _month_invoices(producer_id, month)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for part in parts:
-            data = invoice_data(part, requests.get(part.order_id), table=table, lines=lines.get(part.id, []))
+        for part, data in invoices:
             archive.writestr(xml_name(part), build(data))
-    return buffer.getvalue(), len(parts)
+    return buffer.getvalue(), len(invoices)
+
+
+def month_document(producer_id: int, month: str) -> bytes:
+    """The same month in one XML document (API.md's /seller/invoices.xml): a DSHDon of HDon."""
+    return build_many([data for _part, data in _month_invoices(producer_id, month, field="period")])
 
 
 # --------------------------------------------------------------------------- recording

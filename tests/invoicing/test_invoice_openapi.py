@@ -19,6 +19,7 @@ INVOICE_ENDPOINTS = {
     ("post", "/api/v1/seller/order-parts/{part_id}/invoice/adjust"): ("200", "application/json",
                                                                       {"404", "409", "503"}),
     ("get", "/api/v1/seller/invoices.zip"): ("200", "application/zip", {"409", "422"}),
+    ("get", "/api/v1/seller/invoices.xml"): ("200", "application/xml", {"409", "422"}),
     ("get", "/api/v1/seller/invoice-connection"): ("200", "application/json", set()),
     ("put", "/api/v1/seller/invoice-connection"): ("200", "application/json", {"422"}),
     ("delete", "/api/v1/seller/invoice-connection"): ("204", None, {"404"}),
