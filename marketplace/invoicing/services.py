@@ -80,11 +80,24 @@ def invoices_for(part_ids) -> dict[int, PartInvoice]:
 def refunded_vnd(part: OrderPart) -> int:
     """What the buyer gets back for the part: its refunds (but failed ones); a part cancelled
     or refunded without a refund row counts whole."""
-    total = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Refund.amount_vnd), 0))
-                              .where(Refund.part_id == part.id, Refund.status != "failed")) or 0
-    if not total and part.status in ("cancelled", "refunded"):
-        return part.total_vnd
-    return min(int(total), part.total_vnd)
+    return refunds_for([part])[part.id]
+
+
+def refunds_for(parts: list[OrderPart]) -> dict[int, int]:
+    """`refunded_vnd` of each part, in one query."""
+    if not parts:
+        return {}
+    sums = dict(db.session.execute(
+        sa.select(Refund.part_id, sa.func.coalesce(sa.func.sum(Refund.amount_vnd), 0))
+        .where(Refund.part_id.in_(sorted({p.id for p in parts})), Refund.status != "failed")
+        .group_by(Refund.part_id)).all())
+    found = {}
+    for part in parts:
+        total = int(sums.get(part.id) or 0)
+        if not total and part.status in ("cancelled", "refunded"):
+            total = part.total_vnd
+        found[part.id] = min(total, part.total_vnd)
+    return found
 
 
 @dataclass

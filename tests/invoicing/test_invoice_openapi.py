@@ -92,3 +92,16 @@ def test_the_part_invoice_answer_is_described_field_by_field(spec):
     assert "provider_code" in schemas["ErrorDetail"]["properties"]
     adjust = spec["paths"]["/api/v1/seller/order-parts/{part_id}/invoice/adjust"]["post"]
     assert "no_adjustment_due" in adjust["description"] and "provider_unavailable" in adjust["description"]
+
+
+def test_the_readme_lists_each_extension_of_the_contract():
+    """Endpoints beyond ../shared/API.md are listed in the README's "Extensions" section."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Extensions to the shared API contract", 1)[1].split("\n## ", 1)[0]
+    in_contract = {"/seller/order-parts/{part_id}/invoice.xml", "/seller/invoices.xml"}
+    for _method, path in INVOICE_ENDPOINTS:
+        short = path.removeprefix("/api/v1")
+        if short not in in_contract:
+            assert f"`{short.replace('{part_id}', '{id}')}" in section, short
