@@ -146,11 +146,21 @@ def adjustment_xml(part_id: int):
     return xml_response(*services.xml_file(services.get_part(_pid(), part_id), adjustment=True))
 
 
+def _month_file(query: Schema, media: str, description: str):
+    """A producer's download of a month's invoice data: signed in as a seller, the month in the
+    query (422), 409 `vat_rate_missing`, the file's media type."""
+    steps = (blp.auth_required("seller"), blp.errors(409, 422), blp.arguments(query, location="query"),
+             blp.file_response(media, description))
+
+    def decorate(view):
+        for step in reversed(steps):
+            view = step(view)
+        return view
+    return decorate
+
+
 @blp.route("/seller/invoices.zip", methods=["GET"])
-@blp.auth_required("seller")
-@blp.errors(409, 422)
-@blp.arguments(MonthArgs(), location="query")
-@blp.file_response("application/zip", "one XML file per paid part of the month")
+@_month_file(MonthArgs(), "application/zip", "one XML file per paid part of the month")
 def month_zip(args):
     """The invoice data of every paid part of a local month (409 `vat_rate_missing` when a
     group has no rate for a day of payment)."""
@@ -164,10 +174,7 @@ class PeriodArgs(Schema):
 
 
 @blp.route("/seller/invoices.xml", methods=["GET"])
-@blp.auth_required("seller")
-@blp.errors(409, 422)
-@blp.arguments(PeriodArgs(), location="query")
-@blp.file_response("application/xml", "a DSHDon element holding one HDon (Decision 1450/QĐ-TCT) per paid part")
+@_month_file(PeriodArgs(), "application/xml", "a DSHDon element holding one HDon (Decision 1450/QĐ-TCT) per paid part")
 def month_xml(args):
     """A month's invoice data in one XML document, for import into the producer's provider.
 

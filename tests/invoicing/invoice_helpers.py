@@ -22,6 +22,13 @@ def sinvoice(standin, password: str = "secret", timeout: float = 0.5):
     return ViettelSInvoice(standin.url, "0100112437", password, "0100112437", "1/001", "C26TAA", timeout=timeout)
 
 
+def cli_issue(standin, producer_id: int, part_id: int, *extra: str) -> list[str]:
+    """`flask invoices issue` for the part through the stand-in (the password in SINVOICE_PASSWORD)."""
+    return ["invoices", "issue", *extra, "--producer", str(producer_id), "--part", str(part_id), "--base-url",
+            standin.url, "--username", "0100112437", "--supplier-tax-code", "0100112437", "--template-code",
+            "1/001", "--series", "C26TAA"]
+
+
 def local(*args) -> datetime:
     return datetime(*args, tzinfo=HANOI)
 

@@ -139,23 +139,6 @@ def test_nothing_is_sent_when_no_adjustment_is_due(standin, part):
     assert caught.value.code == "no_adjustment_due" and len(standin.creates) == 1
 
 
-def test_the_cli_adjusts_once(app, standin, part, seller, monkeypatch):
-    monkeypatch.setenv("SINVOICE_PASSWORD", "secret")
-    issue_with(part, sinvoice(standin), pause=0)
-    args = ["invoices", "issue", "--adjust", "--producer", str(seller.producer.id), "--part", str(part.id),
-            "--base-url", standin.url, "--username", "0100112437", "--supplier-tax-code", "0100112437",
-            "--template-code", "1/001", "--series", "C26TAA"]
-    nothing_due = app.test_cli_runner().invoke(args=args)
-    assert nothing_due.exit_code == 1 and "no_adjustment_due" in nothing_due.output
-    refund(part, 100_000)
-    done = app.test_cli_runner().invoke(args=args)
-    assert done.exit_code == 0, done.output
-    assert "adjusted by C26TAA 2 lookup RES00002" in done.output
-    again = app.test_cli_runner().invoke(args=args)
-    assert again.exit_code == 1 and "no_adjustment_due" in again.output
-    assert len(standin.adjustments) == 1
-
-
 # ------------------------------------------------------------------ API and portal
 
 def test_the_api_adjusts_once_and_says_every_failure(client, seller, standin, part):

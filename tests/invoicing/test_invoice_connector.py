@@ -1,17 +1,19 @@
 """The Viettel S-Invoice connector against a local stand-in of its documented web services:
-success, rejection, timeout and retry without a second invoice; and `flask invoices issue`."""
+success, rejection, timeout and retry without a second invoice; and `flask invoices issue`
+(with `--adjust` too)."""
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
-from invoice_helpers import COMPANY, sinvoice
+from invoice_helpers import COMPANY, cli_issue, local, sinvoice
 from marketplace.extensions import db as _db
 from marketplace.invoicing.connectors.base import Rejected, Unavailable
 from marketplace.invoicing.connectors.viettel import ViettelSInvoice
 from marketplace.invoicing.issuing import issue_with, transaction_uuid
 from marketplace.invoicing.models import PartInvoice
 from marketplace.mail.models import OutgoingMail
+from marketplace.payments.models import Refund
 
 
 def _invoices():
@@ -87,16 +89,25 @@ def test_an_unreachable_provider_is_unavailable(part):
                                          timeout=0.3), attempts=1, pause=0)
 
 
-def test_the_cli_issues_and_a_second_run_issues_nothing(app, standin, part, seller, monkeypatch):
+def test_the_cli_issues_then_adjusts_each_once(app, standin, part, seller, monkeypatch):
     monkeypatch.setenv("SINVOICE_PASSWORD", "secret")
-    args = ["invoices", "issue", "--producer", str(seller.producer.id), "--part", str(part.id), "--base-url",
-            standin.url, "--username", "0100112437", "--supplier-tax-code", "0100112437", "--template-code",
-            "1/001", "--series", "C26TAA"]
+    args = cli_issue(standin, seller.producer.id, part.id)
     result = app.test_cli_runner().invoke(args=args)
     assert result.exit_code == 0, result.output
     assert "issued C26TAA 1 lookup RES00001" in result.output
     again = app.test_cli_runner().invoke(args=args)
     assert again.exit_code == 1 and "invoice_already_recorded" in again.output
     assert len(standin.creates) == 1
-    other = app.test_cli_runner().invoke(args=[*args[:2], "--producer", str(seller.producer.id + 1), *args[4:]])
+    other = app.test_cli_runner().invoke(args=cli_issue(standin, seller.producer.id + 1, part.id))
     assert other.exit_code == 1 and "not_found" in other.output
+    # --adjust: the adjusting invoice a refund after issue makes due, once.
+    adjust = cli_issue(standin, seller.producer.id, part.id, "--adjust")
+    nothing_due = app.test_cli_runner().invoke(args=adjust)
+    assert nothing_due.exit_code == 1 and "no_adjustment_due" in nothing_due.output
+    _db.session.add(Refund(order_id=part.order_id, part_id=part.id, amount_vnd=100_000, method="manual",
+                           status="succeeded", refunded_at=local(2026, 3, 4, 9)))
+    _db.session.commit()
+    adjusted = app.test_cli_runner().invoke(args=adjust)
+    assert adjusted.exit_code == 0, adjusted.output
+    assert "adjusted by C26TAA 2 lookup RES00002" in adjusted.output
+    assert app.test_cli_runner().invoke(args=adjust).exit_code == 1 and len(standin.adjustments) == 1
