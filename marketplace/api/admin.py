@@ -203,6 +203,10 @@ ShareFiguresSchema = Schema.from_dict({
         "description": "share of e-commerce payments made cashless (target 80%), gross of refunds: {payments_vnd, "
                        "cashless_vnd, marketplace_cashless_vnd, other_channels_cashless_vnd, "
                        "other_channels_unknown_vnd, percent, target_percent}"}),
+    "invoiced_share_percent": fields.Float(allow_none=True, metadata={
+        "description": "API.md: e_invoice.percent (null when nothing was paid)"}),
+    "cashless_share_percent": fields.Float(allow_none=True, metadata={
+        "description": "API.md: cashless.percent (null when nothing was paid)"}),
 }, name="EcommerceShareFigures")
 
 
@@ -300,8 +304,7 @@ def _export(args, fmt: str):
 @blp.route("/exports/sales.csv", methods=["GET"])
 @blp.auth_required("admin")
 @blp.arguments(ExportQuerySchema(), location="query")
-@blp.doc(responses={"200": {"description": "CSV (UTF-8 with BOM), streamed",
-                            "content": {"text/csv": {"schema": {"type": "string"}}}}})
+@blp.file_response("text/csv", "CSV (UTF-8 with BOM), streamed", binary=False)
 def export_sales_csv(args):
     """The sales statistics (or every paid line) as CSV for Excel."""
     return _export(args, "csv")
@@ -310,8 +313,7 @@ def export_sales_csv(args):
 @blp.route("/exports/sales.xlsx", methods=["GET"])
 @blp.auth_required("admin")
 @blp.arguments(ExportQuerySchema(), location="query")
-@blp.doc(responses={"200": {"description": "XLSX workbook, streamed", "content": {
-    exports.MIMETYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}}}})
+@blp.file_response(exports.MIMETYPES["xlsx"], "XLSX workbook, streamed")
 def export_sales_xlsx(args):
     """The sales statistics (or every paid line) as an Excel workbook."""
     return _export(args, "xlsx")

@@ -9,8 +9,8 @@ from ..cart.context import current_cart
 from ..checkout import idempotency, rules, services
 from ..checkout.limits import checkout_rate_limit
 from ..checkout.schemas import CheckoutResultSchema, CheckoutSchema
+from ..invoicing.presenters import order_with_invoices, placed_order_json
 from ..orders.context import remember_guest_order
-from ..orders.presenters import order_dict
 from ..orders.services import get_order
 from .common import ApiBlueprint, link_to
 
@@ -50,7 +50,7 @@ def _answer_of_earlier(retry: idempotency.Retry):
     # The first request committed its order but never stored its answer (it died while starting
     # the payment): build it now; an open payment attempt is reused, not started again.
     order = get_order(earlier.order_code)
-    body = {"order": order_dict(order), "payment": services.start_payment(order)}
+    body = {"order": order_with_invoices(order), "payment": services.start_payment(order)}
     idempotency.remember_answer(retry, body)
     remember_guest_order(order.code)
     return _replay(body)
@@ -92,7 +92,7 @@ def checkout(data, headers):
         return answer
     remember_guest_order(placed.order.code)
     payment = services.payment_of(placed)
-    body = {"order": order_dict(placed.order), "payment": payment}
+    body = {"order": placed_order_json(placed.order, placed.invoice_request), "payment": payment}
     if retry is not None:
         idempotency.remember_answer(retry, body)
     return body

@@ -63,6 +63,8 @@ class ErrorDetailSchema(ma.Schema):
     available = ma.fields.Integer(metadata={"description": "409 insufficient_stock: the stock left"})
     requested = ma.fields.Integer(metadata={"description": "409 insufficient_stock: the quantity asked for"})
     stock = ma.fields.Integer(metadata={"description": "412 stale_stock: a listing's stock now"})
+    provider_code = ma.fields.String(metadata={
+        "description": "409 provider_rejected (e-invoices): the provider's own error code"})
 
 
 class ErrorSchema(ma.Schema):
@@ -90,6 +92,12 @@ class ApiBlueprint(Blueprint):
             return func
 
         return decorator
+
+    def file_response(self, mimetype: str, description: str, binary: bool = True, status: int = 200):
+        """Document a file answer (a download or an export): its media type, as a string schema."""
+        schema = {"type": "string", "format": "binary"} if binary else {"type": "string"}
+        return self.doc(responses={str(status): {"description": description,
+                                                 "content": {mimetype: {"schema": schema}}}})
 
     def links(self, status: int, **links: dict):
         """Document OpenAPI links (name -> `link_to(...)`) on the `status` response of an operation."""

@@ -23,15 +23,45 @@ def _typed(kind: str, description: str = "", **extra):
     return fields.Raw(metadata={"type": kind, "description": description, **extra})
 
 
+def _day(description: str = "YYYY-MM-DD (local)", **extra):
+    return fields.String(metadata={"format": "date", "description": description}, **extra)
+
+
+class AskedInvoiceSchema(Schema):
+    kind = fields.String(metadata={"enum": ["company", "person"]})
+    name = fields.String()
+    tax_code = fields.String(allow_none=True, metadata={"description": "company: its tax code"})
+    address = fields.String()
+    email = fields.String(metadata={"description": "where the invoice goes"})
+
+
+class AdjustingInvoiceSchema(Schema):
+    series = fields.String()
+    number = fields.String()
+    lookup_code = fields.String()
+    issued_on = _day(allow_none=True)
+
+
+class IssuedInvoiceSchema(Schema):
+    series = fields.String(metadata={"description": "e.g. C26TAA"})
+    number = fields.String()
+    lookup_code = fields.String(metadata={"description": "what the buyer enters at the provider's lookup page"})
+    issued_on = _day()
+    template = fields.String(metadata={"enum": ["1", "2"]})
+    source = fields.String(metadata={"description": "manual (recorded by the producer) or the connector: viettel"})
+    status = fields.String(metadata={"enum": ["issued", "adjustment_due", "adjusted"]})
+    adjustment = fields.Nested(AdjustingInvoiceSchema, metadata={
+        "description": "the adjusting invoice of a refund after issue, once recorded or issued"})
+
+
 class PartInvoiceSchema(Schema):
     part_id = fields.Integer()
-    template = fields.String(metadata={"description": "1: VAT invoice (enterprise, cooperative); 2: sales invoice"})
-    invoice_request = fields.Dict(allow_none=True, metadata={
-        "description": "what the buyer asked for: {kind company|person, name, tax_code, address, email}"})
-    invoice = fields.Dict(allow_none=True, metadata={
-        "description": "{series, number, lookup_code, issued_on, template, source, status (issued | "
-                       "adjustment_due | adjusted), adjustment?}"})
-    adjustment_due = fields.Boolean()
+    template = fields.String(metadata={"enum": ["1", "2"], "description": "1: VAT invoice (enterprise, cooperative); "
+                                                                           "2: sales invoice"})
+    invoice_request = fields.Nested(AskedInvoiceSchema, allow_none=True, metadata={
+        "description": "what the buyer asked for at checkout; null: issue it to the shopper"})
+    invoice = fields.Nested(IssuedInvoiceSchema, allow_none=True, metadata={"description": "null until recorded"})
+    adjustment_due = fields.Boolean(metadata={"description": "refunded or cancelled after issue"})
     refunded_vnd = fields.Integer()
 
 
@@ -84,9 +114,12 @@ def get_invoice(part_id: int):
 @blp.arguments(InvoiceWriteSchema())
 @blp.response(200, PartInvoiceSchema)
 def put_invoice(data, part_id: int):
-    """Record the invoice issued for the part (once; 409 `invoice_already_recorded`), or with
-    `adjustment: true` the adjusting invoice of a refund (409 `no_adjustment_due` when none is).
-    The buyer sees it on the order page and is emailed."""
+    """Record the invoice issued for the part, or its adjusting invoice.
+
+    Once: 409 `invoice_already_recorded`; with `adjustment: true` the adjusting invoice of a
+    refund or cancellation after issue (409 `no_adjustment_due` when none is due); 409
+    `invoice_number_used` for a series and number the producer already recorded. The buyer
+    sees it on the order page and is emailed."""
     part = services.get_part(_pid(), part_id)
     if data.get("adjustment"):
         services.record_adjustment(part, data)
@@ -98,7 +131,7 @@ def put_invoice(data, part_id: int):
 @blp.route("/seller/order-parts/<int:part_id>/invoice.xml", methods=["GET"])
 @blp.auth_required("seller")
 @blp.errors(404, 409)
-@blp.response(200, content_type="application/xml", description="the invoice data (Decision 1450/QĐ-TCT format)")
+@blp.file_response("application/xml", "the invoice data (Decision 1450/QĐ-TCT format), unsigned")
 def invoice_xml(part_id: int):
     """The part's invoice data, to import into the producer's e-invoice software (unsigned)."""
     return xml_response(*services.xml_file(services.get_part(_pid(), part_id)))
@@ -107,22 +140,48 @@ def invoice_xml(part_id: int):
 @blp.route("/seller/order-parts/<int:part_id>/invoice-adjustment.xml", methods=["GET"])
 @blp.auth_required("seller")
 @blp.errors(404, 409)
-@blp.response(200, content_type="application/xml", description="the adjusting invoice's data")
+@blp.file_response("application/xml", "the adjusting invoice's data (Decision 1450/QĐ-TCT format), unsigned")
 def adjustment_xml(part_id: int):
     """The adjusting invoice of a refund after issue (409 `no_adjustment_due` when none is due)."""
     return xml_response(*services.xml_file(services.get_part(_pid(), part_id), adjustment=True))
 
 
+def _month_file(query: Schema, media: str, description: str):
+    """A producer's download of a month's invoice data: signed in as a seller, the month in the
+    query (422), 409 `vat_rate_missing`, the file's media type."""
+    steps = (blp.auth_required("seller"), blp.errors(409, 422), blp.arguments(query, location="query"),
+             blp.file_response(media, description))
+
+    def decorate(view):
+        for step in reversed(steps):
+            view = step(view)
+        return view
+    return decorate
+
+
 @blp.route("/seller/invoices.zip", methods=["GET"])
-@blp.auth_required("seller")
-@blp.errors(409, 422)
-@blp.arguments(MonthArgs(), location="query")
-@blp.response(200, content_type="application/zip", description="one XML file per paid part of the month")
+@_month_file(MonthArgs(), "application/zip", "one XML file per paid part of the month")
 def month_zip(args):
     """The invoice data of every paid part of a local month (409 `vat_rate_missing` when a
     group has no rate for a day of payment)."""
     data, _count = services.month_batch(_pid(), args["month"])
     return xml_response(data, f"hoadon-{args['month']}.zip", "application/zip")
+
+
+class PeriodArgs(Schema):
+    period = fields.String(required=True, metadata={"description": "a month, YYYY-MM (Asia/Ho_Chi_Minh)",
+                                                    "example": "2026-01"})
+
+
+@blp.route("/seller/invoices.xml", methods=["GET"])
+@_month_file(PeriodArgs(), "application/xml", "a DSHDon element holding one HDon (Decision 1450/QĐ-TCT) per paid part")
+def month_xml(args):
+    """A month's invoice data in one XML document, for import into the producer's provider.
+
+    Every paid part of the local month, as `/seller/invoices.zip` gives them one file each.
+    409 `vat_rate_missing` when a group has no rate for a day of payment; 422 for a period
+    that is not a month."""
+    return xml_response(services.month_document(_pid(), args["period"]), f"hoadon-{args['period']}.xml")
 
 
 @blp.route("/admin/vat-rates", methods=["GET"])
@@ -145,13 +204,13 @@ def put_vat_rate(data):
 
 
 class ConnectionSchema(Schema):
-    connected = fields.Boolean()
-    provider = fields.String(metadata={"description": "viettel (Viettel S-Invoice)"})
-    provider_name = fields.String()
-    username = fields.String()
-    supplier_tax_code = fields.String()
-    template_code = fields.String()
-    series = fields.String()
+    connected = fields.Boolean(metadata={"description": "false: no provider connected (no other field then)"})
+    provider = fields.String(metadata={"enum": ["viettel"], "description": "viettel (Viettel S-Invoice)"})
+    provider_name = fields.String(metadata={"example": "Viettel S-Invoice"})
+    username = fields.String(metadata={"description": "the producer's API user at the provider"})
+    supplier_tax_code = fields.String(metadata={"description": "the tax code the invoices are issued under"})
+    template_code = fields.String(metadata={"description": "the registered template, e.g. 1/001"})
+    series = fields.String(metadata={"description": "the registered series, e.g. C26TAA"})
     last_tested_at = fields.String(allow_none=True, metadata={"description": "UTC, ISO 8601"})
     last_test_ok = fields.Boolean(allow_none=True)
     last_test_message = fields.String(allow_none=True)
@@ -199,7 +258,11 @@ def delete_connection():
 @blp.errors(409)
 @blp.response(200, ConnectionSchema)
 def test_connection():
-    """Sign in to the provider with the saved details; the outcome is in `last_test_ok` and `last_test_message`."""
+    """Test the connection: sign in and look the template and series up.
+
+    The outcome is in `last_test_ok` and `last_test_message` (what is wrong: the sign-in,
+    the template or series the provider does not know, with those it does, or the provider
+    unreachable). 409 `not_connected`, `connection_unreadable` (enter the password again)."""
     return connection.connection_json(connection.try_connection(_pid()))
 
 
@@ -208,8 +271,27 @@ def test_connection():
 @blp.errors(404, 409, 503)
 @blp.response(200, PartInvoiceSchema)
 def issue_invoice(part_id: int):
-    """Issue the part's invoice through the connected provider and record it (the buyer is emailed).
-    409 `not_connected`, `invoice_already_recorded` or `provider_rejected` (with the provider's
-    reason); 503 `provider_unavailable` after retries: safe to call again, it never issues twice."""
+    """Issue the part's invoice through the connected provider.
+
+    Recorded on the part, the buyer emailed. 409 `not_connected`, `invoice_already_recorded`
+    or `provider_rejected` (the provider's reason in `message`, its code in `provider_code`);
+    503 `provider_unavailable` after retries: safe to call again, it never issues twice."""
     connection.issue(_pid(), part_id)
+    return _state_json(services.get_part(_pid(), part_id))
+
+
+@blp.route("/seller/order-parts/<int:part_id>/invoice/adjust", methods=["POST"])
+@blp.auth_required("seller")
+@blp.errors(404, 409, 503)
+@blp.response(200, PartInvoiceSchema)
+def adjust_invoice(part_id: int):
+    """Issue the adjusting invoice of a refund after issue through the connected provider.
+
+    A refund or cancellation after issue makes it due; it refers to the part's invoice
+    (issued through the provider or recorded by hand, if the provider holds it) and decreases
+    it by the refunded share of each line. Recorded on the part, the buyer emailed. 409
+    `not_connected`, `no_adjustment_due` or `provider_rejected` (the provider's reason in
+    `message`, its code in `provider_code`); 503 `provider_unavailable` after retries: safe
+    to call again, it never adjusts twice."""
+    connection.adjust(_pid(), part_id)
     return _state_json(services.get_part(_pid(), part_id))

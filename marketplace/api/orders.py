@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_login import current_user
 
 from ..extensions import limiter
+from ..invoicing.presenters import add_invoices, order_with_invoices
 from ..orders import line_lots, services
 from ..orders.context import guest_order_codes
 from ..orders.presenters import order_dict, public_tracking_dict
@@ -25,7 +26,9 @@ class Orders(MethodView):
         """The signed-in shopper's orders, newest first"""
         orders, total = services.orders_for_user(current_user.id, args["page"], args["per_page"])
         lots = line_lots.for_parts([part for order in orders for part in order.parts])  # one query for the page
-        return page_body([order_dict(o, lots=lots) for o in orders], total, args["page"], args["per_page"])
+        items = [order_dict(o, lots=lots) for o in orders]
+        add_invoices(items, orders)
+        return page_body(items, total, args["page"], args["per_page"])
 
 
 @blp.route("/orders/<code>")
@@ -35,7 +38,7 @@ class OrderDetail(MethodView):
     def get(self, code):
         """One order: its shopper (or the guest session that placed it), an admin, or a seller (their part only)"""
         order, parts = services.find_order(code, current_user, guest_codes=guest_order_codes())
-        return order_dict(order, parts)
+        return order_with_invoices(order, parts)
 
 
 @blp.route("/orders/<code>/cancel", methods=["POST"])
@@ -46,7 +49,7 @@ def cancel(data, code):
     """Cancel while unpaid, or paid and not yet shipped (stock released, payment refunded)"""
     services.shopper_cancel(code, current_user, guest_order_codes(), data["reason"])
     order, parts = services.find_order(code, current_user, guest_codes=guest_order_codes())
-    return order_dict(order, parts)
+    return order_with_invoices(order, parts)
 
 
 @blp.route("/track/<code>")

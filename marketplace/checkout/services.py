@@ -166,6 +166,7 @@ class Placed:
 
     order: Order
     attempt: PaymentAttempt | None = None
+    invoice_request: dict | None = None  # the buyer's cleaned invoice request, as stored
 
 
 def place_order(details: CheckoutDetails, items, user=None, cart: CartRef | None = None,
@@ -217,7 +218,7 @@ def checkout(details: CheckoutDetails, items, user=None, cart: CartRef | None = 
         notifications.order_placed(order)
         # Last, so the product rows stay locked only for the moment before COMMIT.
         _reserve(quantities, products)
-        return Placed(order, attempt)
+        return Placed(order, attempt, invoice_request)
 
     for attempt in range(3):  # two random codes clashing is astronomically rare: just draw again
         try:

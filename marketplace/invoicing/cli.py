@@ -11,7 +11,7 @@ from ..extensions import db
 from . import rates
 from .connectors.base import ConnectorError
 from .connectors.viettel import ViettelSInvoice
-from .issuing import issue_with
+from .issuing import adjust_with, issue_with
 from .services import get_part
 
 
@@ -39,11 +39,13 @@ def seed_rates():
 @click.option("--series", required=True, help="The registered series, e.g. C26TAA.")
 @click.option("--timeout", type=float, default=20.0, show_default=True)
 @click.option("--attempts", type=click.IntRange(1, 10), default=3, show_default=True)
+@click.option("--adjust", is_flag=True, help="Issue the adjusting invoice a refund after issue made due.")
 def issue(producer_id, part_id, provider, base_url, username, password_env, supplier_tax_code, template_code,
-          series, timeout, attempts):
-    """Issue a part's invoice through the producer's provider and record it (emails the buyer).
+          series, timeout, attempts, adjust):
+    """Issue a part's invoice (or with --adjust its adjusting invoice) through the producer's
+    provider and record it (emails the buyer).
 
-    Safe to run again: the part's key at the provider is fixed, so a retry never issues twice."""
+    Safe to run again: the part's keys at the provider are fixed, so a retry never issues twice."""
     password = os.environ.get(password_env)
     if not password:
         raise click.ClickException(gettext("Set %(variable)s to the S-Invoice password.", variable=password_env))
@@ -51,9 +53,13 @@ def issue(producer_id, part_id, provider, base_url, username, password_env, supp
                                 timeout=timeout)
     try:
         part = get_part(producer_id, part_id)
-        invoice = issue_with(part, connector, attempts=attempts)
+        invoice = (adjust_with if adjust else issue_with)(part, connector, attempts=attempts)
     except (DomainError, ConnectorError) as exc:
         db.session.rollback()
         raise click.ClickException(f"{getattr(exc, 'code', '')}: {exc.message}") from exc
-    click.echo(gettext("issued %(series)s %(number)s, lookup code %(code)s", series=invoice.series,
-                       number=invoice.number, code=invoice.lookup_code))
+    if adjust:
+        click.echo(gettext("adjusted by %(series)s %(number)s, lookup code %(code)s", series=invoice.adjust_series,
+                           number=invoice.adjust_number, code=invoice.adjust_lookup_code))
+    else:
+        click.echo(gettext("issued %(series)s %(number)s, lookup code %(code)s", series=invoice.series,
+                           number=invoice.number, code=invoice.lookup_code))

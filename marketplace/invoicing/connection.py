@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
@@ -23,9 +24,9 @@ from ..extensions import db
 from ..timeutil import utcnow
 from ..validators import clean_text
 from . import taxcode
-from .connectors.base import Connector, Rejected, Unavailable
+from .connectors.base import Connector, NotRegistered, Rejected, Unavailable
 from .connectors.viettel import ViettelSInvoice
-from .issuing import issue_with
+from .issuing import adjust_with, issue_with
 from .models import InvoiceConnection, PartInvoice
 from .services import get_part
 
@@ -147,33 +148,46 @@ def _connected(producer_id: int) -> InvoiceConnection:
     return connection
 
 
+def _known(pairs: list[tuple[str, str]]) -> str:
+    return ", ".join(f"{template} {series}" for template, series in pairs) or "—"
+
+
 def try_connection(producer_id: int) -> InvoiceConnection:
-    """Sign in to the provider with the saved details and keep the outcome on the connection."""
+    """Sign in to the provider with the saved details, check that it knows the template and
+    series, and keep the outcome (a message saying what is wrong) on the connection."""
     connection = _connected(producer_id)
     try:
         connector_for(connection).check()
+    except NotRegistered as exc:
+        ok = False
+        if exc.template_known:
+            message = gettext("Signed in, but the provider has no series %(series)s under template %(template)s. "
+                              "Registered: %(known)s", series=exc.series, template=exc.template, known=_known(exc.known))
+        else:
+            message = gettext("Signed in, but the provider has no template %(template)s for tax code %(tax_code)s. "
+                              "Registered: %(known)s", template=exc.template, tax_code=connection.supplier_tax_code,
+                              known=_known(exc.known))
     except Rejected as exc:
-        ok, message = False, gettext("The provider refused the sign-in: %(why)s", why=exc.message)
+        ok = False
+        message = (gettext("The provider refused the sign-in: %(why)s", why=exc.message) if exc.code == "login"
+                   else gettext("The provider refused the template lookup: %(why)s", why=exc.message))
     except Unavailable as exc:
         ok, message = False, gettext("The provider could not be reached: %(why)s", why=exc.message)
     else:
-        ok, message = True, gettext("Signed in to the provider.")
+        ok, message = True, gettext("Signed in to the provider; template %(template)s and series %(series)s can be "
+                                    "used.", template=connection.template_code, series=connection.series)
     connection.last_tested_at, connection.last_test_ok, connection.last_test_message = utcnow(), ok, message[:300]
     db.session.commit()
     return connection
 
 
-def issue(producer_id: int, part_id) -> PartInvoice:
-    """Issue the producer's part's invoice through its connection, and record it.
-
-    The part is looked up first, so another producer's part is not found whatever its
-    connection; the provider's refusal is a 409 with its reason, an outage a 503 (safe to
-    try again: the part's key at the provider stays the same)."""
-    part = get_part(producer_id, part_id)
-    connection = _connected(producer_id)
-    connector = connector_for(connection)
+@contextmanager
+def provider_errors():
+    """The provider's answers as the API and the pages say them: its refusal is a 409
+    `provider_rejected` with its reason and code, an outage a 503 `provider_unavailable`
+    (safe to try again: the keys at the provider stay the same). Nothing half-done is kept."""
     try:
-        return issue_with(part, connector, pause=current_app.config["SINVOICE_RETRY_PAUSE_S"])
+        yield
     except Rejected as exc:
         db.session.rollback()
         raise Conflict(gettext("The provider refused the invoice: %(why)s", why=exc.message),
@@ -182,3 +196,24 @@ def issue(producer_id: int, part_id) -> PartInvoice:
         db.session.rollback()
         raise ProviderUnavailable(gettext("The provider could not be reached; try again later (%(why)s)",
                                           why=exc.message)) from exc
+
+
+def issue(producer_id: int, part_id) -> PartInvoice:
+    """Issue the producer's part's invoice through its connection, and record it.
+
+    The part is looked up first, so another producer's part is not found whatever its
+    connection; errors as `provider_errors` says."""
+    part = get_part(producer_id, part_id)
+    connector = connector_for(_connected(producer_id))
+    with provider_errors():
+        return issue_with(part, connector, pause=current_app.config["SINVOICE_RETRY_PAUSE_S"])
+
+
+def adjust(producer_id: int, part_id) -> PartInvoice:
+    """Issue the adjusting invoice a refund after issue made due, through the producer's
+    connection, referring to the part's invoice (issued through the connector or recorded by
+    hand), and record it; 409 `no_adjustment_due` when none is due, errors as `issue`."""
+    part = get_part(producer_id, part_id)
+    connector = connector_for(_connected(producer_id))
+    with provider_errors():
+        return adjust_with(part, connector, pause=current_app.config["SINVOICE_RETRY_PAUSE_S"])

@@ -31,7 +31,7 @@ from ..validators import clean_text, parse_date
 from . import rates
 from .models import InvoiceRequest, PartInvoice
 from .requests import request_for
-from .xmldoc import InvoiceData, Line, Party, Related, build
+from .xmldoc import InvoiceData, Line, Party, Related, build, build_many
 
 # The producer's kind decides the invoice: enterprises and cooperatives declare VAT by the
 # credit method (VAT invoice, template 1); household businesses and cooperative groups use
@@ -80,11 +80,24 @@ def invoices_for(part_ids) -> dict[int, PartInvoice]:
 def refunded_vnd(part: OrderPart) -> int:
     """What the buyer gets back for the part: its refunds (but failed ones); a part cancelled
     or refunded without a refund row counts whole."""
-    total = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Refund.amount_vnd), 0))
-                              .where(Refund.part_id == part.id, Refund.status != "failed")) or 0
-    if not total and part.status in ("cancelled", "refunded"):
-        return part.total_vnd
-    return min(int(total), part.total_vnd)
+    return refunds_for([part])[part.id]
+
+
+def refunds_for(parts: list[OrderPart]) -> dict[int, int]:
+    """`refunded_vnd` of each part, in one query."""
+    if not parts:
+        return {}
+    sums = dict(db.session.execute(
+        sa.select(Refund.part_id, sa.func.coalesce(sa.func.sum(Refund.amount_vnd), 0))
+        .where(Refund.part_id.in_(sorted({p.id for p in parts})), Refund.status != "failed")
+        .group_by(Refund.part_id)).all())
+    found = {}
+    for part in parts:
+        total = int(sums.get(part.id) or 0)
+        if not total and part.status in ("cancelled", "refunded"):
+            total = part.total_vnd
+        found[part.id] = min(total, part.total_vnd)
+    return found
 
 
 @dataclass
@@ -216,14 +229,14 @@ def xml_file(part: OrderPart, adjustment: bool = False) -> tuple[bytes, str]:
     return (adjustment_xml(part) if adjustment else part_xml(part)), xml_name(part, adjustment)
 
 
-def month_batch(producer_id: int, month: str) -> tuple[bytes, int]:
-    """A zip of the XML of every paid part of the producer in a local month ('2026-03'); and how many."""
+def _month_invoices(producer_id: int, month: str, field: str = "month") -> list[tuple[OrderPart, InvoiceData]]:
+    """The invoice data of every paid part of the producer in a local month ('2026-03')."""
     try:
         period: Period = parse_period(month)
     except ValueError:
         period = None
     if period is None or period.kind != "month":
-        raise ValidationFailed(gettext("Month as YYYY-MM"), fields={"month": ["YYYY-MM"]})
+        raise ValidationFailed(gettext("Month as YYYY-MM"), fields={field: ["YYYY-MM"]})
     start, end = local_start_utc(period.start), local_start_utc(period.end)
     parts = list(db.session.scalars(_parts_query(producer_id)
                                     .where(Order.paid_at >= start, Order.paid_at < end)
@@ -231,12 +244,23 @@ def month_batch(producer_id: int, month: str) -> tuple[bytes, int]:
     table, lines = rates.rate_table(), _line_rows([p.id for p in parts])
     requests = {r.order_id: r for r in db.session.scalars(
         sa.select(InvoiceRequest).where(InvoiceRequest.order_id.in_([p.order_id for p in parts])))} if parts else {}
+    return [(part, invoice_data(part, requests.get(part.order_id), table=table, lines=lines.get(part.id, [])))
+            for part in parts]
+
+
+def month_batch(producer_id: int, month: str) -> tuple[bytes, int]:
+    """A zip of the XML of every paid part of the producer in a local month ('2026-03'); and how many."""
+    invoices = _month_invoices(producer_id, month)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for part in parts:
-            data = invoice_data(part, requests.get(part.order_id), table=table, lines=lines.get(part.id, []))
+        for part, data in invoices:
             archive.writestr(xml_name(part), build(data))
-    return buffer.getvalue(), len(parts)
+    return buffer.getvalue(), len(invoices)
+
+
+def month_document(producer_id: int, month: str) -> bytes:
+    """The same month in one XML document (API.md's /seller/invoices.xml): a DSHDon of HDon."""
+    return build_many([data for _part, data in _month_invoices(producer_id, month, field="period")])
 
 
 # --------------------------------------------------------------------------- recording
@@ -266,21 +290,32 @@ def _clean_issue(fields: dict) -> tuple[str, str, str, date]:
     return series, number.lstrip("0"), lookup, issued_on
 
 
+def _check_unused(producer_id: int, series: str, number: str) -> None:
+    """409 `invoice_number_used` when the producer already recorded this series and number,
+    as an invoice or as an adjusting invoice."""
+    clash = db.session.scalar(sa.select(PartInvoice.id).where(
+        PartInvoice.producer_id == producer_id,
+        sa.or_(sa.and_(PartInvoice.series == series, PartInvoice.number == number),
+               sa.and_(PartInvoice.adjust_series == series, PartInvoice.adjust_number == number))))
+    if clash:
+        raise Conflict(gettext("This invoice number is already used"),
+                       code="invoice_number_used")
+
+
+def _not_before(issued_on: date, earliest: date, message: str) -> None:
+    if issued_on < earliest:
+        raise ValidationFailed(message, fields={"issued_on": ["≥ " + earliest.isoformat()]})
+
+
 def record_issue(part: OrderPart, fields: dict, source: str = "manual",
                  transaction_uuid: str | None = None) -> PartInvoice:
     """Record the invoice issued for a part (once); the buyer is emailed after the commit."""
     series, number, lookup, issued_on = _clean_issue(fields)
-    if issued_on < to_local(part.order.paid_at).date():
-        raise ValidationFailed(gettext("The date is before the payment"),
-                               fields={"issued_on": ["≥ " + to_local(part.order.paid_at).date().isoformat()]})
+    _not_before(issued_on, to_local(part.order.paid_at).date(), gettext("The date is before the payment"))
     if invoice_of(part.id) is not None:
         raise Conflict(gettext("This part's invoice is already recorded"),
                        code="invoice_already_recorded")
-    clash = db.session.scalar(sa.select(PartInvoice.id).where(
-        PartInvoice.producer_id == part.producer_id, PartInvoice.series == series, PartInvoice.number == number))
-    if clash:
-        raise Conflict(gettext("This invoice number is already used"),
-                       code="invoice_number_used")
+    _check_unused(part.producer_id, series, number)
     invoice = PartInvoice(part_id=part.id, producer_id=part.producer_id, template=template_for(part.producer.kind),
                           series=series, number=number, lookup_code=lookup, issued_on=issued_on, source=source,
                           transaction_uuid=transaction_uuid, status="issued", issued_total_vnd=part.total_vnd)
@@ -292,23 +327,34 @@ def record_issue(part: OrderPart, fields: dict, source: str = "manual",
 
 
 def record_adjustment(part: OrderPart, fields: dict) -> PartInvoice:
+    """Record the adjusting invoice of a refund after issue (by hand or from a connector);
+    the buyer sees it on the order page and is emailed, in the order's language."""
     current = state(part)
     if not current.adjustment_due:
         raise Conflict(gettext("No adjustment is due for this part"), code="no_adjustment_due")
     series, number, lookup, issued_on = _clean_issue(fields)
     invoice = current.invoice
+    _not_before(issued_on, invoice.issued_on, gettext("The adjusting invoice cannot be dated before the invoice "
+                                                      "it adjusts"))
+    _check_unused(part.producer_id, series, number)
     invoice.adjust_series, invoice.adjust_number, invoice.adjust_lookup_code = series, number, lookup
     invoice.adjusted_on, invoice.status = issued_on, "adjusted"
+    db.session.flush()
+    _email_buyer(part, invoice, adjustment=True)
     db.session.commit()
     return invoice
 
 
-def _email_buyer(part: OrderPart, invoice: PartInvoice) -> None:
+def _email_buyer(part: OrderPart, invoice: PartInvoice, adjustment: bool = False) -> None:
+    """Through the outbox, in the order's language: the invoice issued, or its adjusting invoice."""
     order = part.order
     request = request_for(order.id)
     to = request.email if request is not None else order.contact_email
     order_url = f"{public_base_url()}/orders/{order.code}"
+    template = "invoicing/email/adjusted.txt" if adjustment else "invoicing/email/issued.txt"
     send_in(order.contact_lang, to, lambda: (
-        gettext("[OCOP] E-invoice for order %(code)s", code=order.code),
-        current_app.jinja_env.get_template("invoicing/email/issued.txt").render(
-            order=order, part=part, invoice=invoice, order_url=order_url)))
+        gettext("[OCOP] Adjusting e-invoice for order %(code)s", code=order.code) if adjustment
+        else gettext("[OCOP] E-invoice for order %(code)s", code=order.code),
+        current_app.jinja_env.get_template(template).render(
+            order=order, part=part, invoice=invoice, order_url=order_url,
+            refunded_vnd=refunded_vnd(part) if adjustment else 0)))

@@ -88,13 +88,8 @@ def record(part_id: int):
             services.record_adjustment(part, request.form)
         else:
             services.record_issue(part, request.form)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        messages = [f"{key}: {'; '.join(value)}" for key, value in (exc.fields or {}).items()]
-        flash(" ".join([exc.message, *messages]), "error")
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        _flash_error(exc)
     else:
         flash(_("Invoice recorded. The buyer can see it on the order page.") if not adjustment
               else _("Adjusting invoice recorded."), "success")
@@ -174,6 +169,20 @@ def issue_part(part_id: int):
     else:
         flash(_("Invoice issued by the provider: %(series)s No. %(number)s. The buyer can see it on the order page.",
                 series=invoice.series, number=invoice.number), "success")
+    return redirect(url_for("seller.order_part", part_id=part_id))
+
+
+@bp.post("/seller/orders/<int:part_id>/invoice/adjust")
+@role_required("seller")
+def adjust_part(part_id: int):
+    _part(part_id)
+    try:
+        invoice = connection.adjust(_pid(), part_id)
+    except DomainError as exc:
+        _flash_error(exc)
+    else:
+        flash(_("Adjusting invoice issued by the provider: %(series)s No. %(number)s. The buyer can see it on the "
+                "order page.", series=invoice.adjust_series, number=invoice.adjust_number), "success")
     return redirect(url_for("seller.order_part", part_id=part_id))
 
 

@@ -144,6 +144,23 @@ def _party(parent: ET.Element, tag: str, party: Party) -> None:
 
 
 def build(data: InvoiceData) -> bytes:
+    return _serialise(element(data))
+
+
+def build_many(invoices: list[InvoiceData]) -> bytes:
+    """Many invoices in one document (a month's batch): a DSHDon holding each HDon."""
+    root = ET.Element("DSHDon")
+    root.extend(element(data) for data in invoices)
+    return _serialise(root)
+
+
+def _serialise(root: ET.Element) -> bytes:
+    ET.indent(root)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")).encode("utf-8")
+
+
+def element(data: InvoiceData) -> ET.Element:
+    """The invoice's HDon element."""
     sign = data.sign
     root = ET.Element("HDon")
     body = _sub(root, "DLHDon")
@@ -200,5 +217,4 @@ def build(data: InvoiceData) -> bytes:
     _sub(totals, "TgTTTBSo", sign * data.total_vnd)
     _sub(totals, "TgTTTBChu", amount_in_words(data.total_vnd))
     _sub(root, "DSCKS")
-    ET.indent(root)
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")).encode("utf-8")
+    return root

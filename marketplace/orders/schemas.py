@@ -42,6 +42,25 @@ class HistorySchema(Schema):
     note = fields.String()
 
 
+class OrderInvoiceRequestSchema(Schema):
+    kind = fields.String(metadata={"enum": ["company", "person"]})
+    name = fields.String()
+    tax_code = fields.String(allow_none=True)
+    address = fields.String()
+    email = fields.String()
+
+
+class PartInvoiceStatusSchema(Schema):
+    status = fields.String(metadata={"enum": ["requested", "issued", "adjustment_due", "adjusted"],
+                                     "description": "adjusted (the adjusting invoice is issued) extends API.md"})
+    series = fields.String(allow_none=True)
+    number = fields.String(allow_none=True)
+    lookup_code = fields.String(allow_none=True, metadata={"description": "to look the invoice up at the provider"})
+    issued_on = fields.String(allow_none=True, metadata={"format": "date"})
+    adjustment = fields.Dict(metadata={"description": "extends API.md: the adjusting invoice {series, number, "
+                                                      "lookup_code, issued_on}"})
+
+
 class PartSchema(Schema):
     id = fields.Integer()
     producer = fields.Nested(OrderProducerSchema)
@@ -52,6 +71,8 @@ class PartSchema(Schema):
     total_vnd = fields.Integer()
     tracking = fields.Nested(TrackingSchema)
     history = fields.List(fields.Nested(HistorySchema))
+    invoice = fields.Nested(PartInvoiceStatusSchema, allow_none=True, metadata={
+        "description": "the part's e-invoice (issue 25); null when none was asked for nor issued"})
 
 
 class OrderContactSchema(Schema):
@@ -95,6 +116,8 @@ class OrderSchema(Schema):
     payment = fields.Nested(OrderPaymentSchema)
     parts = fields.List(fields.Nested(PartSchema))
     history = fields.List(fields.Nested(HistorySchema))
+    invoice = fields.Nested(OrderInvoiceRequestSchema, allow_none=True, metadata={
+        "description": "the e-invoice the buyer asked for at checkout, if any"})
 
 
 class CancelArgsSchema(Schema):
@@ -113,7 +136,7 @@ class TrackArgsSchema(Schema):
 
 class TrackingPartSchema(PartSchema):
     class Meta:
-        exclude = ("subtotal_vnd", "shipping_vnd", "total_vnd")
+        exclude = ("subtotal_vnd", "shipping_vnd", "total_vnd", "invoice")
 
 
 class PublicPaymentSchema(Schema):

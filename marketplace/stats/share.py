@@ -204,6 +204,7 @@ class ShareFigures:
             "progress_percent": number(self.progress_percent), "target": self.target.as_dict(),
             "net_negative": self.net_negative, "note": self.note,
             "e_invoice": self.e_invoice, "cashless": self.cashless,
+            "invoiced_share_percent": self.e_invoice.get("percent"), "cashless_share_percent": self.cashless["percent"],
             "message": None if self.total_retail_vnd else
             gettext("No total retail sales recorded for this period"),
         }

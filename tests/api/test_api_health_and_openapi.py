@@ -117,9 +117,9 @@ def test_the_error_envelope_and_security_schemes_are_components(spec):
     detail = schemas["ErrorDetail"]
     assert {"code", "message", "fields"} <= set(detail["properties"])
     # 409 out-of-stock names the product, 412 stale_stock gives a listing's stock now; those
-    # fields are optional extensions of the contract
+    # fields are optional extensions of the contract, as is the provider's code of a refused e-invoice
     assert set(detail["properties"]) - {"code", "message", "fields"} == {
-        "product_id", "product_name", "available", "requested", "stock"}
+        "product_id", "product_name", "available", "requested", "stock", "provider_code"}
     assert {"code", "message"} <= set(detail.get("required", []))
     schemes = spec["components"]["securitySchemes"]
     assert schemes["bearerAuth"] == {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}

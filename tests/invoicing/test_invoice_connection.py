@@ -3,40 +3,19 @@ connection, issues a part's invoice from the API or its order page, and disconne
 every call reaches a local stand-in of S-Invoice's documented web services."""
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 import factories
-from invoice_helpers import COMPANY, local, mark_paid, part_of, place
+from invoice_helpers import COMPANY
 from marketplace.extensions import db as _db
 from marketplace.invoicing import connection as connections
 from marketplace.invoicing.issuing import transaction_uuid
 from marketplace.invoicing.models import InvoiceConnection, PartInvoice
-from sinvoice_standin import StandIn
 
 DETAILS = {"provider": "viettel", "username": "0100112437", "password": "secret",
            "supplier_tax_code": "0100112437", "template_code": "1/001", "series": "C26TAA"}
 API = "/api/v1/seller/invoice-connection"
-
-
-@pytest.fixture
-def standin(app, monkeypatch):
-    with StandIn() as server:
-        monkeypatch.setitem(app.config, "SINVOICE_BASE_URL", server.url)
-        monkeypatch.setitem(app.config, "SINVOICE_TIMEOUT_S", 0.5)
-        monkeypatch.setitem(app.config, "SINVOICE_RETRY_PAUSE_S", 0)
-        yield server
-
-
-@pytest.fixture
-def part(client, db, groups, seller):
-    seller.producer.tax_code = "0100112437"
-    _db.session.commit()
-    food, _fresh = groups
-    tea = factories.product("Trà hoa vàng", prod=seller.producer, cat=food, price_vnd=324_000)
-    order = mark_paid(place(client, [(tea, 2)], invoice=COMPANY).json["order"]["code"], local(2026, 3, 1, 9))
-    return part_of(order, seller.producer)
 
 
 def _saved() -> InvoiceConnection:
@@ -85,7 +64,36 @@ def test_testing_the_connection_signs_in_and_keeps_the_outcome(seller_client, st
     seller_client.put(API, json={**DETAILS, "password": "wrong"})
     refused = seller_client.post(f"{API}/test").json
     assert refused["last_test_ok"] is False
+    assert refused["last_test_message"].startswith("Nhà cung cấp từ chối đăng nhập")
     assert "S-Invoice login refused" in refused["last_test_message"] or "HTTP 401" in refused["last_test_message"]
+
+
+def test_testing_the_connection_looks_the_template_and_series_up(seller_client, standin, db):
+    seller_client.put(API, json=DETAILS)
+    tried = seller_client.post(f"{API}/test").json
+    assert tried["last_test_ok"] is True
+    assert "1/001" in tried["last_test_message"] and "C26TAA" in tried["last_test_message"]
+    # A series the provider has not registered under the template: said, with what it has.
+    seller_client.put(API, json={**DETAILS, "password": "", "series": "C26TZZ"})
+    wrong_series = seller_client.post(f"{API}/test").json
+    assert wrong_series["last_test_ok"] is False
+    assert wrong_series["last_test_message"].startswith("Đã đăng nhập, nhưng nhà cung cấp không có ký hiệu C26TZZ "
+                                                        "thuộc mẫu số 1/001")
+    assert "1/001 C26TAA, 2/001 C26TBB" in wrong_series["last_test_message"]
+    # An unknown template, asked in English.
+    seller_client.put(API, json={**DETAILS, "password": "", "template_code": "1/002"})
+    wrong_template = seller_client.post(f"{API}/test?lang=en").json
+    assert wrong_template["last_test_ok"] is False
+    assert wrong_template["last_test_message"].startswith(
+        "Signed in, but the provider has no template 1/002 for tax code 0100112437. Registered: 1/001 C26TAA")
+    # A tax code the provider does not know: the lookup is refused with its reason.
+    seller_client.put(API, json={**DETAILS, "password": "", "supplier_tax_code": "0100109106"})
+    refused = seller_client.post(f"{API}/test?lang=en").json
+    assert refused["last_test_ok"] is False
+    assert refused["last_test_message"] == "The provider refused the template lookup: Mã số thuế không đúng"
+    # The portal shows the same message.
+    page = seller_client.get("/seller/invoices").get_data(as_text=True)
+    assert "Mã số thuế không đúng" in page and "text-danger" in page
 
 
 def test_an_unreachable_provider_is_a_failed_test_not_an_error(seller_client, app, monkeypatch, db):

@@ -143,3 +143,11 @@ def test_the_months_batch_takes_local_months(client, db, groups, seller, other_s
     assert client.get("/api/v1/seller/invoices.zip?month=2026-13").status_code == 422
     assert client.get("/api/v1/seller/invoices.zip?month=soon").status_code == 422
     assert client.get("/seller/invoices").status_code == 200
+    # API.md's one-document form of the same month: a DSHDon of the two HDon.
+    whole = client.get("/api/v1/seller/invoices.xml?period=2026-03")
+    assert whole.status_code == 200 and whole.mimetype == "application/xml"
+    root = ET.fromstring(whole.data)
+    assert root.tag == "DSHDon" and [child.tag for child in root] == ["HDon", "HDon"]
+    assert all(h.findtext("DLHDon/NDHDon/NBan/Ten") == seller.producer.name for h in root)
+    assert client.get("/api/v1/seller/invoices.xml?period=2026").json["error"]["fields"] == {"period": ["YYYY-MM"]}
+    assert client.get("/api/v1/seller/invoices.xml").status_code == 422

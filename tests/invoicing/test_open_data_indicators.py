@@ -6,16 +6,7 @@ from __future__ import annotations
 import pytest
 
 import factories
-from invoice_helpers import local, mark_paid, part_of, place
-from marketplace.extensions import db as _db
-from marketplace.invoicing.models import PartInvoice
-
-
-def issue(part, number: str) -> None:
-    _db.session.add(PartInvoice(part_id=part.id, producer_id=part.producer_id, template="1", series="C26TAA",
-                                number=number, lookup_code=f"L{number}", issued_on=local(2026, 5, 2).date(),
-                                status="issued", issued_total_vnd=part.total_vnd))
-    _db.session.commit()
+from invoice_helpers import local, paid_part, record_invoice
 
 
 @pytest.fixture
@@ -31,9 +22,9 @@ def april(client, db):
     number = iter(range(1, 100))
 
     def sale(product, tens, when, invoiced):
-        part = part_of(mark_paid(place(client, [(product, tens)]).json["order"]["code"], when), product.producer)
+        part = paid_part(client, product, tens, when)
         if invoiced:
-            issue(part, str(next(number)))
+            record_invoice(part, str(next(number)), local(2026, 5, 2))
         return part
 
     sale(goods[0], 7, local(2026, 3, 31, 23, 59), True)

@@ -28,9 +28,10 @@ from datetime import datetime, timezone
 
 from ...timeutil import to_local
 from ..xmldoc import InvoiceData
-from .base import Issued, Rejected, Unavailable
+from .base import Issued, NotRegistered, Rejected, Unavailable
 
 API = "/services/einvoiceapplication/api/InvoiceAPI/InvoiceWS"
+UTILS = "/services/einvoiceapplication/api/InvoiceAPI/InvoiceUtilsWS"
 TEMPLATE_CODES = {"1": "01GTKT", "2": "02GTTT"}
 
 
@@ -81,25 +82,50 @@ class ViettelSInvoice:
     # ---------------------------------------------------------------- API
     def check(self) -> None:
         self._token = None
-        self._login()
+        try:
+            self._login()
+        except Rejected as exc:  # code "login": the sign-in itself was refused
+            raise Rejected(exc.message, code="login") from exc
+        answer = self._call(f"{UTILS}/getAllInvoiceTemplates", json.dumps(
+            {"taxCode": self.supplier_tax_code, "invoiceType": "all"}).encode(), "application/json")
+        if answer.get("errorCode"):
+            raise Rejected(answer.get("description") or answer["errorCode"], code=str(answer["errorCode"]))
+        known = [(str(t.get("templateCode") or ""), str(t.get("invoiceSeri") or ""))
+                 for t in answer.get("template") or []]
+        if (self.template_code, self.series) not in known:
+            raise NotRegistered(self.template_code, self.series, known,
+                                template_known=any(template == self.template_code for template, _ in known))
 
     def payload(self, data: InvoiceData, transaction_uuid: str) -> dict:
-        issued = datetime(data.issued_on.year, data.issued_on.month, data.issued_on.day, tzinfo=timezone.utc)
+        issued = _ms(data.issued_on)
         vat = data.vat
+        increase = data.sign > 0
         items = [{"lineNumber": n, "itemCode": line.code, "itemName": line.name, "unitName": line.unit,
                   "unitPrice": float(line.unit_price) if vat else line.gross_vnd / line.quantity,
                   "quantity": line.quantity,
                   "itemTotalAmountWithoutTax": line.net_vnd if vat else line.gross_vnd,
                   "taxPercentage": (-2 if line.rate == "KCT" else int(line.rate)) if vat else -2,
                   "taxAmount": line.vat_vnd if vat else 0,
-                  "itemTotalAmountWithTax": line.gross_vnd}
+                  "itemTotalAmountWithTax": line.gross_vnd, **({} if data.related is None else
+                                                               {"isIncreaseItem": increase})}
                  for n, line in enumerate(data.lines, start=1)]
+        general = {"invoiceType": TEMPLATE_CODES[data.template], "templateCode": self.template_code,
+                   "invoiceSeries": self.series, "currencyCode": "VND", "exchangeRate": 1,
+                   "invoiceIssuedDate": issued, "adjustmentType": "1", "paymentStatus": True,
+                   "cusGetInvoiceRight": True, "transactionUuid": transaction_uuid}
+        summary = {"sumOfTotalLineAmountWithoutTax": data.net_vnd, "totalAmountWithoutTax": data.net_vnd,
+                   "totalTaxAmount": data.vat_vnd, "totalAmountWithTax": data.total_vnd, "discountAmount": 0}
+        if data.related is not None:
+            original = data.related
+            general.update({"adjustmentType": "5", "adjustmentInvoiceType": "1",
+                            "originalInvoiceId": f"{original.series}{original.number}",
+                            "originalInvoiceIssueDate": _ms(original.issued_on),
+                            "originalTemplateCode": self.template_code,
+                            "additionalReferenceDesc": original.note, "additionalReferenceDate": issued})
+            summary.update({"isTotalAmountPos": increase, "isTotalTaxAmountPos": increase,
+                            "isTotalAmtWithoutTaxPos": increase})
         return {
-            "generalInvoiceInfo": {"invoiceType": TEMPLATE_CODES[data.template], "templateCode": self.template_code,
-                                   "invoiceSeries": self.series, "currencyCode": "VND", "exchangeRate": 1,
-                                   "invoiceIssuedDate": int(issued.timestamp() * 1000), "adjustmentType": "1",
-                                   "paymentStatus": True, "cusGetInvoiceRight": True,
-                                   "transactionUuid": transaction_uuid},
+            "generalInvoiceInfo": general,
             "buyerInfo": {"buyerName": data.buyer.name if not data.buyer.tax_code else "",
                           "buyerLegalName": data.buyer.name if data.buyer.tax_code else "",
                           "buyerTaxCode": data.buyer.tax_code or "", "buyerAddressLine": data.buyer.address,
@@ -110,9 +136,7 @@ class ViettelSInvoice:
             "itemInfo": items,
             "taxBreakdowns": [{"taxPercentage": -2 if rate == "KCT" else int(rate), "taxableAmount": net,
                                "taxAmount": tax} for rate, net, tax in data.rate_groups()] if vat else [],
-            "summarizeInfo": {"sumOfTotalLineAmountWithoutTax": data.net_vnd,
-                              "totalAmountWithoutTax": data.net_vnd, "totalTaxAmount": data.vat_vnd,
-                              "totalAmountWithTax": data.total_vnd, "discountAmount": 0},
+            "summarizeInfo": summary,
         }
 
     def find(self, transaction_uuid: str) -> Issued | None:
@@ -134,6 +158,16 @@ class ViettelSInvoice:
                       issued_on=day or to_local(datetime.now(timezone.utc)).date())
 
     def issue(self, data: InvoiceData, transaction_uuid: str) -> Issued:
+        if data.related is not None:
+            raise ValueError("an adjusting invoice goes through adjust()")
+        return self._create(data, transaction_uuid)
+
+    def adjust(self, data: InvoiceData, transaction_uuid: str) -> Issued:
+        if data.related is None:
+            raise ValueError("adjust() needs the original invoice in data.related")
+        return self._create(data, transaction_uuid)
+
+    def _create(self, data: InvoiceData, transaction_uuid: str) -> Issued:
         answer = self._call(f"{API}/createInvoice/{urllib.parse.quote(self.supplier_tax_code)}",
                             json.dumps(self.payload(data, transaction_uuid), ensure_ascii=False).encode("utf-8"),
                             "application/json")
@@ -143,3 +177,8 @@ class ViettelSInvoice:
         if not result.get("invoiceNo"):
             raise Unavailable("S-Invoice answered without an invoice number", code="bad_answer")
         return self._issued(result["invoiceNo"], result.get("reservationCode") or "", data.issued_on)
+
+
+def _ms(day) -> int:
+    """A day as S-Invoice's dates: milliseconds since the epoch (the day's start, UTC)."""
+    return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000)
