@@ -109,5 +109,5 @@ def test_the_cli_issues_then_adjusts_each_once(app, standin, part, seller, monke
     _db.session.commit()
     adjusted = app.test_cli_runner().invoke(args=adjust)
     assert adjusted.exit_code == 0, adjusted.output
-    assert "adjusted by C26TAA 2 lookup RES00002" in adjusted.output
+    assert "đã điều chỉnh bằng C26TAA 2, mã tra cứu RES00002" in adjusted.output
     assert app.test_cli_runner().invoke(args=adjust).exit_code == 1 and len(standin.adjustments) == 1
