@@ -6,7 +6,7 @@ filters, facets and sorts on them; `ranked` orders matches by the rules of base.
 """
 from __future__ import annotations
 
-import heapq
+from bisect import bisect_left, bisect_right
 from itertools import compress
 
 from whoosh import columns, fields
@@ -83,7 +83,9 @@ class Snapshot:
     """The per-document columns of one index version, as lists indexed by global docnum.
 
     Columns are decoded once per segment (segments are immutable; a process keeps the
-    decoded ones it still uses), deletions and today's live stars per version.
+    decoded ones it still uses), deletions and today's live stars per version. Sets of
+    documents are bitmaps (Python ints): filters, facets, scores and orders are a few
+    ANDs and bit counts over them, and only the documents a page shows become a list.
     """
 
     def __init__(self, version, reader, today: int, segment_cache: dict):
@@ -108,7 +110,7 @@ class Snapshot:
                 self.deleted.update(offset + d for d in segment_reader.deleted_docs_set)
         self.live_stars = [s if s and u >= today else 0 for s, u in zip(self.col["stars"], self.col["cert_until"])]
         self.name_length = [name.count(" ") for name in self.col["name_f"]]
-        self._ranks: dict[str, list[int]] = {}
+        self._orders: dict[str, Order] = {}
         self._bits: dict[str, dict] = {}
         self.live = ((1 << len(self.col["id"])) - 1) & ~to_bits(self.deleted)
 
@@ -127,7 +129,12 @@ class Snapshot:
         found = self._bits.get(column)
         if found is None:
             docs_by_value: dict = {}
-            values = self.live_stars if column == "stars" else self.col[column]
+            if column == "stars":
+                values = self.live_stars
+            elif column == "in_stock":
+                values = [stock > 0 for stock in self.col["stock"]]
+            else:
+                values = self.col[column]
             for d, value in enumerate(values):
                 docs_by_value.setdefault(value, []).append(d)
             found = self._bits[column] = {value: to_bits(docs) for value, docs in docs_by_value.items()}
@@ -147,12 +154,10 @@ class Snapshot:
             matched &= any_of("locality", [params.locality]) | any_of("region", [params.locality])
         if params.producer is not None:
             matched &= any_of("producer_id", [params.producer])
-        if params.price_min is not None or params.price_max is not None or params.in_stock is not None:
-            low = params.price_min if params.price_min is not None else -1
-            high = params.price_max if params.price_max is not None else float("inf")
-            price, stock, wanted = self.col["price"], self.col["stock"], params.in_stock
-            matched = to_bits(d for d in from_bits(matched) if low <= price[d] <= high
-                              and (wanted is None or (stock[d] > 0) is wanted))
+        if params.price_min is not None or params.price_max is not None:
+            matched &= self.order("price_asc").between(params.price_min, params.price_max)
+        if params.in_stock is not None:
+            matched &= any_of("in_stock", [params.in_stock])
         return matched
 
     def facets(self, matched: int) -> dict:
@@ -168,23 +173,70 @@ class Snapshot:
             category[slug] = category.get(slug, 0) + n
         return {"stars": stars, "category": category, "locality": count("locality")}
 
-    def sort_rank(self, sort: str) -> list[int]:
-        """Position of each document in the whole index under `sort` (computed once per version)."""
-        rank = self._ranks.get(sort)
-        if rank is None:
+    def order(self, sort: str) -> "Order":
+        """The whole index in the order of `sort`, or of `tie` (shorter name, then id; computed once per version)."""
+        found = self._orders.get(sort)
+        if found is None:
             col, ids = self.col, self.col["id"]
             keys = {
                 "price_asc": lambda d: (col["price"][d], ids[d]),
                 "price_desc": lambda d: (-col["price"][d], -ids[d]),
                 "stars": lambda d: (-self.live_stars[d], -col["sold"][d], -ids[d]),
                 "bestselling": lambda d: (-col["sold"][d], -ids[d]),
+                "tie": lambda d: (self.name_length[d], ids[d]),
             }
             key = keys.get(sort, lambda d: (-col["created"][d], -ids[d]))  # newest
-            rank = [0] * len(ids)
-            for position, d in enumerate(sorted(range(len(ids)), key=key)):
-                rank[d] = position
-            self._ranks[sort] = rank
-        return rank
+            found = self._orders[sort] = Order(sorted(range(len(ids)), key=key),
+                                               col["price"] if sort == "price_asc" else None)
+        return found
+
+
+class Order:
+    """Documents in one order, cut into runs of CHUNK with each run's bitmap: the first k
+    documents of a set are found by ANDing the runs in turn, listing only the runs that
+    hold them (the rest of the set is never listed nor compared)."""
+
+    CHUNK = 1024
+
+    def __init__(self, docs: list[int], values: list | None = None):
+        self.docs = docs
+        self.rank = [0] * len(docs)
+        for position, d in enumerate(docs):
+            self.rank[d] = position
+        self.chunks = [(to_bits(docs[i:i + self.CHUNK]), docs[i:i + self.CHUNK])
+                       for i in range(0, len(docs), self.CHUNK)]
+        self.values = [values[d] for d in docs] if values is not None else None  # ascending
+
+    def first(self, bits: int, k: int) -> list[int]:
+        """The first k documents of the bitmap `bits` in this order."""
+        if k <= 0 or not bits:
+            return []
+        if bits.bit_count() <= 2 * k:
+            return sorted(from_bits(bits), key=self.rank.__getitem__)[:k]
+        found: list[int] = []
+        for chunk_bits, chunk_docs in self.chunks:
+            hit = chunk_bits & bits
+            if hit:
+                members = set(from_bits(hit))
+                found += [d for d in chunk_docs if d in members]
+                if len(found) >= k:
+                    break
+        return found[:k]
+
+    def between(self, low, high) -> int:
+        """The documents whose value (ascending in this order) lies in [low, high], as a bitmap."""
+        start = 0 if low is None else bisect_left(self.values, low)
+        end = len(self.docs) if high is None else bisect_right(self.values, high)
+        if start >= end:
+            return 0
+        size = self.CHUNK
+        first_full, last_full = -(-start // size), end // size  # the chunks wholly inside
+        if first_full >= last_full:
+            return to_bits(self.docs[start:end])
+        bits = to_bits(self.docs[start:first_full * size]) | to_bits(self.docs[last_full * size:end])
+        for chunk_bits, _ in self.chunks[first_full:last_full]:
+            bits |= chunk_bits
+        return bits
 
 
 def decode(segment_reader) -> dict[str, list]:
@@ -196,9 +248,7 @@ def decode(segment_reader) -> dict[str, list]:
     return decoded
 
 
-
-
-def ranked(query: Query, matched: int, word_sets, word_bits, snapshot: Snapshot, k: int) -> list[int]:
+def ranked(query: Query, matched: int, word_bits, snapshot: Snapshot, k: int) -> list[int]:
     """The best k documents by the matching rules (base.py); ties: shorter name, then id.
 
     Documents with every word in the name come first (base.py), so when they alone fill
@@ -207,10 +257,9 @@ def ranked(query: Query, matched: int, word_sets, word_bits, snapshot: Snapshot,
     in_name = matched
     for name_bits, _, _ in word_bits:
         in_name &= name_bits
-    top = _best(query, set(from_bits(in_name)), word_sets, snapshot, k, True)
+    top = _best(query, in_name, word_bits, snapshot, k, True)
     if len(top) < k:
-        rest = set(from_bits(matched & ~in_name))
-        top += _best(query, rest, word_sets, snapshot, k - len(top), False)
+        top += _best(query, matched & ~in_name, word_bits, snapshot, k - len(top), False)
     return top
 
 
@@ -225,12 +274,21 @@ def to_bits(docs) -> int:
     return int.from_bytes(buffer, "little")
 
 
-_FLAGS = str.maketrans("01", "\x00\x01")
+_FLAGS = bytes.maketrans(b"01", b"\x00\x01")
 
 
 def from_bits(bits: int) -> list[int]:
-    """The document numbers of a bitmap, ascending (C loops only: bin, translate, compress)."""
-    flags = bin(bits)[:1:-1].translate(_FLAGS).encode("latin-1")
+    """The document numbers of a bitmap, ascending (C loops: a search per set bit when
+    they are few, else bin, translate and compress over every position)."""
+    text = bin(bits)[:1:-1]
+    if bits.bit_count() * 8 < len(text):
+        found, find = [], text.find
+        d = find("1")
+        while d >= 0:
+            found.append(d)
+            d = find("1", d + 1)
+        return found
+    flags = text.encode("ascii").translate(_FLAGS)
     return list(compress(range(len(flags)), flags))
 
 
@@ -241,40 +299,87 @@ def sum_bits(bitmaps) -> int:
     return result
 
 
-def _best(query: Query, docs: set, word_sets, snapshot: Snapshot, k: int, all_in_name: bool) -> list[int]:
-    if not docs or k <= 0:
-        return []
-    score = dict.fromkeys(docs, 0.0)
-    for name_docs, description_docs, meta_docs in word_sets:
-        fields_ = ((description_docs, W_DESCRIPTION), (meta_docs, W_META))
-        for found, weight in fields_ if all_in_name else ((name_docs, W_NAME),) + fields_:
-            for d in docs.intersection(found):
-                score[d] += weight
+def all_bits(bitmaps, within: int) -> int:
+    for bits in bitmaps:
+        within &= bits
+    return within
+
+
+def _score_groups(docs: int, features: list[tuple[int, int]]) -> dict[int, int]:
+    """{score: bitmap}: the documents split by the sum of the weights of the features
+    (bitmap, weight) they have, a few ANDs per feature and score instead of per document."""
+    groups = {0: docs}
+    for bits, weight in features:
+        bits &= docs
+        if not bits:
+            continue
+        split: dict[int, int] = {}
+        for score, group in groups.items():
+            hit = group & bits
+            if hit:
+                split[score + weight] = split.get(score + weight, 0) | hit
+                group &= ~bits
+            if group:
+                split[score] = split.get(score, 0) | group
+        groups = split
+    return groups
+
+
+def _units(weight: float) -> int:
+    """Weights in tenths: integer scores, so equal sums are equal whatever their order."""
+    return round(weight * 10)
+
+
+def _text_bonuses(query: Query, docs: int, word_bits, snapshot: Snapshot, all_in_name: bool) -> list[tuple[int, int]]:
+    """(bitmap, bonus) of the documents the phrase and accent tests give each bonus to."""
+    listed = from_bits(docs)
+    bonus: dict[int, int] = {}
     name_f, name_a, desc_f = snapshot.col["name_f"], snapshot.col["name_a"], snapshot.col["desc_f"]
     if len(query.tokens) > 1:
-        phrase = padded(query.tokens)
+        phrase, weight = padded(query.tokens), _units(W_PHRASE_NAME)
         if all_in_name:  # a phrase in the name needs every word there
-            for d in docs:
-                if phrase in name_f[d]:
-                    score[d] += W_PHRASE_NAME
-        in_description = set(docs)
-        for _, description_docs, _ in word_sets:
-            in_description &= description_docs
-        for d in in_description:
-            if phrase in desc_f[d]:
-                score[d] += W_PHRASE_DESCRIPTION
+            for d in [d for d in listed if phrase in name_f[d]]:
+                bonus[d] = bonus.get(d, 0) + weight
+        in_description = all_bits((description_bits for _, description_bits, _ in word_bits), docs)
+        weight = _units(W_PHRASE_DESCRIPTION)
+        for d in [d for d in from_bits(in_description) if phrase in desc_f[d]]:
+            bonus[d] = bonus.get(d, 0) + weight
     if query.accented:
-        accented_phrase = padded(query.accented) if len(query.accented) > 1 and all_in_name else None
-        accented_words = [f" {w} " for w in query.accented]
-        for d in docs if all_in_name else docs & set().union(*(name_docs for name_docs, _, _ in word_sets)):
-            name = name_a[d]
-            if accented_phrase and accented_phrase in name:
-                score[d] += W_ACCENT_PHRASE
-            for word in accented_words:
-                if word in name:
-                    score[d] += W_ACCENT_WORD
-    length, ids = snapshot.name_length, snapshot.col["id"]
-    return heapq.nsmallest(k, docs, key=lambda d: (-score[d], length[d], ids[d]))
+        named = listed if all_in_name else from_bits(docs & sum_bits(name_bits for name_bits, _, _ in word_bits))
+        tests = [(f" {word} ", _units(W_ACCENT_WORD)) for word in query.accented]
+        if len(query.accented) > 1 and all_in_name:
+            tests.insert(0, (padded(query.accented), _units(W_ACCENT_PHRASE)))
+        for text, weight in tests:
+            for d in [d for d in named if text in name_a[d]]:
+                bonus[d] = bonus.get(d, 0) + weight
+    by_bonus: dict[int, list[int]] = {}
+    for d, extra in bonus.items():
+        by_bonus.setdefault(extra, []).append(d)
+    return [(to_bits(listed_), extra) for extra, listed_ in by_bonus.items()]
+
+
+def _best(query: Query, docs: int, word_bits, snapshot: Snapshot, k: int, all_in_name: bool) -> list[int]:
+    """The best k documents of the bitmap `docs`: features as bitmaps, grouped by score,
+    then the top groups' documents in name-length and id order."""
+    if not docs or k <= 0:
+        return []
+    features: list[tuple[int, int]] = []
+    for name_bits, description_bits, meta_bits in word_bits:
+        if not all_in_name:
+            features.append((name_bits, _units(W_NAME)))
+        features += [(description_bits, _units(W_DESCRIPTION)), (meta_bits, _units(W_META))]
+    # Phrases and accents are substring tests on the name and description columns, one
+    # pass per test over a list of the documents, gathered into one bitmap per bonus.
+    if len(query.tokens) > 1 or query.accented:
+        features += _text_bonuses(query, docs, word_bits, snapshot, all_in_name)
+    groups = _score_groups(docs, features)
+    tie = snapshot.order("tie")
+    top: list[int] = []
+    for score in sorted(groups, reverse=True):
+        top += tie.first(groups[score], k - len(top))
+        if len(top) >= k:
+            break
+    return top
 
 
 def empty_facets() -> dict:
