@@ -54,6 +54,7 @@ SCHEMA = fields.Schema(
     locality=fields.COLUMN(columns.RefBytesColumn()), region=fields.COLUMN(columns.RefBytesColumn()),
     name_f=_text_column(), name_a=_text_column(), desc_f=_text_column(), meta_f=_text_column(),
 )
+MAX_TERMS_CACHED = 4096  # name word/pair bitmaps a snapshot keeps
 NUMBER_COLUMNS = ("id", "producer_id", "price", "stock", "sold", "created", "stars", "cert_until")
 STRING_COLUMNS = ("category", "category_group", "locality", "region", "name_f", "name_a", "desc_f", "meta_f")
 
@@ -112,6 +113,7 @@ class Snapshot:
         self.name_length = [name.count(" ") for name in self.col["name_f"]]
         self._orders: dict[str, Order] = {}
         self._bits: dict[str, dict] = {}
+        self._terms: dict[tuple, int] = {}
         self.live = ((1 << len(self.col["id"])) - 1) & ~to_bits(self.deleted)
 
     def phrase_indexes(self) -> list[PhraseIndex]:
@@ -123,6 +125,28 @@ class Snapshot:
                 decoded["phrases"] = PhraseIndex(decoded["name_f"] + decoded["meta_f"])
             indexes.append(decoded["phrases"])
         return indexes
+
+    def name_bits(self, column: str, words: list[str]) -> int:
+        """The documents whose name (`name_f` folded, `name_a` accented) holds every word and
+        every pair of neighbours of `words`: exactly the phrase up to two words, else a superset."""
+        keys = [(column, w) for w in words[:1]] if len(words) == 1 else [
+            (column, pair) for pair in zip(words, words[1:])]
+        bits = -1
+        for key in keys:
+            found = self._terms.get(key)
+            if found is None:
+                found = 0
+                for decoded, (_, offset) in zip(self.decoded, self.parts):
+                    if column + "_terms" not in decoded:
+                        decoded[column + "_terms"] = name_terms(decoded[column])
+                    local = decoded[column + "_terms"].get(key[1])
+                    if local:
+                        found |= to_bits(local) << offset
+                if len(self._terms) >= MAX_TERMS_CACHED:
+                    self._terms.clear()
+                self._terms[key] = found
+            bits &= found
+        return bits if bits != -1 else 0
 
     def bits_of(self, column: str) -> dict:
         """{value: bitmap of the documents with that value} for a column (once per version)."""
@@ -239,6 +263,16 @@ class Order:
         return bits
 
 
+def name_terms(names: list[str]) -> dict:
+    """{word or pair of neighbouring words: [documents]} of one segment's padded names."""
+    terms: dict = {}
+    for d, name in enumerate(names):
+        words_ = name.split()
+        for term in set(words_).union(zip(words_, words_[1:])):
+            terms.setdefault(term, []).append(d)
+    return terms
+
+
 def decode(segment_reader) -> dict[str, list]:
     decoded = {}
     for name in NUMBER_COLUMNS:
@@ -330,37 +364,15 @@ def _units(weight: float) -> int:
     return round(weight * 10)
 
 
-def _text_bonuses(query: Query, docs: int, word_bits, snapshot: Snapshot, all_in_name: bool) -> list[tuple[int, int]]:
-    """(bitmap, bonus) of the documents the phrase and accent tests give each bonus to."""
-    listed = from_bits(docs)
-    bonus: dict[int, int] = {}
-    name_f, name_a, desc_f = snapshot.col["name_f"], snapshot.col["name_a"], snapshot.col["desc_f"]
-    if len(query.tokens) > 1:
-        phrase, weight = padded(query.tokens), _units(W_PHRASE_NAME)
-        if all_in_name:  # a phrase in the name needs every word there
-            for d in [d for d in listed if phrase in name_f[d]]:
-                bonus[d] = bonus.get(d, 0) + weight
-        in_description = all_bits((description_bits for _, description_bits, _ in word_bits), docs)
-        weight = _units(W_PHRASE_DESCRIPTION)
-        for d in [d for d in from_bits(in_description) if phrase in desc_f[d]]:
-            bonus[d] = bonus.get(d, 0) + weight
-    if query.accented:
-        named = listed if all_in_name else from_bits(docs & sum_bits(name_bits for name_bits, _, _ in word_bits))
-        tests = [(f" {word} ", _units(W_ACCENT_WORD)) for word in query.accented]
-        if len(query.accented) > 1 and all_in_name:
-            tests.insert(0, (padded(query.accented), _units(W_ACCENT_PHRASE)))
-        for text, weight in tests:
-            for d in [d for d in named if text in name_a[d]]:
-                bonus[d] = bonus.get(d, 0) + weight
-    by_bonus: dict[int, list[int]] = {}
-    for d, extra in bonus.items():
-        by_bonus.setdefault(extra, []).append(d)
-    return [(to_bits(listed_), extra) for extra, listed_ in by_bonus.items()]
-
-
 def _best(query: Query, docs: int, word_bits, snapshot: Snapshot, k: int, all_in_name: bool) -> list[int]:
-    """The best k documents of the bitmap `docs`: features as bitmaps, grouped by score,
-    then the top groups' documents in name-length and id order."""
+    """The best k documents of the bitmap `docs`: each rule a bitmap, the documents grouped
+    by score, then the top groups' documents in name-length and id order.
+
+    Phrases of three words or more (in the name) and phrases in the description are first
+    taken from a superset (every pair of neighbours; every word in the description); when
+    a chosen document turns out not to hold the phrase, that rule is checked on every
+    document and the page chosen again.
+    """
     if not docs or k <= 0:
         return []
     features: list[tuple[int, int]] = []
@@ -368,18 +380,43 @@ def _best(query: Query, docs: int, word_bits, snapshot: Snapshot, k: int, all_in
         if not all_in_name:
             features.append((name_bits, _units(W_NAME)))
         features += [(description_bits, _units(W_DESCRIPTION)), (meta_bits, _units(W_META))]
-    # Phrases and accents are substring tests on the name and description columns, one
-    # pass per test over a list of the documents, gathered into one bitmap per bonus.
-    if len(query.tokens) > 1 or query.accented:
-        features += _text_bonuses(query, docs, word_bits, snapshot, all_in_name)
-    groups = _score_groups(docs, features)
+    checks: list[tuple[int, list[str], str]] = []  # (feature, column, text) taken from a superset
+
+    def add(bits: int, weight: float, column: str, text: str, exact: bool) -> None:
+        if not exact:
+            checks.append((len(features), snapshot.col[column], text))
+        features.append((bits & docs, _units(weight)))
+
+    tokens, accented = query.tokens, query.accented
+    if len(tokens) > 1:
+        if all_in_name:  # a phrase in the name needs every word there
+            add(snapshot.name_bits("name_f", tokens), W_PHRASE_NAME, "name_f", padded(tokens), len(tokens) == 2)
+        in_description = all_bits((description_bits for _, description_bits, _ in word_bits), docs)
+        add(in_description, W_PHRASE_DESCRIPTION, "desc_f", padded(tokens), False)
+    if accented:
+        named = docs if all_in_name else docs & sum_bits(name_bits for name_bits, _, _ in word_bits)
+        if len(accented) > 1 and all_in_name:
+            add(snapshot.name_bits("name_a", accented), W_ACCENT_PHRASE, "name_a", padded(accented),
+                len(accented) == 2)
+        for word in accented:
+            features.append((named & snapshot.name_bits("name_a", [word]), _units(W_ACCENT_WORD)))
     tie = snapshot.order("tie")
-    top: list[int] = []
-    for score in sorted(groups, reverse=True):
-        top += tie.first(groups[score], k - len(top))
-        if len(top) >= k:
-            break
-    return top
+    while True:
+        groups = _score_groups(docs, features)
+        top: list[int] = []
+        for score in sorted(groups, reverse=True):
+            top += tie.first(groups[score], k - len(top))
+            if len(top) >= k:
+                break
+        wrong = [(feature, column, text) for feature, column, text in checks
+                 if any(features[feature][0] >> d & 1 and text not in column[d] for d in top)]
+        if not wrong:
+            return top
+        for check in wrong:  # check that rule on every document, then choose again
+            feature, column, text = check
+            bits, weight = features[feature]
+            features[feature] = (to_bits(d for d in from_bits(bits) if text in column[d]), weight)
+            checks.remove(check)
 
 
 def empty_facets() -> dict:
