@@ -45,7 +45,7 @@ from ..timeutil import local_today
 from .base import Query, SearchBackend, SearchPage, rank_completions
 from .documents import count_public, iter_documents, load_documents
 from .spelling import PhraseIndex
-from .whoosh_columns import SCHEMA, Snapshot, _fields, empty_facets, from_bits, ranked, sum_bits, to_bits
+from .whoosh_columns import SCHEMA, Snapshot, _fields, empty_facets, from_bits, ranked, sum_bits
 
 log = logging.getLogger(__name__)
 
@@ -205,24 +205,23 @@ class WhooshBackend(SearchBackend):
                 self._shared["snapshot"] = snapshot
         return snapshot
 
-    def _postings(self, field: str, term: str) -> int:
+    def _postings(self, field: str, term: str, snapshot: Snapshot) -> int:
         """The documents containing `term` in `field`, as a bitmap of global numbers."""
         searcher = self._local.searcher or self._searcher()  # the caller's search opened it
-        reader = searcher.reader()
         cache = self._local.postings
         key = (self._local.version, field, term)
         found = cache.get(key)
         if found is None:
-            docs = reader.postings(field, term).all_ids() if (field, term) in reader else ()
             if len(cache) > 512:
                 cache.clear()
-            found = cache[key] = to_bits(docs)
+            found = cache[key] = snapshot.postings(searcher.reader(), field, term)
         return found
 
     def _matching(self, tokens: list[str], snapshot: Snapshot) -> tuple[int, list]:
         """The documents containing every word (in the name, description or meta) as a bitmap,
         and per word the bitmaps of name, description and meta."""
-        word_bits = [tuple(self._postings(field, t) for field in ("name", "description", "meta")) for t in tokens]
+        word_bits = [tuple(self._postings(field, t, snapshot) for field in ("name", "description", "meta"))
+                     for t in tokens]
         matched = snapshot.live
         for name_bits, description_bits, meta_bits in word_bits:
             matched &= name_bits | description_bits | meta_bits
@@ -240,7 +239,7 @@ class WhooshBackend(SearchBackend):
         if sort == "relevance":
             top = ranked(query, matched, word_bits, snapshot, offset + per_page)
         else:
-            top = snapshot.order(sort).first(matched, offset + per_page)
+            top = snapshot.first(sort, matched, offset + per_page)
         ids = [snapshot.col["id"][d] for d in top[offset:offset + per_page]]
         return SearchPage(ids=ids, total=matched.bit_count(), facets=facets)
 
@@ -267,8 +266,8 @@ class WhooshBackend(SearchBackend):
         *complete, last = query.tokens
         docs = snapshot.live
         for token in complete:
-            docs &= self._postings("name", token)
-        completing = sum_bits(self._postings("name", SCHEMA["name"].from_bytes(btext))
+            docs &= self._postings("name", token, snapshot)
+        completing = sum_bits(self._postings("name", SCHEMA["name"].from_bytes(btext), snapshot)
                               for btext in searcher.reader().expand_prefix("name", last))
         sold, ids = snapshot.col["sold"], snapshot.col["id"]
         best = heapq.nsmallest(max(limit * 5, 50), from_bits(docs & completing), key=lambda d: (-sold[d], ids[d]))

@@ -54,7 +54,7 @@ SCHEMA = fields.Schema(
     locality=fields.COLUMN(columns.RefBytesColumn()), region=fields.COLUMN(columns.RefBytesColumn()),
     name_f=_text_column(), name_a=_text_column(), desc_f=_text_column(), meta_f=_text_column(),
 )
-MAX_TERMS_CACHED = 4096  # name word/pair bitmaps a snapshot keeps
+MAX_KEPT = 1024  # bitmaps of postings, name words or pairs a segment keeps (of each kind)
 NUMBER_COLUMNS = ("id", "producer_id", "price", "stock", "sold", "created", "stars", "cert_until")
 STRING_COLUMNS = ("category", "category_group", "locality", "region", "name_f", "name_a", "desc_f", "meta_f")
 
@@ -87,6 +87,9 @@ class Snapshot:
     decoded ones it still uses), deletions and today's live stars per version. Sets of
     documents are bitmaps (Python ints): filters, facets, scores and orders are a few
     ANDs and bit counts over them, and only the documents a page shows become a list.
+    Postings, name words and column values are turned into bitmaps once per segment and
+    kept with it, so a new version (one product written) shifts and ORs them again
+    instead of reading every document.
     """
 
     def __init__(self, version, reader, today: int, segment_cache: dict):
@@ -96,6 +99,7 @@ class Snapshot:
         self.col: dict[str, list] = {name: [] for name in NUMBER_COLUMNS + STRING_COLUMNS}
         self.deleted: set[int] = set()
         self.decoded: list[dict] = []
+        self.by_id: dict[str, dict] = {}
         for segment_reader, offset in reader.leaf_readers():
             if segment_reader.segment() is None:  # an empty index
                 continue
@@ -105,15 +109,12 @@ class Snapshot:
                 decoded = segment_cache[seg_id] = decode(segment_reader)
             self.parts.append((seg_id, offset))
             self.decoded.append(decoded)
+            self.by_id[seg_id] = decoded
             for name, values in self.col.items():
                 values.extend(decoded[name])
             if segment_reader.has_deletions():
                 self.deleted.update(offset + d for d in segment_reader.deleted_docs_set)
-        self.live_stars = [s if s and u >= today else 0 for s, u in zip(self.col["stars"], self.col["cert_until"])]
-        self.name_length = [name.count(" ") for name in self.col["name_f"]]
-        self._orders: dict[str, Order] = {}
         self._bits: dict[str, dict] = {}
-        self._terms: dict[tuple, int] = {}
         self.live = ((1 << len(self.col["id"])) - 1) & ~to_bits(self.deleted)
 
     def phrase_indexes(self) -> list[PhraseIndex]:
@@ -126,42 +127,46 @@ class Snapshot:
             indexes.append(decoded["phrases"])
         return indexes
 
+    def _combined(self, local) -> int:
+        """One bitmap of the whole version from each segment's: local(decoded) per segment."""
+        bits = 0
+        for decoded, (_, offset) in zip(self.decoded, self.parts):
+            bits |= local(decoded) << offset
+        return bits
+
+    def postings(self, reader, field: str, term: str) -> int:
+        """The documents containing `term` in `field` (postings of `reader`, this version's reader)."""
+        bits = 0
+        for segment_reader, offset in reader.leaf_readers():
+            if segment_reader.segment() is None:
+                continue
+            decoded = self.by_id[segment_reader.segment().segment_id()]
+            bits |= kept(decoded, "postings", (field, term), lambda: to_bits(
+                segment_reader.postings(field, term).all_ids()) if (field, term) in segment_reader else 0) << offset
+        return bits
+
     def name_bits(self, column: str, words: list[str]) -> int:
         """The documents whose name (`name_f` folded, `name_a` accented) holds every word and
         every pair of neighbours of `words`: exactly the phrase up to two words, else a superset."""
-        keys = [(column, w) for w in words[:1]] if len(words) == 1 else [
-            (column, pair) for pair in zip(words, words[1:])]
+        terms = words[:1] if len(words) == 1 else list(zip(words, words[1:]))
         bits = -1
-        for key in keys:
-            found = self._terms.get(key)
-            if found is None:
-                found = 0
-                for decoded, (_, offset) in zip(self.decoded, self.parts):
-                    if column + "_terms" not in decoded:
-                        decoded[column + "_terms"] = name_terms(decoded[column])
-                    local = decoded[column + "_terms"].get(key[1])
-                    if local:
-                        found |= to_bits(local) << offset
-                if len(self._terms) >= MAX_TERMS_CACHED:
-                    self._terms.clear()
-                self._terms[key] = found
-            bits &= found
+        for term in terms:
+            def local(decoded, term=term):
+                found = kept(decoded, "names", column, lambda: name_terms(decoded[column])).get(term)
+                return kept(decoded, "name_bits", (column, term), lambda: to_bits(found) if found else 0)
+
+            bits &= self._combined(local)
         return bits if bits != -1 else 0
 
     def bits_of(self, column: str) -> dict:
         """{value: bitmap of the documents with that value} for a column (once per version)."""
         found = self._bits.get(column)
         if found is None:
-            docs_by_value: dict = {}
-            if column == "stars":
-                values = self.live_stars
-            elif column == "in_stock":
-                values = [stock > 0 for stock in self.col["stock"]]
-            else:
-                values = self.col[column]
-            for d, value in enumerate(values):
-                docs_by_value.setdefault(value, []).append(d)
-            found = self._bits[column] = {value: to_bits(docs) for value, docs in docs_by_value.items()}
+            found = {}
+            for decoded, (_, offset) in zip(self.decoded, self.parts):
+                for value, bits in value_bits(decoded, column, self.today).items():
+                    found[value] = found.get(value, 0) | bits << offset
+            self._bits[column] = found
         return found
 
     def filter(self, matched: int, params) -> int:
@@ -179,7 +184,7 @@ class Snapshot:
         if params.producer is not None:
             matched &= any_of("producer_id", [params.producer])
         if params.price_min is not None or params.price_max is not None:
-            matched &= self.order("price_asc").between(params.price_min, params.price_max)
+            matched &= self.price_between(params.price_min, params.price_max)
         if params.in_stock is not None:
             matched &= any_of("in_stock", [params.in_stock])
         return matched
@@ -197,22 +202,25 @@ class Snapshot:
             category[slug] = category.get(slug, 0) + n
         return {"stars": stars, "category": category, "locality": count("locality")}
 
-    def order(self, sort: str) -> "Order":
-        """The whole index in the order of `sort`, or of `tie` (shorter name, then id; computed once per version)."""
-        found = self._orders.get(sort)
-        if found is None:
-            col, ids = self.col, self.col["id"]
-            keys = {
-                "price_asc": lambda d: (col["price"][d], ids[d]),
-                "price_desc": lambda d: (-col["price"][d], -ids[d]),
-                "stars": lambda d: (-self.live_stars[d], -col["sold"][d], -ids[d]),
-                "bestselling": lambda d: (-col["sold"][d], -ids[d]),
-                "tie": lambda d: (self.name_length[d], ids[d]),
-            }
-            key = keys.get(sort, lambda d: (-col["created"][d], -ids[d]))  # newest
-            found = self._orders[sort] = Order(sorted(range(len(ids)), key=key),
-                                               col["price"] if sort == "price_asc" else None)
-        return found
+    def first(self, sort: str, bits: int, k: int) -> list[int]:
+        """The first k documents of the bitmap `bits` in the order of `sort`, or of `tie`
+        (shorter name, then id): the first k of each segment (its order is kept with it),
+        then those merged."""
+        if k <= 0 or not bits:
+            return []
+        found: list[tuple] = []
+        for decoded, (_, offset) in zip(self.decoded, self.parts):
+            local = (bits >> offset) & ((1 << len(decoded["id"])) - 1)
+            if local:
+                order = segment_order(decoded, sort, self.today)
+                found += [(order.keys[d], d + offset) for d in order.first(local, k)]
+        if len(self.parts) > 1:
+            found.sort()
+        return [d for _, d in found[:k]]
+
+    def price_between(self, low, high) -> int:
+        """The documents priced in [low, high] (either end None: open), as a bitmap."""
+        return self._combined(lambda decoded: segment_order(decoded, "price_asc", self.today).between(low, high))
 
 
 class Order:
@@ -222,8 +230,9 @@ class Order:
 
     CHUNK = 1024
 
-    def __init__(self, docs: list[int], values: list | None = None):
+    def __init__(self, docs: list[int], keys: list, values: list | None = None):
         self.docs = docs
+        self.keys = keys  # per document, what the order compares (documents of other segments too)
         self.rank = [0] * len(docs)
         for position, d in enumerate(docs):
             self.rank[d] = position
@@ -261,6 +270,58 @@ class Order:
         for chunk_bits, _ in self.chunks[first_full:last_full]:
             bits |= chunk_bits
         return bits
+
+
+def segment_order(decoded: dict, sort: str, today: int) -> Order:
+    """One segment's documents in the order of `sort` (or `tie`), kept with the segment."""
+    def compute():
+        col, ids = decoded, decoded["id"]
+        if sort == "price_asc":
+            keys = list(zip(col["price"], ids))
+        elif sort == "price_desc":
+            keys = [(-price, -i) for price, i in zip(col["price"], ids)]
+        elif sort == "stars":
+            keys = [(-(s if s and u >= today else 0), -sold, -i)
+                    for s, u, sold, i in zip(col["stars"], col["cert_until"], col["sold"], ids)]
+        elif sort == "bestselling":
+            keys = [(-sold, -i) for sold, i in zip(col["sold"], ids)]
+        elif sort == "tie":
+            keys = [(name.count(" "), i) for name, i in zip(col["name_f"], ids)]
+        else:  # newest
+            keys = [(-created, -i) for created, i in zip(col["created"], ids)]
+        return Order(sorted(range(len(ids)), key=keys.__getitem__), keys,
+                     col["price"] if sort == "price_asc" else None)
+
+    return kept(decoded, "orders", (sort, today if sort == "stars" else None), compute)
+
+
+def kept(decoded: dict, cache: str, key, compute):
+    """Something derived from one segment, kept with its decoded columns (a segment never
+    changes): the cache `cache` of the segment, key `key`, computed on first use."""
+    found = decoded.setdefault(cache, {})
+    value = found.get(key)
+    if value is None:
+        if len(found) >= MAX_KEPT:
+            found.clear()
+        value = found[key] = compute()
+    return value
+
+
+def value_bits(decoded: dict, column: str, today: int) -> dict:
+    """{value: bitmap} of one segment's column (stars: those live today; in_stock: stock > 0)."""
+    def compute():
+        if column == "stars":
+            values = [s if s and u >= today else 0 for s, u in zip(decoded["stars"], decoded["cert_until"])]
+        elif column == "in_stock":
+            values = [stock > 0 for stock in decoded["stock"]]
+        else:
+            values = decoded[column]
+        docs_by_value: dict = {}
+        for d, value in enumerate(values):
+            docs_by_value.setdefault(value, []).append(d)
+        return {value: to_bits(docs) for value, docs in docs_by_value.items()}
+
+    return kept(decoded, "values", (column, today if column == "stars" else None), compute)
 
 
 def name_terms(names: list[str]) -> dict:
@@ -400,12 +461,11 @@ def _best(query: Query, docs: int, word_bits, snapshot: Snapshot, k: int, all_in
                 len(accented) == 2)
         for word in accented:
             features.append((named & snapshot.name_bits("name_a", [word]), _units(W_ACCENT_WORD)))
-    tie = snapshot.order("tie")
     while True:
         groups = _score_groups(docs, features)
         top: list[int] = []
         for score in sorted(groups, reverse=True):
-            top += tie.first(groups[score], k - len(top))
+            top += snapshot.first("tie", groups[score], k - len(top))
             if len(top) >= k:
                 break
         wrong = [(feature, column, text) for feature, column, text in checks
