@@ -84,12 +84,12 @@ class Snapshot:
     """The per-document columns of one index version, as lists indexed by global docnum.
 
     Columns are decoded once per segment (segments are immutable; a process keeps the
-    decoded ones it still uses), deletions and today's live stars per version. Sets of
-    documents are bitmaps (Python ints): filters, facets, scores and orders are a few
-    ANDs and bit counts over them, and only the documents a page shows become a list.
-    Postings, name words and column values are turned into bitmaps once per segment and
-    kept with it, so a new version (one product written) shifts and ORs them again
-    instead of reading every document.
+    decoded ones it still uses), deletions per version. Sets of documents are bitmaps
+    (Python ints): filters, facets, scores and orders are a few ANDs and bit counts over
+    them, and only the documents a page shows become a list. Postings, name words, column
+    values (stars: those live today) and sort orders are derived once per segment and kept
+    with it, so a new version (one product written) shifts and ORs them again instead of
+    reading or sorting every document.
     """
 
     def __init__(self, version, reader, today: int, segment_cache: dict):
