@@ -22,6 +22,7 @@ from .text import within_distance
 TONE_KEYS = "sfrxj"
 TELEX = (("dd", "d"), ("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"), ("uw", "u"), ("w", "u"))
 MAX_WINDOWS = 4000  # windows compared per pair of start words
+MAX_RUNS_CACHED = 4096  # (pair, size) entries a PhraseIndex keeps
 
 
 def max_edits(word: str) -> int:
@@ -64,10 +65,27 @@ class PhraseIndex:
             self.counts.append(1)
             for position, pair in enumerate(zip(words, words[1:])):
                 self.pairs.setdefault(pair, []).append((pid, position))
+        self._runs: dict[tuple, dict[tuple[str, ...], int]] = {}
         self.deletes: dict[str, set[str]] = {}
         for word in self.frequency:
             for key in _deletes(word, max_edits(word)):
                 self.deletes.setdefault(key, set()).add(word)
+
+    def runs(self, pair: tuple[str, str], size: int) -> dict[tuple[str, ...], int]:
+        """{run: phrases holding it} for the distinct runs of `size` words starting with `pair`
+        (many phrases share a run: each is compared with a query once, not once per phrase)."""
+        key = (pair, size)
+        found = self._runs.get(key)
+        if found is None:
+            found = {}
+            for pid, position in self.pairs.get(pair, ())[:MAX_WINDOWS]:
+                run = self.phrases[pid][position:position + size]
+                if len(run) == size:
+                    found[run] = found.get(run, 0) + self.counts[pid]
+            if len(self._runs) >= MAX_RUNS_CACHED:
+                self._runs.clear()
+            self._runs[key] = found
+        return found
 
     def close_words(self, word: str) -> set[str]:
         """Known words that may be within max_edits of `word` (checked by the caller)."""
@@ -136,10 +154,7 @@ class Corrector:
                 for second, second_edits in self._close(index, segment[1]):
                     if first_edits + second_edits > budget:
                         continue
-                    for pid, position in index.pairs.get((first, second), ())[:MAX_WINDOWS]:
-                        run = index.phrases[pid][position:position + size]
-                        if len(run) < size:
-                            continue
+                    for run, count in index.runs((first, second), size).items():
                         edits = first_edits + second_edits
                         for typed, word in zip(segment[2:], run[2:]):
                             step = self.distance(typed, word)
@@ -149,7 +164,7 @@ class Corrector:
                             edits += step
                         if edits is not None:
                             entry = found.setdefault(run, [edits, 0])
-                            entry[1] += index.counts[pid]
+                            entry[1] += count
         return sorted((edits, -count, run) for run, (edits, count) in found.items())
 
     def correct(self, tokens: list[str], has_match: Callable[[list[str]], bool]) -> list[str] | None:

@@ -15,11 +15,13 @@ nobody crashes on Whoosh's own writer lock, which only the write.lock holder tou
 
 Reading: Whoosh's own collector scores and facets document by document in Python,
 far too slow for thousands of hits. Here Whoosh stores the index (analysis, postings,
-segments, deletions, vocabulary); a query takes the postings of its words as sets,
+segments, deletions, vocabulary); a query takes the postings of its words as bitmaps,
 intersects them, filters and counts facets on per-document columns decoded once per
 segment (a `Snapshot` per index version, whoosh_columns.py), and ranks by the rules in
 base.py only the matches a page needs (those with every word in the name when they
-fill the page), checking phrases and accents on the folded/accented name columns.
+fill the page): each rule is a bitmap, the matches are grouped by score with a few ANDs,
+and only the documents of the best groups are listed, in the snapshot's tie order.
+Sorted pages walk the snapshot's precomputed order the same way.
 """
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ from ..timeutil import local_today
 from .base import Query, SearchBackend, SearchPage, rank_completions
 from .documents import count_public, iter_documents, load_documents
 from .spelling import PhraseIndex
-from .whoosh_columns import SCHEMA, Snapshot, _fields, empty_facets, from_bits, ranked, to_bits
+from .whoosh_columns import SCHEMA, Snapshot, _fields, empty_facets, from_bits, ranked, sum_bits
 
 log = logging.getLogger(__name__)
 
@@ -203,44 +205,41 @@ class WhooshBackend(SearchBackend):
                 self._shared["snapshot"] = snapshot
         return snapshot
 
-    def _postings(self, field: str, term: str) -> tuple[frozenset, int]:
-        """The documents containing `term` in `field`: global numbers, and as a bitmap."""
+    def _postings(self, field: str, term: str, snapshot: Snapshot) -> int:
+        """The documents containing `term` in `field`, as a bitmap of global numbers."""
         searcher = self._local.searcher or self._searcher()  # the caller's search opened it
-        reader = searcher.reader()
         cache = self._local.postings
         key = (self._local.version, field, term)
         found = cache.get(key)
         if found is None:
-            docs = frozenset(reader.postings(field, term).all_ids()) if (field, term) in reader else frozenset()
             if len(cache) > 512:
                 cache.clear()
-            found = cache[key] = (docs, to_bits(docs))
+            found = cache[key] = snapshot.postings(searcher.reader(), field, term)
         return found
 
-    def _matching(self, tokens: list[str], snapshot: Snapshot) -> tuple[int, list, list]:
+    def _matching(self, tokens: list[str], snapshot: Snapshot) -> tuple[int, list]:
         """The documents containing every word (in the name, description or meta) as a bitmap,
-        and per word the sets and bitmaps of name, description and meta."""
-        postings = [[self._postings(field, t) for field in ("name", "description", "meta")] for t in tokens]
-        word_sets = [tuple(docs for docs, _ in fields_) for fields_ in postings]
-        word_bits = [tuple(bits for _, bits in fields_) for fields_ in postings]
+        and per word the bitmaps of name, description and meta."""
+        word_bits = [tuple(self._postings(field, t, snapshot) for field in ("name", "description", "meta"))
+                     for t in tokens]
         matched = snapshot.live
         for name_bits, description_bits, meta_bits in word_bits:
             matched &= name_bits | description_bits | meta_bits
-        return matched, word_sets, word_bits
+        return matched, word_bits
 
     def _search(self, query: Query, params) -> SearchPage:
         snapshot = self._snapshot()
         if snapshot is None or not query:
             return SearchPage(ids=[], total=0, facets=empty_facets())
-        matched, word_sets, word_bits = self._matching(query.tokens, snapshot)
+        matched, word_bits = self._matching(query.tokens, snapshot)
         matched = snapshot.filter(matched, params)
         facets = snapshot.facets(matched)
         offset, per_page = (params.page - 1) * params.per_page, params.per_page
         sort = params.effective_sort
         if sort == "relevance":
-            top = ranked(query, matched, word_sets, word_bits, snapshot, offset + per_page)
+            top = ranked(query, matched, word_bits, snapshot, offset + per_page)
         else:
-            top = heapq.nsmallest(offset + per_page, from_bits(matched), key=snapshot.sort_rank(sort).__getitem__)
+            top = snapshot.first(sort, matched, offset + per_page)
         ids = [snapshot.col["id"][d] for d in top[offset:offset + per_page]]
         return SearchPage(ids=ids, total=matched.bit_count(), facets=facets)
 
@@ -265,17 +264,13 @@ class WhooshBackend(SearchBackend):
             return []
         searcher = self._searcher()
         *complete, last = query.tokens
-        docs: set | None = None
+        docs = snapshot.live
         for token in complete:
-            names = self._postings("name", token)[0]
-            docs = set(names) if docs is None else docs & names
-        completing: set = set()
-        for btext in searcher.reader().expand_prefix("name", last):
-            completing |= self._postings("name", SCHEMA["name"].from_bytes(btext))[0]
-        docs = completing if docs is None else docs & completing
-        docs -= snapshot.deleted
+            docs &= self._postings("name", token, snapshot)
+        completing = sum_bits(self._postings("name", SCHEMA["name"].from_bytes(btext), snapshot)
+                              for btext in searcher.reader().expand_prefix("name", last))
         sold, ids = snapshot.col["sold"], snapshot.col["id"]
-        best = heapq.nsmallest(max(limit * 5, 50), docs, key=lambda d: (-sold[d], ids[d]))
+        best = heapq.nsmallest(max(limit * 5, 50), from_bits(docs & completing), key=lambda d: (-sold[d], ids[d]))
         stored = (searcher.stored_fields(d) for d in best)
         return rank_completions(({"id": int(f["pk"]), "slug": f["slug"], "name": f["title"]} for f in stored),
                                 query.tokens, limit)

@@ -197,3 +197,26 @@ def test_a_writer_that_cannot_get_the_lock_leaves_its_change_for_the_next(whoosh
         assert impatient.health()["pending"] == 1
     assert found("tra xanh") == [tea.id]  # the next reader catches up
     assert whoosh.health()["pending"] == 0
+
+
+def test_whoosh_after_a_write_reads_only_the_new_segment(whoosh, db, monkeypatch):
+    """A sale writes the index; the next search reuses what it derived from the segments
+    that did not change, and still answers from the new version."""
+    from whoosh.reading import SegmentReader
+
+    honey = [f.product(f"Mật ong rừng {n}", price_vnd=100_000 + n, stock=5) for n in range(30)]
+    whoosh.rebuild()  # one segment of 30
+    assert found("mat ong", in_stock=True, sort="price_asc")[:2] == [honey[0].id, honey[1].id]
+    honey[0].stock = 0
+    db.session.commit()  # the index writer reads postings too (to delete the old document)
+    read: list[int] = []
+    real = SegmentReader.postings
+
+    def counting(self, fieldname, text, *args, **kwargs):
+        read.append(self.doc_count_all())
+        return real(self, fieldname, text, *args, **kwargs)
+
+    monkeypatch.setattr(SegmentReader, "postings", counting)
+    assert found("mat ong", in_stock=True, sort="price_asc")[:2] == [honey[1].id, honey[2].id]
+    assert found("mat ong", in_stock=False) == [honey[0].id]
+    assert read and max(read) == 1  # only the new one-document segment's postings were read

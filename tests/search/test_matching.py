@@ -40,6 +40,18 @@ def test_exact_phrase_ranks_above_the_same_words_apart(backend):
     assert [p.id for p in browse(BrowseParams(q="mat ong")).items] == [phrase.id, scattered.id]
 
 
+def test_a_long_phrase_counts_only_with_its_words_in_a_row(backend):
+    # Each holds "trà hoa" and "hoa vàng", but only the second holds "trà hoa vàng"; the
+    # shorter name would come first if holding the pairs were taken for the phrase.
+    pairs_apart = f.product("Trà hoa sen hoa vàng")
+    phrase = f.product("Trà hoa vàng túi lọc Ba Chẽ")
+    words_apart = f.product("Hộp quà", description="Trà sen, hoa sen và vàng mã")
+    phrase_in_description = f.product("Hộp quà Tết lớn", description="Gồm trà hoa vàng")
+    expected = [phrase.id, pairs_apart.id, phrase_in_description.id, words_apart.id]
+    assert [p.id for p in browse(BrowseParams(q="tra hoa vang")).items] == expected
+    assert [p.id for p in browse(BrowseParams(q="trà hoa vàng")).items] == expected
+
+
 def test_accented_query_ranks_accent_exact_matches_first(backend):
     cha_muc = f.product("Chả mực Hạ Long")
     cha_muc_other = f.product("Chà mục Hạ Long")

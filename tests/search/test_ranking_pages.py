@@ -36,7 +36,7 @@ def scored(monkeypatch):
     real = whoosh_columns._best
 
     def counting(query, docs, *args, **kwargs):
-        seen.append(len(docs))
+        seen.append(docs.bit_count())
         return real(query, docs, *args, **kwargs)
 
     monkeypatch.setattr(whoosh_columns, "_best", counting)
