@@ -3,8 +3,11 @@
 Catalogue and accounts rows are written directly (they have no workflow of their own to go
 through). Orders are never hand-built: `place_order` runs the real checkout, `pay` the real
 bank-transfer path (a SePay notification signed with the API key, in a request of its own),
-`move_parts` the real status service, and `backdate` shifts a placed order into the past for
-the statistics and sales tests. So an order in a test is one the application could have made.
+`move_parts` the real status service, `refund_part` the real cancellation and refund, and
+`expired_order` the real expiry. For the statistics and sales tests, `backdate` and
+`date_since` only shift times (creation, payment, refund, history) into the past, to put a
+sale at a month's edge in local time. So an order in a test is one the application could
+have made.
 """
 from __future__ import annotations
 
@@ -231,6 +234,7 @@ def pay(order, when: datetime | str | None = None, *, amount_vnd: int | None = N
     if isinstance(when, datetime):
         when = to_local(when).strftime("%Y-%m-%d %H:%M:%S")
     txn_id = txn_id if txn_id is not None else next(_transfers)
+    was_paid = reload(order).paid_at is not None
     text = f"{order.payment_reference} chuyen tien mua hang"
     body = {"id": txn_id, "gateway": "Vietcombank", "transactionDate": when,
             "accountNumber": app.config["VIETQR_ACCOUNT_NO"], "code": None, "content": text,
@@ -252,8 +256,8 @@ def pay(order, when: datetime | str | None = None, *, amount_vnd: int | None = N
         app.config.update(saved)
     assert response.status_code in (200, 201), response.get_data(as_text=True)
     paid = reload(order)
-    if paid.paid_at is not None and paid.paid_at < utcnow() - timedelta(minutes=1):
-        date_since(paid, paid.paid_at)  # the history of a payment made in the past
+    if not was_paid and paid.paid_at is not None and paid.paid_at < utcnow() - timedelta(minutes=1):
+        date_since(paid, paid.paid_at)  # the history of this payment, made in the past
     return reload(order)
 
 
