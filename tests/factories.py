@@ -3,8 +3,11 @@
 Catalogue and accounts rows are written directly (they have no workflow of their own to go
 through). Orders are never hand-built: `place_order` runs the real checkout, `pay` the real
 bank-transfer path (a SePay notification signed with the API key, in a request of its own),
-`move_parts` the real status service, and `backdate` shifts a placed order into the past for
-the statistics and sales tests. So an order in a test is one the application could have made.
+`move_parts` the real status service, `refund_part` the real cancellation and refund, and
+`expired_order` the real expiry. For the statistics and sales tests, `backdate` and
+`date_since` only shift times (creation, payment, refund, history) into the past, to put a
+sale at a month's edge in local time. So an order in a test is one the application could
+have made.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import sqlalchemy as sa
 from flask import current_app, g, has_app_context
 
 from marketplace.accounts.services import create_user
@@ -184,13 +188,33 @@ def stock_of(product) -> int:
 
 
 def backdate(order, created_at: datetime):
-    """Move a placed order's creation (and its payment deadline with it) into the past, as if it
-    had been placed at `created_at`: for payments and statistics dated before today."""
+    """Move a placed order's creation (its payment deadline and the history written so far with
+    it) into the past, as if it had been placed at `created_at`: for payments and statistics
+    dated before today. Only times change."""
+    from marketplace.orders.models import OrderEvent
+
     shift = created_at - order.created_at
     order.created_at = created_at
     order.payment_due_at = order.payment_due_at + shift
+    for event in db.session.scalars(sa.select(OrderEvent).where(OrderEvent.order_id == order.id)):
+        event.created_at = event.created_at + shift
     db.session.commit()
     return order
+
+
+def date_since(order, when: datetime) -> None:
+    """What the services just did to `order` (it ran today) dated `when` instead, for tests of
+    figures in the past: history rows written after `when` and the cancellation time move back
+    to `when`. Only times change; call it right after the service, with the order's past
+    `when` later than its creation (`backdate`)."""
+    from marketplace.orders.models import OrderEvent
+
+    for event in db.session.scalars(sa.select(OrderEvent).where(OrderEvent.order_id == order.id,
+                                                               OrderEvent.created_at > when)):
+        event.created_at = when
+    if order.cancelled_at is not None and order.cancelled_at > when:
+        order.cancelled_at = when
+    db.session.commit()
 
 
 SEPAY_KEY = "sepay-key-of-the-test-factories"
@@ -210,6 +234,7 @@ def pay(order, when: datetime | str | None = None, *, amount_vnd: int | None = N
     if isinstance(when, datetime):
         when = to_local(when).strftime("%Y-%m-%d %H:%M:%S")
     txn_id = txn_id if txn_id is not None else next(_transfers)
+    was_paid = reload(order).paid_at is not None
     text = f"{order.payment_reference} chuyen tien mua hang"
     body = {"id": txn_id, "gateway": "Vietcombank", "transactionDate": when,
             "accountNumber": app.config["VIETQR_ACCOUNT_NO"], "code": None, "content": text,
@@ -230,6 +255,9 @@ def pay(order, when: datetime | str | None = None, *, amount_vnd: int | None = N
     finally:
         app.config.update(saved)
     assert response.status_code in (200, 201), response.get_data(as_text=True)
+    paid = reload(order)
+    if not was_paid and paid.paid_at is not None and paid.paid_at < utcnow() - timedelta(minutes=1):
+        date_since(paid, paid.paid_at)  # the history of this payment, made in the past
     return reload(order)
 
 
@@ -239,7 +267,9 @@ def paid_order(items, paid_at: datetime | None = None, user=None, **placing):
     order = place_order(items, user=user, **placing)
     if paid_at is not None:
         backdate(order, paid_at - timedelta(hours=1))
-    return pay(order, paid_at)
+    paid = pay(order, paid_at)
+    assert paid.status == "paid", f"the transfer was not applied to {paid.code} (held or unmatched)"
+    return paid
 
 
 def local(*args) -> datetime:
@@ -264,3 +294,57 @@ def move_parts(order, *statuses: str, actor="admin"):
                 extra = TRACKING if status == "shipped" else {}
                 update_part_status(part, status, actor, **extra)
     return reload(order)
+
+
+def refund_part(part, when: datetime | None = None, *, paid_back: bool = True, reason: str = "Hết hàng"):
+    """Cancel one part of a paid order with the status service and give its money back through
+    the real refund path: a bank-transfer order's refund of the part (its lines and its
+    shipping) is `due` until an admin marks it paid back, which `paid_back` does. `when` dates
+    the cancellation and the money given back in the past (for statistics): only times change.
+    Returns the refund."""
+    from marketplace.orders.services import cancel_part, get_order
+    from marketplace.payments.models import LedgerEntry, Refund
+    from marketplace.payments.refunds import mark_refund_paid
+
+    code, part_id = part.order.code, part.id
+    cancel_part(part, "admin", reason)
+    refund = db.session.scalars(sa.select(Refund).where(Refund.part_id == part_id)).one()
+    if paid_back:
+        refund = mark_refund_paid(refund.id, "admin", "Đã chuyển khoản hoàn tiền")
+    if when is not None:
+        refund.created_at = when
+        if refund.refunded_at is not None:
+            refund.refunded_at = when
+            for entry in db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.refund_id == refund.id)):
+                entry.occurred_at = when
+        date_since(get_order(code), when)
+    return refund
+
+
+def expired_order(items, **placing):
+    """An order placed through the checkout and never paid: the real expiry moved it to
+    `expired` (its parts cancelled, its stock released)."""
+    from marketplace.orders.services import expire_order
+
+    order = place_order(items, **placing)
+    assert expire_order(order)
+    return reload(order)
+
+
+def flat_shipping(*producers, fee_vnd: int) -> None:
+    """Each producer charges `fee_vnd` for every parcel, however large (no free-shipping
+    threshold): the checkout prices the next orders with it."""
+    for made in producers:
+        made.shipping_fee_vnd = fee_vnd
+        made.free_shipping_threshold_vnd = 10**15
+    db.session.commit()
+
+
+def certificate_expires(product, on: date) -> None:
+    """The product's OCOP certificate runs out on `on` (its dates edited, as if it had been
+    issued 36 months earlier): a sale paid after that day carries no stars. Used after the
+    product was sold through the checkout, which sells only certified products."""
+    certificate = db.session.scalars(sa.select(Certificate).where(Certificate.product_id == product.id)).one()
+    certificate.issued_on = on - timedelta(days=3 * 365)
+    certificate.expires_on = on
+    db.session.commit()

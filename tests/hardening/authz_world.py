@@ -2,8 +2,10 @@
 
 Two producers (A and B), each with a seller, an active product with a verified
 certificate (producer A's with a photo and a certificate scan on disk) and an API
-token; two shoppers, each with a cart and a paid order from their own producer
-(shopper A's order also has a refund due); an unmatched bank transfer; an admin.
+token; two shoppers, each with a cart and a paid order from their own producer (all
+orders placed through the real checkout and paid by a signed bank webhook; shopper A also
+has a second order, its part cancelled, with a refund due to be paid back by hand); an
+unmatched bank transfer; an admin.
 
 The "victim" side is A: the matrix tries A's objects as anonymous, as shopper B,
 as producer B's seller and as admin. `snapshot()` captures every table and the
@@ -14,7 +16,6 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -24,10 +25,8 @@ from marketplace.accounts.models import User
 from marketplace.cart.models import Cart, CartItem
 from marketplace.catalog.models import Certificate, Producer, Product, ProductImage
 from marketplace.extensions import db
-from marketplace.orders.models import Order, OrderLine, OrderPart
-from marketplace.orders.services import new_order_code
-from marketplace.payments.models import BankTransfer, Refund
-from marketplace.payments.services import new_payment_reference
+from marketplace.orders.models import Order
+from marketplace.payments.models import BankTransfer
 from marketplace.seller import services as seller_services
 from marketplace.timeutil import utcnow
 from marketplace.traceability.files import add_lot_file
@@ -82,20 +81,10 @@ def photo_bytes() -> bytes:
 
 
 def paid_order(shopper, product: Product) -> Order:
-    line = OrderLine(product_id=product.id, product_name=product.name, unit=product.unit,
-                     unit_price_vnd=product.price_vnd, quantity=1, line_total_vnd=product.price_vnd)
-    part = OrderPart(producer_id=product.producer_id, subtotal_vnd=product.price_vnd, shipping_vnd=30_000,
-                     status="pending", lines=[line])
-    now = utcnow()
-    order = Order(code=new_order_code(), user_id=shopper.id, status="paid", contact_name=shopper.full_name,
-                  contact_phone="0912345678", contact_email=shopper.email, ship_line1="Số 12, phố Cao Thắng",
-                  ship_ward="Phường Hạ Long", ship_province="Quảng Ninh", subtotal_vnd=product.price_vnd,
-                  shipping_vnd=30_000, total_vnd=product.price_vnd + 30_000, payment_method="vietqr",
-                  payment_status="paid", payment_reference=new_payment_reference(),
-                  payment_due_at=now + timedelta(hours=24), paid_at=now, parts=[part])
-    db.session.add(order)
-    db.session.commit()
-    return order
+    """One unit of `product` bought by the signed-in `shopper` through the real checkout (its
+    contact theirs) and paid by bank transfer: a part waiting for its producer."""
+    return factories.paid_order([(product, 1)], user=shopper,
+                                contact={"full_name": shopper.full_name, "email": shopper.email})
 
 
 def _side(label: str, producer_name: str, product_name: str) -> tuple[Side, object, Product]:
@@ -121,6 +110,10 @@ def build_world() -> World:
     a, seller_a, product_a = _side("a", "HTX Trà hoa vàng Ba Chẽ", "Trà hoa vàng thượng hạng")
     b, _seller_b, _product_b = _side("b", "HTX Hàu Vân Đồn", "Hàu sữa Vân Đồn")
     admin = factories.user("admin", email="admin@example.vn")
+    # A refund waiting to be paid back by hand: shopper A's second order, its part cancelled
+    # (shopper A's first order stays paid and live for the part routes).
+    refund = factories.refund_part(paid_order(db.session.get(User, a.shopper_id), product_a).parts[0],
+                                   paid_back=False, reason="Thiếu hàng")
     image = seller_services.add_images(product_a, seller_a, [("tra.jpg", photo_bytes())])[0]
     # A certificate scan on disk (private storage) for the scan routes.
     certificate = seller_services.claim_certificate(
@@ -128,13 +121,10 @@ def build_world() -> World:
         {"stars": "4", "certificate_no": "QN-2025-0042", "level": "province",
          "issued_on": "2025-01-10", "expires_on": "2028-01-10"},
         scan=("scan.jpg", photo_bytes()))
-    order_a = db.session.scalars(sa.select(Order).where(Order.code == a.order_code)).one()
-    refund = Refund(order_id=order_a.id, part_id=a.part_id, amount_vnd=10_000, method="vietqr",
-                    status="due", reason="Thiếu hàng")
     transfer = BankTransfer(provider="sepay", provider_txn_id="9001", bank="Vietcombank", account_no="0011004123456",
                             amount_vnd=55_000, description="chuyen tien khong ro", bank_reference="FT9001",
                             transacted_at=utcnow(), status="unmatched")
-    db.session.add_all([refund, transfer])
+    db.session.add(transfer)
     db.session.commit()
     lot = create_lot(a.producer_id, a.product_id, seller_a, {
         "code": "TRA-01", "produced_on": "2026-01-05", "best_before": "2027-01-05", "quantity": 100})

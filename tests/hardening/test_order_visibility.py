@@ -2,19 +2,13 @@
 from __future__ import annotations
 
 from marketplace.money import format_vnd_for as format_vnd
-from marketplace.timeutil import utcnow
 from tests import factories
-from tests.factories import place_order
 
 
 def _two_producer_order(db):
     tea = factories.product("Trà hoa vàng", price_vnd=300_000, prod=factories.producer("HTX Trà Ba Chẽ"))
     oyster = factories.product("Hàu sữa", price_vnd=1_250_000, prod=factories.producer("HTX Hàu Vân Đồn"))
-    order = place_order([(tea, 1), (oyster, 2)])
-    order.status = "paid"
-    order.payment_status = "paid"
-    order.paid_at = utcnow()
-    db.session.commit()
+    order = factories.paid_order([(tea, 1), (oyster, 2)])
     seller = factories.user("seller", producer_id=tea.producer_id)
     return order, seller
 

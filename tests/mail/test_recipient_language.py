@@ -1,11 +1,12 @@
 """Every e-mail is written in its reader's language, one language per message: the shopper's
 is the one the order was placed in, a user's the one they last used the site in, and an
 address the market knows nothing about reads Vietnamese. One case per kind of e-mail, each
-sent once to a Vietnamese and once to an English reader, read back from the outbox."""
+sent once to a Vietnamese and once to an English reader, read back from the outbox and from the
+mail server it was delivered to."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -14,10 +15,16 @@ from flask_babel import refresh as refresh_locale
 from marketplace.accounts.passwords import request_reset
 from marketplace.admin import services as admin
 from marketplace.extensions import db as _db
+from marketplace.invoicing.services import record_issue
 from marketplace.mail.models import OutgoingMail
 from marketplace.orders import services as orders
 from marketplace.payments import notify
-from marketplace.seller.services import invite_member
+from marketplace.seller.services import invite_member, warn_expiring_certificates
+from marketplace.timeutil import local_today
+from marketplace.traceability.lots import create_lot
+from marketplace.traceability.recalls import recall
+from marketplace.traceability.shipping import assign_line_lots
+from smtp_inbox import smtp  # noqa: F401 - the fixture
 from tests import factories as f
 from tests.factories import place_order
 
@@ -88,11 +95,26 @@ def _payment_received(lang, email):
     _db.session.commit()
 
 
-def _producer_new_part(lang, email):
-    producer = f.producer(email=None)
+def paid_in(lang: str, email: str, product=None):
+    """An order placed by a reader of `lang`, paid by bank transfer (a signed SePay webhook)."""
+    return f.pay(placed_in(lang, email, product))
+
+
+def seller_reading(lang: str, email: str, **producer_fields):
+    """A producer without an email of its own, whose one seller (`email`) reads `lang`."""
+    producer = f.producer(email=None, **producer_fields)
     seller = f.user("seller", email=email, producer_id=producer.id)
     seller.lang = lang
     _db.session.commit()
+    return producer
+
+
+def other(lang: str) -> str:
+    return "en" if lang == "vi" else "vi"
+
+
+def _producer_new_part(lang, email):
+    producer = seller_reading(lang, email)
     orders.mark_order_paid(placed_in("vi", "khach@example.vn", f.product(stock=5, prod=producer)), PAID_AT)
 
 
@@ -104,19 +126,11 @@ def _password_reset(lang, email):
 
 
 def _producer_approved(lang, email):
-    producer = f.producer(approved=False, email=None)
-    seller = f.user("seller", email=email, producer_id=producer.id)
-    seller.lang = lang
-    _db.session.commit()
-    admin.approve_producer(None, producer.id)
+    admin.approve_producer(None, seller_reading(lang, email, approved=False).id)
 
 
 def _producer_suspended(lang, email):
-    producer = f.producer(email=None)
-    seller = f.user("seller", email=email, producer_id=producer.id)
-    seller.lang = lang
-    _db.session.commit()
-    admin.suspend_producer(None, producer.id, "Hồ sơ sai")
+    admin.suspend_producer(None, seller_reading(lang, email).id, "Hồ sơ sai")
 
 
 def _invitation(lang, email):
@@ -125,6 +139,48 @@ def _invitation(lang, email):
     inviter = f.user("seller", producer_id=producer.id)
     with request_in(lang):
         invite_member(producer.id, inviter, email)
+
+
+def _refund_sent(lang, email):
+    """The part cancelled after payment, its money paid back by hand and marked so by an admin."""
+    f.refund_part(paid_in(lang, email).parts[0])
+
+
+def _invoice_issued(lang, email):
+    part = paid_in(lang, email).parts[0]
+    with request_in(other(lang)):  # the producer records it in the other language
+        record_issue(part, {"series": "C26TAA", "number": "42", "lookup_code": "TRACUU42",
+                            "issued_on": local_today().isoformat()})
+
+
+def _certificate_rejected(lang, email):
+    product = f.product(prod=seller_reading(lang, email), verified=False)
+    admin.reject_certificate(None, product.certificate.id, "Ảnh chụp bị mờ")
+
+
+def _certificate_expired(lang, email):
+    product = f.product(prod=seller_reading(lang, email))
+    f.certificate_expires(product, local_today() - timedelta(days=1))
+    admin.expire_certificates()
+
+
+def _certificate_expiring(lang, email):
+    f.product(prod=seller_reading(lang, email), expires_on=local_today() + timedelta(days=30))
+    warn_expiring_certificates()
+
+
+def _lot_recalled(lang, email):
+    """The buyer of a lot hears of its recall, which the producer makes in the other language."""
+    product = f.product(stock=5)
+    seller = f.user("seller", producer_id=product.producer_id)
+    today = local_today()
+    lot = create_lot(product.producer_id, product.id, seller, {
+        "code": "LO-01", "produced_on": (today - timedelta(days=10)).isoformat(),
+        "best_before": (today + timedelta(days=300)).isoformat(), "quantity": 100})
+    part = paid_in(lang, email, product).parts[0]
+    assign_line_lots(product.producer_id, part.id, seller, [{"line_id": part.lines[0].id, "lot_ids": [lot.id]}])
+    with request_in(other(lang)):
+        recall(lot, seller, "Nhiễm khuẩn")
 
 
 # kind -> (what sends it, then words only the Vietnamese and only the English subject hold, and
@@ -142,12 +198,23 @@ KINDS = {
     "producer approved": (_producer_approved, "đã được duyệt", "approved", "có thể bán hàng", "may now sell"),
     "producer suspended": (_producer_suspended, "tạm ngừng bán", "suspended", "Lý do", "Reason"),
     "invitation": (_invitation, "Lời mời tham gia", "Invitation to join", "Mở liên kết", "Open this link"),
+    "refund sent": (_refund_sent, "Hoàn tiền cho đơn hàng", "Refund for order", "Chúng tôi đã hoàn",
+                    "We have refunded"),
+    "invoice issued": (_invoice_issued, "Hóa đơn điện tử", "E-invoice", "đã xuất hóa đơn điện tử",
+                       "has issued the e-invoice"),
+    "certificate rejected": (_certificate_rejected, "bị từ chối", "rejected", "chưa được xác minh",
+                             "was not verified"),
+    "certificate expired": (_certificate_expired, "Chứng nhận OCOP hết hạn", "OCOP certificate expired",
+                            "đã hết hạn", "have expired"),
+    "certificate expiring": (_certificate_expiring, "sắp hết hạn", "expiring soon", "đánh giá lại",
+                             "re-assessment"),
+    "lot recall": (_lot_recalled, "Thu hồi", "Recall", "đã thu hồi lô", "has recalled lot"),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_each_mail_is_written_in_its_readers_language(db, kind, lang):
+def test_each_mail_is_written_in_its_readers_language(db, smtp, kind, lang):
     send, vi_subject, en_subject, vi_body, en_body = KINDS[kind]
     email = f"doc-{lang}@example.vn"
     send(lang, email)
@@ -156,6 +223,11 @@ def test_each_mail_is_written_in_its_readers_language(db, kind, lang):
     body, other_body = (vi_body, en_body) if lang == "vi" else (en_body, vi_body)
     assert subject in message.subject and other_subject not in message.subject
     assert body in message.body_text and other_body not in message.body_text
+    # And that is what the mail server received, right after the commit.
+    assert message.status == "sent"
+    delivered = smtp.to(email)[-1]
+    assert delivered["Subject"] == message.subject
+    assert smtp.text(delivered).rstrip("\n") == message.body_text.rstrip("\n")
 
 
 def test_a_signed_in_user_who_switches_language_gets_mails_in_it(app, client):
@@ -170,3 +242,15 @@ def test_a_signed_in_user_who_switches_language_gets_mails_in_it(app, client):
     client.get("/?lang=vi")
     with app.app_context():
         assert _db.session.get(User, user_id).lang == "vi"
+
+
+@pytest.mark.parametrize("lang, amount", [("vi", "130.000\xa0₫"), ("en", "₫130,000")])
+def test_money_in_the_payment_and_refund_mails_is_written_as_the_reader_writes_it(db, smtp, lang, amount):
+    """An English reader would take "130.000 ₫" for a hundred and thirty dong."""
+    email = f"tien-{lang}@example.vn"
+    order = paid_in(lang, email, f.product(price_vnd=100_000, stock=5))  # and 30,000 shipping
+    f.refund_part(order.parts[0])
+    column = 1 if lang == "vi" else 2  # KINDS' subject words of this language
+    for kind in ("payment received", "refund sent"):
+        [text] = [smtp.text(m) for m in smtp.to(email) if KINDS[kind][column] in m["Subject"]]
+        assert amount in text, kind

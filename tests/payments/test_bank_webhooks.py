@@ -61,7 +61,7 @@ def test_sepay_full_transfer_pays_the_order_at_the_banks_time(db, client, app):
         mail = BytesParser(policy=policy.default).parse(fh)
     assert mail["To"] == order.contact_email
     assert mail["Subject"] == f"Đã nhận thanh toán cho đơn hàng {order.code}"
-    assert "130.000 ₫" in mail.get_content() and "01/03/2025 09:15" in mail.get_content()
+    assert "130.000\xa0₫" in mail.get_content() and "01/03/2025 09:15" in mail.get_content()
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Apikey wrong"}, {"Authorization": "Bearer sepay-test-key-123"},

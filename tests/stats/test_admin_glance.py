@@ -10,26 +10,21 @@ from flask import g
 
 from marketplace.stats import share
 from marketplace.stats.glance import month_at_a_glance
-from marketplace.timeutil import add_months, local_today, to_local, utcnow
+from marketplace.timeutil import add_months, local_today, utcnow
 from tests import factories as f
 
 
-def _this_month(shop):
+def _this_month():
     tea = f.product(price_vnd=350_000)
     honey = f.product(price_vnd=250_000)
-    now = to_local(utcnow())
-    shop.order([(tea, 2)], now)                     # paid: 700,000
-    shop.order([(honey, 1)], now)                   # paid: 250,000
-    shop.order([(honey, 3)], None, status="pending_payment")  # not paid
-    old = shop.order([(tea, 1)], now - timedelta(days=400))
-    old.created_at = utcnow() - timedelta(days=400)
-    from marketplace.extensions import db
-
-    db.session.commit()
+    f.paid_order([(tea, 2)])                        # paid now: 700,000
+    f.paid_order([(honey, 1)])                      # paid now: 250,000
+    f.place_order([(honey, 3)])                     # not paid
+    f.paid_order([(tea, 1)], utcnow() - timedelta(days=400))  # placed and paid long ago
 
 
-def test_the_month_in_figures(shop, db):
-    _this_month(shop)
+def test_the_month_in_figures(db):
+    _this_month()
     last_month = add_months(local_today().replace(day=1), -1).strftime("%Y-%m")
     share.set_retail_total(f.user("admin"), last_month, 100_000_000)
     glance = month_at_a_glance()
@@ -45,10 +40,10 @@ def test_no_orders_and_no_retail_total_say_so(db):
     assert (glance.orders, glance.paid_percent, glance.indicator) == (0, None, None)
 
 
-def test_the_admin_overview_shows_it_for_a_fixed_number_of_queries(client, shop, db, query_counter):
+def test_the_admin_overview_shows_it_for_a_fixed_number_of_queries(client, db, query_counter):
     admin = f.user("admin")
     f.login_as(client, admin)
-    _this_month(shop)
+    _this_month()
     share.set_retail_total(admin, local_today().strftime("%Y-%m"), 9_500_000)
 
     def cost():
@@ -66,7 +61,7 @@ def test_the_admin_overview_shows_it_for_a_fixed_number_of_queries(client, shop,
     assert 'id="glance-share">10%<' in body  # 950,000 of 9,500,000, this month's own total
     assert f"tháng {local_today().month} năm {local_today().year}" in body
     for _ in range(5):
-        _this_month(shop)
+        _this_month()
     more, body = cost()
     assert 'id="glance-orders">18<' in body
     # the user; the admin counters (a count and a page each) and two star tables, as before; the

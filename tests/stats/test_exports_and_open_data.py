@@ -8,14 +8,15 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from tests.stats.conftest import local
 from marketplace.audit import AuditEntry
 from marketplace.stats.sales import GROUPINGS, sales_report
 from tests import factories as f
+from tests.factories import local, paid_order
+from tests.stats.conftest import refund_by_hand
 
 
 @pytest.fixture
-def sales(shop, db):
+def sales(db):
     food = f.category("Thực phẩm", "Food")
     drinks = f.category("Đồ uống", "Drinks")
     coop = f.producer("HTX Trà hoa vàng Ba Chẽ", kind="cooperative", loc=f.locality("Ba Chẽ", "Ba Chẽ"))
@@ -23,11 +24,14 @@ def sales(shop, db):
     tea = f.product("Trà hoa vàng", price_vnd=450_000, prod=coop, cat=drinks, stars=5)
     squid = f.product("Chả mực Hạ Long", price_vnd=380_000, prod=firm, cat=food, stars=4)
     buyer = f.user("shopper", email="mai@example.vn")
-    first = shop.order([(tea, 2), (squid, 1)], local(2025, 1, 31, 23, 30), user=buyer, shipping_vnd=30_000)
-    shop.order([(squid, 3)], local(2025, 2, 3, 8, 0), email="guest@example.vn")
-    shop.order([(tea, 1)], local(2025, 3, 9, 20, 0), email="guest@example.vn")
-    shop.order([(tea, 5)], None, status="expired")
-    shop.refund(first, 200_003, local(2025, 3, 1, 0, 30))
+    f.flat_shipping(coop, firm, fee_vnd=30_000)
+    first = paid_order([(tea, 2), (squid, 1)], local(2025, 1, 31, 23, 30), user=buyer)
+    f.flat_shipping(coop, firm, fee_vnd=0)
+    guest = {"email": "guest@example.vn"}
+    paid_order([(squid, 3)], local(2025, 2, 3, 8, 0), contact=guest)
+    paid_order([(tea, 1)], local(2025, 3, 9, 20, 0), contact=guest)
+    f.expired_order([(tea, 5)])
+    refund_by_hand(first, 200_003, local(2025, 3, 1, 0, 30))
     return {"from": "2025-01-01", "to": "2025-03-31"}
 
 
@@ -92,11 +96,11 @@ def test_the_line_export_has_one_row_per_paid_line_with_its_refunds(client, sale
     assert db.session.query(AuditEntry).filter_by(action="stats.export").count() == 1
 
 
-def test_the_line_export_marks_the_lines_of_sample_products(client, shop, db):
+def test_the_line_export_marks_the_lines_of_sample_products(client, db):
     maker = f.producer("HTX Mẫu", sample=True)
     sample = f.product("Mật ong mẫu", price_vnd=100_000, prod=maker, sample=True)
     real = f.product("Ngọc trai Akoya", price_vnd=900_000, stars=5, source="https://thuonghieuquangninh.gov.vn/?p=3978")
-    shop.order([(sample, 1), (real, 1)], local(2025, 4, 2, 10, 0))
+    paid_order([(sample, 1), (real, 1)], local(2025, 4, 2, 10, 0))
     f.login_as(client, f.user("admin"))
     rows = _csv(download(client, "/api/v1/admin/exports/sales.csv?from=2025-04-01&to=2025-04-30&level=lines"))
     assert rows[0][-1] == "Dữ liệu mẫu"
@@ -170,10 +174,10 @@ def test_open_data_is_public_aggregate_and_cacheable(client, sales):
     assert client.get("/api/v1/open-data/ocop-sales?year=1999").status_code == 422
 
 
-def test_names_that_excel_would_run_as_formulas_are_written_as_text(client, shop, db):
+def test_names_that_excel_would_run_as_formulas_are_written_as_text(client, db):
     evil = f.product("=HYPERLINK(\"http://x\",\"Trà\")", price_vnd=10_000,
                      prod=f.producer("+cmd|' /C calc'!A0"))
-    shop.order([(evil, 1)], local(2025, 4, 1, 9, 0))
+    paid_order([(evil, 1)], local(2025, 4, 1, 9, 0))
     f.login_as(client, f.user("admin"))
     rows = _csv(download(client, "/api/v1/admin/exports/sales.csv?from=2025-04-01&to=2025-04-30&level=lines"))
     assert rows[1][2] == "'=HYPERLINK(\"http://x\",\"Trà\")" and rows[1][4] == "'+cmd|' /C calc'!A0"
