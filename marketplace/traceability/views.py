@@ -15,7 +15,6 @@ from ..accounts.auth import bearer_token, role_required
 from ..admin.views import admin_portal
 from ..errors import DomainError, NotFound
 from ..extensions import limiter
-from ..httpcache import add_body_etag
 from ..links import public_base_url
 from ..orders import line_lots
 from ..security import carries_session_cookie
@@ -190,7 +189,7 @@ def _resolve(lot_id: int | None):
 
 @bp.route("/lots/<int:lot_id>")
 def passport(lot_id: int):
-    """The passport; revalidated on every visit (its scan count is live), 304 while unchanged."""
+    """The passport; never reused without asking (no-cache): its scan count is live."""
     # A visitor without credentials (most scans) gets the page from the cache, without any
     # user being loaded; signed-in members see their own navigation (and an admin the
     # recall form), rendered each time.
@@ -205,7 +204,9 @@ def passport(lot_id: int):
         html = passports.public_page(lot_id, render, (str(get_locale()), request.full_path, public_base_url()))
         if html is None:
             abort(404)
-    return add_body_etag(make_response(html))
+    response = make_response(html)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def _passport_page(lot, scans) -> str:
