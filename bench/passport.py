@@ -9,6 +9,12 @@ just after it), without the rest of the suite, so that it can be repeated on its
 working on the passport. Prints each target's requests/s, its ratio to the mean of the
 bracketing /healthz runs (target >= 0.40), and the load average before and after.
 Database: --database, else $BENCH_DATABASE_URL, else a SQLite file under bench/results/.
+
+wrk opens its 16 keep-alive connections at once and keeps them, and gthread workers accept
+as many as they can: one worker may take them all while the other idles, which halves a
+target whose requests wait on the database. `--even-workers` caps each worker at its share
+(gunicorn's --worker-connections), as many short client connections would spread them; it
+applies to /healthz too. Off by default, as in `make bench`.
 """
 from __future__ import annotations
 
@@ -24,6 +30,9 @@ sys.path.insert(0, str(ROOT))
 from bench.run import (CEILING_TARGET, RESULTS, discover_pages, gunicorn, need_wrk,  # noqa: E402
                        prepare_database, wrk)
 
+WORKERS = 2  # as bench/run.py's gunicorn()
+CONNECTIONS = 16  # as bench/run.py's wrk()
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -31,6 +40,9 @@ def main() -> int:
     parser.add_argument("--products", type=int, default=400)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--keep-data", action="store_true", help="reuse the benchmark database as it is")
+    parser.add_argument("--even-workers", action="store_true",
+                        help=f"each of the {WORKERS} workers takes at most {CONNECTIONS // WORKERS} of wrk's "
+                        "connections")
     args = parser.parse_args()
     wrk_bin = need_wrk()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -41,19 +53,22 @@ def main() -> int:
     targets = [(name, pages[name]) for name in ("passport page", "Digital Link resolve")]
     load_before = os.getloadavg()
     rows = []
-    with gunicorn(url) as base:
+    extra = {"GUNICORN_CMD_ARGS": f"--worker-connections {CONNECTIONS // WORKERS}"} if args.even_workers else {}
+    with gunicorn(url, workers=WORKERS, **extra) as base:
         for _, path in targets:
             for _ in range(4):  # warm both workers
                 urllib.request.urlopen(base + path, timeout=30).read()
-        healthz = wrk(wrk_bin, base + "/healthz", args.seconds)
+        healthz = wrk(wrk_bin, base + "/healthz", args.seconds, CONNECTIONS)
         for name, path in targets:
-            result = wrk(wrk_bin, base + path, args.seconds)
-            after = wrk(wrk_bin, base + "/healthz", args.seconds)
+            result = wrk(wrk_bin, base + path, args.seconds, CONNECTIONS)
+            after = wrk(wrk_bin, base + "/healthz", args.seconds, CONNECTIONS)
             ceiling = (healthz["rps"] + after["rps"]) / 2
             rows.append((name, result, ceiling))
             healthz = after
     load_after = os.getloadavg()
-    print(f"database: {url.split('@')[-1]}; load average before {load_before[0]:.2f}, after {load_after[0]:.2f}")
+    mode = "; even workers" if args.even_workers else ""
+    print(f"database: {url.split('@')[-1]}{mode}; load average before {load_before[0]:.2f}, "
+          f"after {load_after[0]:.2f}")
     for name, result, ceiling in rows:
         ratio = result["rps"] / ceiling
         verdict = "ok" if ratio >= CEILING_TARGET else "MISS"

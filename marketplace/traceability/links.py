@@ -37,9 +37,26 @@ def digital_link(lot: Lot, signed: bool = False) -> str:
     return url_for("traceability.resolve_slug", slug=product.slug, code=lot.code, _external=True, **extra)
 
 
-def _product_id(gtin: str | None, slug: str | None):
-    where = Product.gtin == gtin if gtin is not None else Product.slug == slug
-    return sa.select(Product.id).where(where).scalar_subquery()
+def _scan_statements(identifier: sa.Column) -> tuple[sa.Select, sa.Update]:
+    """The two statements of a scan for one kind of identifier (a product's GTIN or slug),
+    built once: the lot's id for (identifier, code), and the counter's UPDATE ... RETURNING,
+    which also checks that a remembered id still fits (a lot's code or a product's GTIN may
+    have changed since). Parameters :ident and :lot_code, and :lot_id and :now for the UPDATE."""
+    lots = Lot.__table__
+    product_id = sa.select(Product.id).where(identifier == sa.bindparam("ident")).scalar_subquery()
+    fits = sa.and_(lots.c.code == sa.bindparam("lot_code"), lots.c.product_id == product_id)
+    now = sa.bindparam("now", type_=lots.c.last_scanned_at.type)
+    lookup = sa.select(lots.c.id).where(fits)
+    count = (sa.update(lots).where(lots.c.id == sa.bindparam("lot_id"), fits)
+             # updated_at kept: it keys the cached passport page, which a scan does not change.
+             .values(scan_count=lots.c.scan_count + 1, updated_at=lots.c.updated_at,
+                     first_scanned_at=sa.func.coalesce(lots.c.first_scanned_at, now), last_scanned_at=now)
+             .returning(lots.c.id))
+    return lookup, count
+
+
+_BY_GTIN = _scan_statements(Product.gtin)
+_BY_SLUG = _scan_statements(Product.slug)
 
 
 def _counter_engine() -> sa.Engine | None:
@@ -93,6 +110,8 @@ def scan(code: str, given: str | None, gtin: str | None = None, slug: str | None
     never lose a count: each increments in the database; the first scan's time is set once."""
     if gtin is not None and (len(gtin) != 14 or not gtin.isdigit()):
         return None
+    lookup, count = _BY_GTIN if gtin is not None else _BY_SLUG
+    params = {"ident": gtin if gtin is not None else slug, "lot_code": code}
     key = f"trace-link:{'01/' + gtin if gtin is not None else 'p/' + str(slug)}/10/{code}"
     store = cache.get_cache() if cache.enabled() else None
     hit = store.get(key) if store is not None else None
@@ -100,7 +119,7 @@ def scan(code: str, given: str | None, gtin: str | None = None, slug: str | None
     for _attempt in range(2):
         remembered = lot_id is not None
         if lot_id is None:
-            row = execute_alone(sa.select(Lot.id).where(Lot.code == code, Lot.product_id == _product_id(gtin, slug)), {})
+            row = execute_alone(lookup, params)
             if row is None:
                 return None
             lot_id = row[0]
@@ -111,14 +130,7 @@ def scan(code: str, given: str | None, gtin: str | None = None, slug: str | None
                 lot_id = None
                 continue
             return None
-        now = utcnow()
-        counted = execute_alone(sa.update(Lot).where(Lot.id == lot_id, Lot.code == code,
-                                            Lot.product_id == _product_id(gtin, slug))
-                       # updated_at kept: it keys the cached passport page, which a scan does not change.
-                       .values(scan_count=Lot.scan_count + 1, updated_at=Lot.updated_at,
-                               first_scanned_at=sa.func.coalesce(Lot.first_scanned_at, now), last_scanned_at=now)
-                       .returning(Lot.id), {}, _counter_engine())
-        if counted is not None:
+        if execute_alone(count, {**params, "lot_id": lot_id, "now": utcnow()}, _counter_engine()) is not None:
             return lot_id
         lot_id = None  # the remembered id no longer fits the identifier: look it up again
     return None

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -101,10 +103,16 @@ def scans_line(count: int, first_at) -> Markup:
     """The passport's scan sentence (live: never cached)."""
     if count:
         text = _("This code was scanned %(n)d time(s), first on %(at)s.", n=count,
-                 at=format_local_datetime(first_at) if first_at else "")
+                 at=_first_scan_time(first_at, str(get_locale())) if first_at else "")
     else:
         text = _("This code has not been scanned yet.")
     return Markup('<p class="small text-muted" data-scans="%d">%s</p>') % (count, text)
+
+
+@lru_cache(maxsize=4096)
+def _first_scan_time(first_at, locale: str) -> str:
+    """A lot's first scan time as the language writes it (it never changes once set)."""
+    return format_local_datetime(first_at, locale)
 
 
 def _implausible(scan_count: int, quantity: int) -> bool:

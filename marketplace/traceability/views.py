@@ -5,19 +5,19 @@ producer id (another producer's lot is a 404).
 """
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request,
+                   session, url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.auth import role_required
+from ..accounts.auth import bearer_token, role_required
 from ..admin.views import admin_portal
 from ..errors import DomainError, NotFound
 from ..extensions import limiter
-from ..httpcache import has_session_cookie
 from ..links import public_base_url
 from ..orders import line_lots
+from ..security import carries_session_cookie
 from . import fake_reports, files, labels, links, lots, passports, recalls, shipping
 
 bp = Blueprint("traceability", __name__, template_folder="templates")
@@ -176,28 +176,37 @@ def resolve_slug(slug: str, code: str):
 
 
 def _resolve(lot_id: int | None):
-    """A genuine label's scan is counted and sent to the passport; any other code is not genuine."""
+    """A genuine label's scan is counted and sent to the passport; any other code is not genuine.
+
+    Nothing may keep the redirect (no-store): every scan must reach the app to be counted."""
     if lot_id is None:
-        return render_template("traceability/not_genuine.html"), 404
-    return redirect(url_for("traceability.passport", lot_id=lot_id))
+        response = make_response(render_template("traceability/not_genuine.html"), 404)
+    else:
+        response = redirect(url_for("traceability.passport", lot_id=lot_id))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/lots/<int:lot_id>")
 def passport(lot_id: int):
-    # A visitor without a session (most scans) gets the page from the cache; signed-in
-    # members see their own navigation (and an admin the recall form), rendered each time.
-    if has_session_cookie() or current_user.is_authenticated:
+    """The passport; never reused without asking (no-cache): its scan count is live."""
+    # A visitor without credentials (most scans) gets the page from the cache, without any
+    # user being loaded; signed-in members see their own navigation (and an admin the
+    # recall form), rendered each time.
+    if carries_session_cookie() or bearer_token() is not None:
         lot = _or_404(lots.get_public_lot, lot_id)
-        return _passport_page(lot, passports.scans_line(lot.scan_count, lot.first_scanned_at))
+        html = _passport_page(lot, passports.scans_line(lot.scan_count, lot.first_scanned_at))
+    else:
+        def render(lot):
+            page = _passport_page(lot, passports.SCANS_MARK)
+            return page, not session.modified
 
-    def render(lot):
-        html = _passport_page(lot, passports.SCANS_MARK)
-        return html, not session.modified
-
-    html = passports.public_page(lot_id, render, (str(get_locale()), request.full_path, public_base_url()))
-    if html is None:
-        abort(404)
-    return html
+        html = passports.public_page(lot_id, render, (str(get_locale()), request.full_path, public_base_url()))
+        if html is None:
+            abort(404)
+    response = make_response(html)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def _passport_page(lot, scans) -> str:

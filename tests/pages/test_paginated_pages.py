@@ -15,7 +15,9 @@ from marketplace.audit import record
 from marketplace.extensions import db as _db
 from marketplace.payments.models import BankTransfer
 from marketplace.timeutil import utcnow
-from marketplace.traceability import services as trace_services
+from marketplace.traceability.fake_reports import report_fake
+from marketplace.traceability.lots import create_lot
+from marketplace.traceability.recalls import recall
 from tests import factories as f
 from tests.conftest import empty_tables, new_client
 from tests.hardening.authz_world import paid_order
@@ -73,10 +75,10 @@ def market(app):
                                          transacted_at=utcnow(), status="unmatched"))
         _db.session.commit()
         for n in range(21):  # recalled lots, and suspected fakes reported on one of them
-            lot = trace_services.create_lot(maker.id, products[0].id, seller, {
+            lot = create_lot(maker.id, products[0].id, seller, {
                 "code": f"LO-{n:02d}", "produced_on": "2026-01-05", "best_before": "2027-01-05", "quantity": 10})
-            trace_services.recall(lot, admin, f"kiểm nghiệm không đạt {n}")
-            trace_services.report_fake(lot, {"message": f"nhãn nghi giả {n}"})
+            recall(lot, admin, f"kiểm nghiệm không đạt {n}")
+            report_fake(lot, {"message": f"nhãn nghi giả {n}"})
         ids = {"seller": seller.id, "shopper": shopper.id, "admin": admin.id, "slug": maker.slug}
         _db.session.remove()
     yield ids

@@ -25,9 +25,12 @@ def cached(app, monkeypatch):
         get_cache().clear()
 
 
+def _label(lot) -> str:
+    return f"/p/{lot.product.slug}/10/{lot.code}?s={links.signature(lot.id)}"
+
+
 def _scan(client, lot):
-    path = f"/p/{lot.product.slug}/10/{lot.code}?s={links.signature(lot.id)}"
-    return client.get(path)
+    return client.get(_label(lot))
 
 
 def test_a_cached_passport_costs_one_statement_and_sets_no_cookie(client, db, honey, cached, query_counter):
@@ -50,6 +53,34 @@ def test_a_scan_is_one_update_and_shows_at_once(client, db, honey, cached, query
     assert len(q.statements) == 1 and q.statements[0].startswith("UPDATE lots") and "RETURNING" in q.statements[0]
     page = client.get(f"/lots/{lot.id}").get_data(as_text=True)
     assert 'data-scans="2"' in page and page.count("data-scans=") == 1
+
+
+def test_a_first_scan_looks_the_lot_up_once_then_only_counts(client, db, honey, cached, query_counter):
+    lot = make_lot(honey)
+    label, lot_id = _label(lot), lot.id
+    with query_counter() as q:
+        first = client.get(label)
+    assert first.status_code == 302 and first.headers["Location"].endswith(f"/lots/{lot_id}")
+    assert [s.split()[0] for s in q.statements] == ["SELECT", "UPDATE"], q.statements
+    with query_counter() as q:
+        again = client.get(label)
+    assert again.status_code == 302 and len(q.statements) == 1
+
+
+def test_a_scan_is_never_kept_by_a_cache_and_sets_no_cookie(client, db, honey, cached):
+    lot = make_lot(honey)
+    for response in (_scan(client, lot), client.get(f"/p/{honey.slug}/10/{lot.code}?s=forged")):
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "Set-Cookie" not in response.headers
+    assert response.status_code == 404
+
+
+def test_the_passport_is_fetched_again_on_every_visit(client, db, honey, cached):
+    lot = make_lot(honey)
+    first = client.get(f"/lots/{lot.id}")
+    assert first.headers["Cache-Control"] == "private, no-cache" and "Cookie" in first.headers["Vary"]
+    _scan(client, lot)
+    assert 'data-scans="1"' in client.get(f"/lots/{lot.id}").get_data(as_text=True)
 
 
 def test_a_recall_shows_at_once_on_the_cached_page(client, db, honey, cached):
