@@ -71,6 +71,8 @@ ROUTES = [
     ("GET", "/api/v1/seller/order-parts/{part}/invoice-adjustment.xml", None),
     ("POST", "/seller/orders/{part}/invoice/issue", None),
     ("POST", "/api/v1/seller/order-parts/{part}/invoice/issue", None),
+    ("POST", "/seller/orders/{part}/invoice/adjust", None),
+    ("POST", "/api/v1/seller/order-parts/{part}/invoice/adjust", None),
 ]
 INVOICE = {"series": "C26TAA", "number": "1", "lookup_code": "HIJACK", "issued_on": "2026-03-01"}
 LOT = {"code": "HIJACK", "produced_on": "2026-01-01", "best_before": "2027-01-01", "quantity": "1"}
