@@ -25,7 +25,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -46,6 +47,7 @@ BATCH = 500
 LEXEME = re.compile(r"[^\W_]+")
 SIMPLE = sa.literal_column("'simple'::regconfig")
 PHRASES_TTL_S = 300
+UNNAMED = ("", "", "")
 PHRASES_CHECK_S = 2.0
 COPIED = ("name", "name_acc", "description", "meta", "tsv", "name_tsv", "name_len", "producer_id", "price",
           "stock", "sold", "created", "stars", "cert_until", "category", "category_group", "locality", "region")
@@ -112,13 +114,15 @@ def _score(query: Query, all_in_name: bool) -> sa.TextClause:
         binds[name] = value
         terms.append(f"CASE WHEN {test.format(f':{name}')} THEN {points!r} ELSE 0 END")
 
-    fields_ = (("B", W_DESCRIPTION), ("C", W_META)) if all_in_name else (("A", W_NAME), ("B", W_DESCRIPTION),
-                                                                          ("C", W_META))
+    # A word in the name: the name's own small tsvector (the A-weighted part of `tsv` without
+    # positions to walk); in the description (B) or among producer/place/category (C): `tsv`.
+    fields_ = (("search_documents.tsv", ":B", W_DESCRIPTION), ("search_documents.tsv", ":C", W_META))
+    if not all_in_name:
+        fields_ = (("search_documents.name_tsv", "", W_NAME),) + fields_
     for token in query.tokens:
         lexemes = LEXEME.findall(token)
-        for weight, points in fields_ if lexemes else ():
-            bonus("search_documents.tsv @@ to_tsquery('simple', {})", " & ".join(f"{x}:{weight}" for x in lexemes),
-                  points)
+        for column, weight, points in fields_ if lexemes else ():
+            bonus(f"{column} @@ to_tsquery('simple', {{}})", " & ".join(f"{x}{weight}" for x in lexemes), points)
     if len(query.tokens) > 1:
         phrase = padded(query.tokens)
         if all_in_name:  # a phrase in the name needs every word there
@@ -130,6 +134,25 @@ def _score(query: Query, all_in_name: bool) -> sa.TextClause:
         for word in query.accented:
             bonus("strpos(search_documents.name_acc, {}) > 0", f" {word} ", W_ACCENT_WORD)
     return sa.text(f"({' + '.join(terms) or '0'}) DESC").bindparams(**binds)
+
+
+@contextmanager
+def _planned_each_time() -> Iterator[None]:
+    """The statements inside are planned for their own words, never from a prepared generic plan.
+
+    psycopg prepares a statement after a few runs, and PostgreSQL may then keep one generic
+    plan for every tsquery: blind to how many rows match, it ranks a common word's thousands
+    the way it would a rare word's few (several times slower for the rest after the name tier)."""
+    driver = db.session.connection().connection.driver_connection
+    threshold = getattr(driver, "prepare_threshold", None)
+    if threshold is None:  # another driver, or preparing already off
+        yield
+        return
+    driver.prepare_threshold = None
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = threshold
 
 
 def _live_stars(today: int, table=SearchFacet):
@@ -203,7 +226,7 @@ class PostgresBackend(SearchBackend):
             total += count
             if live:
                 facets["stars"][str(live)] = facets["stars"].get(str(live), 0) + count
-            category, group, locality = names[facet]
+            category, group, locality = names.get(facet, UNNAMED)  # UNNAMED: its rows went meanwhile
             for key, value in (("category", category), ("category", group), ("locality", locality)):
                 if value:
                     facets[key][value] = facets[key].get(value, 0) + count
@@ -244,6 +267,10 @@ class PostgresBackend(SearchBackend):
         """One statement counts and reads the first candidates: the sorted page, or for relevance
         the page from the products with every word in the name; a page that runs past those
         (fewer than asked) ranks the rest in a second one."""
+        with _planned_each_time():
+            return self._search_page(query, params)
+
+    def _search_page(self, query: Query, params) -> SearchPage:
         today = local_today().toordinal()
         offset, size = (params.page - 1) * params.per_page, params.per_page
         first = self.page_query(query, params, today, True)  # in_name: ignored by the other sorts
@@ -262,13 +289,14 @@ class PostgresBackend(SearchBackend):
     def _has_match(self, tokens: list[str]) -> bool:
         if not tokens:
             return False
-        return db.session.scalar(sa.select(sa.exists().where(_matches(SearchFacet.terms, tokens)))) or False
+        with _planned_each_time():
+            return db.session.scalar(sa.select(sa.exists().where(_matches(SearchFacet.terms, tokens)))) or False
 
     def _phrase_indexes(self, tokens: list[str]) -> list[PhraseIndex]:
         """Every document's name and producer/place/category phrases, kept in this process.
 
         This process's writes drop the copy; another server's writes are noticed by a
-        check (count and newest row version: a scan of the table) made at most every
+        check (count and newest row version: a scan of the narrow twins) made at most every
         PHRASES_CHECK_S, so typo after typo does not rescan the table."""
         doc = SearchDocument
         now = time.monotonic()
@@ -276,9 +304,10 @@ class PostgresBackend(SearchBackend):
             cached = self._phrases
         if cached and now - cached[1] < PHRASES_TTL_S and now - cached[3] < PHRASES_CHECK_S:
             return [cached[2]]
-        # Any insert or update gives its row a newer xmin, a delete lowers the count.
-        newest = sa.func.max(sa.cast(sa.cast(sa.literal_column("search_documents.xmin"), sa.Text), sa.BigInteger))
-        key = tuple(db.session.execute(sa.select(sa.func.count(), newest).select_from(doc)).one())
+        # Any insert or update gives its row a newer xmin, a delete lowers the count. The narrow
+        # twins are written and deleted with the documents, in fewer pages: they are the ones scanned.
+        newest = sa.func.max(sa.cast(sa.cast(sa.literal_column("search_facets.xmin"), sa.Text), sa.BigInteger))
+        key = tuple(db.session.execute(sa.select(sa.func.count(), newest).select_from(SearchFacet)).one())
         if cached and cached[0] == key and now - cached[1] < PHRASES_TTL_S:
             with self._lock:
                 self._phrases = (key, cached[1], cached[2], now)

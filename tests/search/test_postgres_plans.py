@@ -166,3 +166,13 @@ def test_the_gin_indexes_keep_no_pending_list(postgres):
         "SELECT relname, array_to_string(reloptions, ',') FROM pg_class WHERE relname = ANY(:names)"),
         {"names": list(GIN_INDEXES)}).all())
     assert options == dict.fromkeys(GIN_INDEXES, "fastupdate=off")
+
+
+def test_searches_are_planned_for_their_own_words_not_from_a_prepared_generic_plan(postgres):
+    """psycopg prepares a statement run often; PostgreSQL may then reuse one plan for every word."""
+    for _ in range(8):
+        postgres.search(BrowseParams(q="tra hoa vang"))
+        postgres.search(BrowseParams(q="ba che", sort="price_asc"))
+        postgres._has_match(["mat", "ong"])
+    prepared = _db.session.scalars(sa.text("SELECT statement FROM pg_prepared_statements")).all()
+    assert not [sql for sql in prepared if "search_facets" in sql or "search_documents" in sql], prepared
