@@ -51,8 +51,8 @@ UNNAMED = ("", "", "")
 PHRASES_CHECK_S = 2.0
 COPIED = ("name", "name_acc", "description", "meta", "tsv", "name_tsv", "name_len", "producer_id", "price",
           "stock", "sold", "created", "stars", "cert_until", "category", "category_group", "locality", "region")
-FACET_COPIED = ("facet", "terms", "producer_id", "price", "stock", "sold", "created", "stars", "cert_until",
-                "category", "category_group", "locality", "region")
+TWIN_COPIED = ("producer_id", "price", "stock", "sold", "created", "stars", "cert_until", "category",
+               "category_group", "locality", "region")
 
 
 def _tsvector(name: str, description: str, meta: str):
@@ -62,26 +62,30 @@ def _tsvector(name: str, description: str, meta: str):
     return part(name, "A").op("||")(part(description, "B")).op("||")(part(meta, "C"))
 
 
-def _facet_key(category: str, group: str, locality: str):
-    """One number for (category, group, locality): slugs hold no spaces, so the joined text is unique.
-    The migration w8spg1 writes the same expression."""
-    return sa.func.hashtextextended(f"{category} {group} {locality}", 0)
+def _twins(ids: list[int]):
+    """INSERT … SELECT of the narrow twins of these (just written) documents: their words
+    without positions (`strip(tsv)`: nothing is folded or parsed twice), the copied values
+    and the facet number, one number for (category, group, locality), slugs hold no spaces.
+    The migration w8spg1 fills the first twins with the same expressions."""
+    doc = SearchDocument
+    facet = sa.func.hashtextextended(doc.category + " " + doc.category_group + " " + doc.locality, 0)
+    columns = ["product_id", "facet", "terms", *TWIN_COPIED]
+    rows = sa.select(doc.product_id, facet, sa.func.strip(doc.tsv), *(getattr(doc, c) for c in TWIN_COPIED)) \
+        .where(doc.product_id.in_(ids))
+    stmt = pg_insert(SearchFacet).from_select(columns, rows)
+    return stmt.on_conflict_do_update(index_elements=[SearchFacet.product_id],
+                                      set_={c: getattr(stmt.excluded, c) for c in columns[1:]})
 
 
-def _rows(doc: ProductDoc) -> tuple[dict, dict]:
-    """The wide `search_documents` row and its narrow `search_facets` twin."""
+def _row(doc: ProductDoc) -> dict:
     name, description, meta = padded(folded_words(doc.name)), padded(folded_words(doc.description)), \
         padded(folded_words(doc.meta))
-    wide = {"product_id": doc.id, "name": name, "name_acc": padded(words(doc.name)), "description": description,
+    return {"product_id": doc.id, "name": name, "name_acc": padded(words(doc.name)), "description": description,
             "meta": meta, "tsv": _tsvector(name, description, meta), "name_tsv": sa.func.to_tsvector(SIMPLE, name),
             "name_len": name.count(" "), "producer_id": doc.producer_id, "price": doc.price, "stock": doc.stock,
             "sold": doc.sold, "created": doc.created, "stars": doc.stars, "cert_until": doc.cert_until,
             "category": doc.category, "category_group": doc.category_group, "locality": doc.locality,
             "region": doc.region}
-    narrow = {key: wide[key] for key in FACET_COPIED if key in wide}
-    narrow.update(product_id=doc.id, facet=_facet_key(doc.category, doc.category_group, doc.locality),
-                  terms=sa.func.strip(_tsvector(name, description, meta)))
-    return wide, narrow
 
 
 def _matches(column, tokens: list[str], opaque: bool = False):
@@ -351,15 +355,14 @@ class PostgresBackend(SearchBackend):
     @staticmethod
     def _upsert(session: Session, docs: list[ProductDoc]) -> None:
         for start in range(0, len(docs), BATCH):
-            rows = [_rows(doc) for doc in docs[start:start + BATCH]]
+            rows = [_row(doc) for doc in docs[start:start + BATCH]]
             if not rows:
                 continue
-            for table, values, copied in ((SearchDocument, [wide for wide, _ in rows], COPIED),
-                                          (SearchFacet, [narrow for _, narrow in rows], FACET_COPIED)):
-                stmt = pg_insert(table).values(values)
-                stmt = stmt.on_conflict_do_update(index_elements=[table.product_id],
-                                                  set_={c: getattr(stmt.excluded, c) for c in copied})
-                session.execute(stmt)
+            stmt = pg_insert(SearchDocument).values(rows)
+            stmt = stmt.on_conflict_do_update(index_elements=[SearchDocument.product_id],
+                                              set_={c: getattr(stmt.excluded, c) for c in COPIED})
+            session.execute(stmt)
+            session.execute(_twins([row["product_id"] for row in rows]))
 
     def apply(self, product_ids: set[int]) -> None:
         with Session(db.engine) as session:
