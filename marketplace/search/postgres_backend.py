@@ -47,8 +47,8 @@ BATCH = 500
 LEXEME = re.compile(r"[^\W_]+")
 SIMPLE = sa.literal_column("'simple'::regconfig")
 PHRASES_TTL_S = 300
-UNNAMED = ("", "", "")
 PHRASES_CHECK_S = 2.0
+UNNAMED = ("", "", "")  # the (category, group, locality) of a facet number no row holds any more
 COPIED = ("name", "name_acc", "description", "meta", "tsv", "name_tsv", "name_len", "producer_id", "price",
           "stock", "sold", "created", "stars", "cert_until", "category", "category_group", "locality", "region")
 TWIN_COPIED = ("producer_id", "price", "stock", "sold", "created", "stars", "cert_until", "category",
@@ -230,7 +230,7 @@ class PostgresBackend(SearchBackend):
             total += count
             if live:
                 facets["stars"][str(live)] = facets["stars"].get(str(live), 0) + count
-            category, group, locality = names.get(facet, UNNAMED)  # UNNAMED: its rows went meanwhile
+            category, group, locality = names.get(facet, UNNAMED)
             for key, value in (("category", category), ("category", group), ("locality", locality)):
                 if value:
                     facets[key][value] = facets[key].get(value, 0) + count
