@@ -8,7 +8,7 @@ from .orders.models import Order, OrderEvent, OrderLine, OrderPart  # noqa: F401
 from .payments.models import BankTransfer, LedgerEntry, PaymentAttempt, ProviderEvent, Refund  # noqa: F401
 from .cache import CacheVersion  # noqa: F401
 from .mail.models import OutgoingMail  # noqa: F401
-from .search.models import SearchDocument  # noqa: F401
+from .search.models import SearchDocument, SearchFacet  # noqa: F401
 from .stats.models import ChannelSale, RetailTotal  # noqa: F401
 from .traceability.models import FakeReport, LineLot, Lot, LotFile  # noqa: F401
 from .alerts.models import StockAlert  # noqa: F401

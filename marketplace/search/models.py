@@ -4,8 +4,13 @@ They exist on every database so the schema is the same everywhere (SQLite simply
 fills them); on PostgreSQL `tsv` (every field, weighted) and `name_tsv` (the name alone)
 are real `tsvector`s with GIN indexes, and the folded name carries a pg_trgm GIN index
 (prefix completion). The filter, facet
-and sort values are copied next to the text (kept by the same sync path), so a search
-reads this one table.
+and sort values are copied next to the text (kept by the same sync path).
+
+`search_facets` is the narrow twin of each row: the words without positions or weights
+(a stripped `tsvector`, GIN), the filter and sort values and one `facet` key per
+(category, group, locality). Matching, counting and sorted pages read it: a result set's
+rows are a fraction of the wide rows' pages, and the counts group by two numbers.
+Relevance ranking reads the wide rows (weights, phrases), only for the candidates of a page.
 """
 from __future__ import annotations
 
@@ -70,3 +75,35 @@ class SearchDocument(db.Model):
     category_group: Mapped[str] = mapped_column(sa.String(80), nullable=False, server_default="")
     locality: Mapped[str] = mapped_column(sa.String(80), nullable=False, server_default="")
     region: Mapped[str] = mapped_column(sa.String(80), nullable=False, server_default="")
+
+
+class SearchFacet(db.Model):
+    """The words, filter, facet and sort values of one `search_documents` row (same sync path)."""
+
+    __tablename__ = "search_facets"
+    # fillfactor: a sale rewrites the row's stock; room on its page keeps that a HOT update (no index writes).
+    __table_args__ = (
+        sa.Index("ix_search_facets_terms", "terms", postgresql_using="gin", postgresql_with={"fastupdate": "off"}),
+        sa.Index("ix_search_facets_locality", "locality"),
+        sa.Index("ix_search_facets_region", "region"),
+        sa.Index("ix_search_facets_category", "category"),
+        sa.Index("ix_search_facets_category_group", "category_group"),
+        {"postgresql_with": {"fillfactor": "85"}},
+    )
+
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("search_documents.product_id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    # (category, category_group, locality) as one number: hashtextextended of the three, see postgres_backend.
+    facet: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+    stars: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False, server_default="0")
+    cert_until: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
+    producer_id: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
+    price: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+    stock: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
+    sold: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
+    created: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+    category: Mapped[str] = mapped_column(sa.String(80), nullable=False, server_default="")
+    category_group: Mapped[str] = mapped_column(sa.String(80), nullable=False, server_default="")
+    locality: Mapped[str] = mapped_column(sa.String(80), nullable=False, server_default="")
+    region: Mapped[str] = mapped_column(sa.String(80), nullable=False, server_default="")
+    terms = mapped_column(TSVector(), nullable=False)  # strip(tsv): every word, no positions

@@ -7,20 +7,26 @@ GIN indexes, and copies of the values searches filter, count and sort on. The ro
 are written in the same transaction as the change they follow (see sync.py), so they
 commit and roll back with it, whichever app server made it.
 
-A search reads that one table: one grouped scan of the matches (a bitmap of the GIN
-index) gives the total and the facets. Matches with every word in the name rank first
-(base.py): the page is first asked of them alone (both GIN indexes), so when they fill
-it nothing else is scored; only a page that runs past them ranks the rest. The GIN
-indexes are built with `fastupdate = off`: a write pays for its index entries at once,
-so no search has to read a pending list. Spelling correction compares the query with
-every name and producer/place/category phrase, kept per process (spelling.py).
+Matching, counting and sorted pages read the narrow twin `search_facets` (models.py): the
+words without positions (GIN), the filter and sort values, and one number for each
+(category, group, locality). A result set's total and facets are one grouped scan of its
+narrow rows, grouped by two numbers (that key and the live stars); the numbers are named
+from a per-process map (a key's three values never change, so it is never stale).
+Matches with every word in the name rank first (base.py): the page is first asked of
+them alone (the name's GIN index; every word in the name is a match), so when they fill
+it nothing else is scored; only a page that runs past them ranks the rest, from the
+wide rows (weights, phrases). The GIN indexes are built with `fastupdate = off`: a
+write pays for its index entries at once, so no search has to read a pending list.
+Spelling correction compares the query with every name and producer/place/category
+phrase, kept per process (spelling.py).
 """
 from __future__ import annotations
 
 import re
 import threading
 import time
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,7 +37,7 @@ from ..extensions import db
 from ..timeutil import local_today
 from .base import Query, SearchBackend, SearchPage, rank_completions
 from .documents import ProductDoc, count_public, iter_documents, load_documents
-from .models import SearchDocument
+from .models import SearchDocument, SearchFacet
 from .spelling import PhraseIndex
 from .text import folded_words, padded, words
 from .whoosh_columns import (W_ACCENT_PHRASE, W_ACCENT_WORD, W_DESCRIPTION, W_META, W_NAME, W_PHRASE_DESCRIPTION,
@@ -42,8 +48,11 @@ LEXEME = re.compile(r"[^\W_]+")
 SIMPLE = sa.literal_column("'simple'::regconfig")
 PHRASES_TTL_S = 300
 PHRASES_CHECK_S = 2.0
+UNNAMED = ("", "", "")  # the (category, group, locality) of a facet number no row holds any more
 COPIED = ("name", "name_acc", "description", "meta", "tsv", "name_tsv", "name_len", "producer_id", "price",
           "stock", "sold", "created", "stars", "cert_until", "category", "category_group", "locality", "region")
+TWIN_COPIED = ("producer_id", "price", "stock", "sold", "created", "stars", "cert_until", "category",
+               "category_group", "locality", "region")
 
 
 def _tsvector(name: str, description: str, meta: str):
@@ -51,6 +60,21 @@ def _tsvector(name: str, description: str, meta: str):
         return sa.func.setweight(sa.func.to_tsvector(SIMPLE, text), sa.literal_column(f"'{weight}'::\"char\""))
 
     return part(name, "A").op("||")(part(description, "B")).op("||")(part(meta, "C"))
+
+
+def _twins(ids: list[int]):
+    """INSERT … SELECT of the narrow twins of these (just written) documents: their words
+    without positions (`strip(tsv)`: nothing is folded or parsed twice), the copied values
+    and the facet number, one number for (category, group, locality), slugs hold no spaces.
+    The migration w8spg1 fills the first twins with the same expressions."""
+    doc = SearchDocument
+    facet = sa.func.hashtextextended(doc.category + " " + doc.category_group + " " + doc.locality, 0)
+    columns = ["product_id", "facet", "terms", *TWIN_COPIED]
+    rows = sa.select(doc.product_id, facet, sa.func.strip(doc.tsv), *(getattr(doc, c) for c in TWIN_COPIED)) \
+        .where(doc.product_id.in_(ids))
+    stmt = pg_insert(SearchFacet).from_select(columns, rows)
+    return stmt.on_conflict_do_update(index_elements=[SearchFacet.product_id],
+                                      set_={c: getattr(stmt.excluded, c) for c in columns[1:]})
 
 
 def _row(doc: ProductDoc) -> dict:
@@ -64,13 +88,20 @@ def _row(doc: ProductDoc) -> dict:
             "region": doc.region}
 
 
-def _matches(column, tokens: list[str], weight: str = ""):
-    """`column @@ tsquery`: every word (in the fields of `weight`: A name, B description, C meta)."""
+def _matches(column, tokens: list[str], opaque: bool = False):
+    """`column @@ tsquery`: every word.
+
+    `opaque`: the tsquery is a sub-select, which the planner cannot see into, so it
+    assumes a small share of rows match and reads them through the GIN bitmap. Seeing a
+    common word, it would rather scan the narrow table and test every row's words (`@@`,
+    which it prices like an `=`): several times slower."""
     lexemes = [lexeme for token in tokens for lexeme in LEXEME.findall(token)]
     if not lexemes:
         return sa.false()
-    suffix = f":{weight}" if weight else ""
-    return column.op("@@", return_type=sa.Boolean)(sa.func.to_tsquery(SIMPLE, " & ".join(f"{lexeme}{suffix}" for lexeme in lexemes)))
+    tsquery = sa.func.to_tsquery(SIMPLE, " & ".join(lexemes))
+    if opaque:
+        tsquery = sa.select(tsquery).scalar_subquery()
+    return column.op("@@", return_type=sa.Boolean)(tsquery)
 
 
 def _score(query: Query, all_in_name: bool) -> sa.TextClause:
@@ -87,13 +118,15 @@ def _score(query: Query, all_in_name: bool) -> sa.TextClause:
         binds[name] = value
         terms.append(f"CASE WHEN {test.format(f':{name}')} THEN {points!r} ELSE 0 END")
 
-    fields_ = (("B", W_DESCRIPTION), ("C", W_META)) if all_in_name else (("A", W_NAME), ("B", W_DESCRIPTION),
-                                                                          ("C", W_META))
+    # A word in the name: the name's own small tsvector (the A-weighted part of `tsv` without
+    # positions to walk); in the description (B) or among producer/place/category (C): `tsv`.
+    fields_ = (("search_documents.tsv", ":B", W_DESCRIPTION), ("search_documents.tsv", ":C", W_META))
+    if not all_in_name:
+        fields_ = (("search_documents.name_tsv", "", W_NAME),) + fields_
     for token in query.tokens:
         lexemes = LEXEME.findall(token)
-        for weight, points in fields_ if lexemes else ():
-            bonus("search_documents.tsv @@ to_tsquery('simple', {})", " & ".join(f"{x}:{weight}" for x in lexemes),
-                  points)
+        for column, weight, points in fields_ if lexemes else ():
+            bonus(f"{column} @@ to_tsquery('simple', {{}})", " & ".join(f"{x}{weight}" for x in lexemes), points)
     if len(query.tokens) > 1:
         phrase = padded(query.tokens)
         if all_in_name:  # a phrase in the name needs every word there
@@ -107,15 +140,34 @@ def _score(query: Query, all_in_name: bool) -> sa.TextClause:
     return sa.text(f"({' + '.join(terms) or '0'}) DESC").bindparams(**binds)
 
 
-def _live_stars(today: int):
-    return sa.case((SearchDocument.cert_until >= today, SearchDocument.stars), else_=0)
+@contextmanager
+def _planned_each_time() -> Iterator[None]:
+    """The statements inside are planned for their own words, never from a prepared generic plan.
+
+    psycopg prepares a statement after a few runs, and PostgreSQL may then keep one generic
+    plan for every tsquery: blind to how many rows match, it ranks a common word's thousands
+    the way it would a rare word's few (several times slower for the rest after the name tier)."""
+    driver = db.session.connection().connection.driver_connection
+    threshold = getattr(driver, "prepare_threshold", None)
+    if threshold is None:  # another driver, or preparing already off
+        yield
+        return
+    driver.prepare_threshold = None
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = threshold
 
 
-def _conditions(tokens: list[str], params, today: int) -> list:
-    doc = SearchDocument
-    conditions = [_matches(doc.tsv, tokens)]
+def _live_stars(today: int, table=SearchFacet):
+    return sa.case((table.cert_until >= today, table.stars), else_=0)
+
+
+def _conditions(tokens: list[str], params, today: int, doc=SearchFacet, words=None) -> list:
+    """Every word (`words`: the column to match, the narrow `terms` unless given) and the filters."""
+    conditions = [_matches(doc.terms, tokens, opaque=True) if words is None else _matches(words, tokens)]
     if params.stars:
-        conditions.append(_live_stars(today).in_(params.stars))
+        conditions.append(_live_stars(today, doc).in_(params.stars))
     if params.category:
         conditions.append(sa.or_(doc.category == params.category, doc.category_group == params.category))
     if params.locality:
@@ -134,7 +186,7 @@ def _conditions(tokens: list[str], params, today: int) -> list:
 
 
 def _order_by(sort: str, today: int) -> list:
-    doc = SearchDocument
+    doc = SearchFacet
     return {
         "price_asc": [doc.price.asc(), doc.product_id.asc()],
         "price_desc": [doc.price.desc(), doc.product_id.desc()],
@@ -152,56 +204,85 @@ class PostgresBackend(SearchBackend):
             raise RuntimeError("SEARCH_BACKEND=postgres needs a PostgreSQL DATABASE_URL")
         self._lock = threading.Lock()
         self._phrases: tuple | None = None  # (rows key, read at, PhraseIndex, key checked at)
+        self._facets: dict[int, tuple[str, str, str]] = {}  # facet number -> (category, group, locality)
 
     # -- reading ---------------------------------------------------------------------
-    def counts(self, query: Query, params, today: int) -> dict:
-        """Total and facets in one grouped scan of the matches (bitmap of the GIN index)."""
-        doc = SearchDocument
+    def counts(self, query: Query, params, today: int, page: sa.Select | None = None) -> tuple[dict, list[int]]:
+        """Total and facets in one grouped scan of the narrow rows that match (bitmap of their GIN index),
+        and the ids of `page` (a select of product ids in page order) in the same statement."""
+        doc = SearchFacet
         stars = _live_stars(today)
-        rows = db.session.execute(
-            sa.select(stars, doc.category, doc.category_group, doc.locality, sa.func.count())
-            .where(*_conditions(query.tokens, params, today))
-            .group_by(stars, doc.category, doc.category_group, doc.locality)).all()
+        counted = sa.select(sa.literal(0), doc.facet, stars, sa.func.count()) \
+            .where(*_conditions(query.tokens, params, today)).group_by(doc.facet, stars)
+        statement = counted
+        if page is not None:  # its rows follow the counts, in the sub-select's order
+            ranked = page.subquery()
+            statement = sa.union_all(counted, sa.select(sa.literal(1), ranked.c.product_id, sa.literal(0),
+                                                        sa.literal(0)).select_from(ranked))
+        rows = db.session.execute(statement).all()
+        names = self._facet_names({facet for kind, facet, _, _ in rows if kind == 0})
         facets = {"stars": {"3": 0, "4": 0, "5": 0}, "category": {}, "locality": {}}
-        total = 0
-        for live, category, group, locality, count in rows:
+        total, ids = 0, []
+        for kind, facet, live, count in rows:
+            if kind:
+                ids.append(int(facet))
+                continue
             total += count
             if live:
                 facets["stars"][str(live)] = facets["stars"].get(str(live), 0) + count
+            category, group, locality = names.get(facet, UNNAMED)
             for key, value in (("category", category), ("category", group), ("locality", locality)):
                 if value:
                     facets[key][value] = facets[key].get(value, 0) + count
-        return {"total": total, "facets": facets}
+        return {"total": total, "facets": facets}, ids
+
+    def _facet_names(self, keys: set[int]) -> dict[int, tuple[str, str, str]]:
+        """(category, group, locality) of each facet number: kept per process, read once per new number."""
+        missing = keys - self._facets.keys()
+        if missing:
+            doc = SearchFacet
+            found = db.session.execute(
+                sa.select(doc.facet, doc.category, doc.category_group, doc.locality).distinct()
+                .where(doc.facet.in_(missing))).all()
+            with self._lock:
+                self._facets.update((facet, tuple(values)) for facet, *values in found)
+        return self._facets
 
     def count_in_name(self, query: Query, params, today: int) -> int:
-        """How many matches have every word in the name (both GIN indexes, ANDed)."""
+        """How many matches have every word in the name (the name's GIN index)."""
         doc = SearchDocument
         return db.session.scalar(sa.select(sa.func.count()).select_from(doc).where(
-            *_conditions(query.tokens, params, today), _matches(doc.name_tsv, query.tokens))) or 0
+            *_conditions(query.tokens, params, today, doc, doc.name_tsv))) or 0
 
     def page_query(self, query: Query, params, today: int, in_name: bool | None) -> sa.Select:
         """Ids in page order; for relevance, only the matches with (True) or without (False) every word in the name."""
-        doc = SearchDocument
-        select = sa.select(doc.product_id).where(*_conditions(query.tokens, params, today))
         if params.effective_sort != "relevance":
-            return select.order_by(*_order_by(params.effective_sort, today))
-        named = _matches(doc.name_tsv, query.tokens)
-        select = select.where(named if in_name else sa.not_(named))
+            return sa.select(SearchFacet.product_id).where(*_conditions(query.tokens, params, today)) \
+                .order_by(*_order_by(params.effective_sort, today))
+        doc = SearchDocument
+        if in_name:  # every word in the name: a match, found by the name's own index
+            select = sa.select(doc.product_id).where(*_conditions(query.tokens, params, today, doc, doc.name_tsv))
+        else:
+            select = sa.select(doc.product_id).where(*_conditions(query.tokens, params, today, doc, doc.tsv),
+                                                     sa.not_(_matches(doc.name_tsv, query.tokens)))
         return select.order_by(_score(query, bool(in_name)), doc.name_len, doc.product_id)
 
     def _search(self, query: Query, params) -> SearchPage:
+        """One statement counts and reads the first candidates: the sorted page, or for relevance
+        the page from the products with every word in the name; a page that runs past those
+        (fewer than asked) ranks the rest in a second one."""
+        with _planned_each_time():
+            return self._search_page(query, params)
+
+    def _search_page(self, query: Query, params) -> SearchPage:
         today = local_today().toordinal()
-        counted = self.counts(query, params, today)
-        total = counted["total"]
         offset, size = (params.page - 1) * params.per_page, params.per_page
+        first = self.page_query(query, params, today, True)  # in_name: ignored by the other sorts
+        counted, ids = self.counts(query, params, today, first.limit(size).offset(offset))
+        total = counted["total"]
         if not total or offset >= total:
             return SearchPage(ids=[], total=total, facets=counted["facets"])
-        if params.effective_sort != "relevance":
-            ids = list(db.session.scalars(self.page_query(query, params, today, None).limit(size).offset(offset)))
-            return SearchPage(ids=ids, total=total, facets=counted["facets"])
-        # Products with every word in the name rank first: when they fill the page, nothing else is scored.
-        ids = list(db.session.scalars(self.page_query(query, params, today, True).limit(size).offset(offset)))
-        if len(ids) < size:
+        if params.effective_sort == "relevance" and len(ids) < size:
             # Fewer than asked: the name tier ends on this page (or before it, then count it).
             named = offset + len(ids) if ids or not offset else self.count_in_name(query, params, today)
             if total > named:
@@ -212,13 +293,14 @@ class PostgresBackend(SearchBackend):
     def _has_match(self, tokens: list[str]) -> bool:
         if not tokens:
             return False
-        return db.session.scalar(sa.select(sa.exists().where(_matches(SearchDocument.tsv, tokens)))) or False
+        with _planned_each_time():
+            return db.session.scalar(sa.select(sa.exists().where(_matches(SearchFacet.terms, tokens)))) or False
 
     def _phrase_indexes(self, tokens: list[str]) -> list[PhraseIndex]:
         """Every document's name and producer/place/category phrases, kept in this process.
 
         This process's writes drop the copy; another server's writes are noticed by a
-        check (count and newest row version: a scan of the table) made at most every
+        check (count and newest row version: a scan of the narrow twins) made at most every
         PHRASES_CHECK_S, so typo after typo does not rescan the table."""
         doc = SearchDocument
         now = time.monotonic()
@@ -226,9 +308,10 @@ class PostgresBackend(SearchBackend):
             cached = self._phrases
         if cached and now - cached[1] < PHRASES_TTL_S and now - cached[3] < PHRASES_CHECK_S:
             return [cached[2]]
-        # Any insert or update gives its row a newer xmin, a delete lowers the count.
-        newest = sa.func.max(sa.cast(sa.cast(sa.literal_column("search_documents.xmin"), sa.Text), sa.BigInteger))
-        key = tuple(db.session.execute(sa.select(sa.func.count(), newest).select_from(doc)).one())
+        # Any insert or update gives its row a newer xmin, a delete lowers the count. The narrow
+        # twins are written and deleted with the documents, in fewer pages: they are the ones scanned.
+        newest = sa.func.max(sa.cast(sa.cast(sa.literal_column("search_facets.xmin"), sa.Text), sa.BigInteger))
+        key = tuple(db.session.execute(sa.select(sa.func.count(), newest).select_from(SearchFacet)).one())
         if cached and cached[0] == key and now - cached[1] < PHRASES_TTL_S:
             with self._lock:
                 self._phrases = (key, cached[1], cached[2], now)
@@ -279,6 +362,7 @@ class PostgresBackend(SearchBackend):
             stmt = stmt.on_conflict_do_update(index_elements=[SearchDocument.product_id],
                                               set_={c: getattr(stmt.excluded, c) for c in COPIED})
             session.execute(stmt)
+            session.execute(_twins([row["product_id"] for row in rows]))
 
     def apply(self, product_ids: set[int]) -> None:
         with Session(db.engine) as session:
@@ -326,6 +410,7 @@ class PostgresBackend(SearchBackend):
     def health(self) -> dict:
         trgm = db.session.scalar(sa.text("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'"))
         documents, expected = self.doc_count(), count_public(db.session)
-        ok = bool(trgm) and documents == expected
+        twins = db.session.scalar(sa.select(sa.func.count()).select_from(SearchFacet))
+        ok = bool(trgm) and documents == expected == twins
         status = "ok" if ok else ("missing" if not documents or not trgm else "stale")
         return {"ok": ok, "backend": self.name, "status": status, "documents": documents, "expected": expected}
