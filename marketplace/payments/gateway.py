@@ -72,6 +72,7 @@ class Gateway(Protocol):
     method: ClassVar[str]  # the order's payment_method that picks this gateway
     label: ClassVar[Any]  # how a shopper calls it in a sentence ("card", "bank transfer"), translated
     title: ClassVar[Any]  # its name on the order page ("Card (Stripe)"), translated
+    choice_label: ClassVar[Any]  # its option on the checkout page, translated
     # The payment-method text of the e-invoice (HTTToan of Decision 1450/QĐ-TCT): "CK", "Thẻ".
     invoice_payment_method: ClassVar[str]
     # The config key holding how many minutes an order paid this way waits for its payment.
@@ -82,6 +83,11 @@ class Gateway(Protocol):
     offline: ClassVar[bool]
     # True: refunds are paid back by an admin, who then marks them paid (nothing to retry).
     pays_back_by_hand: ClassVar[bool]
+    # True: no cash changes hands (the province's cashless-payment share counts these orders).
+    cashless: ClassVar[bool]
+    # True: the payment is confirmed by the bank's notice of a transfer to the marketplace's
+    # account (what the development tools simulate).
+    paid_by_transfer_notice: ClassVar[bool]
 
     def available(self) -> bool:
         """Whether this deployment is configured to take payments this way."""
@@ -118,9 +124,10 @@ def check_amount_at_most(gateway: Gateway, amount_vnd: int) -> None:
         )
 
 
-# The registered gateways by method. `providers/` registers one per provider module when the
-# package is imported (as the payment services always do), so that modules below the
-# providers (the shopper's notices) look a gateway up without importing them.
+# The registered gateways by method, in the order the checkout page offers them (the first is
+# its default). `providers/` registers one per provider module when the package is imported
+# (as the payment services always do), so that modules below the providers (the shopper's
+# notices) look a gateway up without importing them.
 GATEWAYS: dict[str, Gateway] = {}
 
 
@@ -135,6 +142,27 @@ def get_gateway(method: str) -> Gateway:
     except KeyError:
         raise ValidationFailed(_("Unknown payment method."), fields={"payment_method": [
             _("Choose one of: %(methods)s", methods=", ".join(GATEWAYS))]}) from None
+
+
+def methods() -> list[str]:
+    """The registered methods in the checkout page's order."""
+    return list(GATEWAYS)
+
+
+def default_method() -> str:
+    """The method the checkout page selects to begin with."""
+    return next(iter(GATEWAYS))
+
+
+def cashless_methods() -> list[str]:
+    """The methods in which no cash changes hands."""
+    return [method for method, gateway in GATEWAYS.items() if gateway.cashless]
+
+
+def paid_by_transfer_notice(method: str) -> bool:
+    """Whether an order paid by `method` is confirmed by a bank's transfer notice."""
+    gateway = GATEWAYS.get(method)
+    return gateway is not None and gateway.paid_by_transfer_notice
 
 
 def payment_window(method: str) -> timedelta:

@@ -12,12 +12,14 @@ from ..extensions import db
 from ..orders.access import access_token, find_order
 from ..orders.models import Order
 from . import matching, refunds, services, vietqr
-from .gateway import method_title
+from .gateway import method_title, paid_by_transfer_notice
 from .providers.banktransfer import BankTransferGateway, qr_payload
 
 bp = Blueprint("payments", __name__)
 # `{{ order.payment_method|payment_method }}`: the method's name, as its gateway gives it.
 bp.add_app_template_filter(method_title, "payment_method")
+# `{% if order.payment_method is paid_by_transfer_notice %}`: confirmed by a bank's transfer notice.
+bp.add_app_template_test(paid_by_transfer_notice, "paid_by_transfer_notice")
 
 
 @bp.app_template_global()

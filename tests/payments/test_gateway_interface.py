@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from marketplace.payments.gateway import Gateway, GatewayResult, method_title, payment_window
+from marketplace.payments.gateway import (Gateway, GatewayResult, cashless_methods, default_method, method_title,
+                                         methods, paid_by_transfer_notice, payment_window)
 from marketplace.payments.models import PaymentAttempt, Refund
 from marketplace.payments.providers import GATEWAYS, get_gateway
 
@@ -16,8 +17,8 @@ from .helpers import make_order
 
 METHODS = sorted(GATEWAYS)
 OPERATIONS = ("available", "check_amount", "start", "describe", "handle_event", "refund", "find_refund")
-CAPABILITIES = ("method", "label", "title", "invoice_payment_method", "payment_window_setting", "max_amount_vnd",
-                "offline", "pays_back_by_hand")
+CAPABILITIES = ("method", "label", "title", "choice_label", "invoice_payment_method", "payment_window_setting",
+                "max_amount_vnd", "offline", "pays_back_by_hand", "cashless", "paid_by_transfer_notice")
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -66,3 +67,17 @@ def test_what_other_packages_show_of_a_method_comes_from_its_gateway(app):
             assert (payment_window("vietqr"), payment_window("stripe")) == (timedelta(minutes=90), timedelta(minutes=15))
     finally:
         app.config.update(saved)
+
+
+def test_the_lists_of_methods_other_packages_use_come_from_the_registry(app):
+    """Checkout's choices and default, the statistics' cashless methods and the development
+    tools' simulated transfer ask the registry, so a new provider module changes them all."""
+    assert methods() == ["vietqr", "stripe"] and default_method() == "vietqr"  # the checkout page's order
+    assert sorted(cashless_methods()) == ["stripe", "vietqr"]
+    assert paid_by_transfer_notice("vietqr") and not paid_by_transfer_notice("stripe")
+    assert not paid_by_transfer_notice("cash")  # an old row's method no gateway knows
+    with app.test_request_context("/?lang=en"):
+        assert [str(get_gateway(m).choice_label) for m in methods()] == [
+            "Bank transfer (VietQR)", "International or domestic card (Stripe)"]
+    with app.test_request_context("/"):
+        assert str(get_gateway("stripe").choice_label) == "Thẻ quốc tế hoặc nội địa (Stripe)"

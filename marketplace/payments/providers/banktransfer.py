@@ -34,11 +34,14 @@ class BankTransferGateway:
     method = "vietqr"
     label = _l("bank transfer")
     title = _l("Bank transfer (VietQR)")
+    choice_label = title
     invoice_payment_method = "CK"  # chuyển khoản
     payment_window_setting = "PAYMENT_WINDOW_VIETQR_MIN"
     max_amount_vnd = None
     offline = True
     pays_back_by_hand = True
+    cashless = True
+    paid_by_transfer_notice = True
 
     def available(self) -> bool:
         return True

@@ -58,11 +58,14 @@ class StripeGateway:
     method = "stripe"
     label = _l("card")
     title = _l("Card (Stripe)")
+    choice_label = _l("International or domestic card (Stripe)")
     invoice_payment_method = "Thẻ"
     payment_window_setting = "PAYMENT_WINDOW_STRIPE_MIN"
     max_amount_vnd = STRIPE_MAX_VND
     offline = False
     pays_back_by_hand = False
+    cashless = True
+    paid_by_transfer_notice = False
 
     def available(self) -> bool:
         return bool(current_app.config.get("STRIPE_SECRET_KEY"))
