@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, FormField, HiddenField, RadioField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
+from ..payments.providers import GATEWAYS, default_method
 from .rules import LENGTHS
 
 
@@ -25,9 +26,9 @@ class CheckoutForm(FlaskForm):
     line1 = StringField(_l("Street address (house number, street, hamlet)"), render_kw=_attrs("line1"))
     ward = StringField(_l("Ward or commune"), render_kw=_attrs("ward"))
     province = StringField(_l("Province or city"), render_kw=_attrs("province"))
-    payment_method = RadioField(_l("Payment"), default="vietqr", choices=[
-        SelectChoice("vietqr", _l("Bank transfer (VietQR)")),
-        SelectChoice("stripe", _l("International or domestic card (Stripe)"))])
+    # The registered gateways, in their order; read when a form is made, once every provider is in.
+    payment_method = RadioField(_l("Payment"), default=default_method, choices=lambda: [
+        SelectChoice(method, gateway.choice_label) for method, gateway in GATEWAYS.items()])
     note = TextAreaField(_l("Note for the producers"), render_kw=_attrs("note", required=False))
     # Drawn when the form is shown: a double click, or a reload after a timeout, sends the same
     # key again and gets the order the first submission placed (checkout/idempotency.py).

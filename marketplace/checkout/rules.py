@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from ..accounts.services import normalise_email
 from ..cart.services import MAX_LINE_QUANTITY
 from ..errors import ValidationFailed
-from ..orders.models import PAYMENT_METHODS
+from ..payments.providers import methods as payment_methods
 from ..validators import clean_text, normalise_phone
 
 LENGTHS = {"full_name": 120, "phone": 30, "email": 254, "line1": 255, "ward": 120, "province": 120, "note": 1000}
@@ -87,9 +87,10 @@ def validate_details(contact: Mapping, shipping_address: Mapping, payment_method
     line1 = text(address, "line1", "shipping_address")
     ward = text(address, "ward", "shipping_address")
     province = text(address, "province", "shipping_address")
-    if payment_method not in PAYMENT_METHODS:
+    # The registered gateways' methods, named in alphabetical order as the API always has.
+    if payment_method not in payment_methods():
         errors["payment_method"] = [str(_l("Choose a payment method: %(methods)s",
-                                           methods=", ".join(PAYMENT_METHODS)))]
+                                           methods=", ".join(sorted(payment_methods()))))]
     try:
         note = clean_text(note, multiline=True)
     except ValueError as exc:

@@ -4,9 +4,9 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..cart.services import MAX_LINE_QUANTITY
-from ..orders.models import PAYMENT_METHODS
 from ..invoicing.schemas import InvoiceRequestSchema
 from ..orders.schemas import OrderSchema
+from ..payments.providers import methods as payment_methods
 from ..payments.schemas import VietQRSchema
 from ..validators import MAX_DB_ID
 from .rules import LENGTHS, MAX_ITEMS
@@ -50,7 +50,7 @@ class CheckoutSchema(Schema):
 
     contact = fields.Nested(CheckoutContactSchema, required=True)
     shipping_address = fields.Nested(CheckoutAddressSchema, required=True)
-    payment_method = fields.String(required=True, metadata={"enum": list(PAYMENT_METHODS)})
+    payment_method = fields.String(required=True, metadata={"enum": sorted(payment_methods())})
     note = fields.String(load_default="", allow_none=True, metadata={"maxLength": LENGTHS["note"]})
     items = fields.List(fields.Nested(CheckoutItemSchema), load_default=None,
                         validate=validate.Length(min=1, max=MAX_ITEMS),

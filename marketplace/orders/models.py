@@ -11,7 +11,6 @@ from ..timeutil import UTCDateTime, utcnow
 
 ORDER_STATUSES = ("pending_payment", "paid", "completed", "cancelled", "expired", "refunded")
 PART_STATUSES = ("pending", "confirmed", "shipped", "delivered", "cancelled", "refunded")
-PAYMENT_METHODS = ("stripe", "vietqr")
 PAYMENT_STATUSES = ("unpaid", "paid", "partially_refunded", "refunded")
 
 
@@ -49,6 +48,7 @@ class Order(TimestampMixin, db.Model):
     shipping_vnd: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     total_vnd: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
 
+    # One of the registered payment gateways' methods (marketplace/payments/providers); checkout checks it.
     payment_method: Mapped[str] = mapped_column(sa.String(10), nullable=False)
     payment_status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="unpaid")
     # Short upper-case alphanumeric reference a shopper puts in the bank transfer description.

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from tests import factories as f
 from tests.factories import ADDRESS, checkout, checkout_body
 from marketplace.catalog.models import Product
-from marketplace.checkout.schemas import CheckoutResultSchema
+from marketplace.checkout.schemas import CheckoutResultSchema, CheckoutSchema
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderEvent, OrderLine, OrderPart
 
@@ -185,6 +185,20 @@ def test_malformed_checkout_is_422_never_500(db, client, body_change):
     response = client.post("/api/v1/checkout", json=body)
     assert response.status_code == 422
     assert response.json["error"]["code"] == "validation_error"
+
+
+def test_an_unknown_payment_method_is_refused_naming_the_accepted_ones(db, client):
+    """The accepted values come from the registered gateways; the message and the OpenAPI enum
+    name them as API.md does (stripe or vietqr)."""
+    item = f.product(stock=5)
+    body = checkout_body([(item, 1)])
+    body["payment_method"] = "cash"
+    english = client.post("/api/v1/checkout?lang=en", json=body).json["error"]
+    assert english["fields"] == {"payment_method": ["Choose a payment method: stripe, vietqr"]}
+    vietnamese = client.post("/api/v1/checkout", json=body).json["error"]
+    assert vietnamese["fields"] == {"payment_method": ["Chọn cách thanh toán: stripe, vietqr"]}
+    assert CheckoutSchema().fields["payment_method"].metadata["enum"] == ["stripe", "vietqr"]
+    assert _count(Order) == 0 and _stock(item.id) == 5
 
 
 def test_checkout_with_an_empty_cart_is_refused(db, client):
