@@ -20,6 +20,7 @@ from ..catalog.models import Locality, Producer
 from ..extensions import db
 from ..invoicing.models import PartInvoice
 from ..orders.models import Order, OrderPart
+from ..payments.providers import cashless_methods
 from ..timeutil import local_start_utc
 from .sqltime import local_month
 
@@ -32,11 +33,6 @@ def percent(part: int, whole: int) -> Decimal | None:
     if not whole:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(CENT, ROUND_HALF_UP)
-
-
-# Every way the marketplace takes payment is cashless (orders.models.PAYMENT_METHODS); a
-# method added later (cash on delivery) is counted as cash unless it is listed here.
-CASHLESS_METHODS = ("vietqr", "stripe")
 
 
 @dataclass(frozen=True)
@@ -91,10 +87,12 @@ def monthly_coverage(start: date, end: date) -> dict[str, list[Cell]]:
     """{'YYYY-MM': [Cell per locality]} for payments in [start, end) local days."""
     month = local_month(Order.paid_at)
     total = OrderPart.subtotal_vnd + OrderPart.shipping_vnd
+    # A method is cashless when its gateway says so; one added later (cash on delivery) says not.
+    cashless = cashless_methods()
     rows = db.session.execute(
         sa.select(month, Locality.region_slug, Locality.region, sa.func.sum(total),
                   sa.func.sum(sa.case((PartInvoice.id.is_not(None), total), else_=0)),
-                  sa.func.sum(sa.case((Order.payment_method.in_(CASHLESS_METHODS), total), else_=0)),
+                  sa.func.sum(sa.case((Order.payment_method.in_(cashless), total), else_=0)),
                   sa.func.count(sa.distinct(OrderPart.producer_id)), sa.func.count(sa.distinct(Order.id)))
         .select_from(OrderPart).join(Order, Order.id == OrderPart.order_id)
         .join(Producer, Producer.id == OrderPart.producer_id).join(Locality, Locality.id == Producer.locality_id)
