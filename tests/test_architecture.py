@@ -11,10 +11,12 @@ out: they import every package and nothing imports them for a domain rule.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
+import marketplace.models  # noqa: F401 (every model, before a provider's import configures the mappers)
 from marketplace.payments.providers import GATEWAYS
 
 ROOT = Path(__file__).resolve().parent.parent / "marketplace"
@@ -279,7 +281,8 @@ def test_order_rows_are_locked_by_one_function():
 # else code asks the method's gateway (its title, invoice text, payment window...) instead of
 # branching on the name, so a new provider is one more module there and nothing else.
 PAYMENT_METHOD_NAMES = set(GATEWAYS)
-# Where a method's name is data rather than a decision: the settings and the seed catalogue.
+# Where a method's name is data rather than a decision: the settings and the seed catalogue
+# (migrations and tests lie outside marketplace/ and are not read).
 METHOD_NAMES_ALLOWED = {"config.py", "catalog/seed.py"}
 
 
@@ -290,11 +293,19 @@ def _is_method_name(node: ast.AST) -> bool:
     return isinstance(node, (ast.Tuple, ast.List, ast.Set)) and any(_is_method_name(e) for e in node.elts)
 
 
+def _names_a_method(node: ast.AST) -> bool:
+    """Whether a literal method name appears anywhere in `node` (`SelectChoice("vietqr", ...)`)."""
+    return any(isinstance(n, ast.Constant) and n.value in PAYMENT_METHOD_NAMES for n in ast.walk(node))
+
+
 def method_name_branches(source: str) -> list[tuple[int, str]]:
-    """Comparisons with a literal payment method name and dicts keyed by one, as (line, code)."""
+    """Comparisons with a literal payment method name, dicts keyed by one and tuples, lists or
+    sets listing one (a hand-kept list of the methods, or of some of them), as (line, code)."""
     found = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Compare) and any(map(_is_method_name, [node.left, *node.comparators])):
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and any(map(_names_a_method, node.elts)):
+            found.append((node.lineno, ast.unparse(node)[:80]))
+        elif isinstance(node, ast.Compare) and any(map(_is_method_name, [node.left, *node.comparators])):
             found.append((node.lineno, ast.unparse(node)))
         elif isinstance(node, ast.Dict) and any(key is not None and _is_method_name(key) for key in node.keys):
             found.append((node.lineno, ast.unparse(node)[:80]))
@@ -313,6 +324,17 @@ def test_the_method_name_check_sees_branches_and_lookups():
     assert not method_name_branches('x = {"method": method}; y = kind == "card"')
 
 
+def test_the_method_name_check_sees_hand_kept_lists_of_methods():
+    # What checkout, orders and stats once held instead of asking the registry.
+    assert method_name_branches('PAYMENT_METHODS = ("stripe", "vietqr")')
+    assert method_name_branches('CASHLESS_METHODS = ["vietqr"]')
+    assert method_name_branches('ok = {"stripe", "vietqr"}')
+    assert method_name_branches('f = RadioField(choices=[SelectChoice("vietqr", _l("Bank transfer")),\n'
+                                '                        SelectChoice("stripe", _l("Card"))])')
+    assert method_name_branches('OPTIONS = (("vietqr", "CK"), ("stripe", "Thẻ"))')
+    assert not method_name_branches('KINDS = ("payment", "refund"); x = [m for m in methods()]')
+
+
 def test_only_the_provider_modules_name_a_payment_method():
     found = []
     for path in sorted(ROOT.rglob("*.py")):
@@ -322,3 +344,26 @@ def test_only_the_provider_modules_name_a_payment_method():
         found += [f"  {name}:{line}: {code}" for line, code in method_name_branches(path.read_text(encoding="utf-8"))]
     assert not found, ("ask the method's gateway (marketplace/payments/gateway.py) instead of naming it:\n"
                        + "\n".join(found))
+
+
+def quoted_method_names(text: str) -> list[str]:
+    """A template's lines that quote a payment method's name (`order.payment_method == "vietqr"`)."""
+    names = "|".join(map(re.escape, sorted(PAYMENT_METHOD_NAMES)))
+    quoted = re.compile(rf"([\"'])(?:{names})\1")
+    return [line.strip() for line in text.splitlines() if quoted.search(line)]
+
+
+def test_the_template_check_sees_a_quoted_method_name():
+    assert quoted_method_names('{% if order.payment_method == "vietqr" %}')
+    assert quoted_method_names("{% if m in ('stripe',) %}")
+    assert not quoted_method_names('{% if order.payment_method is paid_by_transfer_notice %} vietqr.png')
+
+
+def test_templates_outside_payments_ask_the_gateway_too():
+    """Pages and e-mails use `|payment_method` and the gateway's template tests (payments/views.py)."""
+    found = []
+    for path in sorted((ROOT / "templates").rglob("*")):
+        name = path.relative_to(ROOT / "templates").as_posix()
+        if path.is_file() and not name.startswith("payments/"):
+            found += [f"  templates/{name}: {line}" for line in quoted_method_names(path.read_text(encoding="utf-8"))]
+    assert not found, "ask the method's gateway instead of naming it:\n" + "\n".join(found)
