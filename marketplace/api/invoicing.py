@@ -48,6 +48,8 @@ class IssuedInvoiceSchema(Schema):
     lookup_code = fields.String(metadata={"description": "what the buyer enters at the provider's lookup page"})
     issued_on = _day()
     template = fields.String(metadata={"enum": ["1", "2"]})
+    template_code = fields.String(allow_none=True, metadata={
+        "description": "the provider's template it was issued under, e.g. 1/001; null when recorded without it"})
     source = fields.String(metadata={"description": "manual (recorded by the producer) or the connector: viettel"})
     status = fields.String(metadata={"enum": ["issued", "adjustment_due", "adjusted"]})
     adjustment = fields.Nested(AdjustingInvoiceSchema, metadata={
@@ -70,6 +72,8 @@ class InvoiceWriteSchema(Schema):
     number = _typed("string", "1-8 digits")
     lookup_code = _typed("string", "the provider's lookup code (1-60 characters)")
     issued_on = _typed("string", "YYYY-MM-DD, not before the payment nor in the future", format="date")
+    template_code = _typed("string", "optional: the provider's template code it was issued under, e.g. 1/001 "
+                                     "(an adjusting invoice through a connector refers to it)")
     adjustment = fields.Boolean(load_default=False, metadata={
         "description": "true: record the adjusting invoice of a refund after issue"})
 

@@ -28,12 +28,9 @@ from .connectors.base import Connector, NotRegistered, Rejected, Unavailable
 from .connectors.viettel import ViettelSInvoice
 from .issuing import adjust_with, issue_with
 from .models import InvoiceConnection, PartInvoice
-from .services import get_part
+from .services import TEMPLATE_CODE, get_part
 
 PROVIDERS = {"viettel": "Viettel S-Invoice"}
-# The template code as S-Invoice registers it: the invoice type digit and a 3-digit number
-# ("1/001", "2/002"); older registrations carry the form name ("01GTKT0/001").
-_TEMPLATE = re.compile(r"^(?:[12]|0[12][A-Z]{4}\d)/\d{3}$")
 _SERIES = re.compile(r"^[CK]\d{2}[TDLMNBGH][A-Z0-9]{2}$")
 
 
@@ -71,7 +68,7 @@ def connection_json(connection: InvoiceConnection | None) -> dict:
             "username": connection.username, "supplier_tax_code": connection.supplier_tax_code,
             "template_code": connection.template_code, "series": connection.series,
             "last_tested_at": connection.last_tested_at.isoformat() if connection.last_tested_at else None,
-            "last_test_ok": connection.last_test_ok, "last_test_message": connection.last_test_message}
+            "last_test_ok": connection.last_test_ok, "last_test_message": outcome_message(connection)}
 
 
 def _field(fields: dict, name: str, errors: dict, limit: int) -> str:
@@ -106,7 +103,7 @@ def save(producer_id: int, fields: dict) -> InvoiceConnection:
     except ValueError as exc:
         errors["supplier_tax_code"], tax_code = [str(exc)], ""
     template_code = str(fields.get("template_code") or "").strip().upper()
-    if not _TEMPLATE.match(template_code):
+    if not TEMPLATE_CODE.match(template_code):
         errors["template_code"] = [gettext("The template code as registered, e.g. 1/001")]
     series = str(fields.get("series") or "").strip().upper()
     if not _SERIES.match(series):
@@ -122,6 +119,7 @@ def save(producer_id: int, fields: dict) -> InvoiceConnection:
         connection.secret_encrypted = encrypt(password)
     # New details have not been tried yet.
     connection.last_tested_at = connection.last_test_ok = connection.last_test_message = None
+    connection.last_test_code = connection.last_test_params = None
     db.session.commit()
     return connection
 
@@ -154,31 +152,54 @@ def _known(pairs: list[tuple[str, str]]) -> str:
 
 def try_connection(producer_id: int) -> InvoiceConnection:
     """Sign in to the provider with the saved details, check that it knows the template and
-    series, and keep the outcome (a message saying what is wrong) on the connection."""
+    series, and keep the outcome on the connection as a code and its parameters (said in
+    each reader's language by `outcome_message`)."""
     connection = _connected(producer_id)
     try:
         connector_for(connection).check()
     except NotRegistered as exc:
-        ok = False
-        if exc.template_known:
-            message = gettext("Signed in, but the provider has no series %(series)s under template %(template)s. "
-                              "Registered: %(known)s", series=exc.series, template=exc.template, known=_known(exc.known))
-        else:
-            message = gettext("Signed in, but the provider has no template %(template)s for tax code %(tax_code)s. "
-                              "Registered: %(known)s", template=exc.template, tax_code=connection.supplier_tax_code,
-                              known=_known(exc.known))
+        code = "no_series" if exc.template_known else "no_template"
+        params = {"series": exc.series, "template": exc.template, "tax_code": connection.supplier_tax_code,
+                  "known": _known(exc.known)}
     except Rejected as exc:
-        ok = False
-        message = (gettext("The provider refused the sign-in: %(why)s", why=exc.message) if exc.code == "login"
-                   else gettext("The provider refused the template lookup: %(why)s", why=exc.message))
+        code, params = ("login_refused" if exc.code == "login" else "lookup_refused"), {"why": exc.message[:200]}
     except Unavailable as exc:
-        ok, message = False, gettext("The provider could not be reached: %(why)s", why=exc.message)
+        code, params = "unreachable", {"why": exc.message[:200]}
     else:
-        ok, message = True, gettext("Signed in to the provider; template %(template)s and series %(series)s can be "
-                                    "used.", template=connection.template_code, series=connection.series)
-    connection.last_tested_at, connection.last_test_ok, connection.last_test_message = utcnow(), ok, message[:300]
+        code, params = "ok", {"template": connection.template_code, "series": connection.series}
+    connection.last_tested_at, connection.last_test_ok = utcnow(), code == "ok"
+    connection.last_test_code, connection.last_test_params, connection.last_test_message = code, params, None
     db.session.commit()
     return connection
+
+
+_TEST_MESSAGES = {
+    "ok": lambda p: gettext("Signed in to the provider; template %(template)s and series %(series)s can be used.",
+                            template=p["template"], series=p["series"]),
+    "no_series": lambda p: gettext("Signed in, but the provider has no series %(series)s under template "
+                                   "%(template)s. Registered: %(known)s", series=p["series"],
+                                   template=p["template"], known=p["known"]),
+    "no_template": lambda p: gettext("Signed in, but the provider has no template %(template)s for tax code "
+                                     "%(tax_code)s. Registered: %(known)s", template=p["template"],
+                                     tax_code=p["tax_code"], known=p["known"]),
+    "login_refused": lambda p: gettext("The provider refused the sign-in: %(why)s", why=p["why"]),
+    "lookup_refused": lambda p: gettext("The provider refused the template lookup: %(why)s", why=p["why"]),
+    "unreachable": lambda p: gettext("The provider could not be reached: %(why)s", why=p["why"]),
+}
+
+
+def outcome_message(connection: InvoiceConnection | None) -> str | None:
+    """The last test's outcome in the current request's language (the text stored by tests
+    made before outcomes were kept as codes, as it was stored)."""
+    if connection is None or connection.last_tested_at is None:
+        return None
+    say = _TEST_MESSAGES.get(connection.last_test_code or "")
+    if say is None:
+        return connection.last_test_message
+    try:
+        return say(connection.last_test_params or {})
+    except KeyError:
+        return connection.last_test_message
 
 
 @contextmanager

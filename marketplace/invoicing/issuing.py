@@ -47,7 +47,7 @@ def _send(part: OrderPart, connector: Connector, key: str, send: Callable[[], Is
 
 def _fields(issued: Issued) -> dict:
     return {"series": issued.series, "number": issued.number, "lookup_code": issued.lookup_code,
-            "issued_on": issued.issued_on}
+            "issued_on": issued.issued_on, "template_code": issued.template_code}
 
 
 def issue_with(part: OrderPart, connector: Connector, attempts: int = 3, pause: float = 1.0) -> PartInvoice:

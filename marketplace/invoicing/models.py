@@ -47,6 +47,9 @@ class PartInvoice(TimestampMixin, db.Model):
                                          nullable=False)
     producer_id: Mapped[int] = mapped_column(sa.ForeignKey("producers.id"), nullable=False, index=True)
     template: Mapped[str] = mapped_column(sa.String(11), nullable=False)  # 1 (VAT) / 2 (sales)
+    # The template code it was issued under at the provider ("1/001"); null: recorded by hand
+    # without it (an adjustment then refers to the connection's template).
+    template_code: Mapped[str | None] = mapped_column(sa.String(20))
     series: Mapped[str] = mapped_column(sa.String(6), nullable=False)
     number: Mapped[str] = mapped_column(sa.String(8), nullable=False)
     lookup_code: Mapped[str] = mapped_column(sa.String(60), nullable=False)
@@ -105,4 +108,8 @@ class InvoiceConnection(TimestampMixin, db.Model):
     series: Mapped[str] = mapped_column(sa.String(6), nullable=False)
     last_tested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_test_ok: Mapped[bool | None] = mapped_column(sa.Boolean)
+    # The last test's outcome: a code and its parameters, said in the reader's language
+    # (connection.test_message); `last_test_message` is the text older tests stored.
+    last_test_code: Mapped[str | None] = mapped_column(sa.String(20))
+    last_test_params: Mapped[dict | None] = mapped_column(sa.JSON)
     last_test_message: Mapped[str | None] = mapped_column(sa.String(300))

@@ -39,6 +39,9 @@ from .xmldoc import InvoiceData, Line, Party, Related, build, build_many
 VAT_INVOICE_KINDS = ("enterprise", "cooperative")
 _SERIES = re.compile(r"^[CK]\d{2}[TDLMNBGH][A-Z0-9]{2}$")
 _NUMBER = re.compile(r"^\d{1,8}$")
+# The template code as the provider registers it: the invoice type digit and a 3-digit number
+# ("1/001", "2/002"); older registrations carry the form name ("01GTKT0/001").
+TEMPLATE_CODE = re.compile(r"^(?:[12]|0[12][A-Z]{4}\d)/\d{3}$")
 
 
 def template_for(producer_kind: str) -> str:
@@ -123,7 +126,8 @@ def invoice_json(invoice: PartInvoice | None, due: bool = False) -> dict | None:
     if invoice is None:
         return None
     body = {"series": invoice.series, "number": invoice.number, "lookup_code": invoice.lookup_code,
-            "issued_on": invoice.issued_on.isoformat(), "template": invoice.template, "source": invoice.source,
+            "issued_on": invoice.issued_on.isoformat(), "template": invoice.template,
+            "template_code": invoice.template_code, "source": invoice.source,
             "status": "adjustment_due" if due else invoice.status}
     if invoice.adjust_number:
         body["adjustment"] = {"series": invoice.adjust_series, "number": invoice.adjust_number,
@@ -211,7 +215,7 @@ def adjustment_data(part: OrderPart) -> InvoiceData:
     data.sign = -1
     data.issued_on = to_local(utcnow()).date()
     data.related = Related(template=invoice.template, series=invoice.series, number=invoice.number,
-                           issued_on=invoice.issued_on,
+                           issued_on=invoice.issued_on, template_code=invoice.template_code,
                            note=f"Điều chỉnh giảm do hoàn tiền đơn hàng {part.order.code}")
     return data
 
@@ -290,6 +294,16 @@ def _clean_issue(fields: dict) -> tuple[str, str, str, date]:
     return series, number.lstrip("0"), lookup, issued_on
 
 
+def _clean_template_code(fields: dict) -> str | None:
+    """The optional template code of an issued invoice ("1/001"); None when not given."""
+    value = fields.get("template_code")
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if value not in (None, "") and not TEMPLATE_CODE.match(code):
+        raise ValidationFailed(gettext("Please check the invoice details"), fields={
+            "template_code": [gettext("The template code as registered, e.g. 1/001")]})
+    return code or None
+
+
 def _check_unused(producer_id: int, series: str, number: str) -> None:
     """409 `invoice_number_used` when the producer already recorded this series and number,
     as an invoice or as an adjusting invoice."""
@@ -311,13 +325,14 @@ def record_issue(part: OrderPart, fields: dict, source: str = "manual",
                  transaction_uuid: str | None = None) -> PartInvoice:
     """Record the invoice issued for a part (once); the buyer is emailed after the commit."""
     series, number, lookup, issued_on = _clean_issue(fields)
+    template_code = _clean_template_code(fields)
     _not_before(issued_on, to_local(part.order.paid_at).date(), gettext("The date is before the payment"))
     if invoice_of(part.id) is not None:
         raise Conflict(gettext("This part's invoice is already recorded"),
                        code="invoice_already_recorded")
     _check_unused(part.producer_id, series, number)
     invoice = PartInvoice(part_id=part.id, producer_id=part.producer_id, template=template_for(part.producer.kind),
-                          series=series, number=number, lookup_code=lookup, issued_on=issued_on, source=source,
+                          template_code=template_code, series=series, number=number, lookup_code=lookup, issued_on=issued_on, source=source,
                           transaction_uuid=transaction_uuid, status="issued", issued_total_vnd=part.total_vnd)
     db.session.add(invoice)
     db.session.flush()

@@ -52,6 +52,19 @@ def invoice_connection():
     return connection.PROVIDERS[found.provider] if found else None
 
 
+@bp.app_template_global("invoice_connection_template")
+def invoice_connection_template():
+    """The template code of the signed-in producer's connection, if any (the adjustment hint)."""
+    found = connection.connection_of(_pid()) if getattr(current_user, "producer_id", None) else None
+    return found.template_code if found else None
+
+
+@bp.app_template_global("invoice_test_message")
+def invoice_test_message(saved):
+    """The connection test's outcome in the reader's language."""
+    return connection.outcome_message(saved)
+
+
 @bp.app_template_global("invoice_request_of")
 def invoice_request_of(order):
     return request_for(order.id)
@@ -142,7 +155,7 @@ def test_connection():
     except DomainError as exc:
         _flash_error(exc)
     else:
-        flash(tried.last_test_message, "success" if tried.last_test_ok else "error")
+        flash(connection.outcome_message(tried), "success" if tried.last_test_ok else "error")
     return redirect(url_for("invoicing.seller_invoices"))
 
 

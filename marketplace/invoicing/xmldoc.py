@@ -71,6 +71,7 @@ class Related:
     number: str
     issued_on: date
     note: str
+    template_code: str | None = None  # at the provider ("1/001"), when known
 
 
 @dataclass

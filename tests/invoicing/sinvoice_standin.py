@@ -16,7 +16,7 @@
   adjustmentType "5" (an adjusting invoice) checks its reference as the documentation asks:
   adjustmentInvoiceType "1" or "2", an originalInvoiceId the supplier issued (here, or in
   S-Invoice's own portal: `portal_invoices`), its originalInvoiceIssueDate and
-  originalTemplateCode, an additionalReferenceDesc, isIncreaseItem on every line, and a
+  originalTemplateCode (the template the original was issued under), an additionalReferenceDesc, isIncreaseItem on every line, and a
   decrease no larger than what is left of the original.
 
 `behaviour` scripts the next create calls: "ok", "reject", "slow" (answers after the client
@@ -108,7 +108,7 @@ class StandIn:
                     number = stand_in.next_number(general["invoiceSeries"])
                     invoice = {"invoiceNo": f"{general['invoiceSeries']}{number}",
                                "reservationCode": f"RES{number:05d}", "transactionID": f"TX{number}",
-                               "issueDate": general["invoiceIssuedDate"]}
+                               "issueDate": general["invoiceIssuedDate"], "templateCode": general["templateCode"]}
                     stand_in.invoices[key] = invoice
                     stand_in.totals[invoice["invoiceNo"]] = body["summarizeInfo"]["totalAmountWithTax"]
                     if general.get("adjustmentType") == "5":
@@ -149,8 +149,7 @@ class StandIn:
         when = general.get("originalInvoiceIssueDate")
         if not isinstance(when, int) or when // DAY_MS != original["issueDate"] // DAY_MS:
             return "ORIGINAL_INVOICE_ISSUE_DATE_INVALID", "Ngày lập hóa đơn gốc không đúng"
-        if not general.get("originalTemplateCode") or not any(
-                t["templateCode"] == general["originalTemplateCode"] for t in self.templates):
+        if general.get("originalTemplateCode") != original["templateCode"]:
             return "ORIGINAL_TEMPLATE_CODE_INVALID", "Mẫu số hóa đơn gốc không đúng"
         if not (general.get("additionalReferenceDesc") or "").strip():
             return "ADDITIONAL_REFERENCE_DESC_REQUIRED", "Thiếu thông tin văn bản thỏa thuận"

@@ -67,7 +67,7 @@ def test_the_adjustment_refers_to_the_original_and_is_recorded(standin, part):
 def test_an_invoice_recorded_by_hand_can_be_adjusted_when_the_provider_holds_it(standin, part):
     # The producer issued it in S-Invoice's own portal and typed it in here.
     standin.portal_invoices["C26TAA7"] = {"invoiceNo": "C26TAA7", "issueDate": MARCH_1_MS + 86_400_000,
-                                          "total": part.total_vnd}
+                                          "templateCode": "1/001", "total": part.total_vnd}
     record_issue(part, {"series": "C26TAA", "number": "7", "lookup_code": "HAND7", "issued_on": "2026-03-02"})
     refund(part, part.total_vnd)
     invoice = adjust_with(part, sinvoice(standin), pause=0)
@@ -76,6 +76,66 @@ def test_an_invoice_recorded_by_hand_can_be_adjusted_when_the_provider_holds_it(
     assert (general["originalInvoiceId"], general["originalInvoiceIssueDate"]) == ("C26TAA7",
                                                                                   MARCH_1_MS + 86_400_000)
     assert standin.creates[0]["summarizeInfo"]["totalAmountWithTax"] == part.total_vnd
+
+
+def test_the_adjustment_names_the_template_the_invoice_was_issued_under(client, seller, standin, part):
+    factories.login_as(client, seller.user)
+    client.put("/api/v1/seller/invoice-connection", json=DETAILS)
+    issued = client.post(f"/api/v1/seller/order-parts/{part.id}/invoice/issue").json["invoice"]
+    assert (issued["template_code"], issued["series"]) == ("1/001", "C26TAA")
+    # The producer moves to another registered template and series before the refund.
+    standin.templates.append({"templateCode": "1/002", "invoiceSeri": "C26TAB", "invoiceType": "1"})
+    client.put("/api/v1/seller/invoice-connection", json={**DETAILS, "template_code": "1/002", "series": "C26TAB"})
+    refund(part, 100_000)
+    assert "data-adjust-template-guess" not in client.get(f"/seller/orders/{part.id}").get_data(as_text=True)
+    done = client.post(f"/api/v1/seller/order-parts/{part.id}/invoice/adjust")
+    assert done.status_code == 200, done.json
+    general = standin.creates[-1]["generalInvoiceInfo"]
+    assert (general["originalTemplateCode"], general["originalInvoiceId"]) == ("1/001", "C26TAA1")
+    assert (general["templateCode"], general["invoiceSeries"]) == ("1/002", "C26TAB")
+    assert done.json["invoice"]["adjustment"]["series"] == "C26TAB"
+
+
+def test_the_stand_in_refuses_an_original_named_under_another_template(standin, part):
+    issue_with(part, sinvoice(standin), pause=0)
+    refund(part, 100_000)
+    data = adjustment_data(part)
+    data.related.template_code = "2/001"
+    with pytest.raises(Rejected) as caught:
+        sinvoice(standin).adjust(data, "k-template")
+    assert caught.value.code == "ORIGINAL_TEMPLATE_CODE_INVALID" and standin.adjustments == []
+
+
+def test_a_template_code_recorded_by_hand_is_the_one_the_adjustment_names(client, seller, standin, part):
+    standin.templates.append({"templateCode": "1/002", "invoiceSeri": "C26TAB", "invoiceType": "1"})
+    standin.portal_invoices["C26TAA7"] = {"invoiceNo": "C26TAA7", "issueDate": MARCH_1_MS, "templateCode": "1/001",
+                                          "total": part.total_vnd}
+    factories.login_as(client, seller.user)
+    client.put("/api/v1/seller/invoice-connection", json={**DETAILS, "template_code": "1/002", "series": "C26TAB"})
+    wrong = client.put(f"/api/v1/seller/order-parts/{part.id}/invoice", json={
+        "series": "C26TAA", "number": "7", "lookup_code": "HAND7", "issued_on": "2026-03-01", "template_code": "1-001"})
+    assert wrong.status_code == 422 and "template_code" in wrong.json["error"]["fields"]
+    client.post(f"/seller/orders/{part.id}/invoice", data={
+        "series": "C26TAA", "number": "7", "lookup_code": "HAND7", "issued_on": "2026-03-01", "template_code": "1/001"})
+    assert _invoice().template_code == "1/001"
+    refund(part, 100_000)
+    assert client.post(f"/api/v1/seller/order-parts/{part.id}/invoice/adjust").status_code == 200
+    assert standin.creates[-1]["generalInvoiceInfo"]["originalTemplateCode"] == "1/001"
+
+
+def test_without_a_recorded_template_code_the_connections_is_used_and_said(client, seller, standin, part):
+    standin.portal_invoices["C26TAA7"] = {"invoiceNo": "C26TAA7", "issueDate": MARCH_1_MS, "templateCode": "1/001",
+                                          "total": part.total_vnd}
+    factories.login_as(client, seller.user)
+    client.put("/api/v1/seller/invoice-connection", json=DETAILS)
+    recorded = client.put(f"/api/v1/seller/order-parts/{part.id}/invoice", json={
+        "series": "C26TAA", "number": "7", "lookup_code": "HAND7", "issued_on": "2026-03-01"})  # as before: no code
+    assert recorded.status_code == 200 and recorded.json["invoice"]["template_code"] is None
+    refund(part, 100_000)
+    page = client.get(f"/seller/orders/{part.id}").get_data(as_text=True)
+    assert "data-adjust-template-guess" in page and "sẽ dẫn chiếu mẫu số 1/001 của kết nối" in page
+    assert client.post(f"/api/v1/seller/order-parts/{part.id}/invoice/adjust").status_code == 200
+    assert standin.creates[-1]["generalInvoiceInfo"]["originalTemplateCode"] == "1/001"
 
 
 def test_an_original_the_provider_does_not_hold_is_refused_and_stays_due(standin, part):

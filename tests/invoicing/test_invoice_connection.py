@@ -96,6 +96,25 @@ def test_testing_the_connection_looks_the_template_and_series_up(seller_client, 
     assert "Mã số thuế không đúng" in page and "text-danger" in page
 
 
+def test_the_outcome_is_said_in_the_language_of_whoever_reads_it(seller_client, standin, db):
+    seller_client.put(API, json={**DETAILS, "series": "C26TZZ"})
+    tested = seller_client.post(f"{API}/test?lang=en").json["last_test_message"]
+    assert tested.startswith("Signed in, but the provider has no series C26TZZ under template 1/001")
+    read = seller_client.get(API).json["last_test_message"]
+    assert read.startswith("Đã đăng nhập, nhưng nhà cung cấp không có ký hiệu C26TZZ thuộc mẫu số 1/001")
+    assert "1/001 C26TAA, 2/001 C26TBB" in read
+    assert "Đã đăng nhập, nhưng nhà cung cấp không có ký hiệu C26TZZ" in seller_client.get(
+        "/seller/invoices?lang=vi").get_data(as_text=True)
+    assert "Signed in, but the provider has no series C26TZZ" in seller_client.get(
+        "/seller/invoices?lang=en").get_data(as_text=True)
+    # A test kept as text before outcomes were codes is shown as it was stored.
+    saved = _saved()
+    saved.last_test_code = saved.last_test_params = None
+    saved.last_test_message = "Đã kiểm tra (cũ)"
+    _db.session.commit()
+    assert seller_client.get(f"{API}?lang=en").json["last_test_message"] == "Đã kiểm tra (cũ)"
+
+
 def test_an_unreachable_provider_is_a_failed_test_not_an_error(seller_client, app, monkeypatch, db):
     monkeypatch.setitem(app.config, "SINVOICE_BASE_URL", "http://127.0.0.1:9")
     monkeypatch.setitem(app.config, "SINVOICE_TIMEOUT_S", 0.3)

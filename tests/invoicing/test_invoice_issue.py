@@ -32,8 +32,8 @@ def test_the_producer_records_the_invoice_and_the_buyer_sees_it(client, paid_par
     answer = client.put(f"/api/v1/seller/order-parts/{part.id}/invoice", json=ISSUED)
     assert answer.status_code == 200, answer.json
     assert answer.json["invoice"] == {"series": "C26TAA", "number": "123", "lookup_code": "QN8F2K7X1",
-                                      "issued_on": "2026-03-02", "template": "1", "source": "manual",
-                                      "status": "issued"}
+                                      "issued_on": "2026-03-02", "template": "1", "template_code": None,
+                                      "source": "manual", "status": "issued"}
     assert answer.json["adjustment_due"] is False
     mail = _db.session.scalars(sa.select(OutgoingMail).where(OutgoingMail.subject.contains("Hóa đơn"))).all()
     assert [m.recipients for m in mail] == [COMPANY["email"]]

@@ -9,7 +9,8 @@ asking `find` whether the first call went through).
 
 `adjust(data, transaction_uuid)` does the same for an adjusting invoice: `data.related`
 names the original invoice (its template, series, number and date, whoever issued it:
-the connector or the producer by hand), `data.sign` says whether it increases (1) or
+the connector or the producer by hand; its provider template code when recorded, else the
+connector's own is the best guess), `data.sign` says whether it increases (1) or
 decreases (-1) it, and `data.related.note` is the reason printed on it. Its key is not the
 original's: it is the adjustment's own, fixed for the part, so a retry never adjusts twice.
 
@@ -32,6 +33,7 @@ class Issued:
     number: str
     lookup_code: str
     issued_on: date
+    template_code: str | None = None  # the provider's template it was issued under ("1/001")
 
 
 class ConnectorError(Exception):

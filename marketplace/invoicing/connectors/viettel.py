@@ -120,7 +120,8 @@ class ViettelSInvoice:
             general.update({"adjustmentType": "5", "adjustmentInvoiceType": "1",
                             "originalInvoiceId": f"{original.series}{original.number}",
                             "originalInvoiceIssueDate": _ms(original.issued_on),
-                            "originalTemplateCode": self.template_code,
+                            # The template it was issued under, which the connection may no longer use.
+                            "originalTemplateCode": original.template_code or self.template_code,
                             "additionalReferenceDesc": original.note, "additionalReferenceDate": issued})
             summary.update({"isTotalAmountPos": increase, "isTotalTaxAmountPos": increase,
                             "isTotalAmtWithoutTaxPos": increase})
@@ -155,7 +156,7 @@ class ViettelSInvoice:
     def _issued(self, invoice_no: str, reservation: str, day) -> Issued:
         series, number = invoice_no[:6], invoice_no[6:].lstrip("0") or "0"
         return Issued(series=series, number=number, lookup_code=reservation,
-                      issued_on=day or to_local(datetime.now(timezone.utc)).date())
+                      issued_on=day or to_local(datetime.now(timezone.utc)).date(), template_code=self.template_code)
 
     def issue(self, data: InvoiceData, transaction_uuid: str) -> Issued:
         if data.related is not None:
