@@ -34,3 +34,11 @@ def format_vnd_for(amount: int | None, locale: str = "vi") -> str:
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise TypeError("money must be an integer number of dong")
     return format_currency(amount, "VND", locale=locale)
+
+
+def format_vnd_here(amount: int | None) -> str:
+    """`format_vnd_for` in the locale of the page or message being written (Vietnamese
+    outside a request or a `send_in` block)."""
+    from flask_babel import get_locale
+
+    return format_vnd_for(amount, str(get_locale() or "vi"))

@@ -113,8 +113,9 @@ def add_months(day: date, months: int) -> date:
 
 
 def month_name(key: str, locale: str, with_year: bool = True) -> str:
-    """'2025-03' written in full for people: 'tháng 3 năm 2025' / 'March 2025' (with_year), or
-    'Tháng 3' / 'March' alone (a chart's label, the year on a line of its own)."""
+    """'2025-03' written in full for people in `locale` ('tháng 3 năm 2025' in Vietnamese,
+    'March 2025' in English) when `with_year`, else the month alone ('Tháng 3', 'March': a
+    chart's label, the year on a line of its own)."""
     from babel.dates import format_date, format_skeleton
 
     try:

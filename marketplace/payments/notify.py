@@ -6,20 +6,14 @@ written in the language the order was placed in.
 """
 from __future__ import annotations
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..links import absolute_url
 from ..mail.language import send_in
-from ..money import format_vnd_for
+from ..money import format_vnd_here
 from ..timeutil import to_local
 from .gateway import get_gateway
 from .paths import payment_page_path
-
-
-def _money(amount_vnd: int) -> str:
-    """An amount as the reader writes money (called while their message is composed)."""
-    return format_vnd_for(amount_vnd, str(get_locale()))
 
 
 def _order_url(order) -> str:
@@ -33,7 +27,7 @@ def payment_received(order, paid_vnd: int) -> None:
         _("Hello %(name)s,\n\nWe received %(amount)s for order %(code)s at %(when)s. "
           "The producers are now preparing your parcel(s).\n\nReceipt and order status: %(url)s\n\n"
           "OCOP Quang Ninh Marketplace",
-          name=order.contact_name, amount=_money(paid_vnd), code=order.code, when=when, url=_order_url(order))))
+          name=order.contact_name, amount=format_vnd_here(paid_vnd), code=order.code, when=when, url=_order_url(order))))
 
 
 def refund_sent(refund) -> None:
@@ -43,5 +37,5 @@ def refund_sent(refund) -> None:
         _("Hello %(name)s,\n\nWe have refunded %(amount)s for order %(code)s (%(method)s). "
           "Depending on your bank it can take a few days to appear.\nReason: %(reason)s\n\n"
           "Receipt and order status: %(url)s\n\nOCOP Quang Ninh Marketplace",
-          name=order.contact_name, amount=_money(refund.amount_vnd), code=order.code,
+          name=order.contact_name, amount=format_vnd_here(refund.amount_vnd), code=order.code,
           method=str(get_gateway(refund.method).label), reason=refund.reason or "-", url=_order_url(order))))
