@@ -12,9 +12,9 @@ Database: --database, else $BENCH_DATABASE_URL, else a SQLite file under bench/r
 
 wrk opens its 16 keep-alive connections at once and keeps them, and gthread workers accept
 as many as they can: one worker may take them all while the other idles, which halves a
-target whose requests wait on the database. `--even-workers` caps each worker at its share
-(gunicorn's --worker-connections), as many short client connections would spread them; it
-applies to /healthz too. Off by default, as in `make bench`.
+target whose requests wait on the database. So each worker takes at most its share (gunicorn's
+--worker-connections, as in `make bench`), as many short client connections would spread
+them; it applies to /healthz too. `--uneven-workers` lifts the cap.
 """
 from __future__ import annotations
 
@@ -27,11 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import (CEILING_TARGET, RESULTS, discover_pages, gunicorn, need_wrk,  # noqa: E402
-                       prepare_database, wrk)
+from bench.run import (CEILING_TARGET, CONNECTIONS, RESULTS, discover_pages, gunicorn,  # noqa: E402
+                       need_wrk, prepare_database, wrk)
 
 WORKERS = 2  # as bench/run.py's gunicorn()
-CONNECTIONS = 16  # as bench/run.py's wrk()
 
 
 def main() -> int:
@@ -40,8 +39,8 @@ def main() -> int:
     parser.add_argument("--products", type=int, default=400)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--keep-data", action="store_true", help="reuse the benchmark database as it is")
-    parser.add_argument("--even-workers", action="store_true",
-                        help=f"each of the {WORKERS} workers takes at most {CONNECTIONS // WORKERS} of wrk's "
+    parser.add_argument("--uneven-workers", action="store_true",
+                        help=f"let one of the {WORKERS} workers take more than {CONNECTIONS // WORKERS} of wrk's "
                         "connections")
     args = parser.parse_args()
     wrk_bin = need_wrk()
@@ -53,8 +52,7 @@ def main() -> int:
     targets = [(name, pages[name]) for name in ("passport page", "Digital Link resolve")]
     load_before = os.getloadavg()
     rows = []
-    extra = {"GUNICORN_CMD_ARGS": f"--worker-connections {CONNECTIONS // WORKERS}"} if args.even_workers else {}
-    with gunicorn(url, workers=WORKERS, **extra) as base:
+    with gunicorn(url, workers=WORKERS, even_workers=not args.uneven_workers) as base:
         for _, path in targets:
             for _ in range(4):  # warm both workers
                 urllib.request.urlopen(base + path, timeout=30).read()
@@ -66,7 +64,7 @@ def main() -> int:
             rows.append((name, result, ceiling))
             healthz = after
     load_after = os.getloadavg()
-    mode = "; even workers" if args.even_workers else ""
+    mode = "; uneven workers" if args.uneven_workers else ""
     print(f"database: {url.split('@')[-1]}{mode}; load average before {load_before[0]:.2f}, "
           f"after {load_after[0]:.2f}")
     for name, result, ceiling in rows:

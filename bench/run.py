@@ -120,14 +120,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+CONNECTIONS = 16  # wrk's keep-alive connections per HTTP figure
+
+
 @contextmanager
-def gunicorn(url: str, workers: int = 2, **extra: str):
-    """gunicorn for the benchmark database with these settings; yields the base URL."""
+def gunicorn(url: str, workers: int = 2, even_workers: bool = True, **extra: str):
+    """gunicorn for the benchmark database with these settings; yields the base URL.
+
+    `even_workers`: each worker takes at most its share of wrk's connections. wrk opens its
+    connections at once and keeps them, and a gthread worker accepts as many as it can, so
+    without the cap one worker may hold all of them while the other idles: the figure then
+    measures one core, by chance, for the target or for its /healthz reference. Many short
+    client connections (browsers behind a proxy) spread over the workers as the cap does."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     # Worker recycling off: one /healthz reference run alone sends ~35,000 requests, so
     # gunicorn.conf.py's max_requests would restart each worker (cold caches and pools)
     # in the middle of the measurements around it.
     extra.setdefault("GUNICORN_MAX_REQUESTS", "0")
+    if even_workers:
+        extra.setdefault("GUNICORN_CMD_ARGS", f"--worker-connections {max(1, CONNECTIONS // workers)}")
     with gunicorn_server(app_env(url, **extra), RESULTS / "gunicorn.log", workers=workers, access_log=False) as base:
         yield base
 
@@ -173,7 +184,7 @@ def wait_until_up(url: str, process, log_path: Path, timeout: float = 60) -> Non
 
 # --- HTTP throughput --------------------------------------------------------------------
 
-def wrk(wrk_bin: str, url: str, seconds: int, connections: int = 16, headers: dict | None = None) -> dict:
+def wrk(wrk_bin: str, url: str, seconds: int, connections: int = CONNECTIONS, headers: dict | None = None) -> dict:
     command = [wrk_bin, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
