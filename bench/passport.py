@@ -10,11 +10,8 @@ working on the passport. Prints each target's requests/s, its ratio to the mean 
 bracketing /healthz runs (target >= 0.40), and the load average before and after.
 Database: --database, else $BENCH_DATABASE_URL, else a SQLite file under bench/results/.
 
-wrk opens its 16 keep-alive connections at once and keeps them, and gthread workers accept
-as many as they can: one worker may take them all while the other idles, which halves a
-target whose requests wait on the database. So each worker takes at most its share (gunicorn's
---worker-connections, as in `make bench`), as many short client connections would spread
-them; it applies to /healthz too. `--uneven-workers` lifts the cap.
+Each worker takes at most its share of wrk's connections, as in `make bench` (why: the
+docstring of bench/run.py's gunicorn()); `--uneven-workers` lifts the cap.
 """
 from __future__ import annotations
 
