@@ -198,8 +198,29 @@ def catalog_state() -> tuple[int, datetime | None]:
             state = _read_version(CATALOG)
             if isinstance(cache, RedisCache) and state[1] is not None:
                 cache.publish_version(CATALOG, *state)
-        versions[CATALOG] = state
+        adopt_catalog_state(state)
     return versions[CATALOG]
+
+
+_LAST_SEEN = "ocop_catalog_last_seen"
+
+
+def last_seen_catalog_state() -> tuple[int, datetime | None] | None:
+    """The catalogue state this process read last, when the cache is in-process.
+
+    A guess, never an answer: a cached answer found under it is served only once the same
+    statement that reads the stock it shows has confirmed the version (`stockview.
+    current_with_catalog`), so a hit costs one database round trip instead of two. With
+    Redis there is nothing to save (the version is read from Redis): None."""
+    if isinstance(get_cache(), RedisCache):
+        return None
+    return current_app.extensions.get(_LAST_SEEN)
+
+
+def adopt_catalog_state(state: tuple[int, datetime | None]) -> None:
+    """Use `state`, just read from the database or Redis, as this request's catalogue state."""
+    g.setdefault("ocop_cache_versions", {})[CATALOG] = state
+    current_app.extensions[_LAST_SEEN] = state
 
 
 def _touches_catalog(session: Session) -> bool:
@@ -387,10 +408,10 @@ def get_cache() -> LocalCache | RedisCache:
     return cache
 
 
-def version_token() -> str:
-    """The catalogue version as a short token; the bump time makes it unique even when the
-    counter restarts (a restored or emptied database)."""
-    version, changed_at = catalog_state()
+def version_token(state: tuple[int, datetime | None] | None = None) -> str:
+    """The catalogue version (this request's, or `state`) as a short token; the bump time
+    makes it unique even when the counter restarts (a restored or emptied database)."""
+    version, changed_at = state or catalog_state()
     stamp = int(changed_at.timestamp() * 1_000_000) if changed_at else 0
     return f"{version}.{stamp:x}"
 
@@ -404,9 +425,9 @@ def enabled() -> bool:
     return bool(current_app.config.get("CACHE_ENABLED", True))
 
 
-def lookup(name: str, parts: Any) -> Any:
-    """The cached JSON value for `parts` under the current catalogue version, or None."""
-    hit = get_cache().get(cache_key(name, parts, version_token()))
+def lookup(name: str, parts: Any, state: tuple[int, datetime | None] | None = None) -> Any:
+    """The cached JSON value for `parts` under the current catalogue version (or `state`'s), or None."""
+    hit = get_cache().get(cache_key(name, parts, version_token(state)))
     return json.loads(hit) if hit is not None else None
 
 

@@ -18,13 +18,16 @@ Where the current stock comes from:
   version is still the one it saw before reading (a Lua script), so a slow reader can never
   put back a value older than a sale. Copies expire after STOCK_TTL_S, bounding how long a
   bump lost to a Redis outage can matter.
-- Without Redis: one indexed query on the products' primary key.
+- Without Redis: one indexed query on the products' primary key; for a cached answer, the
+  same statement also reads the catalogue version (`current_with_catalog`).
 
 Changes that alter which products a list holds (a product selling out or coming back in
 stock: "in stock" filters and counts) still move the catalogue version; so do catalogue
 edits, which reach `products.stock` through the ORM.
 """
 from __future__ import annotations
+
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import g, has_app_context
@@ -114,6 +117,26 @@ def watch_model(model) -> None:
 
 def _from_database(ids) -> dict[int, int]:
     return {int(pid): int(stock) for pid, stock in cache.quick_read(_STOCK_QUERY, {"ids": sorted(ids)})}
+
+
+_VERSIONS = cache.CacheVersion.__table__
+# The catalogue's version row with the stock of the given products beside it: one row per
+# product found, or one row with no product.
+_STOCK_WITH_CATALOG_QUERY = (
+    sa.select(_VERSIONS.c.version, _VERSIONS.c.changed_at, _PRODUCTS.c.id, _PRODUCTS.c.stock)
+    .select_from(_VERSIONS.outerjoin(_PRODUCTS, _PRODUCTS.c.id.in_(sa.bindparam("ids", expanding=True))))
+    .where(_VERSIONS.c.name == cache.CATALOG))
+
+
+def current_with_catalog(ids) -> tuple[tuple[int, datetime | None], dict[int, int]]:
+    """(catalogue state, {id: stock}) read together by one statement from the database:
+    what a cached answer needs to be served without Redis (see
+    `cache.last_seen_catalog_state`)."""
+    rows = cache.quick_read(_STOCK_WITH_CATALOG_QUERY, {"ids": sorted({int(i) for i in ids})})
+    if not rows:  # the catalogue has never changed: no version row yet
+        return (0, None), current(ids)
+    state = (rows[0][0], rows[0][1])
+    return state, {int(pid): int(stock) for _, _, pid, stock in rows if pid is not None}
 
 
 def current(ids) -> dict[int, int]:

@@ -100,7 +100,7 @@ class ProductListArgs(PaginationQuerySchema):
 
 
 def _typed(kind: str, description: str = "", **extra):
-    """A field the service validates (with bilingual messages); typed for the OpenAPI document."""
+    """A field the service validates (messages in the request's language); typed for the OpenAPI document."""
     return fields.Raw(metadata={"type": kind, "description": description, **extra})
 
 

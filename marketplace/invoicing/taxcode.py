@@ -21,7 +21,7 @@ def check_digit(first_nine: str) -> int | None:
 
 
 def validate(value) -> str:
-    """The code, stripped; ValueError with a bilingual message otherwise."""
+    """The code, stripped; ValueError with a message in the current language otherwise."""
     code = re.sub(r"\s+", "", str(value or ""))
     match = _FORMAT.match(code)
     if not match:
