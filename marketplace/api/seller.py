@@ -18,7 +18,7 @@ from ..catalog.models import PRODUCT_STATUSES
 from ..extensions import db, limiter
 from ..invoicing.requests import request_json, requests_for
 from ..seller import orders as seller_orders
-from ..seller import services
+from ..seller import edit, listings, photos
 from ..seller.stock import listing_etag
 from ..storage import media_url
 from .common import ApiBlueprint, LocalDateTime, PaginationQuerySchema, Vnd, link_to, page_body, page_schema
@@ -147,7 +147,7 @@ def _product_links(product_id: str) -> dict:
 @blp.links(200, **_product_links("$response.body#/items/0/id"))
 def list_products(args):
     """The producer's listings (drafts and active by default)."""
-    items, total = services.list_products(_pid(), status=args["status"], q=args["q"], page=args["page"],
+    items, total = listings.list_products(_pid(), status=args["status"], q=args["q"], page=args["page"],
                                           per_page=args["per_page"])
     return page_body(items, total, args["page"], args["per_page"])
 
@@ -160,7 +160,7 @@ def list_products(args):
 @blp.links(201, **_product_links("$response.body#/id"))
 def create_product(data):
     """Create a listing (a draft unless `status` is `active`)."""
-    return services.create_product(_pid(), current_user, data)
+    return listings.create_product(_pid(), current_user, data)
 
 
 @blp.route("/products/<int:product_id>", methods=["GET"])
@@ -175,7 +175,7 @@ def get_product(product_id: int):
 
     The `ETag` header is what a PATCH that changes `stock` sends back as `If-Match`.
     """
-    product = services.get_product(_pid(), product_id)
+    product = listings.get_product(_pid(), product_id)
     return product, 200, {"ETag": f'"{listing_etag(product)}"'}
 
 
@@ -195,10 +195,10 @@ def patch_product(data, headers, product_id: int):
     when the listing changed since, and nothing is written: read it again and retry. Invalid
     input is a 422 first, whatever the validator.
     """
-    product = services.get_product(_pid(), product_id)
+    product = listings.get_product(_pid(), product_id)
     seen = product.stock if request.if_match else None
     stale = bool(request.if_match) and not request.if_match.contains(listing_etag(product))
-    product = services.patch_product(product, current_user, data, stock_seen=seen, stale=stale)
+    product = edit.patch_product(product, current_user, data, stock_seen=seen, stale=stale)
     return product, 200, {"ETag": f'"{listing_etag(product)}"'}
 
 
@@ -208,7 +208,7 @@ def patch_product(data, headers, product_id: int):
 @blp.response(200, SellerProductSchema)
 def archive_product(product_id: int):
     """Archive the listing (listings are never deleted: orders refer to them)."""
-    return services.archive_product(services.get_product(_pid(), product_id), current_user)
+    return listings.archive_product(listings.get_product(_pid(), product_id), current_user)
 
 
 @blp.route("/products/<int:product_id>/images", methods=["POST"])
@@ -219,9 +219,9 @@ def archive_product(product_id: int):
 @blp.response(201, SellerProductSchema)
 def upload_images(product_id: int):
     """Add photos (multipart field `images`, up to 8 per product; JPEG, PNG or WebP)."""
-    product = services.get_product(_pid(), product_id)
+    product = listings.get_product(_pid(), product_id)
     files = [(f.filename or "", f.read()) for f in request.files.getlist("images") if f]
-    services.add_images(product, current_user, files)
+    photos.add_images(product, current_user, files)
     return product
 
 
@@ -231,8 +231,8 @@ def upload_images(product_id: int):
 @blp.response(200, SellerProductSchema)
 def delete_image(product_id: int, image_id: int):
     """Remove a photo; the others keep their order."""
-    product = services.get_product(_pid(), product_id)
-    services.remove_image(product, current_user, image_id)
+    product = listings.get_product(_pid(), product_id)
+    photos.remove_image(product, current_user, image_id)
     return product
 
 

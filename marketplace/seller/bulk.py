@@ -27,7 +27,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..spreadsheet import csv_writer, read_cell
 from ..catalog.rules import clean_product_fields
-from .services import _assign, unique_slug
+from .listings import assign_fields, unique_slug
 from .stock import StaleStock
 
 COLUMNS = ("id", "name", "category", "unit", "price_vnd", "stock", "status", "description")
@@ -232,7 +232,7 @@ def apply_import(producer_id: int, actor: User, data: bytes) -> ImportPreview:
         for row in preview.rows:
             if row.action == "update":
                 try:
-                    _assign(products[row.product_id], actor, row.values, stock_seen=row.stock_seen)
+                    assign_fields(products[row.product_id], actor, row.values, stock_seen=row.stock_seen)
                 except StaleStock as exc:  # an order reserved units since the preview
                     raise _stale_line(row, exc.current) from None
             else:

@@ -17,7 +17,7 @@ def seller_cli():
               help="Pretend today is this local date (YYYY-MM-DD).")
 def warn_expiring(today):
     """Email producers whose OCOP certificates expire within CERT_EXPIRY_WARNING_DAYS (run daily; safe to repeat)."""
-    from .services import warn_expiring_certificates
+    from .certificates import warn_expiring_certificates
 
     day: date | None = today.date() if today else None
     sent = warn_expiring_certificates(day)

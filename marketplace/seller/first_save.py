@@ -10,14 +10,15 @@ from collections.abc import Mapping
 
 from flask_babel import gettext
 
-from .. import audit
 from ..accounts.models import User
 from ..catalog.models import Product
+from ..catalog.rules import clean_certificate_claim, clean_product_fields
 from ..errors import ValidationFailed
-from ..extensions import db
 from ..storage import PRIVATE_PREFIX, new_key
 from ..uploads import check_document
-from . import services
+from .certificates import apply_certificate_claim
+from .listings import add_product, commit_with_files
+from .photos import attach_photos, check_photos
 
 CERTIFICATE_FIELDS = ("certificate_no", "issued_on", "expires_on")
 
@@ -30,17 +31,17 @@ def wants_certificate(data: Mapping, scan: tuple[str, bytes] | None) -> bool:
 def create_listing(producer_id: int, actor: User, data: Mapping, photos: list[tuple[str, bytes]] = (),
                    scan: tuple[str, bytes] | None = None) -> Product:
     """The product (a draft unless `status` says otherwise), its photos and its certificate claim."""
-    cleaned, errors = services.clean_product_fields({"status": "draft", **data})
+    cleaned, errors = clean_product_fields({"status": "draft", **data})
     photos = [(name, content) for name, content in photos if content or name]
     processed = []
     if photos:
         try:
-            processed = services.check_photos(0, photos)
+            processed = check_photos(0, photos)
         except ValidationFailed as exc:
             errors.update(exc.fields or {})
     claim = stored_scan = None
     if wants_certificate(data, scan):
-        claim, claim_errors = services.clean_certificate_claim(data)
+        claim, claim_errors = clean_certificate_claim(data)
         errors.update(claim_errors)
         if scan and scan[1]:
             try:
@@ -50,23 +51,13 @@ def create_listing(producer_id: int, actor: User, data: Mapping, photos: list[tu
     if errors:
         raise ValidationFailed(gettext("Invalid input"), fields=errors)
 
-    product = Product(slug=services.unique_slug(Product, cleaned["name"], 200), producer_id=producer_id, **cleaned)
-    db.session.add(product)
-    db.session.flush()
-    audit.record(actor, "product.created", "product", product.id, after=services.snapshot(product))
-    _created, writes = services.attach_photos(product, processed)
+    product = add_product(producer_id, actor, cleaned)
+    _created, writes = attach_photos(product, processed)
     if claim is not None:
-        certificate = services.apply_certificate_claim(product, actor, claim)
+        certificate = apply_certificate_claim(product, actor, claim)
         if stored_scan is not None:
             content, extension, content_type = stored_scan
             certificate.scan_path = new_key(f"{PRIVATE_PREFIX}certificates/{product.id}", extension)
             writes.append((certificate.scan_path, content, content_type))
-    # Files first, then the rows: a failed commit leaves only unreferenced files, removed here.
-    services.store_files(writes)
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        services.delete_files(key for key, _, _ in writes)
-        raise
+    commit_with_files(writes)
     return product

@@ -21,7 +21,9 @@ from ..extensions import db
 from ..storage import PRIVATE_PREFIX, file_response, get_storage, new_key, valid_key
 from ..timeutil import local_today
 from ..uploads import check_size
-from . import bulk, first_save, services
+from . import bulk, certificates, edit, first_save, listings, photos
+from . import members as seller_members
+from . import tokens as seller_tokens
 from .stock import StaleStock, StockSeenRequired, parse_seen
 from . import orders as seller_orders
 from . import sales as seller_sales
@@ -70,7 +72,7 @@ def join():
     errors: dict = {}
     if request.method == "POST":
         try:
-            _producer, user = services.register_producer(request.form)
+            _producer, user = seller_members.register_producer(request.form)
         except DomainError as exc:
             errors = exc.fields or {"_": [exc.message]}
         else:
@@ -79,16 +81,16 @@ def join():
                     "meanwhile you can prepare your listings."), "success")
             return redirect(url_for("seller.dashboard"))
     return render_template("seller/join.html", form=request.form, errors=errors,
-                           localities=services.localities()), 422 if errors else 200
+                           localities=seller_members.localities()), 422 if errors else 200
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def invitation(token: str):
-    invitation = services.read_invitation(token)  # 404/409 page when invalid, expired or used
+    invitation = seller_members.read_invitation(token)  # 404/409 page when invalid, expired or used
     errors: dict = {}
     if request.method == "POST":
         try:
-            user = services.accept_invitation(token, request.form.get("full_name", ""),
+            user = seller_members.accept_invitation(token, request.form.get("full_name", ""),
                                               request.form.get("password", ""), request.form.get("phone"))
         except DomainError as exc:
             errors = exc.fields or {"_": [exc.message]}
@@ -102,9 +104,9 @@ def invitation(token: str):
 
 @bp.get("/")
 def dashboard():
-    counts = services.product_counts(_pid())
+    counts = listings.product_counts(_pid())
     return render_template("seller/dashboard.html", counts=counts, order_counts=seller_orders.filter_counts(_pid()),
-                           expiring=services.expiring_certificates(_pid()))
+                           expiring=certificates.expiring_certificates(_pid()))
 
 
 @bp.route("/members", methods=["GET", "POST"])
@@ -112,13 +114,13 @@ def members():
     errors: dict = {}
     if request.method == "POST":
         try:
-            services.invite_member(_pid(), current_user, request.form.get("email", ""))
+            seller_members.invite_member(_pid(), current_user, request.form.get("email", ""))
         except DomainError as exc:
             errors = exc.fields or {"email": [exc.message]}
         else:
             flash(_("Invitation sent to %(email)s.", email=request.form.get("email", "").strip()), "success")
             return redirect(url_for("seller.members"))
-    return render_template("seller/members.html", members=services.members(_pid()), errors=errors,
+    return render_template("seller/members.html", members=seller_members.members(_pid()), errors=errors,
                            form=request.form), 422 if errors else 200
 
 
@@ -129,7 +131,7 @@ def products():
     page = request.args.get("page", 1, type=int) or 1
     status = request.args.get("status") or None
     q = (request.args.get("q") or "").strip()[:100] or None
-    items, total = services.list_products(_pid(), status=status, q=q, page=page, per_page=20)
+    items, total = listings.list_products(_pid(), status=status, q=q, page=page, per_page=20)
     return render_template("seller/products.html", items=items, total=total, page=page, per_page=20,
                            status=status, q=q or "")
 
@@ -150,12 +152,12 @@ def product_new():
                   "success")
             return redirect(url_for("seller.product_edit", product_id=product.id))
     return render_template("seller/product_form.html", product=None, form=request.form, errors=errors,
-                           categories=services.categories()), 422 if errors else 200
+                           categories=listings.categories()), 422 if errors else 200
 
 
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
 def product_edit(product_id: int):
-    product = services.get_product(_pid(), product_id)
+    product = listings.get_product(_pid(), product_id)
     errors: dict = {}
     if request.method == "POST":
         fields = {k: request.form.get(k, "") for k in ("name", "description", "unit", "price_vnd", "stock",
@@ -163,14 +165,14 @@ def product_edit(product_id: int):
         try:
             # The figure the page showed: a new stock is written only if it still is that.
             seen = parse_seen(request.form.get("stock_seen"))
-            services.patch_product(product, current_user, fields, stock_seen=seen)
+            edit.patch_product(product, current_user, fields, stock_seen=seen)
         except StaleStock as exc:  # orders reserved or released units since the page was shown
             db.session.rollback()
             errors = exc.fields
             form = {**request.form.to_dict(), "stock": str(exc.current), "stock_seen": str(exc.current)}
             flash(exc.message, "error")
             return render_template("seller/product_form.html", product=product, form=form, errors=errors,
-                                   categories=services.categories()), 409
+                                   categories=listings.categories()), 409
         except (ValidationFailed, StockSeenRequired) as exc:
             db.session.rollback()
             errors = exc.fields or {"stock": [exc.message]}
@@ -178,42 +180,42 @@ def product_edit(product_id: int):
             flash(_("Listing saved."), "success")
             return redirect(url_for("seller.product_edit", product_id=product.id))
     return render_template("seller/product_form.html", product=product, form=request.form if errors else None,
-                           errors=errors, categories=services.categories()), 422 if errors else 200
+                           errors=errors, categories=listings.categories()), 422 if errors else 200
 
 
 @bp.post("/products/<int:product_id>/archive")
 def product_archive(product_id: int):
-    services.archive_product(services.get_product(_pid(), product_id), current_user)
+    listings.archive_product(listings.get_product(_pid(), product_id), current_user)
     flash(_("Listing archived: it is no longer shown in the shop."), "success")
     return redirect(url_for("seller.products"))
 
 
 @bp.post("/products/<int:product_id>/images")
 def image_upload(product_id: int):
-    product = services.get_product(_pid(), product_id)
+    product = listings.get_product(_pid(), product_id)
     try:
-        added = services.add_images(product, current_user, _files("images"))
+        added = photos.add_images(product, current_user, _files("images"))
     except ValidationFailed as exc:
         flash(exc.message, "error")
         return render_template("seller/product_form.html", product=product, form=None,
                                errors={"images": (exc.fields or {}).get("images", [exc.message])},
-                               categories=services.categories()), 422
+                               categories=listings.categories()), 422
     flash(_("%(n)d photo(s) added.", n=len(added)), "success")
     return redirect(url_for("seller.product_edit", product_id=product.id) + "#photos")
 
 
 @bp.post("/products/<int:product_id>/images/<int:image_id>/delete")
 def image_delete(product_id: int, image_id: int):
-    product = services.get_product(_pid(), product_id)
-    services.remove_image(product, current_user, image_id)
+    product = listings.get_product(_pid(), product_id)
+    photos.remove_image(product, current_user, image_id)
     flash(_("Photo removed."), "success")
     return redirect(url_for("seller.product_edit", product_id=product.id) + "#photos")
 
 
 @bp.post("/products/<int:product_id>/images/<int:image_id>/move")
 def image_move(product_id: int, image_id: int):
-    product = services.get_product(_pid(), product_id)
-    services.move_image(product, current_user, image_id, -1 if request.form.get("direction") == "up" else 1)
+    product = listings.get_product(_pid(), product_id)
+    photos.move_image(product, current_user, image_id, -1 if request.form.get("direction") == "up" else 1)
     return redirect(url_for("seller.product_edit", product_id=product.id) + "#photos")
 
 
@@ -284,12 +286,12 @@ def products_import_apply():
 
 @bp.route("/products/<int:product_id>/certificate", methods=["GET", "POST"])
 def certificate(product_id: int):
-    product = services.get_product(_pid(), product_id)
+    product = listings.get_product(_pid(), product_id)
     errors: dict = {}
     if request.method == "POST":
         scan = request.files.get("scan")
         try:
-            services.claim_certificate(product, current_user, request.form,
+            certificates.claim_certificate(product, current_user, request.form,
                                        (scan.filename, scan.read()) if scan and scan.filename else None)
         except ValidationFailed as exc:
             db.session.rollback()
@@ -304,7 +306,7 @@ def certificate(product_id: int):
 
 @bp.get("/products/<int:product_id>/certificate/scan")
 def certificate_scan(product_id: int):
-    product = services.get_product(_pid(), product_id)
+    product = listings.get_product(_pid(), product_id)
     if product.certificate is None or not product.certificate.scan_path:
         abort(404)
     return file_response(product.certificate.scan_path, private=True)
@@ -410,16 +412,16 @@ def tokens():
     new_token = None
     if request.method == "POST":
         try:
-            new_token = services.create_api_token(current_user, request.form.get("name", ""))
+            new_token = seller_tokens.create_api_token(current_user, request.form.get("name", ""))
         except ValidationFailed as exc:
             errors = exc.fields or {}
-    return render_template("seller/tokens.html", tokens=services.api_tokens(current_user), new_token=new_token,
+    return render_template("seller/tokens.html", tokens=seller_tokens.api_tokens(current_user), new_token=new_token,
                            errors=errors, form=request.form), 422 if errors else 200
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
 def token_revoke(token_id: int):
-    services.revoke_api_token(current_user, token_id)
+    seller_tokens.revoke_api_token(current_user, token_id)
     flash(_("Token revoked: programs using it can no longer sign in."), "success")
     return redirect(url_for("seller.tokens"))
 

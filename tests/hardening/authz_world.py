@@ -27,7 +27,7 @@ from marketplace.catalog.models import Certificate, Producer, Product, ProductIm
 from marketplace.extensions import db
 from marketplace.orders.models import Order
 from marketplace.payments.models import BankTransfer
-from marketplace.seller import services as seller_services
+from marketplace.seller import certificates, photos, tokens
 from marketplace.timeutil import utcnow
 from marketplace.traceability.files import add_lot_file
 from marketplace.traceability.lots import create_lot
@@ -98,8 +98,8 @@ def _side(label: str, producer_name: str, product_name: str) -> tuple[Side, obje
     db.session.add(CartItem(cart_id=cart.id, product_id=product.id, quantity=2))
     db.session.commit()
     order = paid_order(shopper, product)
-    seller_services.create_api_token(seller, f"kho {label}")
-    token_id = seller_services.api_tokens(seller)[0].id
+    tokens.create_api_token(seller, f"kho {label}")
+    token_id = tokens.api_tokens(seller)[0].id
     certificate = db.session.scalars(sa.select(Certificate).where(Certificate.product_id == product.id)).one()
     side = Side(producer.id, seller.id, product.id, product.name, certificate.id, shopper.id, shopper.email,
                 order.code, order.parts[0].id, token_id)
@@ -114,9 +114,9 @@ def build_world() -> World:
     # (shopper A's first order stays paid and live for the part routes).
     refund = factories.refund_part(paid_order(db.session.get(User, a.shopper_id), product_a).parts[0],
                                    paid_back=False, reason="Thiếu hàng")
-    image = seller_services.add_images(product_a, seller_a, [("tra.jpg", photo_bytes())])[0]
+    image = photos.add_images(product_a, seller_a, [("tra.jpg", photo_bytes())])[0]
     # A certificate scan on disk (private storage) for the scan routes.
-    certificate = seller_services.claim_certificate(
+    certificate = certificates.claim_certificate(
         product_a, seller_a,
         {"stars": "4", "certificate_no": "QN-2025-0042", "level": "province",
          "issued_on": "2025-01-10", "expires_on": "2028-01-10"},

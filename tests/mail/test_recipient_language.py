@@ -19,7 +19,8 @@ from marketplace.invoicing.services import record_issue
 from marketplace.mail.models import OutgoingMail
 from marketplace.orders import services as orders
 from marketplace.payments import notify
-from marketplace.seller.services import invite_member, warn_expiring_certificates
+from marketplace.seller.certificates import warn_expiring_certificates
+from marketplace.seller.members import invite_member
 from marketplace.timeutil import local_today
 from marketplace.traceability.lots import create_lot
 from marketplace.traceability.recalls import recall

@@ -85,11 +85,11 @@ def test_a_member_invites_a_colleague_who_sets_a_password_and_joins(client, othe
 
 
 def test_a_forged_or_expired_invitation_is_refused(client, app, db, seller):
-    from marketplace.seller import services
+    from marketplace.seller import members
 
     assert client.get("/seller/invitations/not-a-token").status_code == 404
     with app.test_request_context():
-        token = services.invite_member(seller.producer.id, seller.user, "new@example.vn")
+        token = members.invite_member(seller.producer.id, seller.user, "new@example.vn")
     app.config["INVITATION_MAX_AGE_S"], saved = -1, app.config["INVITATION_MAX_AGE_S"]
     try:
         response = client.post(f"/seller/invitations/{token}", data={"full_name": "X", "password": "mat-khau-123"})

@@ -13,7 +13,7 @@ from marketplace.audit import AuditEntry
 from marketplace.catalog.models import Certificate, Product, ProductImage
 from marketplace.orders.models import OrderEvent, OrderPart
 from marketplace.payments.models import Refund
-from marketplace.seller import services
+from marketplace.seller import photos
 from marketplace.traceability.files import add_lot_file
 from marketplace.traceability.lots import create_lot
 from marketplace.traceability.models import Lot, LotFile
@@ -136,7 +136,7 @@ def victim(app, db, other_seller):
     """Another producer's listing, with two photos, a verified certificate and a scan."""
     product = factories.product("Chả mực Hạ Long", prod=other_seller.producer, stars=4)
     with app.test_request_context():
-        services.add_images(product, other_seller.user, [("a.jpg", image_bytes(size=(120, 90))),
+        photos.add_images(product, other_seller.user, [("a.jpg", image_bytes(size=(120, 90))),
                                                           ("b.jpg", image_bytes(size=(120, 90)))])
         product.certificate.scan_path = "private/certificates/x/scan.pdf"
         db.session.commit()

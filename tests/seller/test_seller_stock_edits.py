@@ -19,7 +19,7 @@ from tests import factories
 from marketplace.catalog.models import Product
 from marketplace.orders import services as order_services
 from marketplace.orders.models import Order
-from marketplace.seller import services
+from marketplace.seller import edit, listings
 from marketplace.seller.stock import StaleStock
 from marketplace.timeutil import utcnow
 
@@ -109,11 +109,11 @@ def test_a_new_stock_figure_typed_over_a_stale_one_is_refused_and_the_new_figure
 def test_the_write_itself_is_conditional(app, seller, tea, db):
     """Between the check of what the seller saw and the UPDATE, a checkout may still reserve:
     the UPDATE's own condition refuses then."""
-    loaded = services.get_product(seller.producer.id, tea.id)
+    loaded = listings.get_product(seller.producer.id, tea.id)
     assert loaded.stock == 10
     _shopper_reserves(app, tea, 4)
     with pytest.raises(StaleStock) as refused:
-        services.patch_product(loaded, seller.user, {"stock": 30}, stock_seen=10)
+        edit.patch_product(loaded, seller.user, {"stock": 30}, stock_seen=10)
     assert refused.value.current == 6
     db.session.rollback()
     assert _stock(db, tea) == 6
