@@ -221,13 +221,15 @@ class PostgresBackend(SearchBackend):
         match of a common word cost more than the rest of the search together (see bench/README)."""
         doc = SearchFacet
         limit = current_app.config["SEARCH_EXACT_COUNT_LIMIT"]
-        block = sa.literal_column("(search_facets.ctid::text::point)[0]", sa.Float)  # the row's table block
-        sample = sa.select(doc.facet.label("facet"), _live_stars(today).label("live"), block.label("block")) \
-            .where(*_conditions(query.tokens, params, today)).limit(limit + 1).subquery()
+        sample = sa.select(doc.facet.label("facet"), _live_stars(today).label("live"),
+                           sa.literal_column("search_facets.ctid").label("row_at")) \
+            .where(*_conditions(query.tokens, params, today)).limit(limit + 1).subquery("sample")
+        # The block of the last row read (a ctid is "(block,offset)"): only the group's max is converted.
+        blocks_read = sa.literal_column("(max(sample.row_at)::text::point)[0] + 1", sa.Float)
         pages = sa.select(sa.func.pg_relation_size("search_facets")
                           / sa.cast(sa.func.current_setting("block_size"), sa.BigInteger)).scalar_subquery()
         counted = sa.select(sa.literal(0), sample.c.facet, sample.c.live, sa.func.count(),
-                            sa.func.max(sample.c.block) + 1, pages).group_by(sample.c.facet, sample.c.live)
+                            blocks_read, pages).group_by(sample.c.facet, sample.c.live)
         statement = counted
         if page is not None:  # its rows follow the counts, in the sub-select's order
             ranked = page.subquery()
