@@ -212,11 +212,11 @@ class PostgresBackend(SearchBackend):
     # -- reading ---------------------------------------------------------------------
     def counts(self, query: Query, params, today: int, page: sa.Select | None = None) -> tuple[dict, list[int]]:
         """Total and facets from one grouped scan of the narrow rows that match (bitmap of their GIN
-        index), stopped after EXACT_COUNT_LIMIT + 1 of them, and the ids of `page` (a select of
+        index), stopped after SEARCH_EXACT_COUNT_LIMIT + 1 of them, and the ids of `page` (a select of
         product ids in page order) in the same statement.
 
-        Past the limit the counts are estimates (`total_exact` False): the bitmap scan reads the
-        table in page order, so the rows read cover pages 0 to the last one they came from, and
+        Past the limit the counts are estimates (`total_exact` False): a bitmap heap scan reads the
+        table in block order, so the rows read cover blocks 0 to the last one they came from, and
         the matches are taken to be spread over the rest of the table alike. Visiting every
         match of a common word cost more than the rest of the search together (see bench/README)."""
         doc = SearchFacet
