@@ -9,7 +9,9 @@ from the database, then times `browse()` — the first page (20 products loaded)
 facets, exactly what the shop page and GET /api/v1/products do — for every query of
 the mix, several rounds, and prints the median and p95 per backend. SQLite FTS5
 (`unicode61 remove_diacritics 2`) answers the same queries (MATCH, bm25 order, count,
-three facet GROUP BYs) as a reference. The PostgreSQL database given is emptied.
+three facet GROUP BYs) as a reference. The PostgreSQL database given is emptied, unless
+`--keep-data` finds it already holding this many products with its search rows (then it is
+only migrated, vacuumed and timed: a 200,000-product build takes minutes).
 """
 from __future__ import annotations
 
@@ -315,9 +317,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgres", metavar="URL", help="also benchmark the postgres backend (database emptied)")
     parser.add_argument("--postgres-only", action="store_true", help="with --postgres: skip Whoosh and FTS5")
+    parser.add_argument("--keep-data", action="store_true",
+                        help="with --postgres: reuse its products and search rows if it holds --products of them")
     args = parser.parse_args()
-    if args.postgres_only and not args.postgres:
-        parser.error("--postgres-only needs --postgres URL")
+    if (args.postgres_only or args.keep_data) and not args.postgres:
+        parser.error("--postgres-only and --keep-data need --postgres URL")
 
     workdir = tempfile.mkdtemp(prefix="bench-search-")
     try:
@@ -357,24 +361,48 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def kept(app, products: int) -> bool:
+    """The database already holds this benchmark's products and their search rows (migrated first)."""
+    from flask_migrate import upgrade
+
+    from marketplace.extensions import db
+    from marketplace.search import get_backend
+
+    with app.app_context():
+        with db.engine.connect() as conn:
+            if not conn.execute(sa.text("SELECT to_regclass('products') IS NOT NULL")).scalar():
+                return False
+        upgrade()
+        count = db.session.scalar(sa.text("SELECT count(*) FROM products"))
+        ok = count == products and get_backend().health()["ok"]
+        db.session.remove()
+        return ok
+
+
 def postgres(args, workdir: str) -> None:
     """The PostgreSQL backend: generated rows, the index rebuilt, then VACUUM ANALYZE (the
     statistics and visibility map autovacuum would leave after such a load) and a CHECKPOINT
     (needs a superuser or pg_checkpoint)."""
     pg_app = make_app(args.postgres, os.path.join(workdir, "pg-index"), "postgres")
-    reset_and_migrate(pg_app)
+    build = None
+    reuse = args.keep_data and kept(pg_app, args.products)
+    if reuse:
+        print(f"postgres: reusing its {args.products} products and search rows")
+    else:
+        reset_and_migrate(pg_app)
     with pg_app.app_context():
         from marketplace.extensions import db
         from marketplace.search import get_backend
 
-        start = time.perf_counter()
-        generate(db.engine, args.products)
-        print(f"postgres: generated {args.products} products in {time.perf_counter() - start:.1f} s")
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("ANALYZE"))
-        start = time.perf_counter()
-        get_backend().rebuild()
-        build = time.perf_counter() - start
+        if not reuse:
+            start = time.perf_counter()
+            generate(db.engine, args.products)
+            print(f"postgres: generated {args.products} products in {time.perf_counter() - start:.1f} s")
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("ANALYZE"))
+            start = time.perf_counter()
+            get_backend().rebuild()
+            build = time.perf_counter() - start
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE"))
             # The load's dirty pages written now, not by a checkpoint in the middle of the timing.

@@ -21,12 +21,15 @@ def list_products(args):
     """Browse and search public products
 
     Filters combine with AND. `facets` counts stars, categories and localities over the
-    whole result set (not only the page).
+    whole result set (not only the page). `total_exact` is false when a free-text search
+    matched more products than the search backend counts one by one: `total` and `facets`
+    are then estimates (at least the limit, "more than 1,000 products").
     """
     with_facets = args.pop("facets")
     result = browse(BrowseParams(**args), with_facets=with_facets)
     return page_body(result.items, result.total, result.page, result.per_page,
-                     facets=result.facets if with_facets else None, suggestion=result.suggestion)
+                     facets=result.facets if with_facets else None, suggestion=result.suggestion,
+                     total_exact=result.total_exact)
 
 
 @blp.route("/products/<ref>", methods=["GET"])

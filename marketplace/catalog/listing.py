@@ -55,6 +55,7 @@ class BrowseResult:
     per_page: int
     facets: dict
     suggestion: str | None = None  # "did you mean", from the search backend
+    total_exact: bool = True  # False: a search's `total` and `facets` are estimates past its count limit
 
     @property
     def pages(self) -> int:
@@ -170,7 +171,8 @@ def _text_search(params: BrowseParams):
 
 def _search_result(hits, params: BrowseParams, with_facets: bool) -> BrowseResult:
     return BrowseResult(items=_load(hits.ids), total=hits.total, page=params.page, per_page=params.per_page,
-                        facets=hits.facets if with_facets else {}, suggestion=hits.suggestion)
+                        facets=hits.facets if with_facets else {}, suggestion=hits.suggestion,
+                        total_exact=hits.total_exact)
 
 
 def browse(params: BrowseParams, ranked_ids: list[int] | None = None, suggestion: str | None = None,

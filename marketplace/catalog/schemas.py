@@ -109,6 +109,9 @@ class ProductPageBase(PageSchema):
     facets = ma.fields.Nested(FacetsSchema, allow_none=True,
                               metadata={"description": "Counted over the whole result set; null with facets=false"})
     suggestion = ma.fields.String(allow_none=True, metadata={"description": "Did you mean (free-text search)"})
+    total_exact = ma.fields.Boolean(metadata={
+        "description": "False: `total` and `facets` are estimates (a free-text search with more matches than "
+                       "the search backend counts exactly; `total` is then above that limit)"})
 
 
 ProductPageSchema = page_schema(ProductSummarySchema, base=ProductPageBase)

@@ -49,6 +49,7 @@ class SearchPage:
     facets: dict = field(default_factory=dict)
     suggestion: str | None = None
     corrected: bool = False  # results are those of the suggestion
+    total_exact: bool = True  # False: `total` and `facets` are estimates past a count limit
 
 
 class SearchBackend(ABC):

@@ -11,7 +11,9 @@ Matching, counting and sorted pages read the narrow twin `search_facets` (models
 words without positions (GIN), the filter and sort values, and one number for each
 (category, group, locality). A result set's total and facets are one grouped scan of its
 narrow rows, grouped by two numbers (that key and the live stars); the numbers are named
-from a per-process map (a key's three values never change, so it is never stale).
+from a per-process map (a key's three values never change, so it is never stale). The
+scan stops after SEARCH_EXACT_COUNT_LIMIT matches: a larger result set's counts are
+estimated from the share of the table those came from (`total_exact` False).
 Matches with every word in the name rank first (base.py): the page is first asked of
 them alone (the name's GIN index; every word in the name is a match), so when they fill
 it nothing else is scored; only a page that runs past them ranks the rest, from the
@@ -29,6 +31,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -208,25 +211,45 @@ class PostgresBackend(SearchBackend):
 
     # -- reading ---------------------------------------------------------------------
     def counts(self, query: Query, params, today: int, page: sa.Select | None = None) -> tuple[dict, list[int]]:
-        """Total and facets in one grouped scan of the narrow rows that match (bitmap of their GIN index),
-        and the ids of `page` (a select of product ids in page order) in the same statement."""
+        """Total and facets from one grouped scan of the narrow rows that match (bitmap of their GIN
+        index), stopped after SEARCH_EXACT_COUNT_LIMIT + 1 of them, and the ids of `page` (a select of
+        product ids in page order) in the same statement.
+
+        Past the limit the counts are estimates (`total_exact` False): a bitmap heap scan reads the
+        table in block order, so the rows read cover blocks 0 to the last one they came from, and
+        the matches are taken to be spread over the rest of the table alike. Visiting every
+        match of a common word cost more than the rest of the search together (see bench/README)."""
         doc = SearchFacet
-        stars = _live_stars(today)
-        counted = sa.select(sa.literal(0), doc.facet, stars, sa.func.count()) \
-            .where(*_conditions(query.tokens, params, today)).group_by(doc.facet, stars)
+        limit = current_app.config["SEARCH_EXACT_COUNT_LIMIT"]
+        sample = sa.select(doc.facet.label("facet"), _live_stars(today).label("live"),
+                           sa.literal_column("search_facets.ctid").label("row_at")) \
+            .where(*_conditions(query.tokens, params, today)).limit(limit + 1).subquery("sample")
+        # The block of the last row read (a ctid is "(block,offset)"): only the group's max is converted.
+        blocks_read = sa.literal_column("(max(sample.row_at)::text::point)[0] + 1", sa.Float)
+        pages = sa.select(sa.func.pg_relation_size("search_facets")
+                          / sa.cast(sa.func.current_setting("block_size"), sa.BigInteger)).scalar_subquery()
+        counted = sa.select(sa.literal(0), sample.c.facet, sample.c.live, sa.func.count(),
+                            blocks_read, pages).group_by(sample.c.facet, sample.c.live)
         statement = counted
         if page is not None:  # its rows follow the counts, in the sub-select's order
             ranked = page.subquery()
             statement = sa.union_all(counted, sa.select(sa.literal(1), ranked.c.product_id, sa.literal(0),
-                                                        sa.literal(0)).select_from(ranked))
+                                                        sa.literal(0), sa.literal(0), sa.literal(0))
+                                     .select_from(ranked))
         rows = db.session.execute(statement).all()
-        names = self._facet_names({facet for kind, facet, _, _ in rows if kind == 0})
+        groups = [row for row in rows if row[0] == 0]
+        ids = [int(row[1]) for row in rows if row[0] == 1]
+        read = sum(row[3] for row in groups)
+        scale = 1.0
+        if read > limit:  # matches in blocks 0 .. read_blocks - 1 of the table's blocks
+            read_blocks = float(max(row[4] for row in groups))
+            table_blocks = max(float(groups[0][5]), read_blocks)
+            scale = max(table_blocks / read_blocks, 1.0)
+        names = self._facet_names({row[1] for row in groups})
         facets = {"stars": {"3": 0, "4": 0, "5": 0}, "category": {}, "locality": {}}
-        total, ids = 0, []
-        for kind, facet, live, count in rows:
-            if kind:
-                ids.append(int(facet))
-                continue
+        total = 0
+        for _, facet, live, count, *_ in groups:
+            count = round(count * scale)
             total += count
             if live:
                 facets["stars"][str(live)] = facets["stars"].get(str(live), 0) + count
@@ -234,7 +257,8 @@ class PostgresBackend(SearchBackend):
             for key, value in (("category", category), ("category", group), ("locality", locality)):
                 if value:
                     facets[key][value] = facets[key].get(value, 0) + count
-        return {"total": total, "facets": facets}, ids
+        exact = read <= limit
+        return {"total": total if exact else max(total, limit + 1), "facets": facets, "total_exact": exact}, ids
 
     def _facet_names(self, keys: set[int]) -> dict[int, tuple[str, str, str]]:
         """(category, group, locality) of each facet number: kept per process, read once per new number."""
@@ -279,16 +303,16 @@ class PostgresBackend(SearchBackend):
         offset, size = (params.page - 1) * params.per_page, params.per_page
         first = self.page_query(query, params, today, True)  # in_name: ignored by the other sorts
         counted, ids = self.counts(query, params, today, first.limit(size).offset(offset))
-        total = counted["total"]
-        if not total or offset >= total:
-            return SearchPage(ids=[], total=total, facets=counted["facets"])
+        total, exact = counted["total"], counted["total_exact"]
+        if not total or (exact and offset >= total):
+            return SearchPage(ids=[], total=total, facets=counted["facets"], total_exact=exact)
         if params.effective_sort == "relevance" and len(ids) < size:
             # Fewer than asked: the name tier ends on this page (or before it, then count it).
             named = offset + len(ids) if ids or not offset else self.count_in_name(query, params, today)
-            if total > named:
+            if not exact or total > named:
                 rest = self.page_query(query, params, today, False).limit(size - len(ids))
                 ids += db.session.scalars(rest.offset(max(0, offset - named)))
-        return SearchPage(ids=ids, total=total, facets=counted["facets"])
+        return SearchPage(ids=ids, total=total, facets=counted["facets"], total_exact=exact)
 
     def _has_match(self, tokens: list[str]) -> bool:
         if not tokens:

@@ -21,8 +21,8 @@ def test_the_list_shows_public_products_as_summaries(client, world):
     response = client.get("/api/v1/products")
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"items", "total", "page", "per_page", "facets", "suggestion"}
-    assert (body["total"], body["page"], body["per_page"]) == (5, 1, 20)
+    assert set(body) == {"items", "total", "page", "per_page", "facets", "suggestion", "total_exact"}
+    assert (body["total"], body["page"], body["per_page"], body["total_exact"]) == (5, 1, 20, True)
     # Newest first by default; drafts, archived products and producers not (or no longer) selling are absent.
     assert [i["name"] for i in body["items"]] == [
         "Trà hoa vàng Ba Chẽ", "Chả mực Hạ Long", "Miến dong Bình Liêu", "Sá sùng Vân Đồn", "Nước mắm Cái Rồng"]

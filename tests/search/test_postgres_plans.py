@@ -90,6 +90,8 @@ def test_a_search_counts_and_ranks_its_page_in_one_statement_through_the_gin_ind
     counting = next(node for node in nodes(plan) if node["Node Type"] == "Aggregate")
     assert {node.get("Index Name") for node in nodes(counting)} >= {"ix_search_facets_terms"}, plan
     assert {node["Relation Name"] for node in nodes(counting) if "Relation Name" in node} == {"search_facets"}, plan
+    # and stop after the exact-count limit (past it the counts are estimated).
+    assert any(node["Node Type"] == "Limit" for node in nodes(counting)), plan
     assert "ix_search_documents_name_tsv" in indexes_used(statement, parameters), plan
 
 
