@@ -64,10 +64,9 @@ class Config:
 
         self.SEARCH_BACKEND = env.get("SEARCH_BACKEND", "whoosh")
         # PostgreSQL backend: a search counts its matches exactly up to this many; past it the
-        # total and facets are estimates ("more than 10,000 products"), so that a common word in
-        # a catalogue ten times the national one is not counted row by row. Whoosh always
-        # counts exactly.
-        self.SEARCH_EXACT_COUNT_LIMIT = _int("SEARCH_EXACT_COUNT_LIMIT", 10_000)
+        # total and facets are estimates ("more than 1,000 products"), so that a common word is
+        # not counted row by row. Whoosh always counts exactly.
+        self.SEARCH_EXACT_COUNT_LIMIT = _int("SEARCH_EXACT_COUNT_LIMIT", 1000)
         self.SEARCH_INDEX_DIR = env.get("SEARCH_INDEX_DIR") or os.path.join(instance_path, "search-index")
         self.UPLOAD_DIR = env.get("UPLOAD_DIR") or os.path.join(instance_path, "uploads")
         self.STORAGE_BACKEND = env.get("STORAGE_BACKEND", "local")  # local | s3

@@ -23,7 +23,7 @@ def list_products(args):
     Filters combine with AND. `facets` counts stars, categories and localities over the
     whole result set (not only the page). `total_exact` is false when a free-text search
     matched more products than the search backend counts one by one: `total` and `facets`
-    are then estimates (above the limit, "more than 10,000 products").
+    are then estimates (above the limit, "more than 1,000 products").
     """
     with_facets = args.pop("facets")
     result = browse(BrowseParams(**args), with_facets=with_facets)
