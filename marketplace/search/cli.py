@@ -7,6 +7,7 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import ngettext
 
+from ..cache import bump_version
 from ..extensions import db
 from .documents import count_public
 
@@ -35,6 +36,7 @@ def reindex(if_missing: bool):
                      backend=backend.name)
     with click.progressbar(length=total, label=label) as bar:
         count = backend.rebuild(progress=bar.update)
+    bump_version()  # answers cached under the catalogue version (and phrase lists) follow the new index
     click.echo(ngettext("indexed %(num)d product", "indexed %(num)d products", count))
 
 

@@ -35,6 +35,7 @@ from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from ..cache import version_token
 from ..catalog.models import Producer, Product
 from ..extensions import db
 from ..timeutil import local_today
@@ -50,7 +51,6 @@ BATCH = 500
 LEXEME = re.compile(r"[^\W_]+")
 SIMPLE = sa.literal_column("'simple'::regconfig")
 PHRASES_TTL_S = 300
-PHRASES_CHECK_S = 2.0
 UNNAMED = ("", "", "")  # the (category, group, locality) of a facet number no row holds any more
 COPIED = ("name", "name_acc", "description", "meta", "tsv", "name_tsv", "name_len", "producer_id", "price",
           "stock", "sold", "created", "stars", "cert_until", "category", "category_group", "locality", "region")
@@ -323,27 +323,21 @@ class PostgresBackend(SearchBackend):
     def _phrase_indexes(self, tokens: list[str]) -> list[PhraseIndex]:
         """Every document's name and producer/place/category phrases, kept in this process.
 
-        This process's writes drop the copy; another server's writes are noticed by a
-        check (count and newest row version: a scan of the narrow twins) made at most every
-        PHRASES_CHECK_S, so typo after typo does not rescan the table."""
+        This process's writes drop the copy. The copy is keyed by the catalogue version
+        (`cache.py`), which every change to a product, producer, category or locality moves
+        once it commits, on any server; reading it costs no scan (it is usually this
+        request's already), and `flask search reindex` moves it too."""
         doc = SearchDocument
         now = time.monotonic()
+        key = version_token()
         with self._lock:
             cached = self._phrases
-        if cached and now - cached[1] < PHRASES_TTL_S and now - cached[3] < PHRASES_CHECK_S:
-            return [cached[2]]
-        # Any insert or update gives its row a newer xmin, a delete lowers the count. The narrow
-        # twins are written and deleted with the documents, in fewer pages: they are the ones scanned.
-        newest = sa.func.max(sa.cast(sa.cast(sa.literal_column("search_facets.xmin"), sa.Text), sa.BigInteger))
-        key = tuple(db.session.execute(sa.select(sa.func.count(), newest).select_from(SearchFacet)).one())
         if cached and cached[0] == key and now - cached[1] < PHRASES_TTL_S:
-            with self._lock:
-                self._phrases = (key, cached[1], cached[2], now)
             return [cached[2]]
         rows = db.session.execute(sa.select(doc.name, doc.meta).execution_options(yield_per=2000))
         index = PhraseIndex(text for row in rows for text in row)
         with self._lock:
-            self._phrases = (key, now, index, now)  # (rows key, read at, index, key checked at)
+            self._phrases = (key, now, index)  # (catalogue version, read at, index)
         return [index]
 
     def _forget_phrases(self) -> None:
