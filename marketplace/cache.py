@@ -206,15 +206,24 @@ _LAST_SEEN = "ocop_catalog_last_seen"
 
 
 def last_seen_catalog_state() -> tuple[int, datetime | None] | None:
-    """The catalogue state this process read last, when the cache is in-process.
+    """The catalogue state this process read last: a guess, never an answer.
 
-    A guess, never an answer: a cached answer found under it is served only once the same
-    statement that reads the stock it shows has confirmed the version (`stockview.
-    current_with_catalog`), so a hit costs one database round trip instead of two. With
-    Redis there is nothing to save (the version is read from Redis): None."""
-    if isinstance(get_cache(), RedisCache):
-        return None
+    An entry looked up under it is used only once the version it names is confirmed by
+    the same round trip: without Redis, the statement that reads the stock the answer
+    shows (`stockview.current_with_catalog`); with Redis, `lookup_confirming`. A hit then
+    costs one round trip fewer."""
     return current_app.extensions.get(_LAST_SEEN)
+
+
+def lookup_confirming(name: str, parts: Any, guess: tuple[int, datetime | None]) -> Any:
+    """With Redis: the entry for `parts` under the `guess`ed catalogue version, read in one
+    round trip with the version's copy; the version read becomes this request's. The
+    entry counts only if `catalog_state()` then equals `guess`."""
+    cache = get_cache()
+    state, hit = cache.get_with_version(CATALOG, cache_key(name, parts, version_token(guess)))
+    if state is not None:
+        adopt_catalog_state(state)
+    return json.loads(hit) if hit is not None else None
 
 
 def adopt_catalog_state(state: tuple[int, datetime | None]) -> None:
@@ -373,11 +382,25 @@ return 1
         return True
 
     def read_version(self, name: str) -> tuple[int, datetime] | None:
-        value = self._call(lambda: self.client.get(self.version_prefix + name))
+        return self._version(self._call(lambda: self.client.get(self.version_prefix + name)))
+
+    @staticmethod
+    def _version(value: bytes | None) -> tuple[int, datetime] | None:
         if not value:
             return None
         version, stamp = value.decode().split("|")
         return int(version), datetime.fromtimestamp(int(stamp) / 1_000_000, tz=UTC)
+
+    def get_with_version(self, name: str, key: str) -> tuple[tuple[int, datetime] | None, str | None]:
+        """The copy of version `name` and the entry `key`, in one round trip."""
+        def both():
+            pipe = self.client.pipeline(transaction=False)
+            pipe.get(self.version_prefix + name)
+            pipe.get(self.prefix + key)
+            return pipe.execute()
+
+        version, value = self._call(both, (None, None))
+        return self._version(version), (value.decode() if value is not None else None)
 
     def publish_version(self, name: str, version: int, changed_at: datetime) -> None:
         # When this fails, readers fall back to the database once the copy expires, or at

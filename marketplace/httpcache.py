@@ -83,33 +83,39 @@ MAX_CACHED_BODY = 512 * 1024
 Kept = tuple[str | None, str | None, dict[int, int]]  # mimetype, body (None if too big), stock shown
 
 
-def _kept(basis: str, state=None) -> Kept | None:
-    """The answer kept for this basis under the catalogue version (this request's, or `state`)."""
-    entry = cache.lookup("body", basis, state)
+def _kept(entry) -> Kept | None:
     if not isinstance(entry, list) or len(entry) != 3:  # none, or kept by an older release
         return None
     mimetype, body, pairs = entry
     return mimetype, body, {int(pid): left for pid, left in pairs}
 
 
+def _still_current(kept: Kept | None) -> Kept | None:
+    return kept if kept is not None and stockview.current(kept[2]) == kept[2] else None
+
+
 def _cached() -> tuple[str, Kept | None]:
     """The answer's basis, and the answer kept for it if the stock it showed is still current.
 
-    Without Redis, the version this process saw last is tried first: when an answer is kept
-    under it, one statement confirms that version and reads the stock shown (one round
-    trip instead of two); when the version has moved, the one just read is used."""
+    The version this process saw last is tried first, confirmed in the round trip that
+    reads the kept answer (Redis) or the stock it shows (database): a hit costs one round
+    trip fewer. When the version has moved, the one just read is used."""
     guess = cache.last_seen_catalog_state()
     if guess is not None:
         basis = catalog_etag(guess)
-        kept = _kept(basis, guess)
-        if kept is not None:
-            state, stock = stockview.current_with_catalog(kept[2])
-            cache.adopt_catalog_state(state)
-            if state == guess:
-                return basis, (kept if stock == kept[2] else None)
+        if isinstance(cache.get_cache(), cache.RedisCache):
+            kept = _kept(cache.lookup_confirming("body", basis, guess))
+            if cache.catalog_state() == guess:
+                return basis, _still_current(kept)
+        else:
+            kept = _kept(cache.lookup("body", basis, guess))
+            if kept is not None:
+                state, stock = stockview.current_with_catalog(kept[2])
+                cache.adopt_catalog_state(state)
+                if state == guess:
+                    return basis, (kept if stock == kept[2] else None)
     basis = catalog_etag()
-    kept = _kept(basis)
-    return basis, (kept if kept is not None and stockview.current(kept[2]) == kept[2] else None)
+    return basis, _still_current(_kept(cache.lookup("body", basis)))
 
 
 def catalog_conditional(view=None, *, anonymous_only: bool = False, cache_body: bool = False):

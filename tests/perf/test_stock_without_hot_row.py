@@ -184,6 +184,43 @@ def test_without_redis_a_cached_page_follows_the_stock(caching, client, db, quer
     assert "9" in stock_on_page(client, tea.slug)
 
 
+@contextmanager
+def redis_round_trips():
+    """Commands sent to Redis while inside, one list per round trip (a pipeline is one)."""
+    import redis.connection
+
+    sent: list[bytes] = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def send(self, command, *args, **kwargs):
+        sent.append(b"".join(command) if isinstance(command, list) else command)
+        return original(self, command, *args, **kwargs)
+
+    redis.connection.AbstractConnection.send_packed_command = send
+    try:
+        yield sent
+    finally:
+        redis.connection.AbstractConnection.send_packed_command = original
+
+
+def test_with_redis_a_cached_answer_costs_two_round_trips_and_no_statement(caching, redis_db, db,
+                                                                            query_counter):
+    caching.config["CACHE_REDIS_URL"] = redis_db
+    caching.extensions.pop("ocop_cache", None)
+    client = IsolatedClient(caching, caching.response_class)
+    tea = f.product("Trà hoa vàng Ba Chẽ", stock=10)
+    db.session.commit()
+    first = client.get(f"/api/v1/products/{tea.id}")
+    client.get(f"/api/v1/products/{tea.id}")  # the stock copy is in Redis now
+    with query_counter() as q, redis_round_trips() as sent:
+        again = client.get(f"/api/v1/products/{tea.id}")
+    assert again.get_json() == first.get_json() and q.count == 0, q.statements
+    # The catalogue version with the kept answer, then the stock of the product shown.
+    assert len(sent) == 2, sent
+    assert b"ocop:version:catalog" in sent[0] and b"ocop:cache:body" in sent[0]
+    assert b"MGET" in sent[1]
+
+
 def test_without_redis_a_cached_answer_follows_a_change_made_by_another_server(caching, client, db):
     tea = f.product("Trà hoa vàng Ba Chẽ", price_vnd=150_000, stock=10)
     db.session.commit()
