@@ -215,15 +215,15 @@ def last_seen_catalog_state() -> tuple[int, datetime | None] | None:
     return current_app.extensions.get(_LAST_SEEN)
 
 
-def lookup_confirming(name: str, parts: Any, guess: tuple[int, datetime | None]) -> Any:
-    """With Redis: the entry for `parts` under the `guess`ed catalogue version, read in one
-    round trip with the version's copy; the version read becomes this request's. The
-    entry counts only if `catalog_state()` then equals `guess`."""
+def lookup_confirming(name: str, parts: Any, guess: tuple[int, datetime | None]) -> str | None:
+    """With Redis: the text kept for `parts` under the `guess`ed catalogue version, read in
+    one round trip with the version's copy; the version read becomes this request's. The
+    text counts only if `catalog_state()` then equals `guess`."""
     cache = get_cache()
     state, hit = cache.get_with_version(CATALOG, cache_key(name, parts, version_token(guess)))
     if state is not None:
         adopt_catalog_state(state)
-    return json.loads(hit) if hit is not None else None
+    return hit
 
 
 def adopt_catalog_state(state: tuple[int, datetime | None]) -> None:
@@ -448,15 +448,23 @@ def enabled() -> bool:
     return bool(current_app.config.get("CACHE_ENABLED", True))
 
 
-def lookup(name: str, parts: Any, state: tuple[int, datetime | None] | None = None) -> Any:
-    """The cached JSON value for `parts` under the current catalogue version (or `state`'s), or None."""
-    hit = get_cache().get(cache_key(name, parts, version_token(state)))
+def lookup_text(name: str, parts: Any, state: tuple[int, datetime | None] | None = None) -> str | None:
+    """The text kept for `parts` under the current catalogue version (or `state`'s), or None."""
+    return get_cache().get(cache_key(name, parts, version_token(state)))
+
+
+def lookup(name: str, parts: Any) -> Any:
+    """The cached JSON value for `parts` under the current catalogue version, or None."""
+    hit = lookup_text(name, parts)
     return json.loads(hit) if hit is not None else None
 
 
+def store_text(name: str, parts: Any, text: str) -> None:
+    get_cache().set(cache_key(name, parts, version_token()), text, current_app.config.get("CACHE_TTL_S", 300))
+
+
 def store(name: str, parts: Any, value: Any) -> None:
-    get_cache().set(cache_key(name, parts, version_token()), json.dumps(value, ensure_ascii=False),
-                    current_app.config.get("CACHE_TTL_S", 300))
+    store_text(name, parts, json.dumps(value, ensure_ascii=False))
 
 
 def remember(name: str, parts: Any, compute: Callable[[], Any]) -> Any:

@@ -24,6 +24,7 @@ revalidate) and `Vary: Cookie`, so shared caches never mix visitors.
 from __future__ import annotations
 
 import hashlib
+import json
 from functools import wraps
 
 from flask import Response, after_this_request, current_app, request, session
@@ -83,11 +84,24 @@ MAX_CACHED_BODY = 512 * 1024
 Kept = tuple[str | None, str | None, dict[int, int]]  # mimetype, body (None if too big), stock shown
 
 
-def _kept(entry) -> Kept | None:
-    if not isinstance(entry, list) or len(entry) != 3:  # none, or kept by an older release
+def _keep(mimetype: str, body: str | None, shown: dict[int, int]) -> str:
+    """A kept answer as text: one line of JSON (type, stock shown, whether the body
+    follows), then the body as it is, so a hit parses only the first line."""
+    head = json.dumps({"type": mimetype, "stock": sorted(shown.items()), "whole": body is not None})
+    return f"{head}\n{body or ''}"
+
+
+def _kept(text: str | None) -> Kept | None:
+    if text is None:
         return None
-    mimetype, body, pairs = entry
-    return mimetype, body, {int(pid): left for pid, left in pairs}
+    head, _, body = text.partition("\n")
+    try:
+        meta = json.loads(head)
+    except ValueError:
+        return None
+    if not isinstance(meta, dict):  # kept by an older release
+        return None
+    return meta["type"], body if meta["whole"] else None, {int(pid): left for pid, left in meta["stock"]}
 
 
 def _still_current(kept: Kept | None) -> Kept | None:
@@ -108,14 +122,14 @@ def _cached() -> tuple[str, Kept | None]:
             if cache.catalog_state() == guess:
                 return basis, _still_current(kept)
         else:
-            kept = _kept(cache.lookup("body", basis, guess))
+            kept = _kept(cache.lookup_text("body", basis, guess))
             if kept is not None:
                 state, stock = stockview.current_with_catalog(kept[2])
                 cache.adopt_catalog_state(state)
                 if state == guess:
                     return basis, (kept if stock == kept[2] else None)
     basis = catalog_etag()
-    return basis, _still_current(_kept(cache.lookup("body", basis)))
+    return basis, _still_current(_kept(cache.lookup_text("body", basis)))
 
 
 def catalog_conditional(view=None, *, anonymous_only: bool = False, cache_body: bool = False):
@@ -159,8 +173,8 @@ def catalog_conditional(view=None, *, anonymous_only: bool = False, cache_body: 
                 etag = _etag(basis, shown)
                 if keep:
                     small = response.content_length is not None and response.content_length <= MAX_CACHED_BODY
-                    cache.store("body", basis, [response.mimetype, response.get_data(as_text=True) if small else None,
-                                                sorted(shown.items())])
+                    cache.store_text("body", basis, _keep(response.mimetype,
+                                                          response.get_data(as_text=True) if small else None, shown))
                 _validators(response, etag, shown)
                 if _not_modified(etag, shown):
                     response = _validators(Response(status=304), etag, shown)

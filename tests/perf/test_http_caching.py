@@ -134,6 +134,27 @@ def test_public_answers_are_kept_whole_in_the_shared_cache(app, client, db, quer
         app.extensions.pop("ocop_cache", None)
 
 
+def test_an_answer_kept_by_an_older_release_is_not_served(app, client, db):
+    """Kept answers changed form (one JSON line, then the body); one in the old form, still
+    under the current catalogue version after a deploy, is a miss, never a broken answer."""
+    from marketplace import cache
+
+    f.product("Trà hoa vàng")
+    db.session.commit()
+    app.config["CACHE_ENABLED"] = True
+    app.extensions.pop("ocop_cache", None)
+    try:
+        first = client.get("/api/v1/products?per_page=5")
+        kept = [key for key in cache.get_cache()._data if key.startswith("body:")]
+        assert len(kept) == 1
+        cache.get_cache().set(kept[0], '["application/json", "{\\"items\\": []}", []]', 300)
+        again = client.get("/api/v1/products?per_page=5")
+        assert again.status_code == 200 and again.get_json() == first.get_json()
+    finally:
+        app.config["CACHE_ENABLED"] = False
+        app.extensions.pop("ocop_cache", None)
+
+
 def test_the_product_page_is_cacheable_for_anonymous_visitors(client, db):
     tea = f.product("Trà hoa vàng Ba Chẽ")
     first = client.get(f"/products/{tea.slug}")
