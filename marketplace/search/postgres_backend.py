@@ -206,7 +206,7 @@ class PostgresBackend(SearchBackend):
         if db.engine.dialect.name != "postgresql":
             raise RuntimeError("SEARCH_BACKEND=postgres needs a PostgreSQL DATABASE_URL")
         self._lock = threading.Lock()
-        self._phrases: tuple | None = None  # (rows key, read at, PhraseIndex, key checked at)
+        self._phrases: tuple | None = None  # (catalogue version, read at, PhraseIndex)
         self._facets: dict[int, tuple[str, str, str]] = {}  # facet number -> (category, group, locality)
 
     # -- reading ---------------------------------------------------------------------
