@@ -130,7 +130,7 @@ def add_product(producer_id: int, actor: User, cleaned: dict) -> Product:
 
 
 def assign_fields(product: Product, actor: User, cleaned: dict, action: str = "product.updated",
-            stock_seen: int | None = None) -> None:
+                  stock_seen: int | None = None) -> None:
     """Set validated listing fields, auditing what changed (not committed). A new `stock` is
     written only if the stock still is `stock_seen`, the figure the seller saw (seller/stock.py)."""
     before = snapshot(product)

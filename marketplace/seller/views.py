@@ -91,7 +91,7 @@ def invitation(token: str):
     if request.method == "POST":
         try:
             user = seller_members.accept_invitation(token, request.form.get("full_name", ""),
-                                              request.form.get("password", ""), request.form.get("phone"))
+                                                    request.form.get("password", ""), request.form.get("phone"))
         except DomainError as exc:
             errors = exc.fields or {"_": [exc.message]}
         else:
@@ -292,7 +292,7 @@ def certificate(product_id: int):
         scan = request.files.get("scan")
         try:
             certificates.claim_certificate(product, current_user, request.form,
-                                       (scan.filename, scan.read()) if scan and scan.filename else None)
+                                           (scan.filename, scan.read()) if scan and scan.filename else None)
         except ValidationFailed as exc:
             db.session.rollback()
             errors = exc.fields or {}

@@ -137,7 +137,7 @@ def victim(app, db, other_seller):
     product = factories.product("Chả mực Hạ Long", prod=other_seller.producer, stars=4)
     with app.test_request_context():
         photos.add_images(product, other_seller.user, [("a.jpg", image_bytes(size=(120, 90))),
-                                                          ("b.jpg", image_bytes(size=(120, 90)))])
+                                                       ("b.jpg", image_bytes(size=(120, 90)))])
         product.certificate.scan_path = "private/certificates/x/scan.pdf"
         db.session.commit()
     issue_token(other_seller.user, "kho")
