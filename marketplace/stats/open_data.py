@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext
 
 from ..catalog.models import Category
 from ..extensions import db
@@ -31,8 +32,21 @@ FIRST_YEAR = 2013  # the OCOP programme of Quảng Ninh
 MIN_PRODUCERS = 3
 MIN_ORDERS = 5
 OTHER = "other"
-OTHER_GROUP = {"slug": OTHER, "name_vi": "Các nhóm khác", "name_en": "Other groups"}
-OTHER_REGION = {"slug": OTHER, "name": "Các địa bàn khác"}
+
+
+def _other_group() -> dict:
+    """The merged cell's group, named in both languages of the published data (as a category is)."""
+    names = {}
+    for lang in ("vi", "en"):
+        with force_locale(lang):
+            names[f"name_{lang}"] = gettext("Other groups")
+    return {"slug": OTHER, **names}
+
+
+def _other_region() -> dict:
+    """The merged cell's region, named in Vietnamese like every place of the published data."""
+    with force_locale("vi"):
+        return {"slug": OTHER, "name": gettext("Other areas")}
 
 
 def _publishable(producers: int, orders: int) -> bool:
@@ -78,13 +92,13 @@ def ocop_sales(year: int) -> dict:
             if units and _publishable(producers, orders):
                 cells.append(_cell(month, groups.get(group) or {"slug": group, "name_vi": row.labels[1],
                                                                 "name_en": row.labels[1]},
-                                   OTHER_REGION, gross, refunds, units, producers, orders))
+                                   _other_region(), gross, refunds, units, producers, orders))
         for row in by_month:
             month = row.keys[0]
             published = [c for c in cells if c["month"] == month]
             gross, refunds, units, producers, orders = _remainder(row, published)
             if units and _publishable(producers, orders):
-                cells.append(_cell(month, OTHER_GROUP, OTHER_REGION, gross, refunds, units, producers, orders))
+                cells.append(_cell(month, _other_group(), _other_region(), gross, refunds, units, producers, orders))
             elif units:
                 months[month] = {"month": month, "sales_vnd": 0, "gross_sales_vnd": 0, "refunds_vnd": 0,
                                  "units": 0, "suppressed": True}
@@ -143,7 +157,7 @@ def _localities(cells: list[Cell]) -> tuple[list[dict], int]:
     rows = [locality_dict(c.slug, c.name, c.paid, c.invoiced, c.cashless) for c in published]
     left_out = 0
     if rest and _publishable(sum(c.producers for c in rest), max(c.orders for c in rest)):
-        rows.append(locality_dict(OTHER, OTHER_REGION["name"], sum(c.paid for c in rest),
+        rows.append(locality_dict(OTHER, _other_region()["name"], sum(c.paid for c in rest),
                                   sum(c.invoiced for c in rest), sum(c.cashless for c in rest)))
     else:
         left_out = len(rest)

@@ -58,6 +58,11 @@ def test_small_groups_are_merged_into_other_groups(client, db):
     body = client.get(URL).get_json()
     assert [(i["group"]["slug"], i["region"]["slug"], i["sales_vnd"], i["units"]) for i in body["items"]] == [
         ("other", "other", 600_000, 6)]
+    # Named in both languages of the data, whatever language the caller reads.
+    english = client.get(URL, headers={"Accept-Language": "en"}).get_json()
+    for answer in (body, english):
+        assert answer["items"][0]["group"] == {"slug": "other", "name_vi": "Các nhóm khác", "name_en": "Other groups"}
+        assert answer["items"][0]["region"] == {"slug": "other", "name": "Các địa bàn khác"}
 
 
 def test_only_closed_months_are_published(client, db):
