@@ -24,6 +24,12 @@ from .text import folded_words, is_accented, words
 
 MAX_QUERY_WORDS = 12
 
+# What each rule adds to a match's score, in tenths of a point: integer sums are equal
+# whatever the order they were added in, and SQL adds integers without numeric arithmetic.
+W_NAME, W_DESCRIPTION, W_META = 30, 10, 6  # per word
+W_PHRASE_NAME, W_PHRASE_DESCRIPTION = 120, 30
+W_ACCENT_PHRASE, W_ACCENT_WORD = 160, 40  # accent-exact in the name
+
 
 @dataclass
 class Query:

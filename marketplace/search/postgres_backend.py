@@ -39,13 +39,12 @@ from ..cache import version_token
 from ..catalog.models import Producer, Product
 from ..extensions import db
 from ..timeutil import local_today
-from .base import Query, SearchBackend, SearchPage, rank_completions
+from .base import (W_ACCENT_PHRASE, W_ACCENT_WORD, W_DESCRIPTION, W_META, W_NAME, W_PHRASE_DESCRIPTION, W_PHRASE_NAME,
+                   Query, SearchBackend, SearchPage, rank_completions)
 from .documents import ProductDoc, count_public, iter_documents, load_documents
 from .models import SearchDocument, SearchFacet
 from .spelling import PhraseIndex
 from .text import folded_words, padded, words
-from .whoosh_columns import (W_ACCENT_PHRASE, W_ACCENT_WORD, W_DESCRIPTION, W_META, W_NAME, W_PHRASE_DESCRIPTION,
-                             W_PHRASE_NAME)
 
 BATCH = 500
 LEXEME = re.compile(r"[^\W_]+")
@@ -116,10 +115,10 @@ def _score(query: Query, all_in_name: bool) -> sa.TextClause:
     SQLAlchemy would walk on every search to find its cached statement."""
     terms, binds = [], {}
 
-    def bonus(test: str, value: str, points: float) -> None:
+    def bonus(test: str, value: str, points: int) -> None:
         name = f"score_{len(binds)}"
         binds[name] = value
-        terms.append(f"CASE WHEN {test.format(f':{name}')} THEN {points!r} ELSE 0 END")
+        terms.append(f"CASE WHEN {test.format(f':{name}')} THEN {points} ELSE 0 END")
 
     # A word in the name: the name's own small tsvector (the A-weighted part of `tsv` without
     # positions to walk); in the description (B) or among producer/place/category (C): `tsv`.

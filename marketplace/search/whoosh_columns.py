@@ -12,7 +12,8 @@ from itertools import compress
 from whoosh import columns, fields
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
 
-from .base import Query
+from .base import (W_ACCENT_PHRASE, W_ACCENT_WORD, W_DESCRIPTION, W_META, W_NAME, W_PHRASE_DESCRIPTION, W_PHRASE_NAME,
+                   Query)
 from .documents import ProductDoc
 from .spelling import PhraseIndex
 from .text import fold_vietnamese, folded_words, padded, words
@@ -71,13 +72,6 @@ def _fields(doc: ProductDoc) -> dict:
         "region": b(doc.region), "name_f": b(padded(folded_words(doc.name))), "name_a": b(padded(words(doc.name))),
         "desc_f": b(padded(folded_words(doc.description))), "meta_f": b(padded(folded_words(doc.meta))),
     }
-
-
-# Relative weights of the matching rules (see base.py).
-W_NAME, W_DESCRIPTION, W_META = 3.0, 1.0, 0.6
-W_PHRASE_NAME, W_PHRASE_DESCRIPTION = 12.0, 3.0
-W_ACCENT_PHRASE, W_ACCENT_WORD = 16.0, 4.0
-
 
 
 class Snapshot:
@@ -420,11 +414,6 @@ def _score_groups(docs: int, features: list[tuple[int, int]]) -> dict[int, int]:
     return groups
 
 
-def _units(weight: float) -> int:
-    """Weights in tenths: integer scores, so equal sums are equal whatever their order."""
-    return round(weight * 10)
-
-
 def _best(query: Query, docs: int, word_bits, snapshot: Snapshot, k: int, all_in_name: bool) -> list[int]:
     """The best k documents of the bitmap `docs`: each rule a bitmap, the documents grouped
     by score, then the top groups' documents in name-length and id order.
@@ -439,14 +428,14 @@ def _best(query: Query, docs: int, word_bits, snapshot: Snapshot, k: int, all_in
     features: list[tuple[int, int]] = []
     for name_bits, description_bits, meta_bits in word_bits:
         if not all_in_name:
-            features.append((name_bits, _units(W_NAME)))
-        features += [(description_bits, _units(W_DESCRIPTION)), (meta_bits, _units(W_META))]
+            features.append((name_bits, W_NAME))
+        features += [(description_bits, W_DESCRIPTION), (meta_bits, W_META)]
     checks: list[tuple[int, list[str], str]] = []  # (feature, column, text) taken from a superset
 
-    def add(bits: int, weight: float, column: str, text: str, exact: bool) -> None:
+    def add(bits: int, weight: int, column: str, text: str, exact: bool) -> None:
         if not exact:
             checks.append((len(features), snapshot.col[column], text))
-        features.append((bits & docs, _units(weight)))
+        features.append((bits & docs, weight))
 
     tokens, accented = query.tokens, query.accented
     if len(tokens) > 1:
@@ -460,7 +449,7 @@ def _best(query: Query, docs: int, word_bits, snapshot: Snapshot, k: int, all_in
             add(snapshot.name_bits("name_a", accented), W_ACCENT_PHRASE, "name_a", padded(accented),
                 len(accented) == 2)
         for word in accented:
-            features.append((named & snapshot.name_bits("name_a", [word]), _units(W_ACCENT_WORD)))
+            features.append((named & snapshot.name_bits("name_a", [word]), W_ACCENT_WORD))
     while True:
         groups = _score_groups(docs, features)
         top: list[int] = []

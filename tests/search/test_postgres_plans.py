@@ -178,3 +178,18 @@ def test_searches_are_planned_for_their_own_words_not_from_a_prepared_generic_pl
         postgres._has_match(["mat", "ong"])
     prepared = _db.session.scalars(sa.text("SELECT statement FROM pg_prepared_statements")).all()
     assert not [sql for sql in prepared if "search_facets" in sql or "search_documents" in sql], prepared
+
+
+def test_relevance_scores_are_added_as_integers(postgres):
+    """Each rule's points are whole tenths: the sort key of a ranked page is integer arithmetic,
+    never numeric (which PostgreSQL adds in software, for every match a page ranks)."""
+    with recorded() as statements:
+        postgres.search(BrowseParams(q="tra", per_page=1, page=2))  # both tiers ranked
+    ranked = [(sql, parameters) for sql, parameters in statements if "CASE WHEN" in sql]
+    assert len(ranked) == 2, statements
+    for statement, parameters in ranked:
+        with _db.engine.connect() as conn:
+            plan = conn.exec_driver_sql("EXPLAIN (VERBOSE, FORMAT JSON) " + statement, parameters).scalar()
+        plan = plan if isinstance(plan, list) else json.loads(plan)
+        keys = [key for node in nodes(plan[0]["Plan"]) for key in node.get("Sort Key", []) if "CASE" in key]
+        assert keys and not [key for key in keys if "numeric" in key], keys
