@@ -17,8 +17,10 @@ estimated from the share of the table those came from (`total_exact` False).
 Matches with every word in the name rank first (base.py): the page is first asked of
 them alone (the name's GIN index; every word in the name is a match), so when they fill
 it nothing else is scored; only a page that runs past them ranks the rest, from the
-wide rows (weights, phrases). The GIN indexes are built with `fastupdate = off`: a
-write pays for its index entries at once, so no search has to read a pending list.
+wide rows (weights, phrases), first those with a word of the query in the name when no
+match without one could outscore them (`rest_page`). The GIN indexes are built with
+`fastupdate = off`: a write pays for its index entries at once, so no search has to read a
+pending list.
 Spelling correction compares the query with every name and producer/place/category
 phrase, kept per process (spelling.py).
 """
@@ -28,6 +30,7 @@ import re
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import sqlalchemy as sa
@@ -106,7 +109,24 @@ def _matches(column, tokens: list[str], opaque: bool = False):
     return column.op("@@", return_type=sa.Boolean)(tsquery)
 
 
-def _score(query: Query, all_in_name: bool) -> sa.TextClause:
+@dataclass
+class _Score:
+    """A ranked match's score as a selected column (`score`), and the most that a match with
+    none of the words in its name can score."""
+
+    column: sa.TextClause
+    best_without_name_words: int
+
+
+def _matches_any(column, tokens: list[str]):
+    """`column @@ tsquery`: at least one of the words."""
+    words_ = ["(" + " & ".join(lexemes) + ")" for token in tokens if (lexemes := LEXEME.findall(token))]
+    if not words_:
+        return sa.false()
+    return column.op("@@", return_type=sa.Boolean)(sa.func.to_tsquery(SIMPLE, " | ".join(words_)))
+
+
+def _score(query: Query, all_in_name: bool) -> _Score:
     """The matching rules of base.py as SQL, the same weights as the Whoosh backend.
 
     Among products with every word in the name (`all_in_name`) the name part is the
@@ -114,32 +134,38 @@ def _score(query: Query, all_in_name: bool) -> sa.TextClause:
     bound values: as an expression tree it has a node per word and field, which
     SQLAlchemy would walk on every search to find its cached statement."""
     terms, binds = [], {}
+    best_without_name_words = 0
 
-    def bonus(test: str, value: str, points: int) -> None:
+    def bonus(test: str, value: str, points: int, in_name: bool) -> None:
+        nonlocal best_without_name_words
         name = f"score_{len(binds)}"
         binds[name] = value
         terms.append(f"CASE WHEN {test.format(f':{name}')} THEN {points} ELSE 0 END")
+        if not in_name:
+            best_without_name_words += points
 
     # A word in the name: the name's own small tsvector (the A-weighted part of `tsv` without
     # positions to walk); in the description (B) or among producer/place/category (C): `tsv`.
-    fields_ = (("search_documents.tsv", ":B", W_DESCRIPTION), ("search_documents.tsv", ":C", W_META))
+    fields_ = (("search_documents.tsv", ":B", W_DESCRIPTION, False), ("search_documents.tsv", ":C", W_META, False))
     if not all_in_name:
-        fields_ = (("search_documents.name_tsv", "", W_NAME),) + fields_
+        fields_ = (("search_documents.name_tsv", "", W_NAME, True),) + fields_
     for token in query.tokens:
         lexemes = LEXEME.findall(token)
-        for column, weight, points in fields_ if lexemes else ():
-            bonus(f"{column} @@ to_tsquery('simple', {{}})", " & ".join(f"{x}{weight}" for x in lexemes), points)
+        for column, weight, points, in_name in fields_ if lexemes else ():
+            bonus(f"{column} @@ to_tsquery('simple', {{}})", " & ".join(f"{x}{weight}" for x in lexemes), points,
+                  in_name)
     if len(query.tokens) > 1:
         phrase = padded(query.tokens)
         if all_in_name:  # a phrase in the name needs every word there
-            bonus("strpos(search_documents.name, {}) > 0", phrase, W_PHRASE_NAME)
-        bonus("strpos(search_documents.description, {}) > 0", phrase, W_PHRASE_DESCRIPTION)
-    if query.accented:
+            bonus("strpos(search_documents.name, {}) > 0", phrase, W_PHRASE_NAME, True)
+        bonus("strpos(search_documents.description, {}) > 0", phrase, W_PHRASE_DESCRIPTION, False)
+    if query.accented:  # an accented word in the name is there folded too
         if len(query.accented) > 1 and all_in_name:
-            bonus("strpos(search_documents.name_acc, {}) > 0", padded(query.accented), W_ACCENT_PHRASE)
+            bonus("strpos(search_documents.name_acc, {}) > 0", padded(query.accented), W_ACCENT_PHRASE, True)
         for word in query.accented:
-            bonus("strpos(search_documents.name_acc, {}) > 0", f" {word} ", W_ACCENT_WORD)
-    return sa.text(f"({' + '.join(terms) or '0'}) DESC").bindparams(**binds)
+            bonus("strpos(search_documents.name_acc, {}) > 0", f" {word} ", W_ACCENT_WORD, True)
+    column = sa.text(f"({' + '.join(terms) or '0'}) AS score").bindparams(**binds)
+    return _Score(column, best_without_name_words)
 
 
 @contextmanager
@@ -277,8 +303,10 @@ class PostgresBackend(SearchBackend):
         return db.session.scalar(sa.select(sa.func.count()).select_from(doc).where(
             *_conditions(query.tokens, params, today, doc, doc.name_tsv))) or 0
 
-    def page_query(self, query: Query, params, today: int, in_name: bool | None) -> sa.Select:
-        """Ids in page order; for relevance, only the matches with (True) or without (False) every word in the name."""
+    def page_query(self, query: Query, params, today: int, in_name: bool | None, score: _Score | None = None) \
+            -> sa.Select:
+        """Ids in page order; for relevance, only the matches with (True) or without (False) every
+        word in the name, each with its `score`."""
         if params.effective_sort != "relevance":
             return sa.select(SearchFacet.product_id).where(*_conditions(query.tokens, params, today)) \
                 .order_by(*_order_by(params.effective_sort, today))
@@ -288,7 +316,25 @@ class PostgresBackend(SearchBackend):
         else:
             select = sa.select(doc.product_id).where(*_conditions(query.tokens, params, today, doc, doc.tsv),
                                                      sa.not_(_matches(doc.name_tsv, query.tokens)))
-        return select.order_by(_score(query, bool(in_name)), doc.name_len, doc.product_id)
+        score = score or _score(query, bool(in_name))
+        return select.add_columns(score.column).order_by(sa.text("score DESC"), doc.name_len, doc.product_id)
+
+    def rest_page(self, query: Query, params, today: int, skip: int, take: int) -> list[int]:
+        """Ids of a page of the matches without every word in the name (relevance), past `skip` of them.
+
+        With several words the page is first ranked from the matches with at least one of them
+        in the name (the name's index): when the last one it needs scores above the most a match
+        with none in its name can, those others (a query naming a place or a producer has
+        thousands) cannot reach the page, so they are neither read nor scored. Otherwise every
+        match of this tier is ranked."""
+        score = _score(query, False)
+        ranked = self.page_query(query, params, today, False, score)
+        if len(query.tokens) > 1:
+            named = db.session.execute(ranked.where(_matches_any(SearchDocument.name_tsv, query.tokens))
+                                       .limit(skip + take)).all()
+            if len(named) == skip + take and named[-1][1] > score.best_without_name_words:
+                return [product_id for product_id, _ in named[skip:]]
+        return list(db.session.scalars(ranked.limit(take).offset(skip)))
 
     def _search(self, query: Query, params) -> SearchPage:
         """One statement counts and reads the first candidates: the sorted page, or for relevance
@@ -309,8 +355,7 @@ class PostgresBackend(SearchBackend):
             # Fewer than asked: the name tier ends on this page (or before it, then count it).
             named = offset + len(ids) if ids or not offset else self.count_in_name(query, params, today)
             if not exact or total > named:
-                rest = self.page_query(query, params, today, False).limit(size - len(ids))
-                ids += db.session.scalars(rest.offset(max(0, offset - named)))
+                ids += self.rest_page(query, params, today, max(0, offset - named), size - len(ids))
         return SearchPage(ids=ids, total=total, facets=counted["facets"], total_exact=exact)
 
     def _has_match(self, tokens: list[str]) -> bool:

@@ -5,6 +5,7 @@ Whoosh runs everywhere; the PostgreSQL backend only when DATABASE_URL is Postgre
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
 
@@ -17,17 +18,23 @@ BACKENDS = ["whoosh", "postgres"] if ON_POSTGRES else ["whoosh"]
 @pytest.fixture(params=BACKENDS)
 def backend(request, app, db):
     """The named backend, configured for the app for the duration of the test, empty."""
+    with using(app, request.param) as backend:
+        backend.clear()
+        yield backend
+
+
+@contextmanager
+def using(app, name: str):
+    """The named backend, configured for the app while the block runs."""
     previous = app.config["SEARCH_BACKEND"]
-    app.config["SEARCH_BACKEND"] = request.param
-    backend = get_backend()
-    backend.clear()
-    yield backend
-    app.config["SEARCH_BACKEND"] = previous
+    app.config["SEARCH_BACKEND"] = name
+    try:
+        yield get_backend()
+    finally:
+        app.config["SEARCH_BACKEND"] = previous
 
 
 @pytest.fixture
 def whoosh(db, app):
-    previous = app.config["SEARCH_BACKEND"]
-    app.config["SEARCH_BACKEND"] = "whoosh"
-    yield get_backend()
-    app.config["SEARCH_BACKEND"] = previous
+    with using(app, "whoosh") as backend:
+        yield backend
