@@ -7,6 +7,7 @@ a value would turn into a 500 deep inside a query. The guard answers instead:
 
 - a NUL or a surrogate in the path: 404 (no name holds one);
 - in a query parameter, a form field or any JSON string or key: 400 naming the field;
+- a multipart field whose name does not parse (a line break in it): 400;
 - a JSON body that does not parse, nests deeper than `MAX_JSON_DEPTH`, or holds an
   integer too long to convert (Python refuses more than 4,300 digits): 400.
 
@@ -86,6 +87,9 @@ def reject_unsafe_input():
     if request.is_json:
         _check_json(_json_body(), "")
     elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if None in request.form or None in request.files:  # a multipart name broken by a line break
+            message = _("A form field's name could not be read.")
+            raise BadInput(message, code="invalid_form", fields={"form": [message]})
         for key, value in request.form.items(multi=True):
             if has_unstorable(key) or has_unstorable(value):
                 raise _refuse(key)

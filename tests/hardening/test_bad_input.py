@@ -109,3 +109,18 @@ def test_ordinary_input_still_passes(ctx, client):
 def test_a_stars_filter_of_5000_digits_is_a_validation_error(client, web):
     error_of(client.get("/api/v1/products?stars=" + "9" * 5000), 422)
     assert web.get("/products?stars=" + "9" * 5000).status_code == 200  # the page ignores and names it
+
+
+@pytest.mark.parametrize("name", [b"\r", b"a\nb", b"\r\xc2\x90`\xc2\x9a"])
+@pytest.mark.parametrize("part", [b"", b'; filename="a.jpg"'])
+def test_a_form_field_whose_name_breaks_the_multipart_header_is_a_bad_request(ctx, client, name, part):
+    """A line break in a part's name leaves the parser without a name: refused, not a 500."""
+    seller = factories.user("seller", producer_id=factories.producer().id)
+    product = factories.product(prod=seller.producer)
+    body = b'--XX\r\nContent-Disposition: form-data; name="' + name + b'"' + part + b'\r\n\r\nnull\r\n--XX--\r\n'
+    response = client.post(f"/api/v1/seller/products/{product.id}/images", data=body,
+                           content_type="multipart/form-data; boundary=XX",
+                           headers={"Authorization": f"Bearer {issue_token(seller, 'test')}"})
+    error = error_of(response, 400)
+    assert list(error["fields"]) == ["form"] and error["code"] == "invalid_form"
+    assert error["message"] == "Không đọc được tên của một trường trong biểu mẫu."
