@@ -114,7 +114,7 @@ class _Score:
     """A ranked match's score as a selected column (`score`), and the most that a match with
     none of the words in its name can score."""
 
-    column: sa.TextClause
+    column: sa.Label
     best_without_name_words: int
 
 
@@ -164,8 +164,8 @@ def _score(query: Query, all_in_name: bool) -> _Score:
             bonus("strpos(search_documents.name_acc, {}) > 0", padded(query.accented), W_ACCENT_PHRASE, True)
         for word in query.accented:
             bonus("strpos(search_documents.name_acc, {}) > 0", f" {word} ", W_ACCENT_WORD, True)
-    column = sa.text(f"({' + '.join(terms) or '0'}) AS score").bindparams(**binds)
-    return _Score(column, best_without_name_words)
+    expression = sa.text(f"({' + '.join(terms) or '0'})").bindparams(**binds)
+    return _Score(sa.type_coerce(expression, sa.Integer).label("score"), best_without_name_words)
 
 
 @contextmanager
@@ -317,24 +317,32 @@ class PostgresBackend(SearchBackend):
             select = sa.select(doc.product_id).where(*_conditions(query.tokens, params, today, doc, doc.tsv),
                                                      sa.not_(_matches(doc.name_tsv, query.tokens)))
         score = score or _score(query, bool(in_name))
-        return select.add_columns(score.column).order_by(sa.text("score DESC"), doc.name_len, doc.product_id)
+        return select.add_columns(score.column, doc.name_len).order_by(score.column.desc(), doc.name_len,
+                                                                       doc.product_id)
 
     def rest_page(self, query: Query, params, today: int, skip: int, take: int) -> list[int]:
         """Ids of a page of the matches without every word in the name (relevance), past `skip` of them.
 
         With several words the page is first ranked from the matches with at least one of them
-        in the name (the name's index): when the last one it needs scores above the most a match
-        with none in its name can, those others (a query naming a place or a producer has
-        thousands) cannot reach the page, so they are neither read nor scored. Otherwise every
-        match of this tier is ranked."""
+        in the name (the name's index). The others (a query naming a place or a producer has
+        thousands) are read and ranked, in the same statement, only when those fall short: fewer
+        than the page needs, or the last it needs scoring no more than a match with no word in
+        its name can. Their branch is a one-time filter, so otherwise it is never run."""
         score = _score(query, False)
         ranked = self.page_query(query, params, today, False, score)
-        if len(query.tokens) > 1:
-            named = db.session.execute(ranked.where(_matches_any(SearchDocument.name_tsv, query.tokens))
-                                       .limit(skip + take)).all()
-            if len(named) == skip + take and named[-1][1] > score.best_without_name_words:
-                return [product_id for product_id, _ in named[skip:]]
-        return list(db.session.scalars(ranked.limit(take).offset(skip)))
+        if len(query.tokens) < 2:
+            return list(db.session.scalars(ranked.limit(take).offset(skip)))
+        needed = skip + take
+        in_name = _matches_any(SearchDocument.name_tsv, query.tokens)
+        named = ranked.where(in_name).limit(needed).cte("named")
+        short = sa.or_(sa.select(sa.func.count()).select_from(named).scalar_subquery() < needed,
+                       sa.select(sa.func.min(named.c.score)).scalar_subquery() <= score.best_without_name_words)
+        others = ranked.where(sa.not_(in_name), short).limit(needed).subquery()
+        both = sa.union_all(sa.select(named.c.product_id, named.c.score, named.c.name_len),
+                            sa.select(others.c.product_id, others.c.score, others.c.name_len)).subquery()
+        return list(db.session.scalars(sa.select(both.c.product_id)
+                                       .order_by(both.c.score.desc(), both.c.name_len, both.c.product_id)
+                                       .limit(take).offset(skip)))
 
     def _search(self, query: Query, params) -> SearchPage:
         """One statement counts and reads the first candidates: the sorted page, or for relevance

@@ -39,7 +39,7 @@ def recorded():
     statements = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT") and ("search_documents" in statement
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")) and ("search_documents" in statement
                                                                 or "search_facets" in statement):
             statements.append((statement, parameters))
 
