@@ -53,6 +53,8 @@ class SearchDocument(db.Model):
         sa.Index("ix_search_documents_region", "region"),
         sa.Index("ix_search_documents_category", "category"),
         sa.Index("ix_search_documents_category_group", "category_group"),
+        # The name tier shortest name first: a one-word query's first page (postgres_backend.name_page).
+        sa.Index("ix_search_documents_name_len", "name_len", "product_id"),
     )
 
     product_id: Mapped[int] = mapped_column(

@@ -16,7 +16,8 @@ scan stops after SEARCH_EXACT_COUNT_LIMIT matches: a larger result set's counts 
 estimated from the share of the table those came from (`total_exact` False).
 Matches with every word in the name rank first (base.py): the page is first asked of
 them alone (the name's GIN index; every word in the name is a match), so when they fill
-it nothing else is scored; only a page that runs past them ranks the rest, from the
+it nothing else is scored; a one-word query's tier is itself read shortest names first and
+stops at a page of top scores (`name_page`). Only a page that runs past them ranks the rest, from the
 wide rows (weights, phrases), first those with a word of the query in the name when no
 match without one could outscore them (`rest_page`). The GIN indexes are built with
 `fastupdate = off`: a write pays for its index entries at once, so no search has to read a
@@ -36,7 +37,7 @@ from typing import Callable, Iterator
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..cache import version_token
 from ..catalog.models import Producer, Product
@@ -53,6 +54,9 @@ BATCH = 500
 LEXEME = re.compile(r"[^\W_]+")
 SIMPLE = sa.literal_column("'simple'::regconfig")
 PHRASES_TTL_S = 300
+# A one-word query's page is first looked for among this many products with the shortest names,
+# when it needs at most a twentieth of them (the first pages).
+HEAD_ROWS, HEAD_SHARE = 2000, 20
 UNNAMED = ("", "", "")  # the (category, group, locality) of a facet number no row holds any more
 COPIED = ("name", "name_acc", "description", "meta", "tsv", "name_tsv", "name_len", "producer_id", "price",
           "stock", "sold", "created", "stars", "cert_until", "category", "category_group", "locality", "region")
@@ -111,10 +115,11 @@ def _matches(column, tokens: list[str], opaque: bool = False):
 
 @dataclass
 class _Score:
-    """A ranked match's score as a selected column (`score`), and the most that a match with
-    none of the words in its name can score."""
+    """A ranked match's score as a selected column (`score`), the most any match can score, and
+    the most that a match with none of the words in its name can score."""
 
     column: sa.Label
+    best: int
     best_without_name_words: int
 
 
@@ -126,29 +131,32 @@ def _matches_any(column, tokens: list[str]):
     return column.op("@@", return_type=sa.Boolean)(sa.func.to_tsquery(SIMPLE, " | ".join(words_)))
 
 
-def _score(query: Query, all_in_name: bool) -> _Score:
-    """The matching rules of base.py as SQL, the same weights as the Whoosh backend.
+def _score(query: Query, all_in_name: bool, rows: str = "search_documents") -> _Score:
+    """The matching rules of base.py as SQL, the same weights as the Whoosh backend, for the
+    documents `rows` names (the table, or a sub-select of it).
 
     Among products with every word in the name (`all_in_name`) the name part is the
     same for all, so it is left out of their score. Written as one SQL fragment with
     bound values: as an expression tree it has a node per word and field, which
     SQLAlchemy would walk on every search to find its cached statement."""
     terms, binds = [], {}
-    best_without_name_words = 0
+    best = best_without_name_words = 0
 
     def bonus(test: str, value: str, points: int, in_name: bool) -> None:
-        nonlocal best_without_name_words
-        name = f"score_{len(binds)}"
+        nonlocal best, best_without_name_words
+        # One name per sub-select; "score_N" would be SQLAlchemy's name for a value compared with `score`.
+        name = f"{rows}_rule_{len(binds)}"
         binds[name] = value
         terms.append(f"CASE WHEN {test.format(f':{name}')} THEN {points} ELSE 0 END")
+        best += points
         if not in_name:
             best_without_name_words += points
 
     # A word in the name: the name's own small tsvector (the A-weighted part of `tsv` without
     # positions to walk); in the description (B) or among producer/place/category (C): `tsv`.
-    fields_ = (("search_documents.tsv", ":B", W_DESCRIPTION, False), ("search_documents.tsv", ":C", W_META, False))
+    fields_ = ((f"{rows}.tsv", ":B", W_DESCRIPTION, False), (f"{rows}.tsv", ":C", W_META, False))
     if not all_in_name:
-        fields_ = (("search_documents.name_tsv", "", W_NAME, True),) + fields_
+        fields_ = ((f"{rows}.name_tsv", "", W_NAME, True),) + fields_
     for token in query.tokens:
         lexemes = LEXEME.findall(token)
         for column, weight, points, in_name in fields_ if lexemes else ():
@@ -157,15 +165,15 @@ def _score(query: Query, all_in_name: bool) -> _Score:
     if len(query.tokens) > 1:
         phrase = padded(query.tokens)
         if all_in_name:  # a phrase in the name needs every word there
-            bonus("strpos(search_documents.name, {}) > 0", phrase, W_PHRASE_NAME, True)
-        bonus("strpos(search_documents.description, {}) > 0", phrase, W_PHRASE_DESCRIPTION, False)
+            bonus(f"strpos({rows}.name, {{}}) > 0", phrase, W_PHRASE_NAME, True)
+        bonus(f"strpos({rows}.description, {{}}) > 0", phrase, W_PHRASE_DESCRIPTION, False)
     if query.accented:  # an accented word in the name is there folded too
         if len(query.accented) > 1 and all_in_name:
-            bonus("strpos(search_documents.name_acc, {}) > 0", padded(query.accented), W_ACCENT_PHRASE, True)
+            bonus(f"strpos({rows}.name_acc, {{}}) > 0", padded(query.accented), W_ACCENT_PHRASE, True)
         for word in query.accented:
-            bonus("strpos(search_documents.name_acc, {}) > 0", f" {word} ", W_ACCENT_WORD, True)
+            bonus(f"strpos({rows}.name_acc, {{}}) > 0", f" {word} ", W_ACCENT_WORD, True)
     expression = sa.text(f"({' + '.join(terms) or '0'})").bindparams(**binds)
-    return _Score(sa.type_coerce(expression, sa.Integer).label("score"), best_without_name_words)
+    return _Score(sa.type_coerce(expression, sa.Integer).label("score"), best, best_without_name_words)
 
 
 @contextmanager
@@ -320,6 +328,38 @@ class PostgresBackend(SearchBackend):
         return select.add_columns(score.column, doc.name_len).order_by(score.column.desc(), doc.name_len,
                                                                        doc.product_id)
 
+    def name_page(self, query: Query, params, today: int, skip: int, take: int) -> sa.Select:
+        """Ids of a page of the matches with every word in the name (relevance), past `skip` of them.
+
+        A one-word query's name tier can hold thousands of products (`tra`), most of them scoring
+        the most a match can (the word in the description and among producer/place/category too),
+        which then rank by name length. So the page is first looked for among the HEAD_ROWS
+        products with the shortest names (their index, in ranking order): when enough of those
+        are matches scoring the most, they are the page, in the order ranking every match would
+        give, and nothing else is read. Otherwise the whole tier is ranked, in the same statement
+        (a one-time filter on how many were found). The head counts products, not matches, so a
+        rare word or a filter that excludes most of them costs at most those reads. Several words
+        rarely all score the most (a phrase in the name and in the description, each word
+        everywhere), and later pages need more of the head than it is likely to hold: both are
+        ranked whole."""
+        score = _score(query, True)
+        ranked = self.page_query(query, params, today, True, score)
+        doc, needed = SearchDocument, skip + take
+        if len(query.tokens) > 1 or needed * HEAD_SHARE > HEAD_ROWS:
+            return ranked.limit(take).offset(skip)
+        shortest = sa.select(doc).order_by(doc.name_len, doc.product_id).limit(HEAD_ROWS).subquery("shortest")
+        head = aliased(SearchDocument, shortest)
+        head_score = _score(query, True, "shortest").column
+        matches = sa.select(head.product_id, head_score, head.name_len) \
+            .where(*_conditions(query.tokens, params, today, head, head.name_tsv)).subquery("head")
+        best = sa.select(matches).where(matches.c.score == score.best) \
+            .order_by(matches.c.name_len, matches.c.product_id).limit(needed).cte("best")
+        found = sa.select(sa.func.count()).select_from(best).scalar_subquery()
+        tier = ranked.where(found < needed).limit(needed).subquery()
+        both = sa.union_all(sa.select(best).where(found >= needed), sa.select(tier)).subquery()
+        return sa.select(both.c.product_id).order_by(both.c.score.desc(), both.c.name_len, both.c.product_id) \
+            .limit(take).offset(skip)
+
     def rest_page(self, query: Query, params, today: int, skip: int, take: int) -> list[int]:
         """Ids of a page of the matches without every word in the name (relevance), past `skip` of them.
 
@@ -354,8 +394,11 @@ class PostgresBackend(SearchBackend):
     def _search_page(self, query: Query, params) -> SearchPage:
         today = local_today().toordinal()
         offset, size = (params.page - 1) * params.per_page, params.per_page
-        first = self.page_query(query, params, today, True)  # in_name: ignored by the other sorts
-        counted, ids = self.counts(query, params, today, first.limit(size).offset(offset))
+        if params.effective_sort == "relevance":
+            first = self.name_page(query, params, today, offset, size)
+        else:
+            first = self.page_query(query, params, today, None).limit(size).offset(offset)
+        counted, ids = self.counts(query, params, today, first)
         total, exact = counted["total"], counted["total_exact"]
         if not total or (exact and offset >= total):
             return SearchPage(ids=[], total=total, facets=counted["facets"], total_exact=exact)
