@@ -27,6 +27,7 @@ phrase, kept per process (spelling.py).
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -37,7 +38,7 @@ from typing import Callable, Iterator
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from ..cache import version_token
 from ..catalog.models import Producer, Product
@@ -62,6 +63,20 @@ COPIED = ("name", "name_acc", "description", "meta", "tsv", "name_tsv", "name_le
           "stock", "sold", "created", "stars", "cert_until", "category", "category_group", "locality", "region")
 TWIN_COPIED = ("producer_id", "price", "stock", "sold", "created", "stars", "cert_until", "category",
                "category_group", "locality", "region")
+
+
+@functools.cache
+def _shortest(rows: int) -> sa.Subquery:
+    """The documents with the shortest names, in ranking order: what a head row is ranked and filtered
+    by (name_page). The same for every search, so built once (a column of a sub-select is a new
+    Python object each time)."""
+    doc = SearchDocument
+    columns = ("product_id", "name_len", "name_tsv", "tsv", "name_acc", "stars", "cert_until", "category",
+               "category_group", "locality", "region", "producer_id", "price", "stock")
+    shortest = sa.select(*(getattr(doc, name) for name in columns)).order_by(doc.name_len, doc.product_id) \
+        .limit(rows).subquery("shortest")
+    shortest.c  # its columns made now, before two searches could make them at once
+    return shortest
 
 
 def _tsvector(name: str, description: str, meta: str):
@@ -344,13 +359,11 @@ class PostgresBackend(SearchBackend):
         ranked whole."""
         score = _score(query, True)
         ranked = self.page_query(query, params, today, True, score)
-        doc, needed = SearchDocument, skip + take
+        needed = skip + take
         if len(query.tokens) > 1 or needed * HEAD_SHARE > HEAD_ROWS:
             return ranked.limit(take).offset(skip)
-        shortest = sa.select(doc).order_by(doc.name_len, doc.product_id).limit(HEAD_ROWS).subquery("shortest")
-        head = aliased(SearchDocument, shortest)
-        head_score = _score(query, True, "shortest").column
-        matches = sa.select(head.product_id, head_score, head.name_len) \
+        head = _shortest(HEAD_ROWS).c
+        matches = sa.select(head.product_id, _score(query, True, "shortest").column, head.name_len) \
             .where(*_conditions(query.tokens, params, today, head, head.name_tsv)).subquery("head")
         best = sa.select(matches).where(matches.c.score == score.best) \
             .order_by(matches.c.name_len, matches.c.product_id).limit(needed).cte("best")
