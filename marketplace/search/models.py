@@ -53,6 +53,7 @@ class SearchDocument(db.Model):
         sa.Index("ix_search_documents_region", "region"),
         sa.Index("ix_search_documents_category", "category"),
         sa.Index("ix_search_documents_category_group", "category_group"),
+        sa.Index("ix_search_documents_producer_id", "producer_id"),
         # The name tier shortest name first: a one-word query's first page (postgres_backend.name_page).
         sa.Index("ix_search_documents_name_len", "name_len", "product_id"),
     )
@@ -90,6 +91,7 @@ class SearchFacet(db.Model):
         sa.Index("ix_search_facets_region", "region"),
         sa.Index("ix_search_facets_category", "category"),
         sa.Index("ix_search_facets_category_group", "category_group"),
+        sa.Index("ix_search_facets_producer_id", "producer_id"),
         {"postgresql_with": {"fillfactor": "85"}},
     )
 
