@@ -56,8 +56,11 @@ class Config:
             # A database host that drops packets (down, or cut off by the network) would hold
             # a new connection for the kernel's ~2 minutes of retries, past gunicorn's timeout:
             # give up sooner, and the request answers 503.
+            # A sequential scan starts at the first block, never where another one has got to:
+            # a search's estimated counts assume the rows it read came first (search/postgres_backend).
             self.SQLALCHEMY_ENGINE_OPTIONS["connect_args"] = {
-                "connect_timeout": _int("DATABASE_CONNECT_TIMEOUT_S", 5)}
+                "connect_timeout": _int("DATABASE_CONNECT_TIMEOUT_S", 5),
+                "options": "-c synchronize_seqscans=off"}
         self.SQLALCHEMY_RECORD_QUERIES = False
         # While the database cannot be reached, requests answer 503 with this Retry-After.
         self.UNAVAILABLE_RETRY_AFTER_S = _int("UNAVAILABLE_RETRY_AFTER_S", 5)

@@ -266,12 +266,22 @@ class PostgresBackend(SearchBackend):
         Past the limit the counts are estimates (`total_exact` False): a bitmap heap scan reads the
         table in block order, so the rows read cover blocks 0 to the last one they came from, and
         the matches are taken to be spread over the rest of the table alike. Visiting every
-        match of a common word cost more than the rest of the search together (see bench/README)."""
+        match of a common word cost more than the rest of the search together (see bench/README).
+
+        One word without filters is shown to the planner (`_conditions` hides the words): its
+        statistics give a single word's share of the rows closely, so a word in most of them is
+        read in table order, stopping at the limit (a sequential scan, block order too, from the
+        first block: the app's connections turn `synchronize_seqscans` off, config.py), rather
+        than through a bitmap of every match. Several words or filters would be guessed as
+        independent, and a wrong guess would read the whole table: they stay hidden."""
         doc = SearchFacet
         limit = current_app.config["SEARCH_EXACT_COUNT_LIMIT"]
+        conditions = _conditions(query.tokens, params, today)
+        if len(query.tokens) == 1 and len(conditions) == 1:
+            conditions = [_matches(doc.terms, query.tokens)]
         sample = sa.select(doc.facet.label("facet"), _live_stars(today).label("live"),
                            sa.literal_column("search_facets.ctid").label("row_at")) \
-            .where(*_conditions(query.tokens, params, today)).limit(limit + 1).subquery("sample")
+            .where(*conditions).limit(limit + 1).subquery("sample")
         # The block of the last row read (a ctid is "(block,offset)"): only the group's max is converted.
         blocks_read = sa.literal_column("(max(sample.row_at)::text::point)[0] + 1", sa.Float)
         pages = sa.select(sa.func.pg_relation_size("search_facets")

@@ -263,7 +263,7 @@ def test_postgresql_a_server_that_does_not_answer_new_connections_is_a_503_withi
         pytest.skip("PostgreSQL's connect timeout")
     from .conftest import close_connections
 
-    assert database.app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 5}
+    assert database.app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["connect_timeout"] == 5
     product(within)
     close_connections(database.app)  # a worker that has no connection yet
     database.path.proxy.hang()
