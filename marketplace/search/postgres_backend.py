@@ -258,15 +258,9 @@ class PostgresBackend(SearchBackend):
         self._facets: dict[int, tuple[str, str, str]] = {}  # facet number -> (category, group, locality)
 
     # -- reading ---------------------------------------------------------------------
-    def counts(self, query: Query, params, today: int, page: sa.Select | None = None) -> tuple[dict, list[int]]:
-        """Total and facets from one grouped scan of the narrow rows that match (bitmap of their GIN
-        index), stopped after SEARCH_EXACT_COUNT_LIMIT + 1 of them, and the ids of `page` (a select of
-        product ids in page order) in the same statement.
-
-        Past the limit the counts are estimates (`total_exact` False): a bitmap heap scan reads the
-        table in block order, so the rows read cover blocks 0 to the last one they came from, and
-        the matches are taken to be spread over the rest of the table alike. Visiting every
-        match of a common word cost more than the rest of the search together (see bench/README).
+    def sample(self, query: Query, params, today: int) -> sa.CTE:
+        """The narrow rows of the first SEARCH_EXACT_COUNT_LIMIT + 1 matches (bitmap of their GIN
+        index), what `counts` counts: facet number, live stars and where each was read.
 
         One word without filters is shown to the planner (`_conditions` hides the words): its
         statistics give a single word's share of the rows closely, so a word in most of them is
@@ -275,13 +269,22 @@ class PostgresBackend(SearchBackend):
         than through a bitmap of every match. Several words or filters would be guessed as
         independent, and a wrong guess would read the whole table: they stay hidden."""
         doc = SearchFacet
-        limit = current_app.config["SEARCH_EXACT_COUNT_LIMIT"]
         conditions = _conditions(query.tokens, params, today)
         if len(query.tokens) == 1 and len(conditions) == 1:
             conditions = [_matches(doc.terms, query.tokens)]
-        sample = sa.select(doc.facet.label("facet"), _live_stars(today).label("live"),
-                           sa.literal_column("search_facets.ctid").label("row_at")) \
-            .where(*conditions).limit(limit + 1).subquery("sample")
+        return sa.select(doc.facet.label("facet"), _live_stars(today).label("live"),
+                         sa.literal_column("search_facets.ctid").label("row_at")) \
+            .where(*conditions).limit(current_app.config["SEARCH_EXACT_COUNT_LIMIT"] + 1).cte("sample")
+
+    def counts(self, sample: sa.CTE, page: sa.Select | None = None) -> tuple[dict, list[int]]:
+        """Total and facets from one grouped scan of the `sample` of the matches, and the ids of
+        `page` (a select of product ids in page order) in the same statement.
+
+        Past the limit the counts are estimates (`total_exact` False): a bitmap heap scan reads the
+        table in block order, so the rows read cover blocks 0 to the last one they came from, and
+        the matches are taken to be spread over the rest of the table alike. Visiting every
+        match of a common word cost more than the rest of the search together (see bench/README)."""
+        limit = current_app.config["SEARCH_EXACT_COUNT_LIMIT"]
         # The block of the last row read (a ctid is "(block,offset)"): only the group's max is converted.
         blocks_read = sa.literal_column("(max(sample.row_at)::text::point)[0] + 1", sa.Float)
         pages = sa.select(sa.func.pg_relation_size("search_facets")
@@ -353,7 +356,8 @@ class PostgresBackend(SearchBackend):
         return select.add_columns(score.column, doc.name_len).order_by(score.column.desc(), doc.name_len,
                                                                        doc.product_id)
 
-    def name_page(self, query: Query, params, today: int, skip: int, take: int) -> sa.Select:
+    def name_page(self, query: Query, params, today: int, skip: int, take: int,
+                  many: sa.ColumnElement[bool]) -> sa.Select:
         """Ids of a page of the matches with every word in the name (relevance), past `skip` of them.
 
         A one-word query's name tier can hold thousands of products (`tra`), most of them scoring
@@ -363,10 +367,11 @@ class PostgresBackend(SearchBackend):
         are matches scoring the most, they are the page, in the order ranking every match would
         give, and nothing else is read. Otherwise the whole tier is ranked, in the same statement
         (a one-time filter on how many were found). The head counts products, not matches, so a
-        rare word or a filter that excludes most of them costs at most those reads. Several words
-        rarely all score the most (a phrase in the name and in the description, each word
-        everywhere), and later pages need more of the head than it is likely to hold: both are
-        ranked whole."""
+        rare word or a filter that excludes most of them costs at most those reads, and it is
+        read only when there are `many` matches (past the exact-count limit): fewer are ranked
+        at once. Several words rarely all score the most (a phrase in the name and in the
+        description, each word everywhere), and later pages need more of the head than it is
+        likely to hold: both are ranked whole."""
         score = _score(query, True)
         ranked = self.page_query(query, params, today, True, score)
         needed = skip + take
@@ -375,7 +380,7 @@ class PostgresBackend(SearchBackend):
         head = _shortest(HEAD_ROWS).c
         matches = sa.select(head.product_id, _score(query, True, "shortest").column, head.name_len) \
             .where(*_conditions(query.tokens, params, today, head, head.name_tsv)).subquery("head")
-        best = sa.select(matches).where(matches.c.score == score.best) \
+        best = sa.select(matches).where(many, matches.c.score == score.best) \
             .order_by(matches.c.name_len, matches.c.product_id).limit(needed).cte("best")
         found = sa.select(sa.func.count()).select_from(best).scalar_subquery()
         tier = ranked.where(found < needed).limit(needed).subquery()
@@ -417,11 +422,14 @@ class PostgresBackend(SearchBackend):
     def _search_page(self, query: Query, params) -> SearchPage:
         today = local_today().toordinal()
         offset, size = (params.page - 1) * params.per_page, params.per_page
+        sample = self.sample(query, params, today)
         if params.effective_sort == "relevance":
-            first = self.name_page(query, params, today, offset, size)
+            many = sa.select(sa.func.count()).select_from(sample).scalar_subquery() \
+                > current_app.config["SEARCH_EXACT_COUNT_LIMIT"]
+            first = self.name_page(query, params, today, offset, size, many)
         else:
             first = self.page_query(query, params, today, None).limit(size).offset(offset)
-        counted, ids = self.counts(query, params, today, first)
+        counted, ids = self.counts(sample, first)
         total, exact = counted["total"], counted["total_exact"]
         if not total or (exact and offset >= total):
             return SearchPage(ids=[], total=total, facets=counted["facets"], total_exact=exact)
