@@ -53,13 +53,13 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(env.get("DATABASE_URL") or default_db)
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
-            # A database host that drops packets (down, or cut off by the network) would hold
-            # a new connection for the kernel's ~2 minutes of retries, past gunicorn's timeout:
-            # give up sooner, and the request answers 503.
-            # A sequential scan starts at the first block, never where another one has got to:
-            # a search's estimated counts assume the rows it read came first (search/postgres_backend).
             self.SQLALCHEMY_ENGINE_OPTIONS["connect_args"] = {
+                # A database host that drops packets (down, or cut off by the network) would hold
+                # a new connection for the kernel's ~2 minutes of retries, past gunicorn's timeout:
+                # give up sooner, and the request answers 503.
                 "connect_timeout": _int("DATABASE_CONNECT_TIMEOUT_S", 5),
+                # A sequential scan starts at the first block, never where another one has got to:
+                # a search's estimated counts assume the rows it read came first (search/postgres_backend).
                 "options": "-c synchronize_seqscans=off"}
         self.SQLALCHEMY_RECORD_QUERIES = False
         # While the database cannot be reached, requests answer 503 with this Retry-After.

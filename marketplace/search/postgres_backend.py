@@ -16,12 +16,12 @@ scan stops after SEARCH_EXACT_COUNT_LIMIT matches: a larger result set's counts 
 estimated from the share of the table those came from (`total_exact` False).
 Matches with every word in the name rank first (base.py): the page is first asked of
 them alone (the name's GIN index; every word in the name is a match), so when they fill
-it nothing else is scored; a one-word query's tier is itself read shortest names first and
-stops at a page of top scores (`name_page`). Only a page that runs past them ranks the rest, from the
-wide rows (weights, phrases), first those with a word of the query in the name when no
-match without one could outscore them (`rest_page`). The GIN indexes are built with
-`fastupdate = off`: a write pays for its index entries at once, so no search has to read a
-pending list.
+it nothing else is scored; a one-word query's tier with many matches is read shortest names
+first until a page of top scores is found (`name_page`). Only a page that runs past them
+ranks the rest, from the wide rows (weights, phrases), first those with a word of the query
+in the name when no match without one could outscore them (`rest_page`). The GIN indexes
+are built with `fastupdate = off`: a write pays for its index entries at once, so no search
+has to read a pending list.
 Spelling correction compares the query with every name and producer/place/category
 phrase, kept per process (spelling.py).
 """
@@ -259,8 +259,9 @@ class PostgresBackend(SearchBackend):
 
     # -- reading ---------------------------------------------------------------------
     def sample(self, query: Query, params, today: int) -> sa.CTE:
-        """The narrow rows of the first SEARCH_EXACT_COUNT_LIMIT + 1 matches (bitmap of their GIN
-        index), what `counts` counts: facet number, live stars and where each was read.
+        """The narrow rows of the first SEARCH_EXACT_COUNT_LIMIT + 1 matches (through a bitmap of
+        their GIN index, or in table order: below), what `counts` counts: facet number, live
+        stars and where each was read.
 
         One word without filters is shown to the planner (`_conditions` hides the words): its
         statistics give a single word's share of the rows closely, so a word in most of them is
@@ -280,10 +281,11 @@ class PostgresBackend(SearchBackend):
         """Total and facets from one grouped scan of the `sample` of the matches, and the ids of
         `page` (a select of product ids in page order) in the same statement.
 
-        Past the limit the counts are estimates (`total_exact` False): a bitmap heap scan reads the
-        table in block order, so the rows read cover blocks 0 to the last one they came from, and
-        the matches are taken to be spread over the rest of the table alike. Visiting every
-        match of a common word cost more than the rest of the search together (see bench/README)."""
+        Past the limit the counts are estimates (`total_exact` False): a bitmap heap scan, like a
+        sequential one, reads the table in block order, so the rows read cover blocks 0 to the
+        last one they came from, and the matches are taken to be spread over the rest of the
+        table alike. Visiting every match of a common word cost more than the rest of the search
+        together (see bench/README)."""
         limit = current_app.config["SEARCH_EXACT_COUNT_LIMIT"]
         # The block of the last row read (a ctid is "(block,offset)"): only the group's max is converted.
         blocks_read = sa.literal_column("(max(sample.row_at)::text::point)[0] + 1", sa.Float)
