@@ -79,6 +79,13 @@ def _shortest(rows: int) -> sa.Subquery:
     return shortest
 
 
+def _page_of(skip: int, take: int, *candidates: sa.Select) -> sa.Select:
+    """Ids of a page of the candidates (selects of product_id, score, name_len), in ranking order."""
+    both = sa.union_all(*candidates).subquery()
+    return sa.select(both.c.product_id).order_by(both.c.score.desc(), both.c.name_len, both.c.product_id) \
+        .limit(take).offset(skip)
+
+
 def _tsvector(name: str, description: str, meta: str):
     def part(text, weight):
         return sa.func.setweight(sa.func.to_tsvector(SIMPLE, text), sa.literal_column(f"'{weight}'::\"char\""))
@@ -358,8 +365,7 @@ class PostgresBackend(SearchBackend):
         return select.add_columns(score.column, doc.name_len).order_by(score.column.desc(), doc.name_len,
                                                                        doc.product_id)
 
-    def name_page(self, query: Query, params, today: int, skip: int, take: int,
-                  many: sa.ColumnElement[bool]) -> sa.Select:
+    def name_page(self, query: Query, params, today: int, skip: int, take: int, sample: sa.CTE) -> sa.Select:
         """Ids of a page of the matches with every word in the name (relevance), past `skip` of them.
 
         A one-word query's name tier can hold thousands of products (`tra`), most of them scoring
@@ -370,8 +376,8 @@ class PostgresBackend(SearchBackend):
         give, and nothing else is read. Otherwise the whole tier is ranked, in the same statement
         (a one-time filter on how many were found). The head counts products, not matches, so a
         rare word or a filter that excludes most of them costs at most those reads, and it is
-        read only when there are `many` matches (past the exact-count limit): fewer are ranked
-        at once. Several words rarely all score the most (a phrase in the name and in the
+        read only when the count's `sample` holds more matches than the exact-count limit: fewer
+        are ranked at once. Several words rarely all score the most (a phrase in the name and in the
         description, each word everywhere), and later pages need more of the head than it is
         likely to hold: both are ranked whole."""
         score = _score(query, True)
@@ -379,6 +385,8 @@ class PostgresBackend(SearchBackend):
         needed = skip + take
         if len(query.tokens) > 1 or needed * HEAD_SHARE > HEAD_ROWS:
             return ranked.limit(take).offset(skip)
+        many = sa.select(sa.func.count()).select_from(sample).scalar_subquery() \
+            > current_app.config["SEARCH_EXACT_COUNT_LIMIT"]
         head = _shortest(HEAD_ROWS).c
         matches = sa.select(head.product_id, _score(query, True, "shortest").column, head.name_len) \
             .where(*_conditions(query.tokens, params, today, head, head.name_tsv)).subquery("head")
@@ -386,9 +394,7 @@ class PostgresBackend(SearchBackend):
             .order_by(matches.c.name_len, matches.c.product_id).limit(needed).cte("best")
         found = sa.select(sa.func.count()).select_from(best).scalar_subquery()
         tier = ranked.where(found < needed).limit(needed).subquery()
-        both = sa.union_all(sa.select(best).where(found >= needed), sa.select(tier)).subquery()
-        return sa.select(both.c.product_id).order_by(both.c.score.desc(), both.c.name_len, both.c.product_id) \
-            .limit(take).offset(skip)
+        return _page_of(skip, take, sa.select(best).where(found >= needed), sa.select(tier))
 
     def rest_page(self, query: Query, params, today: int, skip: int, take: int) -> list[int]:
         """Ids of a page of the matches without every word in the name (relevance), past `skip` of them.
@@ -408,11 +414,7 @@ class PostgresBackend(SearchBackend):
         short = sa.or_(sa.select(sa.func.count()).select_from(named).scalar_subquery() < needed,
                        sa.select(sa.func.min(named.c.score)).scalar_subquery() <= score.best_without_name_words)
         others = ranked.where(sa.not_(in_name), short).limit(needed).subquery()
-        both = sa.union_all(sa.select(named.c.product_id, named.c.score, named.c.name_len),
-                            sa.select(others.c.product_id, others.c.score, others.c.name_len)).subquery()
-        return list(db.session.scalars(sa.select(both.c.product_id)
-                                       .order_by(both.c.score.desc(), both.c.name_len, both.c.product_id)
-                                       .limit(take).offset(skip)))
+        return list(db.session.scalars(_page_of(skip, take, sa.select(named), sa.select(others))))
 
     def _search(self, query: Query, params) -> SearchPage:
         """One statement counts and reads the first candidates: the sorted page, or for relevance
@@ -426,9 +428,7 @@ class PostgresBackend(SearchBackend):
         offset, size = (params.page - 1) * params.per_page, params.per_page
         sample = self.sample(query, params, today)
         if params.effective_sort == "relevance":
-            many = sa.select(sa.func.count()).select_from(sample).scalar_subquery() \
-                > current_app.config["SEARCH_EXACT_COUNT_LIMIT"]
-            first = self.name_page(query, params, today, offset, size, many)
+            first = self.name_page(query, params, today, offset, size, sample)
         else:
             first = self.page_query(query, params, today, None).limit(size).offset(offset)
         counted, ids = self.counts(sample, first)
