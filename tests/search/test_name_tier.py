@@ -13,7 +13,6 @@ head. The head and the limit are made small here so that each happens on a handf
 """
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -25,7 +24,7 @@ from marketplace.search import postgres_backend
 from tests import factories as f
 
 from .conftest import ON_POSTGRES, using
-from .test_postgres_plans import nodes, recorded
+from .test_postgres_plans import documents_scanned, recorded
 
 
 HEAD = re.compile(r"\bbest AS\s*\(")  # the statement reading the head: its top scores are the sub-select `best`
@@ -67,16 +66,9 @@ def test_a_page_of_top_scores_among_the_shortest_names_never_ranks_the_whole_tie
                                                                                    small_head):
     def scans_run(**params) -> tuple[list[int], dict[str, int]]:
         """The page, and the rows each scan of the documents its statement ran read (ANALYZE), by index."""
-        with recorded() as statements:
-            ids = postgres.search(BrowseParams(q="tra", **params)).ids
-        [(statement, parameters)] = [(sql, values) for sql, values in statements if HEAD.search(sql)]
-        with _db.engine.connect() as conn:
-            plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters).scalar()
-        plan = plan if isinstance(plan, list) else json.loads(plan)
-        scans = [node for node in nodes(plan[0]["Plan"])
-                 if node.get("Relation Name") == "search_documents" and node.get("Actual Loops", 0) > 0]
-        return ids, {node.get("Index Name", node["Node Type"]):
-                     node["Actual Rows"] + node.get("Rows Removed by Filter", 0) for node in scans}
+        page, scans = documents_scanned(lambda: postgres.search(BrowseParams(q="tra", **params)), HEAD)
+        return page.ids, {node.get("Index Name", node["Node Type"]):
+                          node["Actual Rows"] + node.get("Rows Removed by Filter", 0) for node in scans}
 
     # Page 1 needs 2: the head ("Trà 1", "Trà xanh 0", "Trà xanh 1") holds two scoring 16.
     assert scans_run(per_page=2) == (catalogue[:2], {"ix_search_documents_name_len": 3})

@@ -9,6 +9,7 @@ PostgreSQL only.
 from __future__ import annotations
 
 import json
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -65,6 +66,19 @@ def nodes(plan: dict):
         node = found.pop()
         yield node
         found.extend(node.get("Plans", []))
+
+
+def documents_scanned(action, statement: re.Pattern) -> tuple[object, list[dict]]:
+    """What `action` returns, and the scans of `search_documents` that ran (EXPLAIN ANALYZE, so
+    with their actual rows) in the one statement it sent that matches `statement`."""
+    with recorded() as statements:
+        result = action()
+    [(sql, parameters)] = [(sql, values) for sql, values in statements if statement.search(sql)]
+    with _db.engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, parameters).scalar()
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    return result, [node for node in nodes(plan[0]["Plan"])
+                    if node.get("Relation Name") == "search_documents" and node.get("Actual Loops", 0) > 0]
 
 
 def indexes_used(statement: str, parameters) -> set[str]:

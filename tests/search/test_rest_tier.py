@@ -10,16 +10,15 @@ of the first kind is ranked from the products with a word in the name alone; a p
 """
 from __future__ import annotations
 
-import json
+import re
 
 import pytest
 
 from marketplace.catalog.listing import BrowseParams
-from marketplace.extensions import db as _db
 from tests import factories as f
 
 from .conftest import ON_POSTGRES, using
-from .test_postgres_plans import nodes, recorded
+from .test_postgres_plans import documents_scanned
 
 QUERY = "dac san ha long"
 
@@ -50,14 +49,9 @@ def postgres(app, db):
 def test_a_page_of_products_named_with_the_words_never_reads_the_nameless_ones(postgres, catalogue):
     def scans_run(**params) -> tuple[list[int], int]:
         """The page, and how many scans of the documents its rest-tier statement ran (ANALYZE)."""
-        with recorded() as statements:
-            ids = postgres.search(BrowseParams(q=QUERY, **params)).ids
-        [(statement, parameters)] = [(sql, values) for sql, values in statements if "WITH named" in sql]
-        with _db.engine.connect() as conn:
-            plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters).scalar()
-        plan = plan if isinstance(plan, list) else json.loads(plan)
-        return ids, sum(1 for node in nodes(plan[0]["Plan"])
-                        if node.get("Relation Name") == "search_documents" and node.get("Actual Loops", 0) > 0)
+        page, scans = documents_scanned(lambda: postgres.search(BrowseParams(q=QUERY, **params)),
+                                        re.compile("WITH named"))
+        return page.ids, len(scans)
 
     # The first four score 100 > 94: pages 1 and 2 of 2 read the named matches alone.
     assert scans_run(per_page=2) == (catalogue[:2], 1)
