@@ -54,7 +54,7 @@ class SearchDocument(db.Model):
         sa.Index("ix_search_documents_category", "category"),
         sa.Index("ix_search_documents_category_group", "category_group"),
         sa.Index("ix_search_documents_producer_id", "producer_id"),
-        # The name tier shortest name first: a one-word query's first page (postgres_backend.name_page).
+        # The name tier shortest name first: a one-word query's first page (postgres_ranking.name_page).
         sa.Index("ix_search_documents_name_len", "name_len", "product_id"),
     )
 

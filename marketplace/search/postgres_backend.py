@@ -14,12 +14,7 @@ narrow rows, grouped by two numbers (that key and the live stars); the numbers a
 from a per-process map (a key's three values never change, so it is never stale). The
 scan stops after SEARCH_EXACT_COUNT_LIMIT matches: a larger result set's counts are
 estimated from the share of the table those came from (`total_exact` False).
-Matches with every word in the name rank first (base.py): the page is first asked of
-them alone (the name's GIN index; every word in the name is a match), so when they fill
-it nothing else is scored; a one-word query's tier with many matches is read shortest names
-first until a page of top scores is found (`name_page`). Only a page that runs past them
-ranks the rest, from the wide rows (weights, phrases), first those with a word of the query
-in the name when no match without one could outscore them (`rest_page`). The GIN indexes
+What matches and how a page is ranked is built in postgres_ranking.py. The GIN indexes
 are built with `fastupdate = off`: a write pays for its index entries at once, so no search
 has to read a pending list.
 Spelling correction compares the query with every name and producer/place/category
@@ -27,12 +22,9 @@ phrase, kept per process (spelling.py).
 """
 from __future__ import annotations
 
-import functools
-import re
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import sqlalchemy as sa
@@ -44,46 +36,20 @@ from ..cache import version_token
 from ..catalog.models import Producer, Product
 from ..extensions import db
 from ..timeutil import local_today
-from .base import (W_ACCENT_PHRASE, W_ACCENT_WORD, W_DESCRIPTION, W_META, W_NAME, W_PHRASE_DESCRIPTION, W_PHRASE_NAME,
-                   Query, SearchBackend, SearchPage, rank_completions)
+from .base import Query, SearchBackend, SearchPage, rank_completions
 from .documents import ProductDoc, count_public, iter_documents, load_documents
 from .models import SearchDocument, SearchFacet
+from .postgres_ranking import SIMPLE, conditions, live_stars, matches, name_page, page_query, rest_page
 from .spelling import PhraseIndex
 from .text import folded_words, padded, words
 
 BATCH = 500
-LEXEME = re.compile(r"[^\W_]+")
-SIMPLE = sa.literal_column("'simple'::regconfig")
 PHRASES_TTL_S = 300
-# A one-word query's page is first looked for among this many products with the shortest names,
-# when it needs at most a twentieth of them (the first pages).
-HEAD_ROWS, HEAD_SHARE = 2000, 20
 UNNAMED = ("", "", "")  # the (category, group, locality) of a facet number no row holds any more
 COPIED = ("name", "name_acc", "description", "meta", "tsv", "name_tsv", "name_len", "producer_id", "price",
           "stock", "sold", "created", "stars", "cert_until", "category", "category_group", "locality", "region")
 TWIN_COPIED = ("producer_id", "price", "stock", "sold", "created", "stars", "cert_until", "category",
                "category_group", "locality", "region")
-
-
-@functools.cache
-def _shortest(rows: int) -> sa.Subquery:
-    """The documents with the shortest names, in ranking order: what a head row is ranked and filtered
-    by (name_page). The same for every search, so built once (a column of a sub-select is a new
-    Python object each time)."""
-    doc = SearchDocument
-    columns = ("product_id", "name_len", "name_tsv", "tsv", "name_acc", "stars", "cert_until", "category",
-               "category_group", "locality", "region", "producer_id", "price", "stock")
-    shortest = sa.select(*(getattr(doc, name) for name in columns)).order_by(doc.name_len, doc.product_id) \
-        .limit(rows).subquery("shortest")
-    shortest.c  # its columns made now, before two searches could make them at once
-    return shortest
-
-
-def _page_of(skip: int, take: int, *candidates: sa.Select) -> sa.Select:
-    """Ids of a page of the candidates (selects of product_id, score, name_len), in ranking order."""
-    both = sa.union_all(*candidates).subquery()
-    return sa.select(both.c.product_id).order_by(both.c.score.desc(), both.c.name_len, both.c.product_id) \
-        .limit(take).offset(skip)
 
 
 def _tsvector(name: str, description: str, meta: str):
@@ -119,85 +85,6 @@ def _row(doc: ProductDoc) -> dict:
             "region": doc.region}
 
 
-def _matches(column, tokens: list[str], opaque: bool = False):
-    """`column @@ tsquery`: every word.
-
-    `opaque`: the tsquery is a sub-select, which the planner cannot see into, so it
-    assumes a small share of rows match and reads them through the GIN bitmap. Seeing a
-    common word, it would rather scan the narrow table and test every row's words (`@@`,
-    which it prices like an `=`): several times slower."""
-    lexemes = [lexeme for token in tokens for lexeme in LEXEME.findall(token)]
-    if not lexemes:
-        return sa.false()
-    tsquery = sa.func.to_tsquery(SIMPLE, " & ".join(lexemes))
-    if opaque:
-        tsquery = sa.select(tsquery).scalar_subquery()
-    return column.op("@@", return_type=sa.Boolean)(tsquery)
-
-
-@dataclass
-class _Score:
-    """A ranked match's score as a selected column (`score`), the most any match can score, and
-    the most that a match with none of the words in its name can score."""
-
-    column: sa.Label
-    best: int
-    best_without_name_words: int
-
-
-def _matches_any(column, tokens: list[str]):
-    """`column @@ tsquery`: at least one of the words."""
-    words_ = ["(" + " & ".join(lexemes) + ")" for token in tokens if (lexemes := LEXEME.findall(token))]
-    if not words_:
-        return sa.false()
-    return column.op("@@", return_type=sa.Boolean)(sa.func.to_tsquery(SIMPLE, " | ".join(words_)))
-
-
-def _score(query: Query, all_in_name: bool, rows: str = "search_documents") -> _Score:
-    """The matching rules of base.py as SQL, the same weights as the Whoosh backend, for the
-    documents `rows` names (the table, or a sub-select of it).
-
-    Among products with every word in the name (`all_in_name`) the name part is the
-    same for all, so it is left out of their score. Written as one SQL fragment with
-    bound values: as an expression tree it has a node per word and field, which
-    SQLAlchemy would walk on every search to find its cached statement."""
-    terms, binds = [], {}
-    best = best_without_name_words = 0
-
-    def bonus(test: str, value: str, points: int, in_name: bool) -> None:
-        nonlocal best, best_without_name_words
-        # One name per sub-select; "score_N" would be SQLAlchemy's name for a value compared with `score`.
-        name = f"{rows}_rule_{len(binds)}"
-        binds[name] = value
-        terms.append(f"CASE WHEN {test.format(f':{name}')} THEN {points} ELSE 0 END")
-        best += points
-        if not in_name:
-            best_without_name_words += points
-
-    # A word in the name: the name's own small tsvector (the A-weighted part of `tsv` without
-    # positions to walk); in the description (B) or among producer/place/category (C): `tsv`.
-    fields_ = ((f"{rows}.tsv", ":B", W_DESCRIPTION, False), (f"{rows}.tsv", ":C", W_META, False))
-    if not all_in_name:
-        fields_ = ((f"{rows}.name_tsv", "", W_NAME, True),) + fields_
-    for token in query.tokens:
-        lexemes = LEXEME.findall(token)
-        for column, weight, points, in_name in fields_ if lexemes else ():
-            bonus(f"{column} @@ to_tsquery('simple', {{}})", " & ".join(f"{x}{weight}" for x in lexemes), points,
-                  in_name)
-    if len(query.tokens) > 1:
-        phrase = padded(query.tokens)
-        if all_in_name:  # a phrase in the name needs every word there
-            bonus(f"strpos({rows}.name, {{}}) > 0", phrase, W_PHRASE_NAME, True)
-        bonus(f"strpos({rows}.description, {{}}) > 0", phrase, W_PHRASE_DESCRIPTION, False)
-    if query.accented:  # an accented word in the name is there folded too
-        if len(query.accented) > 1 and all_in_name:
-            bonus(f"strpos({rows}.name_acc, {{}}) > 0", padded(query.accented), W_ACCENT_PHRASE, True)
-        for word in query.accented:
-            bonus(f"strpos({rows}.name_acc, {{}}) > 0", f" {word} ", W_ACCENT_WORD, True)
-    expression = sa.text(f"({' + '.join(terms) or '0'})").bindparams(**binds)
-    return _Score(sa.type_coerce(expression, sa.Integer).label("score"), best, best_without_name_words)
-
-
 @contextmanager
 def _planned_each_time() -> Iterator[None]:
     """The statements inside are planned for their own words, never from a prepared generic plan.
@@ -217,42 +104,6 @@ def _planned_each_time() -> Iterator[None]:
         driver.prepare_threshold = threshold
 
 
-def _live_stars(today: int, table=SearchFacet):
-    return sa.case((table.cert_until >= today, table.stars), else_=0)
-
-
-def _conditions(tokens: list[str], params, today: int, doc=SearchFacet, words=None) -> list:
-    """Every word (`words`: the column to match, the narrow `terms` unless given) and the filters."""
-    conditions = [_matches(doc.terms, tokens, opaque=True) if words is None else _matches(words, tokens)]
-    if params.stars:
-        conditions.append(_live_stars(today, doc).in_(params.stars))
-    if params.category:
-        conditions.append(sa.or_(doc.category == params.category, doc.category_group == params.category))
-    if params.locality:
-        conditions.append(sa.or_(doc.locality == params.locality, doc.region == params.locality))
-    if params.producer is not None:
-        conditions.append(doc.producer_id == params.producer)
-    if params.price_min is not None:
-        conditions.append(doc.price >= params.price_min)
-    if params.price_max is not None:
-        conditions.append(doc.price <= params.price_max)
-    if params.in_stock is True:
-        conditions.append(doc.stock > 0)
-    elif params.in_stock is False:
-        conditions.append(doc.stock <= 0)
-    return conditions
-
-
-def _order_by(sort: str, today: int) -> list:
-    doc = SearchFacet
-    return {
-        "price_asc": [doc.price.asc(), doc.product_id.asc()],
-        "price_desc": [doc.price.desc(), doc.product_id.desc()],
-        "stars": [_live_stars(today).desc(), doc.sold.desc(), doc.product_id.desc()],
-        "bestselling": [doc.sold.desc(), doc.product_id.desc()],
-    }.get(sort, [doc.created.desc(), doc.product_id.desc()])
-
-
 class PostgresBackend(SearchBackend):
     name = "postgres"
     transactional = True  # rows are written inside the committing transaction
@@ -270,19 +121,19 @@ class PostgresBackend(SearchBackend):
         their GIN index, or in table order: below), what `counts` counts: facet number, live
         stars and where each was read.
 
-        One word without filters is shown to the planner (`_conditions` hides the words): its
+        One word without filters is shown to the planner (`conditions` hides the words): its
         statistics give a single word's share of the rows closely, so a word in most of them is
         read in table order, stopping at the limit (a sequential scan, block order too, from the
         first block: the app's connections turn `synchronize_seqscans` off, config.py), rather
         than through a bitmap of every match. Several words or filters would be guessed as
         independent, and a wrong guess would read the whole table: they stay hidden."""
         doc = SearchFacet
-        conditions = _conditions(query.tokens, params, today)
-        if len(query.tokens) == 1 and len(conditions) == 1:
-            conditions = [_matches(doc.terms, query.tokens)]
-        return sa.select(doc.facet.label("facet"), _live_stars(today).label("live"),
+        where = conditions(query.tokens, params, today)
+        if len(query.tokens) == 1 and len(where) == 1:
+            where = [matches(doc.terms, query.tokens)]
+        return sa.select(doc.facet.label("facet"), live_stars(today).label("live"),
                          sa.literal_column("search_facets.ctid").label("row_at")) \
-            .where(*conditions).limit(current_app.config["SEARCH_EXACT_COUNT_LIMIT"] + 1).cte("sample")
+            .where(*where).limit(current_app.config["SEARCH_EXACT_COUNT_LIMIT"] + 1).cte("sample")
 
     def counts(self, sample: sa.CTE, page: sa.Select | None = None) -> tuple[dict, list[int]]:
         """Total and facets from one grouped scan of the `sample` of the matches, and the ids of
@@ -346,75 +197,7 @@ class PostgresBackend(SearchBackend):
         """How many matches have every word in the name (the name's GIN index)."""
         doc = SearchDocument
         return db.session.scalar(sa.select(sa.func.count()).select_from(doc).where(
-            *_conditions(query.tokens, params, today, doc, doc.name_tsv))) or 0
-
-    def page_query(self, query: Query, params, today: int, in_name: bool | None, score: _Score | None = None) \
-            -> sa.Select:
-        """Ids in page order; for relevance, only the matches with (True) or without (False) every
-        word in the name, each with its `score`."""
-        if params.effective_sort != "relevance":
-            return sa.select(SearchFacet.product_id).where(*_conditions(query.tokens, params, today)) \
-                .order_by(*_order_by(params.effective_sort, today))
-        doc = SearchDocument
-        if in_name:  # every word in the name: a match, found by the name's own index
-            select = sa.select(doc.product_id).where(*_conditions(query.tokens, params, today, doc, doc.name_tsv))
-        else:
-            select = sa.select(doc.product_id).where(*_conditions(query.tokens, params, today, doc, doc.tsv),
-                                                     sa.not_(_matches(doc.name_tsv, query.tokens)))
-        score = score or _score(query, bool(in_name))
-        return select.add_columns(score.column, doc.name_len).order_by(score.column.desc(), doc.name_len,
-                                                                       doc.product_id)
-
-    def name_page(self, query: Query, params, today: int, skip: int, take: int, sample: sa.CTE) -> sa.Select:
-        """Ids of a page of the matches with every word in the name (relevance), past `skip` of them.
-
-        A one-word query's name tier can hold thousands of products (`tra`), most of them scoring
-        the most a match can (the word in the description and among producer/place/category too),
-        which then rank by name length. So the page is first looked for among the HEAD_ROWS
-        products with the shortest names (their index, in ranking order): when enough of those
-        are matches scoring the most, they are the page, in the order ranking every match would
-        give, and nothing else is read. Otherwise the whole tier is ranked, in the same statement
-        (a one-time filter on how many were found). The head counts products, not matches, so a
-        rare word or a filter that excludes most of them costs at most those reads, and it is
-        read only when the count's `sample` holds more matches than the exact-count limit: fewer
-        are ranked at once. Several words rarely all score the most (a phrase in the name and in the
-        description, each word everywhere), and later pages need more of the head than it is
-        likely to hold: both are ranked whole."""
-        score = _score(query, True)
-        ranked = self.page_query(query, params, today, True, score)
-        needed = skip + take
-        if len(query.tokens) > 1 or needed * HEAD_SHARE > HEAD_ROWS:
-            return ranked.limit(take).offset(skip)
-        many = sa.select(sa.func.count()).select_from(sample).scalar_subquery() \
-            > current_app.config["SEARCH_EXACT_COUNT_LIMIT"]
-        head = _shortest(HEAD_ROWS).c
-        matches = sa.select(head.product_id, _score(query, True, "shortest").column, head.name_len) \
-            .where(*_conditions(query.tokens, params, today, head, head.name_tsv)).subquery("head")
-        best = sa.select(matches).where(many, matches.c.score == score.best) \
-            .order_by(matches.c.name_len, matches.c.product_id).limit(needed).cte("best")
-        found = sa.select(sa.func.count()).select_from(best).scalar_subquery()
-        tier = ranked.where(found < needed).limit(needed).subquery()
-        return _page_of(skip, take, sa.select(best).where(found >= needed), sa.select(tier))
-
-    def rest_page(self, query: Query, params, today: int, skip: int, take: int) -> list[int]:
-        """Ids of a page of the matches without every word in the name (relevance), past `skip` of them.
-
-        With several words the page is first ranked from the matches with at least one of them
-        in the name (the name's index). The others (a query naming a place or a producer has
-        thousands) are read and ranked, in the same statement, only when those fall short: fewer
-        than the page needs, or the last it needs scoring no more than a match with no word in
-        its name can. Their branch is a one-time filter, so otherwise it is never run."""
-        score = _score(query, False)
-        ranked = self.page_query(query, params, today, False, score)
-        if len(query.tokens) < 2:
-            return list(db.session.scalars(ranked.limit(take).offset(skip)))
-        needed = skip + take
-        in_name = _matches_any(SearchDocument.name_tsv, query.tokens)
-        named = ranked.where(in_name).limit(needed).cte("named")
-        short = sa.or_(sa.select(sa.func.count()).select_from(named).scalar_subquery() < needed,
-                       sa.select(sa.func.min(named.c.score)).scalar_subquery() <= score.best_without_name_words)
-        others = ranked.where(sa.not_(in_name), short).limit(needed).subquery()
-        return list(db.session.scalars(_page_of(skip, take, sa.select(named), sa.select(others))))
+            *conditions(query.tokens, params, today, doc, doc.name_tsv))) or 0
 
     def _search(self, query: Query, params) -> SearchPage:
         """One statement counts and reads the first candidates: the sorted page, or for relevance
@@ -428,9 +211,9 @@ class PostgresBackend(SearchBackend):
         offset, size = (params.page - 1) * params.per_page, params.per_page
         sample = self.sample(query, params, today)
         if params.effective_sort == "relevance":
-            first = self.name_page(query, params, today, offset, size, sample)
+            first = name_page(query, params, today, offset, size, sample)
         else:
-            first = self.page_query(query, params, today, None).limit(size).offset(offset)
+            first = page_query(query, params, today, None).limit(size).offset(offset)
         counted, ids = self.counts(sample, first)
         total, exact = counted["total"], counted["total_exact"]
         if not total or (exact and offset >= total):
@@ -439,14 +222,15 @@ class PostgresBackend(SearchBackend):
             # Fewer than asked: the name tier ends on this page (or before it, then count it).
             named = offset + len(ids) if ids or not offset else self.count_in_name(query, params, today)
             if not exact or total > named:
-                ids += self.rest_page(query, params, today, max(0, offset - named), size - len(ids))
+                rest = rest_page(query, params, today, max(0, offset - named), size - len(ids))
+                ids += db.session.scalars(rest)
         return SearchPage(ids=ids, total=total, facets=counted["facets"], total_exact=exact)
 
     def _has_match(self, tokens: list[str]) -> bool:
         if not tokens:
             return False
         with _planned_each_time():
-            return db.session.scalar(sa.select(sa.exists().where(_matches(SearchFacet.terms, tokens)))) or False
+            return db.session.scalar(sa.select(sa.exists().where(matches(SearchFacet.terms, tokens)))) or False
 
     def _phrase_indexes(self, tokens: list[str]) -> list[PhraseIndex]:
         """Every document's name and producer/place/category phrases, kept in this process.

@@ -7,7 +7,7 @@ Create Date: 2026-12-07 03:00:00
 Among the products with a one-word query in the name, those scoring the most come first,
 shorter names before longer. The index gives the name tier in that order, so a first page
 is read from its shortest names instead of ranking every product named with the word
-(`PostgresBackend.name_page`). A search within one producer's products (`producer=`) ANDs
+(`postgres_ranking.name_page`). A search within one producer's products (`producer=`) ANDs
 that producer's rows with the words' bitmap instead of reading every match of a common word
 to test it. Every database gets them: one schema.
 """

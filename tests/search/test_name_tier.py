@@ -20,7 +20,7 @@ import pytest
 from marketplace.catalog.listing import BrowseParams
 from marketplace.catalog.models import Product
 from marketplace.extensions import db as _db
-from marketplace.search import postgres_backend
+from marketplace.search import postgres_ranking
 from tests import factories as f
 
 from .conftest import ON_POSTGRES, using
@@ -43,8 +43,8 @@ def catalogue(db) -> list[int]:
 @pytest.fixture
 def small_head(monkeypatch, app):
     """A head of the 3 shortest names, for pages that need at most 3 products, read past 3 matches."""
-    monkeypatch.setattr(postgres_backend, "HEAD_ROWS", 3)
-    monkeypatch.setattr(postgres_backend, "HEAD_SHARE", 1)
+    monkeypatch.setattr(postgres_ranking, "HEAD_ROWS", 3)
+    monkeypatch.setattr(postgres_ranking, "HEAD_SHARE", 1)
     monkeypatch.setitem(app.config, "SEARCH_EXACT_COUNT_LIMIT", 3)
 
 
