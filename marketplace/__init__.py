@@ -192,12 +192,13 @@ def _local_time(value, fmt: str | None = None) -> str:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from .i18n import format_local_date, format_number, format_percent, switch_language_url
+    from .i18n import format_local_date, format_number, format_percent, other_languages, switch_language_url
     from .money import format_vnd_here
     from .payments.banks import bank_by_bin
     from .timeutil import month_name
 
     app.jinja_env.globals["switch_language_url"] = switch_language_url
+    app.jinja_env.globals["other_languages"] = other_languages
     app.jinja_env.filters["vnd"] = format_vnd_here
     app.jinja_env.filters["local"] = _local_time
     app.jinja_env.filters["local_date"] = format_local_date

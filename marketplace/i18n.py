@@ -15,6 +15,8 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+from babel import Locale
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -72,6 +74,21 @@ def switch_language_url(lang: str) -> str:
     args = request.args.to_dict(flat=False)
     args["lang"] = [lang]
     return request.path + "?" + urlencode(args, doseq=True)
+
+
+def other_languages(current: str) -> list[tuple[str, str]]:
+    """The languages a page can switch to: (code, the language's name in itself, from Babel's
+    locale data: "Tiếng Việt", "English"), so that a reader finds their own language whatever
+    the page's."""
+    from .extensions import LANGUAGES
+
+    return [(code, _endonym(code)) for code in LANGUAGES if code != current]
+
+
+@functools.cache
+def _endonym(code: str) -> str:
+    name = Locale.parse(code).display_name
+    return name[:1].upper() + name[1:]
 
 
 # --- The libraries' own messages --------------------------------------------------------------

@@ -176,6 +176,40 @@ def test_no_message_in_the_code_is_a_vietnamese_english_pair():
     assert not clean, f"now free of pairs: remove {clean} from STILL_BILINGUAL"
 
 
+TEMPLATE_MESSAGE = re.compile(r"""\b_\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+
+
+def vietnamese_outside_messages(template: str) -> list[str]:
+    """The Vietnamese a template writes itself: in its text or its expressions, not in a
+    message (`_("…")`, `{% trans %}`) or a comment."""
+    source = re.sub(r"{#.*?#}", "", template, flags=re.S)
+    source = re.sub(r"{%-?\s*trans\b.*?endtrans\s*-?%}", "", source, flags=re.S)
+    source = TEMPLATE_MESSAGE.sub("_(", source)
+    return [source[max(0, m.start() - 40):m.end() + 20] for m in VIETNAMESE.finditer(source)]
+
+
+def test_the_template_check_sees_vietnamese_written_outside_messages():
+    assert vietnamese_outside_messages('<a lang="vi">Tiếng Việt</a>')
+    assert vietnamese_outside_messages('{{ "Giỏ hàng" if empty }}')
+    assert not vietnamese_outside_messages('{{ _("Cart") }} {#- "Giỏ hàng" -#} {{ _(\'Đơn\') }}')
+    assert not vietnamese_outside_messages("{% trans n=3 %}Còn {{ n }}{% endtrans %}")
+
+
+def test_no_template_writes_vietnamese_outside_a_message():
+    found = [f"  {path.relative_to(PACKAGE_DIR)}: {text!r}" for path in sorted(PACKAGE_DIR.rglob("templates/**/*.html"))
+             for text in vietnamese_outside_messages(path.read_text(encoding="utf-8"))]
+    assert not found, "write these as English message ids translated in the catalogue:\n" + "\n".join(found)
+
+
+def test_the_language_switch_names_each_language_in_itself(web, db):
+    vietnamese = web.get("/").get_data(as_text=True)
+    assert re.search(r'hreflang="en" lang="en">English</a>', vietnamese)
+    assert 'lang="vi">Tiếng Việt</a>' not in vietnamese
+    english = web.get("/?lang=en").get_data(as_text=True)
+    assert re.search(r'hreflang="vi" lang="vi">Tiếng Việt</a>', english)
+    assert 'lang="en">English</a>' not in english
+
+
 # ---------------------------------------------------------------------------------------------
 # (3) a Vietnamese page or API answer never shows an English message; an English one does
 

@@ -64,9 +64,11 @@ def test_pages_show_a_page_of_their_own_in_vietnamese_or_english(database, api, 
     html = page.get_data(as_text=True)
     assert "Sẽ trở lại ngay" in html and "Cửa hàng tạm thời gián đoạn" in html
     assert 'href="/products?"' in html  # "try again" reloads the page asked for
+    assert 'href="/products?lang=en" hreflang="en" lang="en">English</a>' in html
 
     english = api.get("/products?lang=en").get_data(as_text=True)
     assert "Back in a moment" in english and "briefly unavailable while one of its services restarts" in english
+    assert 'hreflang="vi" lang="vi">Tiếng Việt</a>' in english
     assert api.get("/").status_code == 503
 
     database.restore()
