@@ -407,6 +407,10 @@ def postgres(args, workdir: str) -> None:
             conn.execute(sa.text("VACUUM ANALYZE"))
             # The load's dirty pages written now, not by a checkpoint in the middle of the timing.
             conn.execute(sa.text("CHECKPOINT"))
+        # Past shared_buffers, the searches that rank thousands of rows read pages from the OS cache.
+        memory = get_backend().memory()
+        print(f"postgres: search tables {memory['tables_bytes'] / 2**20:.0f} MB, "
+              f"shared_buffers {memory['shared_buffers_bytes'] / 2**20:.0f} MB")
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     samples, per_query = time_backend(pg_app, args.rounds, whole_page=False)
     report("postgres: search (page ids, total, facets)", samples, per_query, build)

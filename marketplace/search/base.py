@@ -125,6 +125,11 @@ class SearchBackend(ABC):
     def health(self) -> dict:
         """{"ok": bool, "backend": name, ...}: reachable, present and in step with the DB."""
 
+    def memory(self) -> dict | None:
+        """{"tables_bytes", "shared_buffers_bytes"} where the index lives in a database server's
+        shared memory (`flask search status` warns when it outgrows it); None otherwise."""
+        return None
+
 
 def _filtered(params) -> bool:
     return bool(params.stars or params.category or params.locality or params.producer is not None

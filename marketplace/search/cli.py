@@ -5,7 +5,7 @@ import json
 
 import click
 from flask.cli import with_appcontext
-from flask_babel import ngettext
+from flask_babel import gettext, ngettext
 
 from ..cache import bump_version
 from ..extensions import db
@@ -43,7 +43,21 @@ def reindex(if_missing: bool):
 @search_cli.command("status")
 @with_appcontext
 def status():
-    """Print the index health as JSON (what /readyz reports)."""
+    """Print the index health as JSON (what /readyz reports), with the memory it needs on PostgreSQL."""
     from .backend import get_backend
 
-    click.echo(json.dumps(get_backend().health(), ensure_ascii=False))
+    backend = get_backend()
+    report, memory = backend.health(), backend.memory()
+    if memory:
+        report["memory"] = memory
+    click.echo(json.dumps(report, ensure_ascii=False))
+    if memory and memory["tables_bytes"] > memory["shared_buffers_bytes"]:
+        click.echo(gettext("Warning: the search tables (%(tables)d MB) are larger than PostgreSQL's shared_buffers "
+                           "(%(buffers)d MB); searches that rank many products will read from the operating "
+                           "system's cache and be slower. Set shared_buffers to at least %(tables)d MB.",
+                           tables=_megabytes(memory["tables_bytes"]),
+                           buffers=_megabytes(memory["shared_buffers_bytes"])), err=True)
+
+
+def _megabytes(size: int) -> int:
+    return -(-size // 2**20)

@@ -337,6 +337,15 @@ class PostgresBackend(SearchBackend):
     def doc_count(self) -> int:
         return db.session.scalar(sa.select(sa.func.count()).select_from(SearchDocument)) or 0
 
+    def memory(self) -> dict:
+        """The search tables with their indexes and PostgreSQL's `shared_buffers`, in bytes: tables
+        larger than the buffers are read partly from the operating system's cache, and the
+        searches that rank thousands of rows are then slower (bench/README.md)."""
+        tables, buffers = db.session.execute(sa.text(
+            "SELECT pg_total_relation_size('search_documents') + pg_total_relation_size('search_facets'),"
+            " pg_size_bytes(current_setting('shared_buffers'))")).one()
+        return {"tables_bytes": int(tables), "shared_buffers_bytes": int(buffers)}
+
     def health(self) -> dict:
         trgm = db.session.scalar(sa.text("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'"))
         documents, expected = self.doc_count(), count_public(db.session)

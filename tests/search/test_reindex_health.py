@@ -1,6 +1,9 @@
 """`flask search reindex`, `--if-missing`, and the index's health in /readyz."""
 from __future__ import annotations
 
+import json
+
+import pytest
 import sqlalchemy as sa
 
 from marketplace.catalog.listing import BrowseParams, browse
@@ -81,3 +84,34 @@ def test_whoosh_health_reports_a_missing_index_directory(whoosh, app, db):
     assert browse(BrowseParams(q="tra")).total == 0  # searching a missing index is empty, not an error
     assert reindex(app, "--if-missing").exit_code == 0
     assert whoosh.health()["ok"] is True
+
+
+def status(app):
+    return app.test_cli_runner().invoke(args=["search", "status"])
+
+
+def test_status_prints_the_health_and_on_postgres_the_memory_the_index_needs(backend, app, db):
+    f.product("Trà hoa vàng Ba Chẽ")
+    backend.rebuild()
+    result = status(app)
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0 and report["ok"] is True and report["documents"] == 1
+    if backend.name != "postgres":
+        assert "memory" not in report and not result.stderr
+        return
+    tables, buffers = db.session.execute(sa.text(
+        "SELECT pg_total_relation_size('search_documents') + pg_total_relation_size('search_facets'),"
+        " pg_size_bytes(current_setting('shared_buffers'))")).one()
+    assert report["memory"] == {"tables_bytes": tables, "shared_buffers_bytes": buffers}
+    assert 0 < tables < buffers and not result.stderr  # a test catalogue fits
+
+
+def test_status_warns_when_the_search_tables_outgrow_shared_buffers(backend, app, db, monkeypatch):
+    if backend.name != "postgres":
+        pytest.skip("the index lives in PostgreSQL's shared memory only on the postgres backend")
+    monkeypatch.setattr(type(backend), "memory", lambda self: {"tables_bytes": 390 * 2**20 + 1,
+                                                               "shared_buffers_bytes": 128 * 2**20})
+    result = status(app)
+    assert result.exit_code == 0 and json.loads(result.stdout)["memory"]["shared_buffers_bytes"] == 128 * 2**20
+    assert "Cảnh báo: các bảng tìm kiếm (391 MB) lớn hơn shared_buffers của PostgreSQL (128 MB)" in result.stderr
+    assert "ít nhất 391 MB" in result.stderr
