@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import click
 from flask.cli import with_appcontext
@@ -60,4 +61,4 @@ def status():
 
 
 def _megabytes(size: int) -> int:
-    return -(-size // 2**20)
+    return math.ceil(size / 2**20)
