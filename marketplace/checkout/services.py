@@ -9,6 +9,7 @@ edits never change a placed order.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa

@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 
 import marshmallow
-import pytest
 import wtforms.i18n
 from babel.messages.pofile import read_po
 from marshmallow import fields as ma_fields
