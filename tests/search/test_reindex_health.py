@@ -1,4 +1,4 @@
-"""`flask search reindex`, `--if-missing`, and the index's health in /readyz."""
+"""`flask search reindex`, `--if-missing`, the index's health in /readyz, and `flask search status`."""
 from __future__ import annotations
 
 import json
