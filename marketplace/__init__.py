@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from .api.common import ErrorSchema
 from .config import Config
-from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, select_locale
+from .extensions import LANGUAGES, babel, bootstrap, csrf, db, limiter, login_manager, migrate, select_locale
 from .i18n import compile_catalogs_at_start, init_form_translations
 
 
@@ -217,7 +217,7 @@ def _register_template_helpers(app: Flask) -> None:
         from flask import request
 
         lang = request.args.get("lang")
-        if lang in ("vi", "en"):
+        if lang in LANGUAGES:
             session["lang"] = lang
             from .accounts.sessions import remember_language
 

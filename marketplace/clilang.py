@@ -14,7 +14,7 @@ from flask import current_app
 from flask.cli import ScriptInfo
 from flask_babel import force_locale
 
-CLI_LANGUAGES = ("vi", "en")
+from .extensions import LANGUAGES
 
 
 def _speak(ctx: click.Context, _param: click.Parameter, lang: str) -> str:
@@ -27,7 +27,7 @@ def _speak(ctx: click.Context, _param: click.Parameter, lang: str) -> str:
 
 
 def language_option() -> click.Option:
-    return click.Option(["--lang"], type=click.Choice(CLI_LANGUAGES), default="vi", show_default=True,
+    return click.Option(["--lang"], type=click.Choice(LANGUAGES), default="vi", show_default=True,
                         is_eager=True, expose_value=False, callback=_speak,
                         help="Language of the output: vi (Vietnamese) or en (English).")
 

@@ -93,7 +93,6 @@ class Config:
 
         self.BABEL_DEFAULT_LOCALE = "vi"
         self.BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
-        self.LANGUAGES = ("vi", "en")
         self.BOOTSTRAP_SERVE_LOCAL = True
 
         self.WTF_CSRF_ENABLED = _bool("WTF_CSRF_ENABLED", True)

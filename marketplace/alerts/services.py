@@ -24,11 +24,11 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..links import absolute_url
 from ..mail import send_after_commit
+from ..mail.language import language
 from ..timeutil import utcnow
 from .models import StockAlert
 
 _ALERTS = StockAlert.__table__
-LANGS = ("vi", "en")
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def subscribe(product_id, email, user=None, lang: str = "vi") -> Subscription:
     if product.in_stock:
         raise Conflict(_("This product is in stock: you can order it now."), code="in_stock")
     address = _clean_email(email)
-    lang = lang if lang in LANGS else "vi"
+    lang = language(lang)
     user_id = getattr(user, "id", None)
     alert = db.session.scalar(sa.select(StockAlert).where(StockAlert.product_id == product.id,
                                                           StockAlert.email == address))
@@ -127,7 +127,7 @@ def unsubscribe(token: str) -> Product:
 
 def _message(product: Product, alert_id: int, email: str, lang: str) -> tuple[str, str]:
     token = _serializer().dumps([alert_id, email])
-    with force_locale(lang if lang in LANGS else "vi"):
+    with force_locale(language(lang)):
         subject = _("Back in stock: %(name)s", name=product.name)
         text = "\n\n".join([
             _("Good news: “%(name)s” from %(producer)s is back in stock.", name=product.name,

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale, gettext
 
 from ..catalog.models import Category
-from ..extensions import db
+from ..extensions import LANGUAGES, db
 from ..orders.models import Order, OrderPart
 from ..timeutil import local_start_utc, local_today
 from .invoices import CASHLESS_TARGET, INVOICE_TARGET, Cell, cashless_dict, locality_dict, monthly_coverage, percent
@@ -37,7 +37,7 @@ OTHER = "other"
 def _other_group() -> dict:
     """The merged cell's group, named in both languages of the published data (as a category is)."""
     names = {}
-    for lang in ("vi", "en"):
+    for lang in LANGUAGES:
         with force_locale(lang):
             names[f"name_{lang}"] = gettext("Other groups")
     return {"slug": OTHER, **names}

@@ -7,7 +7,7 @@ import click
 import click.testing
 from flask_babel import gettext
 
-from marketplace.clilang import CLI_LANGUAGES
+from marketplace.extensions import LANGUAGES
 
 
 def _commands(group: click.Group, path: str = ""):
@@ -24,7 +24,7 @@ def test_every_command_takes_the_language_option(app):
     for name, command in commands.items():
         (option,) = [p for p in command.params if p.name == "lang"] or [None]
         assert option is not None, f"`flask {name}` has no --lang"
-        assert tuple(option.type.choices) == CLI_LANGUAGES and option.default == "vi", name
+        assert tuple(option.type.choices) == LANGUAGES and option.default == "vi", name
 
 
 def test_output_and_errors_follow_the_option_and_not_the_shell(app, db):
